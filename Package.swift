@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+// The target graph is the architecture (see ARCHITECTURE.md): C bridges at the
+// bottom, infrastructure libraries above them, domain modules above those, and
+// thin executables on top. No package dependencies.
+import PackageDescription
+
+let package = Package(
+    name: "Steward",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stewardd", targets: ["stewardd"]),
+        .executable(name: "steward-serve", targets: ["steward-serve"]),
+        .executable(name: "stewardctl", targets: ["stewardctl"]),
+    ],
+    targets: [
+        // C bridges: module maps and static inline shims only, no logic.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd"),
+        .systemLibrary(name: "COnnxRuntime"),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
+
+        // Infrastructure: knows nothing of MLOps.
+        .target(name: "Telemetry"),
+        .target(name: "Digest", dependencies: ["CCrypto"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Telemetry"]),
+        .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry"]),
+        .target(name: "Lifecycle", dependencies: ["Telemetry"]),
+
+        // Domain.
+        .target(name: "Schema", resources: [.copy("Migrations")]),
+        .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest"]),
+        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "Telemetry"]),
+        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry"]),
+        .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest"]),
+
+        // Executables: config -> wire -> run.
+        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"]),
+        .executableTarget(name: "steward-serve", dependencies: ["Serving", "Lifecycle"]),
+        .executableTarget(name: "stewardctl", dependencies: ["HTTPKit"]),
+
+        // Shared test fixtures: a database per suite, loopback helpers, fakes.
+        .target(name: "TestSupport", dependencies: ["Postgres", "Schema", "HTTPKit", "Telemetry"], path: "Tests/TestSupport"),
+
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TestSupport"]),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"]),
+        .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "TestSupport"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
