@@ -21,23 +21,23 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
 
         // Infrastructure: knows nothing of MLOps.
-        .target(name: "Telemetry"),
-        .target(name: "Digest", dependencies: ["CCrypto"]),
-        .target(name: "Postgres", dependencies: ["CLibPQ", "Telemetry"]),
-        .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry"]),
-        .target(name: "Lifecycle", dependencies: ["Telemetry"]),
+        .target(name: "Telemetry", exclude: ["README.md"]),
+        .target(name: "Digest", dependencies: ["CCrypto"], exclude: ["README.md"]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Telemetry"], exclude: ["README.md"]),
+        .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry"], exclude: ["README.md"]),
+        .target(name: "Lifecycle", dependencies: ["Telemetry"], exclude: ["README.md"]),
 
         // Domain.
-        .target(name: "Schema", resources: [.copy("Migrations")]),
-        .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest"]),
-        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "Telemetry"]),
-        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry"]),
-        .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest"]),
+        .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
+        .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest"], exclude: ["README.md"]),
+        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "Telemetry"], exclude: ["README.md"]),
+        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry"], exclude: ["README.md"]),
+        .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest"], exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
-        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"]),
-        .executableTarget(name: "steward-serve", dependencies: ["Serving", "Lifecycle"]),
-        .executableTarget(name: "stewardctl", dependencies: ["HTTPKit"]),
+        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"], exclude: ["README.md"]),
+        .executableTarget(name: "steward-serve", dependencies: ["Serving", "Lifecycle"], exclude: ["README.md"]),
+        .executableTarget(name: "stewardctl", dependencies: ["HTTPKit"], exclude: ["README.md"]),
 
         // Shared test fixtures: a database per suite, loopback helpers, fakes.
         .target(name: "TestSupport", dependencies: ["Postgres", "Schema", "HTTPKit", "Telemetry"], path: "Tests/TestSupport"),
