@@ -14,7 +14,8 @@ public final class PostgresRows: Sequence {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_IN, PGRES_EMPTY_QUERY:
             self.result = result
             self.count = Int(PQntuples(result))
-            self.columns = (0..<PQnfields(result)).map { String(cString: PQfname(result, $0)) }
+            // COPY results report fields without names.
+            self.columns = (0..<PQnfields(result)).map { PQfname(result, $0).map { String(cString: $0) } ?? "" }
             self.affectedRows = Int(String(cString: PQcmdTuples(result))) ?? 0
         default:
             let error = Self.error(from: result, connection: connection)
