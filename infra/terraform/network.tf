@@ -59,3 +59,23 @@ resource "google_service_networking_connection" "private_services" {
   service                 = "servicenetworking.googleapis.com"
   reserved_peering_ranges = [google_compute_global_address.private_services.name]
 }
+
+# Explicit, logged default: nothing reaches the nodes unless a higher-priority
+# rule allows it (GKE adds its own rules for the control plane and the
+# Gateway's health checks at priority 1000).
+resource "google_compute_firewall" "deny_all_ingress" {
+  name      = "${local.name}-deny-all-ingress"
+  network   = google_compute_network.steward.id
+  direction = "INGRESS"
+  priority  = 65534
+
+  deny {
+    protocol = "all"
+  }
+
+  source_ranges = ["0.0.0.0/0"]
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}

@@ -227,11 +227,11 @@ variable "gpu_spot" {
 variable "database_version" {
   type        = string
   description = "Cloud SQL PostgreSQL major version."
-  default     = "POSTGRES_16"
+  default     = "POSTGRES_17"
 
   validation {
-    condition     = can(regex("^POSTGRES_1[4-7]$", var.database_version))
-    error_message = "database_version must be POSTGRES_14 to POSTGRES_17."
+    condition     = can(regex("^POSTGRES_1[4-8]$", var.database_version))
+    error_message = "database_version must be POSTGRES_14 to POSTGRES_18."
   }
 }
 
