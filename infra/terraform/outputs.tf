@@ -5,14 +5,11 @@
 output "kustomize_env" {
   description = "Values the kustomize overlay takes from this environment (keys of infra/k8s/overlays/<env>/terraform.env)."
   value = {
-    STEWARDD_GSA             = google_service_account.stewardd.email
-    TRAINING_GSA             = google_service_account.training.email
-    ARTIFACT_ROOT            = "gs://${google_storage_bucket.artifacts.name}/artifacts"
-    DATABASE_CIDR            = var.private_services_cidr
-    GATEWAY_PROXY_CIDR       = var.proxy_only_cidr
-    ARTIFACT_REGISTRY_REPO   = google_artifact_registry_repository.images.id
-    KUBERNETES_NAMESPACE     = var.kubernetes_namespace
-    DATABASE_URL_SECRET_NAME = google_secret_manager_secret.database_url.secret_id
+    STEWARDD_GSA       = google_service_account.stewardd.email
+    TRAINING_GSA       = google_service_account.training.email
+    ARTIFACT_ROOT      = "gs://${google_storage_bucket.artifacts.name}/artifacts"
+    DATABASE_CIDR      = var.private_services_cidr
+    GATEWAY_PROXY_CIDR = var.proxy_only_cidr
   }
 }
 
@@ -54,4 +51,19 @@ output "gpu_node_selector" {
 output "gpu_taint" {
   description = "Taint of the GPU pool, which the training Job template tolerates."
   value       = local.gpu_taint
+}
+
+output "environment" {
+  description = "Environment name; infra/scripts/overlay-env.sh refuses to write another overlay's values."
+  value       = var.environment
+}
+
+output "kubernetes_namespace" {
+  description = "Namespace the Workload Identity bindings name; must equal the overlay's namespace."
+  value       = var.kubernetes_namespace
+}
+
+output "artifact_registry_repository" {
+  description = "Artifact Registry repository id (projects/<p>/locations/<l>/repositories/steward); its registryUri prefixes the image names."
+  value       = google_artifact_registry_repository.images.id
 }
