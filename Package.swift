@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Telemetry", exclude: ["README.md"]),
         .target(name: "Digest", dependencies: ["CCrypto"], exclude: ["README.md"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Telemetry"], exclude: ["README.md"]),
-        .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry"], exclude: ["README.md"]),
+        .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
         .target(name: "Lifecycle", dependencies: ["Telemetry"], exclude: ["README.md"]),
 
         // Domain.
