@@ -24,6 +24,8 @@ final class Exchange: @unchecked Sendable {
     var rejection: HTTPError?
     var dispatched = false
     var status = 0
+    /// Metrics recorded and upload removed (on the I/O thread that queued or finished it).
+    var accounted = false
     private let pending = Mutex<Response?>(nil)
     /// Set by whoever resumes the suspended connection first: the handler with
     /// its answer, or shutdown with a 503 for a handler that outlived the drain.

@@ -173,11 +173,21 @@ extension HTTPServer {
         for (name, value) in response.headers { MHD_add_response_header(made, name, value) }
         MHD_add_response_header(made, "X-Request-Id", exchange.requestID)
         if draining.load(ordering: .relaxed) { MHD_add_response_header(made, "Connection", "close") }
+        // Account before queueing, so a client that has its answer also sees it counted.
+        account(exchange)
         return MHD_queue_response(exchange.connection, UInt32(response.status), made)
     }
 
     /// Completion notice: the response went out or the connection closed.
     func finishExchange(_ exchange: Exchange) {
+        account(exchange)
+        requestFinished()
+    }
+
+    /// Records the exchange's metrics and removes its upload, once.
+    private func account(_ exchange: Exchange) {
+        guard !exchange.accounted else { return }
+        exchange.accounted = true
         exchange.discardUpload()
         let seconds = exchange.started.duration(to: .now).seconds
         if let metrics {
@@ -190,7 +200,6 @@ extension HTTPServer {
                                      "route": .string(exchange.routePattern), "status": .int(exchange.status),
                                      "ms": .double((seconds * 1_000_000).rounded() / 1000)])
         }
-        requestFinished()
     }
 }
 
