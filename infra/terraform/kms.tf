@@ -33,4 +33,7 @@ resource "google_kms_crypto_key_iam_member" "gke_secrets" {
   crypto_key_id = google_kms_crypto_key.gke_secrets.id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
   member        = "serviceAccount:service-${data.google_project.this.number}@container-engine-robot.iam.gserviceaccount.com"
+
+  # The GKE service agent exists once the Kubernetes Engine API is enabled.
+  depends_on = [google_project_service.apis]
 }
