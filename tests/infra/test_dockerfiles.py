@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from conftest import DOCKER_DIR, ROOT
+from infra_support import DOCKER_DIR, ROOT
 
 STEWARD = DOCKER_DIR / "steward.Dockerfile"
 TRAINING = DOCKER_DIR / "training.Dockerfile"

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import (
+from infra_support import (
     JOB_TEMPLATE, K8S_DIR, OVERLAYS, contract_env, env_file, load_yaml_docs, run,
 )
 

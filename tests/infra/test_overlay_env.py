@@ -10,7 +10,7 @@ import stat
 
 import pytest
 
-from conftest import INFRA, K8S_DIR, ROOT, env_file, run
+from infra_support import INFRA, K8S_DIR, ROOT, env_file, run
 
 SCRIPT = INFRA / "scripts" / "overlay-env.sh"
 REGISTRY = "registry.invalid/proj/steward"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import OVERLAYS, K8S_DIR, TERRAFORM_DIR, dump_hcl, env_file, run
+from infra_support import OVERLAYS, K8S_DIR, TERRAFORM_DIR, dump_hcl, env_file, run
 
 IMAGE_KEYS = {"STEWARDD_IMAGE", "SERVE_IMAGE", "TRAINING_IMAGE"}
 
