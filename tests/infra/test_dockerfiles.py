@@ -148,3 +148,6 @@ def test_training_image(training):
     model_dir = re.search(r"STEWARD_BASE_MODEL=(\S+)", env).group(1)
     assert f"value: {model_dir}\n" in template
     assert any(c.endswith(f" {model_dir}") for c in final.args("COPY"))
+    # The "tiny" configuration finds its vocabulary at $STEWARD_ASSETS/minilm/vocab.txt.
+    assets = re.search(r"STEWARD_ASSETS=(\S+)", env).group(1)
+    assert model_dir == f"{assets}/minilm"

@@ -375,6 +375,9 @@ def test_training_job_template(job_template, tf, rendered):
         assert isinstance(spec.get(field), int) and spec[field] > 0, field
     pod = spec["template"]["spec"]
     assert pod["restartPolicy"] == "Never"
+    # The entry point exits 2 on a configuration error: no retry can fix that.
+    rules = spec["podFailurePolicy"]["rules"]
+    assert {"action": "FailJob", "onExitCodes": {"containerName": "train", "operator": "In", "values": [2]}} in rules
     c = container(job, "train")
     assert c["command"] == ["python", "-m", "steward_training.entrypoint"]
     assert c["workingDir"] == "/app/training"
