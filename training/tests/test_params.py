@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from steward_training.params import TrainParams
+
+
+def test_defaults_differ_for_the_tiny_model():
+    tiny = TrainParams.parse(None, "tiny")
+    full = TrainParams.parse("", "/models/minilm")
+    assert tiny.learning_rate == 1e-3 and full.learning_rate == 5e-5
+    assert TrainParams.parse('{"epochs": 5}', "tiny").epochs == 5
+    assert TrainParams.parse('{"epochs": 5}', "tiny").learning_rate == 1e-3
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"epoch": 3}', "unknown training parameter"),
+    ('{"epochs": "3"}', "epochs must be int"),
+    ('{"epochs": true}', "epochs must be int"),
+    ('{"epochs": 0}', "epochs must be > 0"),
+    ('{"learning_rate": 2}', "learning_rate"),
+    ('{"precision": "fp8"}', "precision"),
+    ('[1, 2]', "JSON object"),
+    ('{"epochs": 3', "not valid JSON"),
+])
+def test_bad_params_are_refused_with_the_key_named(text, message):
+    with pytest.raises(ValueError, match=message):
+        TrainParams.parse(text, "tiny")
+
+
+def test_integers_are_accepted_for_floats():
+    params = TrainParams.parse('{"warmup_ratio": 0}', "tiny")
+    assert params.warmup_ratio == 0.0 and isinstance(params.warmup_ratio, float)
