@@ -33,6 +33,9 @@ static inline struct MHD_OptionItem steward_mhd_option_pointer(enum MHD_OPTION o
 static inline struct MHD_OptionItem steward_mhd_option_completed(MHD_RequestCompletedCallback cb, void *cls) {
     struct MHD_OptionItem item = { MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)cb, cls }; return item;
 }
+static inline struct MHD_OptionItem steward_mhd_option_unescape(size_t (*cb)(void *, struct MHD_Connection *, char *), void *cls) {
+    struct MHD_OptionItem item = { MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)cb, cls }; return item;
+}
 static inline struct MHD_OptionItem steward_mhd_option_end(void) {
     struct MHD_OptionItem item = { MHD_OPTION_END, 0, NULL }; return item;
 }

@@ -21,6 +21,35 @@ enum MHDCallbacks {
         return .YES
     }
 
+    /// Percent-decoding in place, as MHD's own, except that an encoded NUL
+    /// becomes DEL (0x7F): a C string would end at the NUL and hide the rest of
+    /// the path; DEL is a control character that handlers refuse.
+    static let unescape: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = { _, _, text in
+        guard let text else { return 0 }
+        func hex(_ c: CChar) -> UInt8? {
+            switch UInt8(bitPattern: c) {
+            case 0x30...0x39: UInt8(bitPattern: c) - 0x30
+            case 0x41...0x46: UInt8(bitPattern: c) - 0x41 + 10
+            case 0x61...0x66: UInt8(bitPattern: c) - 0x61 + 10
+            default: nil
+            }
+        }
+        var read = 0, write = 0
+        while text[read] != 0 {
+            if text[read] == 0x25, let high = hex(text[read + 1]), let low = hex(text[read + 2]) {
+                let byte = high << 4 | low
+                text[write] = CChar(bitPattern: byte == 0 ? 0x7F : byte)
+                read += 3
+            } else {
+                text[write] = text[read]
+                read += 1
+            }
+            write += 1
+        }
+        text[write] = 0
+        return write
+    }
+
     static let completed: MHD_RequestCompletedCallback = { cls, _, perRequest, _ in
         guard let cls, let perRequest, let pointer = perRequest.pointee else { return }
         perRequest.pointee = nil

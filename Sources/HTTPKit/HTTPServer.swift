@@ -105,6 +105,7 @@ public final class HTTPServer: Service, @unchecked Sendable {
                 steward_mhd_option_size(.CONNECTION_MEMORY_LIMIT, 128 * 1024),
                 steward_mhd_option_pointer(.SOCK_ADDR, UnsafeMutableRawPointer(pointer)),
                 steward_mhd_option_completed(MHDCallbacks.completed, context),
+                steward_mhd_option_unescape(MHDCallbacks.unescape, nil),
                 steward_mhd_option_end(),
             ]
             return options.withUnsafeBufferPointer { items in

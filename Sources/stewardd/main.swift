@@ -1,1 +1,85 @@
-print("todo")
+import Foundation
+import HTTPKit
+import Lifecycle
+import Postgres
+import Registry
+import Schema
+import Telemetry
+
+// Signals first: every thread started from here on inherits the mask.
+TerminationSignals.block()
+let logger = Logger.fromEnvironment(label: "stewardd")
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("stewardd: \(message)\n".utf8))
+    exit(2)
+}
+
+let configuration: DaemonConfiguration
+do {
+    configuration = try DaemonConfiguration(EnvironmentReader())
+} catch {
+    fail(error.description)
+}
+
+let database = PostgresConfiguration(url: configuration.databaseURL, applicationName: "stewardd")
+let pool = PostgresPool(configuration: database, options: .init(maxConnections: configuration.poolSize), logger: logger)
+do {
+    let applied = try pool.withConnection { try Schema.migrator().migrate($0) }
+    if !applied.isEmpty {
+        logger.info("migrated the schema", ["applied": .string(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ","))])
+    }
+} catch {
+    fail("cannot prepare the database at \(database.redactedURL): \(error)")
+}
+
+let metrics = MetricsRegistry()
+let registry: RegistryService
+do {
+    registry = try RegistryService(pool: pool, artifactRoot: configuration.artifactRoot,
+                                   bootstrapToken: configuration.bootstrapToken, logger: logger)
+} catch {
+    fail("cannot start the registry: \(error)")
+}
+
+var router = Router()
+let server: HTTPServer
+router.get("/health") { _ in .text("ok") }
+router.get("/ready") { _ in
+    do {
+        _ = try pool.query("SELECT 1")
+        return .text("ready")
+    } catch {
+        throw HTTPError.unavailable("database unreachable", retryAfterSeconds: 1)
+    }
+}
+router.get("/metrics") { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") }
+if configuration.debugRoutes {
+    router.add(.GET, "/debug/sleep", .blocking { request in
+        let milliseconds = try request.queryInt("ms", default: 100, range: 0...60_000)
+        usleep(UInt32(milliseconds) * 1000)
+        return .text("slept \(milliseconds)")
+    })
+}
+registry.install(on: &router, maxUploadBytes: configuration.maxUploadBytes)
+let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
+let idleConnections = metrics.gauge("steward_db_pool_idle_connections", help: "Idle database connections.")
+metrics.addCollector {
+    let stats = pool.statistics
+    openConnections.set(Double(stats.open))
+    idleConnections.set(Double(stats.idle))
+}
+
+server = HTTPServer(configuration: .init(host: configuration.host, port: configuration.port, ioThreads: configuration.ioThreads,
+                                         workerThreads: configuration.workerThreads,
+                                         uploadDirectory: configuration.artifactRoot.appendingPathComponent("incoming")),
+                    router: router, logger: logger, metrics: metrics)
+do {
+    try server.start()
+} catch {
+    fail("\(error)")
+}
+
+let outcome = ServiceGroup(services: [server], logger: logger).run()
+pool.close()
+exit(outcome.exitCode)

@@ -1,0 +1,95 @@
+import Digest
+import Foundation
+import HTTPKit
+import Postgres
+import Synchronization
+
+public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+    case viewer, `operator`, admin
+
+    private var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// Who is calling: a token's name and role.
+public struct Principal: Sendable, Equatable {
+    public let name: String
+    public let role: Role
+}
+
+/// Bearer tokens, stored as SHA-256 hashes. Lookups are cached briefly so a
+/// hot path (metric logging) costs no extra query; revocation takes effect
+/// within `cacheSeconds`.
+public final class TokenStore: Sendable {
+    private let pool: PostgresPool
+    private let cacheSeconds: Double
+    private let cache = Mutex<[String: (principal: Principal?, until: Date)]>([:])
+
+    public init(pool: PostgresPool, cacheSeconds: Double = 5) {
+        self.pool = pool
+        self.cacheSeconds = cacheSeconds
+    }
+
+    /// Installs (or replaces) the bootstrap admin token from the environment.
+    public func installBootstrap(_ token: String) throws {
+        _ = try pool.query("""
+            INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ('bootstrap', $1, 'admin', 'environment')
+            ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = 'admin', revoked_at = NULL
+            """, [SHA256.hex(token)])
+    }
+
+    public func principal(for token: String) throws -> Principal? {
+        let hash = SHA256.hex(token)
+        let now = Date()
+        if let hit = cache.withLock({ $0[hash] }), hit.until > now { return hit.principal }
+        let rows = try pool.query("SELECT name, role FROM steward.api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL", [hash])
+        let principal = try rows.first.map { row in
+            Principal(name: try row.get("name"), role: Role(rawValue: try row.get("role")) ?? .viewer)
+        }
+        cache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[hash] = (principal, now.addingTimeInterval(cacheSeconds))
+        }
+        return principal
+    }
+
+    /// Creates a token and returns its secret, shown once.
+    public func create(name: String, role: Role, by actor: Principal, in connection: PostgresConnection) throws -> String {
+        guard Validation.isName(name) else { throw RegistryError.invalid("token name must be 1-128 letters, digits, '.', '_' or '-'") }
+        let secret = "stw_" + SecureRandom.hex(bytes: 24)
+        do {
+            _ = try connection.query("INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ($1, $2, $3, $4)",
+                                     [name, SHA256.hex(secret), role.rawValue, actor.name])
+        } catch let error as PostgresError {
+            throw error.asAlreadyExists("a token named \(name) exists")
+        }
+        return secret
+    }
+
+    public func revoke(name: String, in connection: PostgresConnection) throws {
+        let rows = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", [name])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("no active token named \(name)") }
+        cache.withLock { $0.removeAll() }
+    }
+
+    /// Resolves the request's bearer token and checks its role: 401 without a
+    /// valid token, 403 when the role is too low.
+    func authorize(_ request: Request, needs role: Role, unauthorized: (String) -> HTTPError,
+                   forbidden: (String) -> HTTPError) throws -> Principal {
+        guard let token = request.bearerToken else { throw unauthorized("a bearer token is required") }
+        guard let principal = try principal(for: token) else { throw unauthorized("the bearer token is not valid") }
+        guard principal.role >= role else {
+            throw forbidden("this needs the \(role.rawValue) role; token \(principal.name) has \(principal.role.rawValue)")
+        }
+        return principal
+    }
+}
+
+/// Shared input rules.
+enum Validation {
+    static func isName(_ text: String) -> Bool {
+        (1...128).contains(text.utf8.count) && text.utf8.allSatisfy { c in
+            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+    }
+}

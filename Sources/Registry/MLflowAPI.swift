@@ -1,0 +1,309 @@
+import Foundation
+import HTTPKit
+import Postgres
+
+/// MLflow's REST protocol over the registry's stores, as the stock `mlflow`
+/// client uses it (see docs/mlflow-protocol.md for the endpoints served).
+struct MLflowAPI {
+    let registry: RegistryService
+    var tracking: TrackingStore { registry.tracking }
+    var models: ModelStore { registry.models }
+
+    static let prefix = "/api/2.0/mlflow"
+
+    func install(on router: inout Router, maxUploadBytes: Int) {
+        router.formatErrors(under: Self.prefix, with: Self.format)
+        router.formatErrors(under: "/api/2.0/mlflow-artifacts", with: Self.format)
+        router.formatErrors(under: "/api/3.0/mlflow", with: Self.format)
+        let p = Self.prefix
+
+        // Experiments
+        route(&router, .POST, "\(p)/experiments/create", .operator, createExperiment)
+        route(&router, .GET, "\(p)/experiments/get", .viewer, getExperiment)
+        route(&router, .GET, "\(p)/experiments/get-by-name", .viewer, getExperimentByName)
+        route(&router, .POST, "\(p)/experiments/search", .viewer, searchExperiments)
+        route(&router, .GET, "\(p)/experiments/search", .viewer, searchExperiments)
+        route(&router, .POST, "\(p)/experiments/delete", .admin) { try setExperimentStage($0, $1, "deleted") }
+        route(&router, .POST, "\(p)/experiments/restore", .operator) { try setExperimentStage($0, $1, "active") }
+        route(&router, .POST, "\(p)/experiments/update", .operator, updateExperiment)
+        route(&router, .POST, "\(p)/experiments/set-experiment-tag", .operator, setExperimentTag)
+
+        // Runs
+        route(&router, .POST, "\(p)/runs/create", .operator, createRun)
+        route(&router, .GET, "\(p)/runs/get", .viewer, getRun)
+        route(&router, .POST, "\(p)/runs/update", .operator, updateRun)
+        route(&router, .POST, "\(p)/runs/delete", .admin) { try setRunStage($0, $1, "deleted") }
+        route(&router, .POST, "\(p)/runs/restore", .operator) { try setRunStage($0, $1, "active") }
+        route(&router, .POST, "\(p)/runs/search", .viewer, searchRuns)
+        route(&router, .POST, "\(p)/runs/log-metric", .operator, logMetric)
+        route(&router, .POST, "\(p)/runs/log-parameter", .operator, logParameter)
+        route(&router, .POST, "\(p)/runs/set-tag", .operator, setTag)
+        route(&router, .POST, "\(p)/runs/delete-tag", .operator, deleteTag)
+        route(&router, .POST, "\(p)/runs/log-batch", .operator, logBatch)
+        route(&router, .POST, "\(p)/runs/log-inputs", .operator, logInputs)
+        route(&router, .POST, "\(p)/runs/outputs", .operator) { _, _ in MLflowJSON.response([:]) }
+        route(&router, .GET, "\(p)/metrics/get-history", .viewer, metricHistory)
+
+        installModels(on: &router)
+        installArtifacts(on: &router, maxUploadBytes: maxUploadBytes)
+    }
+
+    typealias Handler = @Sendable (Request, Principal) throws -> Response
+
+    /// Adds a route that authorises the caller and answers errors MLflow's way.
+    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role,
+               options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) {
+        let tokens = registry.tokens
+        router.add(method, path, options: options, .blocking { request in
+            let principal = try tokens.authorize(request, needs: role, unauthorized: { HTTPError(status: 401, code: "UNAUTHENTICATED", message: $0) },
+                                                 forbidden: { HTTPError(status: 403, code: "PERMISSION_DENIED", message: $0) })
+            do {
+                return try handler(request, principal)
+            } catch let error as RegistryError {
+                throw error.mlflow
+            }
+        })
+    }
+
+    /// MLflow's error body: `{"error_code": "...", "message": "..."}`.
+    static func format(_ error: HTTPError) -> Response {
+        let code: String
+        switch error.code {
+        case let upper where upper == upper.uppercased(): code = upper
+        case "not_found", "method_not_allowed": code = "ENDPOINT_NOT_FOUND"
+        case "internal": code = "INTERNAL_ERROR"
+        case "unavailable": code = "TEMPORARILY_UNAVAILABLE"
+        case "unauthorized": code = "UNAUTHENTICATED"
+        case "forbidden": code = "PERMISSION_DENIED"
+        default: code = "INVALID_PARAMETER_VALUE"
+        }
+        var response = MLflowJSON.response(["error_code": code, "message": error.message])
+        response.status = error.status
+        for (name, value) in error.headers { response.headers.set(name, value) }
+        return response
+    }
+
+    static func experimentID(_ text: String) throws(HTTPError) -> Int64 {
+        guard let id = Int64(text), id >= 0 else {
+            throw HTTPError(status: 404, code: "RESOURCE_DOES_NOT_EXIST", message: "No Experiment with id=\(text) exists")
+        }
+        return id
+    }
+
+    // MARK: Experiments
+
+    func createExperiment(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let name = try parameters.requiredString("name")
+        let tags = try parameters.keyValues("tags")
+        let location = try parameters.string("artifact_location").flatMap { $0.isEmpty ? nil : $0 }
+        let id = try registry.write(request, principal: principal, action: "experiment.create", target: "experiment:\(name)") { c in
+            try tracking.createExperiment(c, name: name, artifactLocation: location, tags: tags)
+        }
+        return MLflowJSON.response(["experiment_id": String(id)])
+    }
+
+    func getExperiment(_ request: Request, _ principal: Principal) throws -> Response {
+        let id = try Self.experimentID(try MLflowParameters(request).requiredString("experiment_id"))
+        return MLflowJSON.response(["experiment": MLflowJSON.experiment(try tracking.experiment(id: id))])
+    }
+
+    func getExperimentByName(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try MLflowParameters(request).requiredString("experiment_name")
+        return MLflowJSON.response(["experiment": MLflowJSON.experiment(try tracking.experiment(named: name))])
+    }
+
+    func searchExperiments(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let limit = try parameters.int("max_results", default: 1000, range: 1...50_000)
+        let nameLike = try ModelFilter.parse(try parameters.string("filter") ?? "").nameCondition()
+        let page = try tracking.searchExperiments(nameLike: nameLike, viewType: try parameters.string("view_type") ?? "ACTIVE_ONLY",
+                                                  limit: limit, pageToken: try parameters.string("page_token"))
+        return MLflowJSON.response(MLflowJSON.page("experiments", page.items.map(MLflowJSON.experiment), page.nextPageToken))
+    }
+
+    func setExperimentStage(_ request: Request, _ principal: Principal, _ stage: String) throws -> Response {
+        let id = try Self.experimentID(try MLflowParameters(request).requiredString("experiment_id"))
+        try registry.write(request, principal: principal, action: "experiment.\(stage == "deleted" ? "delete" : "restore")",
+                           target: "experiment:\(id)") { c in try tracking.setExperimentStage(c, id: id, stage: stage) }
+        return MLflowJSON.response([:])
+    }
+
+    func updateExperiment(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try Self.experimentID(try parameters.requiredString("experiment_id"))
+        let name = try parameters.requiredString("new_name")
+        try registry.write(request, principal: principal, action: "experiment.rename", target: "experiment:\(id)") { c in
+            try tracking.renameExperiment(c, id: id, name: name)
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func setExperimentTag(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try Self.experimentID(try parameters.requiredString("experiment_id"))
+        let key = try parameters.requiredString("key")
+        let value = try parameters.string("value") ?? ""
+        try registry.write(request, principal: principal, action: "experiment.set_tag", target: "experiment:\(id)") { c in
+            try tracking.setExperimentTag(c, id: id, key: key, value: value)
+        }
+        return MLflowJSON.response([:])
+    }
+
+    // MARK: Runs
+
+    func createRun(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let experiment = try Self.experimentID(try parameters.string("experiment_id") ?? "0")
+        var new = TrackingStore.NewRun(experimentID: experiment, name: try parameters.string("run_name"))
+        new.userID = try parameters.string("user_id") ?? principal.name
+        new.startTime = try parameters.int64("start_time")
+        new.tags = try parameters.keyValues("tags")
+        new.parentRunID = new.tags["mlflow.parentRunId"]
+        let id = try registry.write(request, principal: principal, action: "run.create", target: "experiment:\(experiment)") { c in
+            try tracking.createRun(c, new)
+        }
+        return MLflowJSON.response(["run": MLflowJSON.run(try tracking.run(id: id))])
+    }
+
+    func getRun(_ request: Request, _ principal: Principal) throws -> Response {
+        let id = try MLflowParameters(request).runID()
+        return MLflowJSON.response(["run": MLflowJSON.run(try tracking.run(id: id))])
+    }
+
+    func updateRun(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        let status = try parameters.string("status").map { text throws(HTTPError) -> RunStatus in
+            guard let status = RunStatus(rawValue: text) else { throw MLflowParameters.invalid("Invalid value '\(text)' for parameter 'status'") }
+            return status
+        }
+        let endTime = try parameters.int64("end_time")
+        let name = try parameters.string("run_name")
+        try registry.write(request, principal: principal, action: "run.update", target: "run:\(id)") { c in
+            try tracking.updateRun(c, id: id, status: status, endTime: endTime, name: name)
+        }
+        return MLflowJSON.response(["run_info": MLflowJSON.runInfo(try tracking.run(id: id))])
+    }
+
+    func setRunStage(_ request: Request, _ principal: Principal, _ stage: String) throws -> Response {
+        let id = try MLflowParameters(request).runID()
+        try registry.write(request, principal: principal, action: "run.\(stage == "deleted" ? "delete" : "restore")", target: "run:\(id)") { c in
+            try tracking.setRunStage(c, id: id, stage: stage)
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func searchRuns(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        var experiments: [Int64] = []
+        for text in try parameters.strings("experiment_ids") { experiments.append(try Self.experimentID(text)) }
+        let page = try tracking.searchRuns(experimentIDs: experiments, filter: try parameters.string("filter") ?? "",
+                                           viewType: try parameters.string("run_view_type") ?? "ACTIVE_ONLY",
+                                           orderBy: try parameters.strings("order_by"),
+                                           limit: try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults),
+                                           pageToken: try parameters.string("page_token"))
+        return MLflowJSON.response(MLflowJSON.page("runs", page.items.map(MLflowJSON.run), page.nextPageToken))
+    }
+
+    static func metricPoint(_ item: MLflowParameters) throws(HTTPError) -> MetricPoint {
+        let key = try item.requiredString("key")
+        guard let value = try item.double("value") else { throw MLflowParameters.missing("value") }
+        return MetricPoint(key: key, value: value, timestamp: try item.int64("timestamp") ?? nowMillis(), step: try item.int64("step") ?? 0)
+    }
+
+    func logMetric(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        let point = try Self.metricPoint(parameters)
+        try registry.write(request, principal: principal, action: "run.log_metric", target: "run:\(id)") { c in
+            try tracking.logBatch(c, runID: id, metrics: [point], params: [:], tags: [:])
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func logParameter(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        let key = try parameters.requiredString("key")
+        guard let value = try parameters.string("value") else { throw MLflowParameters.missing("value") }
+        try registry.write(request, principal: principal, action: "run.log_param", target: "run:\(id)") { c in
+            try tracking.logBatch(c, runID: id, metrics: [], params: [key: value], tags: [:])
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func setTag(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        let key = try parameters.requiredString("key")
+        let value = try parameters.string("value") ?? ""
+        try registry.write(request, principal: principal, action: "run.set_tag", target: "run:\(id)") { c in
+            try tracking.logBatch(c, runID: id, metrics: [], params: [:], tags: [key: value])
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func deleteTag(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        let key = try parameters.requiredString("key")
+        try registry.write(request, principal: principal, action: "run.delete_tag", target: "run:\(id)") { c in
+            try tracking.deleteTag(c, runID: id, key: key)
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func logBatch(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        let items = try parameters.objects("metrics")
+        if items.count > Limits.batchMetrics {
+            throw MLflowParameters.invalid("A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(items.count) metrics. Please split up metrics across multiple requests and try again.")
+        }
+        var metrics: [MetricPoint] = []
+        metrics.reserveCapacity(items.count)
+        for item in items { metrics.append(try Self.metricPoint(item)) }
+        var params: [String: String] = [:]
+        for item in try parameters.objects("params") {
+            let key = try item.requiredString("key")
+            guard let value = try item.string("value") else { throw MLflowParameters.missing("value") }
+            if let earlier = params[key], earlier != value {
+                throw MLflowParameters.invalid("Duplicate parameter keys with different values in one batch: '\(key)'")
+            }
+            params[key] = value
+        }
+        let tags = try parameters.keyValues("tags")
+        try registry.write(request, principal: principal, action: "run.log_batch", target: "run:\(id)") { c in
+            try tracking.logBatch(c, runID: id, metrics: metrics, params: params, tags: tags)
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func logInputs(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        var inputs: [DatasetInput] = []
+        for item in try parameters.objects("datasets") {
+            guard let dataset = try item.object("dataset") else { throw MLflowParameters.missing("dataset") }
+            inputs.append(DatasetInput(name: try dataset.requiredString("name"), digest: try dataset.requiredString("digest"),
+                                       sourceType: try dataset.string("source_type") ?? "", source: try dataset.string("source") ?? "",
+                                       schema: try dataset.string("schema") ?? "", profile: try dataset.string("profile") ?? "",
+                                       tags: try item.keyValues("tags")))
+        }
+        try registry.write(request, principal: principal, action: "run.log_inputs", target: "run:\(id)") { c in
+            try tracking.logInputs(c, runID: id, inputs)
+        }
+        return MLflowJSON.response([:])
+    }
+
+    func metricHistory(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let id = try parameters.runID()
+        let key = try parameters.requiredString("metric_key")
+        let page = try tracking.metricHistory(runID: id, key: key,
+                                              limit: try parameters.int("max_results", default: 25_000, range: 1...25_000),
+                                              pageToken: try parameters.string("page_token"))
+        return MLflowJSON.response(MLflowJSON.page("metrics", page.items.map(MLflowJSON.metric), page.nextPageToken))
+    }
+}

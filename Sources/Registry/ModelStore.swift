@@ -1,0 +1,361 @@
+import Digest
+import Foundation
+import Postgres
+
+/// Registered models, versions, stages and aliases. Stage and alias moves are
+/// one transaction with their audit rows (written by the caller).
+public final class ModelStore: Sendable {
+    let pool: PostgresPool
+
+    init(pool: PostgresPool) { self.pool = pool }
+
+    // MARK: Registered models
+
+    func createModel(_ c: PostgresConnection, name: String, description: String, tags: [String: String]) throws -> Int64 {
+        guard !name.isEmpty, name.count <= 256, !name.contains("/"), !name.contains("\0") else {
+            throw RegistryError.invalid("Registered model name must be 1-256 characters without '/'")
+        }
+        let now = nowMillis()
+        do {
+            return try c.query("""
+                INSERT INTO steward.registered_models (name, description, tags, creation_time, last_update_time)
+                VALUES ($1, $2, $3::jsonb, $4, $4) RETURNING id
+                """, [name, description, try JSONCoding.text(tags), now]).first!.get("id")
+        } catch let error as PostgresError where error.isUniqueViolation {
+            let existing = try? c.query("SELECT id FROM steward.registered_models WHERE name = $1", [name]).first?.get("id", as: Int64.self)
+            throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: existing.map { String($0) })
+        }
+    }
+
+    func modelID(_ c: PostgresConnection, name: String, lock: Bool = false) throws -> Int64 {
+        guard let row = try c.query("SELECT id FROM steward.registered_models WHERE name = $1\(lock ? " FOR UPDATE" : "")", [name]).first else {
+            throw RegistryError.notFound("Registered Model with name=\(name) not found")
+        }
+        return try row.get("id")
+    }
+
+    func model(named name: String) throws -> RegisteredModel {
+        guard let model = try models(where: "m.name = $1", [name], limit: 1, offset: 0).first else {
+            throw RegistryError.notFound("Registered Model with name=\(name) not found")
+        }
+        return model
+    }
+
+    func searchModels(filter: ModelFilter, limit: Int, pageToken: String?) throws -> Page<RegisteredModel> {
+        let offset = try PageToken.decode(pageToken)
+        var binds: [any PostgresEncodable] = []
+        let condition = filter.sql(&binds, versions: false)
+        let items = try models(where: condition, binds, limit: limit, offset: offset)
+        return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
+    }
+
+    private func models(where condition: String, _ binds: [any PostgresEncodable], limit: Int, offset: Int) throws -> [RegisteredModel] {
+        try pool.withConnection { c in
+            let rows = try c.query("""
+                SELECT m.id, m.name, m.description, m.tags::text AS tags, m.policy, m.creation_time, m.last_update_time
+                FROM steward.registered_models m WHERE \(condition) ORDER BY m.name
+                LIMIT \(limit) OFFSET \(offset)
+                """, binds)
+            var models: [RegisteredModel] = try rows.map { row in
+                RegisteredModel(id: try row.get("id"), name: try row.get("name"), description: try row.get("description"),
+                                tags: try JSONCoding.dictionary(try row.get("tags")), policy: try row.get("policy"),
+                                creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"),
+                                aliases: [:], latestVersions: [])
+            }
+            guard !models.isEmpty else { return [] }
+            let ids = models.map(\.id)
+            var aliases: [Int64: [String: Int]] = [:]
+            for row in try c.query("""
+                SELECT a.model_id, a.alias, v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
+                WHERE a.model_id = ANY($1)
+                """, [ids]) {
+                aliases[try row.get("model_id"), default: [:]][try row.get("alias")] = try row.get("version")
+            }
+            let latest = try versions(c, where: """
+                v.id IN (SELECT DISTINCT ON (model_id, stage) id FROM steward.model_versions
+                         WHERE model_id = ANY($1) ORDER BY model_id, stage, version DESC)
+                """, [ids], order: "v.version", limit: 10_000, offset: 0)
+            for index in models.indices {
+                models[index].aliases = aliases[models[index].id] ?? [:]
+                models[index].latestVersions = latest.filter { $0.modelName == models[index].name }
+            }
+            return models
+        }
+    }
+
+    func updateModel(_ c: PostgresConnection, name: String, description: String?) throws {
+        let rows = try c.query("""
+            UPDATE steward.registered_models SET description = COALESCE($2, description), last_update_time = $3 WHERE name = $1
+            """, [name, description, nowMillis()])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+    }
+
+    func renameModel(_ c: PostgresConnection, name: String, newName: String) throws {
+        do {
+            let rows = try c.query("UPDATE steward.registered_models SET name = $2, last_update_time = $3 WHERE name = $1", [name, newName, nowMillis()])
+            guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+        } catch let error as PostgresError {
+            throw error.asAlreadyExists("Registered Model (name=\(newName)) already exists.")
+        }
+    }
+
+    func setModelTag(_ c: PostgresConnection, name: String, key: String, value: String?) throws {
+        let rows = try c.query("""
+            UPDATE steward.registered_models SET tags = CASE WHEN $3::text IS NULL THEN tags - $2 ELSE tags || jsonb_build_object($2::text, $3::text) END,
+                   last_update_time = $4 WHERE name = $1
+            """, [name, key, value, nowMillis()])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+    }
+
+    func setPolicy(_ c: PostgresConnection, name: String, policy: String?) throws {
+        let rows = try c.query("UPDATE steward.registered_models SET policy = $2, last_update_time = $3 WHERE name = $1", [name, policy, nowMillis()])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+    }
+
+    func deleteModel(_ c: PostgresConnection, name: String) throws {
+        let rows = try c.query("DELETE FROM steward.registered_models WHERE name = $1", [name])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+    }
+
+    // MARK: Versions
+
+    /// Adds the next version. Its metrics snapshot is the source run's latest
+    /// metrics; its digest is over the artifact files under the source.
+    func createVersion(_ c: PostgresConnection, modelName: String, source: String, runID: String?, description: String,
+                       tags: [String: String], artifacts: ArtifactStore) throws -> ModelVersion {
+        let modelID = try modelID(c, name: modelName, lock: true)
+        if let runID, try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID]).count == 0 {
+            throw RegistryError.notFound("Run with id=\(runID) not found")
+        }
+        var metrics: [String: Double] = [:]
+        if let runID {
+            for row in try c.query("SELECT key, value FROM steward.latest_metrics WHERE run_id = $1", [runID]) {
+                metrics[try row.get("key")] = try row.get("value")
+            }
+        }
+        let digest = try Self.artifactDigest(c, source: source, artifacts: artifacts)
+        let now = nowMillis()
+        let next: Int = try c.query("SELECT COALESCE(max(version), 0) + 1 AS next FROM steward.model_versions WHERE model_id = $1",
+                                    [modelID]).first!.get("next")
+        let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics.filter { $0.value.isFinite }, options: [.sortedKeys]),
+                                 as: UTF8.self)
+        _ = try c.query("""
+            INSERT INTO steward.model_versions (model_id, version, source, run_id, description, tags, artifact_sha256, metrics,
+                                                creation_time, last_update_time)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $9)
+            """, [modelID, next, source, runID, description, try JSONCoding.text(tags), digest, metricsJSON, now])
+        _ = try c.query("UPDATE steward.registered_models SET last_update_time = $2 WHERE id = $1", [modelID, now])
+        return try version(c, modelName: modelName, version: next)
+    }
+
+    /// One digest over every file below the source (path + sha256 of each, in
+    /// path order), or nil when the source is not in this registry's store.
+    static func artifactDigest(_ c: PostgresConnection, source: String, artifacts: ArtifactStore) throws -> String? {
+        guard let prefix = ArtifactURI.storePath(source) else { return nil }
+        let files = try artifacts.files(c, under: prefix)
+        guard !files.isEmpty else { return nil }
+        let hasher = SHA256Hasher()
+        for file in files { hasher.update("\(file.path.dropFirst(prefix.count + 1))\t\(file.sha256)\n") }
+        return hasher.finalizeHex()
+    }
+
+    static let versionColumns = """
+        v.id, m.name AS model_name, v.version, v.source, v.run_id, v.status, v.stage, v.description, v.tags::text AS tags,
+        v.artifact_sha256, v.metrics::text AS metrics, v.creation_time, v.last_update_time,
+        ARRAY(SELECT a.alias FROM steward.model_aliases a WHERE a.version_id = v.id ORDER BY a.alias) AS aliases
+        """
+
+    func versions(_ c: PostgresConnection, where condition: String, _ binds: [any PostgresEncodable], order: String,
+                  limit: Int, offset: Int) throws -> [ModelVersion] {
+        try c.query("""
+            SELECT \(Self.versionColumns) FROM steward.model_versions v JOIN steward.registered_models m ON m.id = v.model_id
+            WHERE \(condition) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
+            """, binds).map { row in
+            let metricsText: String = try row.get("metrics")
+            let metrics = (try JSONSerialization.jsonObject(with: Data(metricsText.utf8)) as? [String: Any] ?? [:])
+                .compactMapValues { ($0 as? NSNumber)?.doubleValue }
+            return ModelVersion(id: try row.get("id"), modelName: try row.get("model_name"), version: try row.get("version"),
+                                source: try row.get("source"), runID: try row.get("run_id"), status: try row.get("status"),
+                                stage: Stage(rawValue: try row.get("stage")) ?? .none, description: try row.get("description"),
+                                tags: try JSONCoding.dictionary(try row.get("tags")), artifactSHA256: try row.get("artifact_sha256"),
+                                metrics: metrics, aliases: try row.get("aliases"),
+                                creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
+        }
+    }
+
+    func version(_ c: PostgresConnection, modelName: String, version: Int) throws -> ModelVersion {
+        guard let found = try versions(c, where: "m.name = $1 AND v.version = $2", [modelName, version], order: "v.version",
+                                       limit: 1, offset: 0).first else {
+            throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
+        }
+        return found
+    }
+
+    func version(modelName: String, version: Int) throws -> ModelVersion {
+        try pool.withConnection { try self.version($0, modelName: modelName, version: version) }
+    }
+
+    func version(modelName: String, alias: String) throws -> ModelVersion {
+        try pool.withConnection { c in
+            guard let found = try versions(c, where: """
+                v.id = (SELECT a.version_id FROM steward.model_aliases a JOIN steward.registered_models m2 ON m2.id = a.model_id
+                        WHERE m2.name = $1 AND a.alias = $2)
+                """, [modelName, alias], order: "v.version", limit: 1, offset: 0).first else {
+                throw RegistryError.notFound("Registered model alias \(alias) not found.")
+            }
+            return found
+        }
+    }
+
+    func latestVersions(modelName: String, stages: [Stage]) throws -> [ModelVersion] {
+        try pool.withConnection { c in
+            _ = try modelID(c, name: modelName)
+            let wanted = (stages.isEmpty ? Stage.allCases : stages).map(\.rawValue)
+            return try versions(c, where: """
+                v.id IN (SELECT DISTINCT ON (stage) id FROM steward.model_versions
+                         WHERE model_id = (SELECT id FROM steward.registered_models WHERE name = $1) AND stage = ANY($2)
+                         ORDER BY stage, version DESC)
+                """, [modelName, wanted], order: "v.version", limit: 100, offset: 0)
+        }
+    }
+
+    func searchVersions(filter: ModelFilter, limit: Int, pageToken: String?) throws -> Page<ModelVersion> {
+        let offset = try PageToken.decode(pageToken)
+        var binds: [any PostgresEncodable] = []
+        let condition = filter.sql(&binds, versions: true)
+        let items = try pool.withConnection { c in
+            try versions(c, where: condition, binds, order: "m.name, v.version DESC", limit: limit, offset: offset)
+        }
+        return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
+    }
+
+    /// Moves a version to a stage; with `archiveExisting`, versions already in
+    /// that stage (Staging or Production) move to Archived in the same transaction.
+    /// Returns the versions archived on the way.
+    @discardableResult
+    func transition(_ c: PostgresConnection, modelName: String, version: Int, to stage: Stage, archiveExisting: Bool) throws -> [Int] {
+        let modelID = try modelID(c, name: modelName, lock: true)
+        let now = nowMillis()
+        var archived: [Int] = []
+        if archiveExisting, stage == .staging || stage == .production {
+            archived = try c.query("""
+                UPDATE steward.model_versions SET stage = 'Archived', last_update_time = $4
+                WHERE model_id = $1 AND stage = $2 AND version <> $3 RETURNING version
+                """, [modelID, stage.rawValue, version, now]).map { try $0.get("version") }
+        }
+        let rows = try c.query("UPDATE steward.model_versions SET stage = $3, last_update_time = $4 WHERE model_id = $1 AND version = $2",
+                               [modelID, version, stage.rawValue, now])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+        return archived
+    }
+
+    func updateVersion(_ c: PostgresConnection, modelName: String, version: Int, description: String?) throws {
+        let modelID = try modelID(c, name: modelName)
+        let rows = try c.query("""
+            UPDATE steward.model_versions SET description = COALESCE($3, description), last_update_time = $4 WHERE model_id = $1 AND version = $2
+            """, [modelID, version, description, nowMillis()])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+    }
+
+    func setVersionTag(_ c: PostgresConnection, modelName: String, version: Int, key: String, value: String?) throws {
+        let modelID = try modelID(c, name: modelName)
+        let rows = try c.query("""
+            UPDATE steward.model_versions SET tags = CASE WHEN $4::text IS NULL THEN tags - $3 ELSE tags || jsonb_build_object($3::text, $4::text) END
+            WHERE model_id = $1 AND version = $2
+            """, [modelID, version, key, value])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+    }
+
+    func deleteVersion(_ c: PostgresConnection, modelName: String, version: Int) throws {
+        let modelID = try modelID(c, name: modelName, lock: true)
+        let rows = try c.query("DELETE FROM steward.model_versions WHERE model_id = $1 AND version = $2", [modelID, version])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+    }
+
+    // MARK: Aliases
+
+    /// Points an alias at a version; returns the version it pointed at before.
+    @discardableResult
+    func setAlias(_ c: PostgresConnection, modelName: String, alias: String, version: Int) throws -> Int? {
+        guard Validation.isName(alias), Int(alias) == nil, !alias.lowercased().hasPrefix("v") || Int(alias.dropFirst()) == nil,
+              alias.lowercased() != "latest" else {
+            throw RegistryError.invalid("Invalid alias name '\(alias)': use letters, digits, '_', '-' or '.', not a version number or 'latest'")
+        }
+        let modelID = try modelID(c, name: modelName, lock: true)
+        guard let target = try c.query("SELECT id FROM steward.model_versions WHERE model_id = $1 AND version = $2", [modelID, version]).first else {
+            throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
+        }
+        let previous = try c.query("""
+            SELECT v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
+            WHERE a.model_id = $1 AND a.alias = $2
+            """, [modelID, alias]).first?.get("version", as: Int.self)
+        _ = try c.query("""
+            INSERT INTO steward.model_aliases (model_id, alias, version_id) VALUES ($1, $2, $3)
+            ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = now()
+            """, [modelID, alias, try target.get("id", as: Int64.self)])
+        _ = try c.query("NOTIFY steward_alias, '\(modelID)'")
+        return previous
+    }
+
+    func deleteAlias(_ c: PostgresConnection, modelName: String, alias: String) throws {
+        let modelID = try modelID(c, name: modelName, lock: true)
+        let rows = try c.query("DELETE FROM steward.model_aliases WHERE model_id = $1 AND alias = $2", [modelID, alias])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered model alias \(alias) not found.") }
+    }
+
+    // MARK: Logged models (MLflow 3)
+
+    func createLoggedModel(_ c: PostgresConnection, experimentID: Int64, runID: String?, name: String,
+                           tags: [String: String], params: [String: String]) throws -> LoggedModel {
+        let id = "m-" + SecureRandom.hex(bytes: 16)
+        let now = nowMillis()
+        do {
+            _ = try c.query("""
+                INSERT INTO steward.logged_models (id, experiment_id, run_id, name, artifact_uri, tags, params, creation_time, last_update_time)
+                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $8)
+                """, [id, experimentID, runID, name, "mlflow-artifacts:/\(experimentID)/models/\(id)/artifacts",
+                      try JSONCoding.text(tags), try JSONCoding.text(params), now])
+        } catch let error as PostgresError where error.isForeignKeyViolation {
+            throw RegistryError.notFound("the experiment or run of the logged model does not exist")
+        }
+        return try loggedModel(c, id: id)
+    }
+
+    func loggedModel(_ c: PostgresConnection, id: String) throws -> LoggedModel {
+        guard let row = try c.query("""
+            SELECT id, experiment_id, run_id, name, artifact_uri, status, tags::text AS tags, params::text AS params, creation_time, last_update_time
+            FROM steward.logged_models WHERE id = $1
+            """, [id]).first else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
+        return LoggedModel(id: try row.get("id"), experimentID: try row.get("experiment_id"), runID: try row.get("run_id"),
+                           name: try row.get("name"), artifactURI: try row.get("artifact_uri"), status: try row.get("status"),
+                           tags: try JSONCoding.dictionary(try row.get("tags")), params: try JSONCoding.dictionary(try row.get("params")),
+                           creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
+    }
+
+    func finalizeLoggedModel(_ c: PostgresConnection, id: String, status: String) throws -> LoggedModel {
+        let rows = try c.query("UPDATE steward.logged_models SET status = $2, last_update_time = $3 WHERE id = $1", [id, status, nowMillis()])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
+        return try loggedModel(c, id: id)
+    }
+
+    func setLoggedModelTags(_ c: PostgresConnection, id: String, tags: [String: String]) throws {
+        let rows = try c.query("UPDATE steward.logged_models SET tags = tags || $2::jsonb WHERE id = $1", [id, try JSONCoding.text(tags)])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
+    }
+}
+
+/// Artifact URIs as MLflow writes them: `mlflow-artifacts:/<path>` (or with a
+/// host), and `runs:/<run_id>/<path>`.
+enum ArtifactURI {
+    /// The path below the artifact root for a `mlflow-artifacts:` URI.
+    static func storePath(_ uri: String) -> String? {
+        guard uri.hasPrefix("mlflow-artifacts:") else { return nil }
+        var rest = uri.dropFirst("mlflow-artifacts:".count)
+        if rest.hasPrefix("//") {
+            rest = rest.dropFirst(2)
+            guard let slash = rest.firstIndex(of: "/") else { return nil }
+            rest = rest[slash...]
+        }
+        return try? ArtifactStore.normalize(String(rest))
+    }
+}

@@ -1,0 +1,47 @@
+import HTTPKit
+import Postgres
+
+/// What the store refuses, independent of which API asked. Each API view turns
+/// it into its own error shape (`{"error": {...}}` or MLflow's `error_code`).
+public enum RegistryError: Error, Equatable, CustomStringConvertible {
+    case notFound(String)
+    /// The thing exists already; `existingID` lets idempotent callers carry on.
+    case alreadyExists(String, existingID: String?)
+    case invalid(String)
+    /// A valid request that conflicts with the current state (e.g. a deleted run).
+    case conflict(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let message), .alreadyExists(let message, _), .invalid(let message), .conflict(let message): message
+        }
+    }
+
+    /// Steward's native API: 404, 409 with the existing id, 400, 409.
+    var native: HTTPError {
+        switch self {
+        case .notFound(let message): .notFound(message)
+        case .alreadyExists(let message, let id):
+            HTTPError(status: 409, code: "already_exists", message: id.map { "\(message) (id \($0))" } ?? message,
+                      headers: id.map { ["X-Existing-Id": $0] } ?? HTTPHeaders())
+        case .invalid(let message): .badRequest(message, code: "invalid_argument")
+        case .conflict(let message): .conflict(message)
+        }
+    }
+
+    /// MLflow's protocol: its error codes and statuses.
+    var mlflow: HTTPError {
+        switch self {
+        case .notFound(let message): HTTPError(status: 404, code: "RESOURCE_DOES_NOT_EXIST", message: message)
+        case .alreadyExists(let message, _): HTTPError(status: 400, code: "RESOURCE_ALREADY_EXISTS", message: message)
+        case .invalid(let message), .conflict(let message): HTTPError(status: 400, code: "INVALID_PARAMETER_VALUE", message: message)
+        }
+    }
+}
+
+extension PostgresError {
+    /// A unique violation as the store's "already exists".
+    func asAlreadyExists(_ message: String) -> any Error {
+        isUniqueViolation ? RegistryError.alreadyExists(message, existingID: nil) : self
+    }
+}

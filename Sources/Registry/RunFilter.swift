@@ -1,0 +1,298 @@
+import Postgres
+
+/// MLflow's run search language: `metrics.acc > 0.9 and params.lr = '0.01'
+/// and tags.\`my tag\` LIKE 'x%' and attributes.status = 'FINISHED'`.
+/// Parsed into clauses, then into SQL with bound values (never spliced).
+struct RunFilter: Equatable {
+    enum Entity: String, Equatable { case metric, param, tag, attribute, dataset }
+    enum Value: Equatable { case number(Double), string(String), list([String]) }
+
+    let entity: Entity
+    let key: String
+    let comparator: String
+    let value: Value
+
+    static func parse(_ text: String) throws(RegistryError) -> [RunFilter] {
+        var lexer = Lexer(text)
+        var clauses: [RunFilter] = []
+        while true {
+            guard let token = try lexer.next() else { break }
+            if !clauses.isEmpty {
+                guard case .word(let word) = token, word.lowercased() == "and" else {
+                    throw .invalid("Invalid clause(s) in filter string: expected 'and' between conditions in \(text.debugDescription)")
+                }
+                guard let next = try lexer.next() else { throw .invalid("filter string ends after 'and'") }
+                clauses.append(try clause(startingWith: next, &lexer))
+            } else {
+                clauses.append(try clause(startingWith: token, &lexer))
+            }
+        }
+        return clauses
+    }
+
+    private static func clause(startingWith first: Token, _ lexer: inout Lexer) throws(RegistryError) -> RunFilter {
+        guard case .word(let identifier) = first else { throw .invalid("Invalid filter: expected an identifier such as metrics.accuracy") }
+        let (entity, key) = try split(identifier, &lexer)
+        guard let comparatorToken = try lexer.next() else { throw .invalid("Invalid filter: '\(identifier)' needs a comparison") }
+        var comparator: String
+        switch comparatorToken {
+        case .symbol(let symbol): comparator = symbol
+        case .word(let word):
+            comparator = word.uppercased()
+            if comparator == "NOT" {
+                guard case .word(let inWord)? = try lexer.next(), inWord.uppercased() == "IN" else { throw .invalid("Invalid filter: expected IN after NOT") }
+                comparator = "NOT IN"
+            }
+        default: throw .invalid("Invalid filter: expected a comparator after '\(identifier)'")
+        }
+        guard let valueToken = try lexer.next() else { throw .invalid("Invalid filter: '\(identifier) \(comparator)' needs a value") }
+        let value: Value
+        switch valueToken {
+        case .number(let number): value = .number(number)
+        case .string(let string): value = .string(string)
+        case .list(let items): value = .list(items)
+        default: throw .invalid("Invalid filter: the value for '\(identifier)' must be a number or a quoted string")
+        }
+        let filter = RunFilter(entity: entity, key: key, comparator: comparator, value: value)
+        try filter.check()
+        return filter
+    }
+
+    private static func split(_ identifier: String, _ lexer: inout Lexer) throws(RegistryError) -> (Entity, String) {
+        guard let dot = identifier.firstIndex(of: ".") else {
+            return (.attribute, try attribute(identifier))
+        }
+        let prefix = identifier[..<dot].lowercased()
+        var key = String(identifier[identifier.index(after: dot)...])
+        if key.isEmpty, let quoted = lexer.takeQuotedKey() { key = quoted }
+        guard !key.isEmpty else { throw .invalid("Invalid filter: '\(identifier)' has no key") }
+        switch prefix {
+        case "metric", "metrics": return (.metric, key)
+        case "param", "params", "parameter", "parameters": return (.param, key)
+        case "tag", "tags": return (.tag, key)
+        case "attribute", "attributes", "attr", "run": return (.attribute, try attribute(key))
+        case "dataset", "datasets": return (.dataset, key)
+        default: throw .invalid("Invalid entity type '\(prefix)'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset']")
+        }
+    }
+
+    private static let attributes = ["status", "run_name", "start_time", "end_time", "run_id", "user_id", "artifact_uri", "created", "Created"]
+
+    private static func attribute(_ key: String) throws(RegistryError) -> String {
+        guard attributes.contains(key) else {
+            throw .invalid("Invalid attribute key '\(key)' specified. Valid keys are \(attributes.dropLast())")
+        }
+        return key == "created" || key == "Created" ? "start_time" : key
+    }
+
+    private func check() throws(RegistryError) {
+        let numeric = ["=", "!=", ">", ">=", "<", "<="]
+        let textual = ["=", "!=", "LIKE", "ILIKE"]
+        switch (entity, value) {
+        case (.metric, .number), (.attribute, .number) where ["start_time", "end_time"].contains(key):
+            guard numeric.contains(comparator) else { throw .invalid("Invalid comparator '\(comparator)' for a number") }
+        case (.metric, _):
+            throw .invalid("Expected numeric value type for metric. Found \(valueDescription)")
+        case (.attribute, .list) where key == "run_id", (.dataset, .list):
+            guard comparator == "IN" || comparator == "NOT IN" else { throw .invalid("A list value needs IN or NOT IN") }
+        case (_, .string):
+            guard textual.contains(comparator) else {
+                throw .invalid("Invalid comparator '\(comparator)' not one of '\(textual)' for \(entity.rawValue) '\(key)'")
+            }
+            if entity == .attribute, ["start_time", "end_time"].contains(key) {
+                throw .invalid("Expected numeric value for attribute \(key)")
+            }
+        default:
+            throw .invalid("Invalid value \(valueDescription) for \(entity.rawValue) '\(key)' with comparator '\(comparator)'")
+        }
+    }
+
+    private var valueDescription: String {
+        switch value {
+        case .number(let n): "\(n)"
+        case .string(let s): "'\(s)'"
+        case .list(let l): "(\(l.joined(separator: ", ")))"
+        }
+    }
+}
+
+enum Token: Equatable {
+    case word(String), symbol(String), number(Double), string(String), list([String])
+}
+
+/// Splits a filter string into identifiers (with backquoted or quoted keys),
+/// comparators, numbers, quoted strings and parenthesised lists.
+struct Lexer {
+    private let characters: [Character]
+    private var index = 0
+
+    init(_ text: String) { characters = Array(text) }
+
+    private mutating func skipSpaces() { while index < characters.count, characters[index].isWhitespace { index += 1 } }
+
+    /// After `metrics.` a key may be quoted: metrics."my key" or metrics.`my key`.
+    mutating func takeQuotedKey() -> String? {
+        guard index < characters.count, characters[index] == "`" || characters[index] == "\"" else { return nil }
+        return try? quoted(characters[index])
+    }
+
+    private mutating func quoted(_ quote: Character) throws(RegistryError) -> String {
+        index += 1
+        var text = ""
+        while index < characters.count {
+            let c = characters[index]
+            index += 1
+            if c == quote {
+                if index < characters.count, characters[index] == quote { text.append(quote); index += 1; continue }
+                return text
+            }
+            if c == "\\", index < characters.count { text.append(characters[index]); index += 1; continue }
+            text.append(c)
+        }
+        throw .invalid("Invalid filter: unterminated quoted string")
+    }
+
+    mutating func next() throws(RegistryError) -> Token? {
+        skipSpaces()
+        guard index < characters.count else { return nil }
+        let c = characters[index]
+        if c == "'" || c == "\"" { return .string(try quoted(c)) }
+        if c == "(" {
+            index += 1
+            var items: [String] = []
+            while true {
+                skipSpaces()
+                guard index < characters.count else { throw .invalid("Invalid filter: unterminated list") }
+                if characters[index] == ")" { index += 1; break }
+                if characters[index] == "," { index += 1; continue }
+                guard characters[index] == "'" || characters[index] == "\"" else { throw .invalid("Invalid filter: list items must be quoted strings") }
+                items.append(try quoted(characters[index]))
+            }
+            return .list(items)
+        }
+        if "<>=!".contains(c) {
+            var symbol = String(c)
+            index += 1
+            if index < characters.count, characters[index] == "=" { symbol.append("="); index += 1 }
+            guard ["<", ">", "=", "<=", ">=", "!=", "=="].contains(symbol) else { throw .invalid("Invalid comparator '\(symbol)'") }
+            return .symbol(symbol == "==" ? "=" : symbol)
+        }
+        if c.isNumber || c == "-" || c == "." {
+            var text = ""
+            while index < characters.count, characters[index].isNumber || "+-.eE".contains(characters[index]) {
+                text.append(characters[index]); index += 1
+            }
+            guard let value = Double(text) else { throw .invalid("Invalid number '\(text)' in filter") }
+            return .number(value)
+        }
+        var word = ""
+        while index < characters.count {
+            let c = characters[index]
+            if c == "`" {
+                word += try quoted("`")
+                continue
+            }
+            if c.isWhitespace || "<>=!()'".contains(c) { break }
+            if c == "\"" {
+                // Only a key may be double-quoted right after a dot.
+                if word.hasSuffix(".") { word += try quoted("\""); continue }
+                break
+            }
+            word.append(c)
+            index += 1
+        }
+        guard !word.isEmpty else { throw .invalid("Invalid filter near '\(String(characters[index...]).prefix(20))'") }
+        return .word(word)
+    }
+}
+
+/// Turns parsed clauses and order-by strings into SQL over `steward.runs r`.
+struct RunQuery {
+    private(set) var binds: [any PostgresEncodable] = []
+
+    mutating func bind(_ value: any PostgresEncodable) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    mutating func condition(for filter: RunFilter) throws(RegistryError) -> String {
+        let op = filter.comparator
+        switch filter.entity {
+        case .metric:
+            guard case .number(let number) = filter.value else { throw .invalid("metric filters need a number") }
+            return "EXISTS (SELECT 1 FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(bind(filter.key)) AND m.value \(op) \(bind(number)))"
+        case .param, .tag:
+            guard case .string(let text) = filter.value else { throw .invalid("\(filter.entity.rawValue) filters need a quoted string") }
+            let table = filter.entity == .param ? "steward.run_params" : "steward.run_tags"
+            return "EXISTS (SELECT 1 FROM \(table) p WHERE p.run_id = r.id AND p.key = \(bind(filter.key)) AND p.value \(op) \(bind(text)))"
+        case .dataset:
+            let column = filter.key == "digest" ? "digest" : filter.key == "context" ? "tags->>'mlflow.data.context'" : "name"
+            switch filter.value {
+            case .list(let items):
+                let negate = op == "NOT IN" ? "NOT " : ""
+                return "\(negate)EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) = ANY(\(bind(items))))"
+            case .string(let text):
+                return "EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) \(op) \(bind(text)))"
+            case .number: throw .invalid("dataset filters need a quoted string")
+            }
+        case .attribute:
+            let column = Self.column(forAttribute: filter.key)
+            switch filter.value {
+            case .number(let number): return "r.\(column) \(op) \(bind(Int64(number)))"
+            case .string(let text): return "r.\(column) \(op) \(bind(text))"
+            case .list(let items):
+                return op == "NOT IN" ? "NOT (r.\(column) = ANY(\(bind(items))))" : "r.\(column) = ANY(\(bind(items)))"
+            }
+        }
+    }
+
+    private static func column(forAttribute key: String) -> String {
+        switch key {
+        case "run_id": "id"
+        case "run_name": "name"
+        default: key
+        }
+    }
+
+    /// `metrics.acc DESC`, `params.lr`, `start_time ASC`... then start_time DESC, id.
+    mutating func ordering(_ orderBy: [String]) throws(RegistryError) -> String {
+        var parts: [String] = []
+        for clause in orderBy where !clause.trimmingCharacters(in: .whitespaces).isEmpty {
+            var text = clause.trimmingCharacters(in: .whitespaces)
+            var direction = "ASC"
+            for suffix in [" DESC", " desc", " ASC", " asc"] where text.hasSuffix(suffix) {
+                direction = suffix.trimmingCharacters(in: .whitespaces).uppercased()
+                text = String(text.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
+            }
+            var lexer = Lexer(text)
+            guard case .word(let identifier)? = try lexer.next(), try lexer.next() == nil else {
+                throw .invalid("Invalid order_by clause '\(clause)'")
+            }
+            let parsed = try RunFilter.orderKey(identifier)
+            switch parsed.entity {
+            case .metric:
+                parts.append("(SELECT m.value FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(bind(parsed.key))) \(direction) NULLS LAST")
+            case .param, .tag:
+                let table = parsed.entity == .param ? "steward.run_params" : "steward.run_tags"
+                parts.append("(SELECT p.value FROM \(table) p WHERE p.run_id = r.id AND p.key = \(bind(parsed.key))) \(direction) NULLS LAST")
+            case .attribute:
+                parts.append("r.\(Self.column(forAttribute: parsed.key)) \(direction) NULLS LAST")
+            case .dataset:
+                throw .invalid("cannot order by a dataset field")
+            }
+        }
+        parts.append("r.start_time DESC")
+        parts.append("r.id")
+        return parts.joined(separator: ", ")
+    }
+}
+
+extension RunFilter {
+    /// Order-by keys follow the filter's identifier rules; numeric and string
+    /// keys differ in what they may be compared with, so try both shapes.
+    static func orderKey(_ identifier: String) throws(RegistryError) -> RunFilter {
+        if let numeric = try? parse("\(identifier) = 0").first { return numeric }
+        guard let textual = try parse("\(identifier) = ''").first else { throw .invalid("Invalid order_by key '\(identifier)'") }
+        return textual
+    }
+}

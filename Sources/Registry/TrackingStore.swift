@@ -1,0 +1,366 @@
+import Digest
+import Foundation
+import Postgres
+
+/// Experiments and runs: the SQL behind both the native and the MLflow views.
+/// Methods taking a connection run inside the caller's transaction.
+public final class TrackingStore: Sendable {
+    let pool: PostgresPool
+
+    init(pool: PostgresPool) { self.pool = pool }
+
+    // MARK: Experiments
+
+    func createExperiment(_ c: PostgresConnection, name: String, artifactLocation: String?, tags: [String: String]) throws -> Int64 {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 500 else { throw RegistryError.invalid("experiment name must be 1-500 characters") }
+        let now = nowMillis()
+        do {
+            let id: Int64 = try c.query("""
+                INSERT INTO steward.experiments (name, tags, creation_time, last_update_time) VALUES ($1, $2::jsonb, $3, $3) RETURNING id
+                """, [trimmed, try JSONCoding.text(tags), now]).first!.get("id")
+            let location = artifactLocation ?? "mlflow-artifacts:/\(id)"
+            _ = try c.query("UPDATE steward.experiments SET artifact_location = $2 WHERE id = $1", [id, location])
+            return id
+        } catch let error as PostgresError where error.isUniqueViolation {
+            let existing = try? c.query("SELECT id FROM steward.experiments WHERE name = $1", [trimmed]).first?.get("id", as: Int64.self)
+            throw RegistryError.alreadyExists("Experiment '\(trimmed)' already exists.", existingID: existing.map { String($0) })
+        }
+    }
+
+    private static let experimentColumns = "id, name, artifact_location, lifecycle_stage, tags::text AS tags, creation_time, last_update_time"
+
+    private func experiment(from row: PostgresRow) throws -> Experiment {
+        Experiment(id: try row.get("id"), name: try row.get("name"), artifactLocation: try row.get("artifact_location"),
+                   lifecycleStage: try row.get("lifecycle_stage"), tags: try JSONCoding.dictionary(try row.get("tags")),
+                   creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
+    }
+
+    func experiment(id: Int64) throws -> Experiment {
+        guard let row = try pool.query("SELECT \(Self.experimentColumns) FROM steward.experiments WHERE id = $1", [id]).first else {
+            throw RegistryError.notFound("No Experiment with id=\(id) exists")
+        }
+        return try experiment(from: row)
+    }
+
+    func experiment(named name: String) throws -> Experiment {
+        guard let row = try pool.query("SELECT \(Self.experimentColumns) FROM steward.experiments WHERE name = $1", [name]).first else {
+            throw RegistryError.notFound("Could not find experiment with name '\(name)'")
+        }
+        return try experiment(from: row)
+    }
+
+    func searchExperiments(nameLike: String?, viewType: String, limit: Int, pageToken: String?) throws -> Page<Experiment> {
+        let offset = try PageToken.decode(pageToken)
+        let stages: [String] = switch viewType {
+        case "DELETED_ONLY": ["deleted"]
+        case "ALL": ["active", "deleted"]
+        default: ["active"]
+        }
+        let rows = try pool.query("""
+            SELECT \(Self.experimentColumns) FROM steward.experiments
+            WHERE lifecycle_stage = ANY($1) AND ($2::text IS NULL OR name ILIKE $2)
+            ORDER BY id LIMIT $3 OFFSET $4
+            """, [stages, nameLike, limit, offset])
+        let items = try rows.map(experiment(from:))
+        return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
+    }
+
+    func setExperimentStage(_ c: PostgresConnection, id: Int64, stage: String) throws {
+        if id == 0, stage == "deleted" { throw RegistryError.invalid("the Default experiment cannot be deleted") }
+        let rows = try c.query("UPDATE steward.experiments SET lifecycle_stage = $2, last_update_time = $3 WHERE id = $1",
+                               [id, stage, nowMillis()])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
+    }
+
+    func renameExperiment(_ c: PostgresConnection, id: Int64, name: String) throws {
+        do {
+            let rows = try c.query("UPDATE steward.experiments SET name = $2, last_update_time = $3 WHERE id = $1", [id, name, nowMillis()])
+            guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
+        } catch let error as PostgresError {
+            throw error.asAlreadyExists("Experiment '\(name)' already exists.")
+        }
+    }
+
+    func setExperimentTag(_ c: PostgresConnection, id: Int64, key: String, value: String) throws {
+        try Limits.checkKey(key, "tag")
+        let rows = try c.query("UPDATE steward.experiments SET tags = tags || jsonb_build_object($2::text, $3::text) WHERE id = $1", [id, key, value])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
+    }
+
+    // MARK: Runs
+
+    struct NewRun {
+        var experimentID: Int64
+        var name: String?
+        var userID: String = ""
+        var startTime: Int64?
+        var status: RunStatus = .running
+        var tags: [String: String] = [:]
+        var datasetID: Int64?
+        var parentRunID: String?
+    }
+
+    func createRun(_ c: PostgresConnection, _ new: NewRun) throws -> String {
+        guard let stage = try c.query("SELECT lifecycle_stage FROM steward.experiments WHERE id = $1 FOR SHARE", [new.experimentID]).first else {
+            throw RegistryError.notFound("No Experiment with id=\(new.experimentID) exists")
+        }
+        guard try stage.get("lifecycle_stage", as: String.self) == "active" else {
+            throw RegistryError.invalid("The experiment \(new.experimentID) must be in the 'active' state")
+        }
+        let id = SecureRandom.hex(bytes: 16)
+        let name = new.name.flatMap { $0.isEmpty ? nil : $0 } ?? new.tags["mlflow.runName"] ?? RunNames.make()
+        var tags = new.tags
+        tags["mlflow.runName"] = name
+        if let parent = new.parentRunID { tags["mlflow.parentRunId"] = parent }
+        do {
+            _ = try c.query("""
+                INSERT INTO steward.runs (id, experiment_id, name, status, user_id, start_time, artifact_uri, dataset_id, parent_run_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                """, [id, new.experimentID, name, new.status.rawValue, new.userID, new.startTime ?? nowMillis(),
+                      "mlflow-artifacts:/\(new.experimentID)/\(id)/artifacts", new.datasetID, new.parentRunID])
+        } catch let error as PostgresError where error.isForeignKeyViolation {
+            throw RegistryError.notFound("the parent run or dataset does not exist")
+        }
+        try upsertTags(c, runID: id, tags)
+        return id
+    }
+
+    private static let runColumns = """
+        id, experiment_id, name, status, lifecycle_stage, user_id, start_time, end_time, artifact_uri,
+        dataset_id, parent_run_id, job_name, failure_reason
+        """
+
+    private func runInfo(from row: PostgresRow) throws -> Run {
+        Run(id: try row.get("id"), experimentID: try row.get("experiment_id"), name: try row.get("name"),
+            status: RunStatus(rawValue: try row.get("status")) ?? .failed, lifecycleStage: try row.get("lifecycle_stage"),
+            userID: try row.get("user_id"), startTime: try row.get("start_time"), endTime: try row.get("end_time"),
+            artifactURI: try row.get("artifact_uri"), datasetID: try row.get("dataset_id"),
+            parentRunID: try row.get("parent_run_id"), jobName: try row.get("job_name"), failureReason: try row.get("failure_reason"))
+    }
+
+    func run(id: String) throws -> Run {
+        guard let run = try runs(ids: [id]).first else { throw RegistryError.notFound("Run with id=\(id) not found") }
+        return run
+    }
+
+    /// Runs with their params, tags, latest metrics and inputs, in the order of `ids`.
+    func runs(ids: [String]) throws -> [Run] {
+        guard !ids.isEmpty else { return [] }
+        return try pool.withConnection { c in
+            var byID: [String: Run] = [:]
+            for row in try c.query("SELECT \(Self.runColumns) FROM steward.runs WHERE id = ANY($1)", [ids]) {
+                let run = try runInfo(from: row)
+                byID[run.id] = run
+            }
+            for row in try c.query("SELECT run_id, key, value FROM steward.run_params WHERE run_id = ANY($1)", [ids]) {
+                byID[try row.get("run_id")]?.params[try row.get("key")] = try row.get("value")
+            }
+            for row in try c.query("SELECT run_id, key, value FROM steward.run_tags WHERE run_id = ANY($1)", [ids]) {
+                byID[try row.get("run_id")]?.tags[try row.get("key")] = try row.get("value")
+            }
+            for row in try c.query("SELECT run_id, key, value, step, timestamp FROM steward.latest_metrics WHERE run_id = ANY($1) ORDER BY key", [ids]) {
+                byID[try row.get("run_id")]?.metrics.append(MetricPoint(key: try row.get("key"), value: try row.get("value"),
+                                                                         timestamp: try row.get("timestamp"), step: try row.get("step")))
+            }
+            for row in try c.query("""
+                SELECT run_id, name, digest, source_type, source, schema, profile, tags::text AS tags
+                FROM steward.run_inputs WHERE run_id = ANY($1) ORDER BY name
+                """, [ids]) {
+                byID[try row.get("run_id")]?.inputs.append(DatasetInput(
+                    name: try row.get("name"), digest: try row.get("digest"), sourceType: try row.get("source_type"),
+                    source: try row.get("source"), schema: try row.get("schema"), profile: try row.get("profile"),
+                    tags: try JSONCoding.dictionary(try row.get("tags"))))
+            }
+            return ids.compactMap { byID[$0] }
+        }
+    }
+
+    /// Locks an active run for writing; refuses unknown or deleted runs.
+    func lockActiveRun(_ c: PostgresConnection, _ id: String) throws {
+        guard let row = try c.query("SELECT lifecycle_stage FROM steward.runs WHERE id = $1 FOR SHARE", [id]).first else {
+            throw RegistryError.notFound("Run with id=\(id) not found")
+        }
+        guard try row.get("lifecycle_stage", as: String.self) == "active" else {
+            throw RegistryError.invalid("The run \(id) must be in the 'active' state. Current state is deleted.")
+        }
+    }
+
+    func updateRun(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64?, name: String?,
+                   failureReason: String? = nil) throws {
+        try lockActiveRun(c, id)
+        let end = endTime ?? (status?.isTerminal == true ? nowMillis() : nil)
+        _ = try c.query("""
+            UPDATE steward.runs SET status = COALESCE($2, status), end_time = COALESCE($3, end_time), name = COALESCE($4, name),
+                   failure_reason = COALESCE($5, failure_reason), updated_at = now()
+            WHERE id = $1
+            """, [id, status?.rawValue, end, name.flatMap { $0.isEmpty ? nil : $0 }, failureReason])
+        if let name, !name.isEmpty { try upsertTags(c, runID: id, ["mlflow.runName": name]) }
+    }
+
+    func setRunStage(_ c: PostgresConnection, id: String, stage: String) throws {
+        let rows = try c.query("UPDATE steward.runs SET lifecycle_stage = $2, updated_at = now() WHERE id = $1", [id, stage])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Run with id=\(id) not found") }
+    }
+
+    // MARK: Params, tags, metrics, inputs
+
+    /// Writes a batch the way MLflow's log-batch does: all or nothing.
+    func logBatch(_ c: PostgresConnection, runID: String, metrics: [MetricPoint], params: [String: String],
+                  tags: [String: String]) throws {
+        if metrics.count > Limits.batchMetrics {
+            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(metrics.count) metrics.")
+        }
+        if params.count > Limits.batchParams {
+            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchParams) params. Got \(params.count) params.")
+        }
+        if tags.count > Limits.batchTags {
+            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchTags) tags. Got \(tags.count) tags.")
+        }
+        if metrics.count + params.count + tags.count > Limits.batchTotal {
+            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchTotal) entries in total.")
+        }
+        for metric in metrics { try Limits.checkKey(metric.key, "metric") }
+        for (key, value) in params {
+            try Limits.checkKey(key, "param")
+            if value.count > Limits.paramValueLength {
+                throw RegistryError.invalid("Param value for '\(key)' had length \(value.count), which exceeded length limit of \(Limits.paramValueLength)")
+            }
+        }
+        for (key, value) in tags {
+            try Limits.checkKey(key, "tag")
+            if value.count > Limits.tagValueLength {
+                throw RegistryError.invalid("Tag value for '\(key)' exceeded length limit of \(Limits.tagValueLength)")
+            }
+        }
+        try lockActiveRun(c, runID)
+        if !params.isEmpty { try insertParams(c, runID: runID, params) }
+        if !tags.isEmpty { try upsertTags(c, runID: runID, tags) }
+        if !metrics.isEmpty { try insertMetrics(c, runID: runID, metrics) }
+    }
+
+    private func insertParams(_ c: PostgresConnection, runID: String, _ params: [String: String]) throws {
+        let keys = Array(params.keys), values = keys.map { params[$0]! }
+        // A param is written once; the same value again is fine, a different one is refused.
+        let clashes = try c.query("""
+            INSERT INTO steward.run_params (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
+            ON CONFLICT (run_id, key) DO UPDATE SET value = steward.run_params.value
+            RETURNING key, value
+            """, [runID, keys, values])
+        for row in clashes {
+            let key: String = try row.get("key"), value: String = try row.get("value")
+            if value != params[key] {
+                throw RegistryError.invalid("Changing param values is not allowed. Param with key='\(key)' was already logged with value='\(value)' for run ID='\(runID)'. Attempted logging new value '\(params[key]!)'.")
+            }
+        }
+    }
+
+    func upsertTags(_ c: PostgresConnection, runID: String, _ tags: [String: String]) throws {
+        guard !tags.isEmpty else { return }
+        let keys = Array(tags.keys)
+        _ = try c.query("""
+            INSERT INTO steward.run_tags (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
+            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
+            """, [runID, keys, keys.map { tags[$0]! }])
+        if let name = tags["mlflow.runName"] {
+            _ = try c.query("UPDATE steward.runs SET name = $2 WHERE id = $1", [runID, name])
+        }
+    }
+
+    func deleteTag(_ c: PostgresConnection, runID: String, key: String) throws {
+        try lockActiveRun(c, runID)
+        let rows = try c.query("DELETE FROM steward.run_tags WHERE run_id = $1 AND key = $2", [runID, key])
+        guard rows.affectedRows == 1 else { throw RegistryError.notFound("No tag with name: \(key) in run with id \(runID)") }
+    }
+
+    private func insertMetrics(_ c: PostgresConnection, runID: String, _ metrics: [MetricPoint]) throws {
+        let keys = metrics.map(\.key), values = metrics.map(\.value)
+        let steps = metrics.map(\.step), stamps = metrics.map(\.timestamp)
+        // History and latest value in one statement; the latest follows MLflow's
+        // order (step, then timestamp, then value) whatever order batches arrive in.
+        _ = try c.query("""
+            WITH batch AS (
+                SELECT k, v, s, t FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[]) AS b(k, v, s, t)
+            ), history AS (
+                INSERT INTO steward.metrics (run_id, key, value, step, timestamp) SELECT $1, k, v, s, t FROM batch
+            )
+            INSERT INTO steward.latest_metrics AS l (run_id, key, value, step, timestamp)
+            SELECT DISTINCT ON (k) $1, k, v, s, t FROM batch ORDER BY k, s DESC, t DESC, v DESC
+            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+            WHERE (excluded.step, excluded.timestamp, excluded.value) > (l.step, l.timestamp, l.value)
+            """, [runID, keys, values, steps, stamps])
+    }
+
+    func logInputs(_ c: PostgresConnection, runID: String, _ inputs: [DatasetInput]) throws {
+        try lockActiveRun(c, runID)
+        for input in inputs {
+            _ = try c.query("""
+                INSERT INTO steward.run_inputs (run_id, name, digest, source_type, source, schema, profile, tags)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+                ON CONFLICT (run_id, name, digest) DO UPDATE SET tags = steward.run_inputs.tags || excluded.tags
+                """, [runID, input.name, input.digest, input.sourceType, input.source, input.schema, input.profile,
+                      try JSONCoding.text(input.tags)])
+        }
+    }
+
+    func metricHistory(runID: String, key: String, limit: Int, pageToken: String?) throws -> Page<MetricPoint> {
+        let offset = try PageToken.decode(pageToken)
+        return try pool.withConnection { c in
+            guard try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID]).count == 1 else {
+                throw RegistryError.notFound("Run with id=\(runID) not found")
+            }
+            let rows = try c.query("""
+                SELECT value, step, timestamp FROM steward.metrics WHERE run_id = $1 AND key = $2
+                ORDER BY step, timestamp, id LIMIT $3 OFFSET $4
+                """, [runID, key, limit, offset])
+            let items = try rows.map { row in
+                MetricPoint(key: key, value: try row.get("value"), timestamp: try row.get("timestamp"), step: try row.get("step"))
+            }
+            return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
+        }
+    }
+
+    // MARK: Search
+
+    func searchRuns(experimentIDs: [Int64], filter: String, viewType: String, orderBy: [String], limit: Int,
+                    pageToken: String?) throws -> Page<Run> {
+        let offset = try PageToken.decode(pageToken)
+        var query = RunQuery()
+        let stages: [String] = switch viewType {
+        case "DELETED_ONLY": ["deleted"]
+        case "ALL": ["active", "deleted"]
+        default: ["active"]
+        }
+        var conditions = ["r.experiment_id = ANY(\(query.bind(experimentIDs)))", "r.lifecycle_stage = ANY(\(query.bind(stages)))"]
+        conditions += try RunFilter.parse(filter).map { try query.condition(for: $0) }
+        let order = try query.ordering(orderBy)
+        let sql = """
+            SELECT r.id FROM steward.runs r WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(order) LIMIT \(query.bind(limit)) OFFSET \(query.bind(offset))
+            """
+        let ids: [String] = try pool.query(sql, query.binds).map { try $0.get("id") }
+        return Page(items: try runs(ids: ids), nextPageToken: PageToken.next(offset: offset, returned: ids.count, limit: limit))
+    }
+}
+
+/// Small JSON helpers for jsonb columns.
+enum JSONCoding {
+    static func text(_ dictionary: [String: String]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: dictionary, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static func dictionary(_ text: String) throws -> [String: String] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return [:] }
+        return object.compactMapValues { $0 as? String }
+    }
+}
+
+/// MLflow-style generated run names ("bold-heron-42").
+enum RunNames {
+    private static let adjectives = ["bold", "calm", "eager", "keen", "quiet", "swift", "brave", "bright", "gentle", "steady"]
+    private static let nouns = ["heron", "otter", "lynx", "falcon", "badger", "marten", "ibis", "wren", "fox", "seal"]
+
+    static func make() -> String {
+        "\(adjectives.randomElement()!)-\(nouns.randomElement()!)-\(Int.random(in: 0..<1000))"
+    }
+}

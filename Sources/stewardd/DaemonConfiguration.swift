@@ -1,0 +1,37 @@
+import Foundation
+import Lifecycle
+
+/// Everything `stewardd` reads from its environment, validated at start.
+struct DaemonConfiguration: Sendable {
+    var databaseURL: String
+    var host: String
+    var port: Int
+    var ioThreads: Int
+    var workerThreads: Int
+    var poolSize: Int
+    var artifactRoot: URL
+    var bootstrapToken: String?
+    var maxUploadBytes: Int
+    /// Enables `/debug/...` routes that tests use (a slow request for the drain test).
+    var debugRoutes: Bool
+
+    init(_ env: EnvironmentReader) throws(ConfigurationError) {
+        databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
+        guard databaseURL.hasPrefix("postgresql://") || databaseURL.hasPrefix("postgres://") else {
+            throw ConfigurationError("STEWARD_DATABASE_URL", "must be a postgresql:// URI")
+        }
+        host = env.string("STEWARD_HTTP_HOST", default: "127.0.0.1")
+        port = try env.int("STEWARD_HTTP_PORT", default: 7400, range: 0...65535)
+        ioThreads = try env.int("STEWARD_HTTP_IO_THREADS", default: 2, range: 1...64)
+        workerThreads = try env.int("STEWARD_HTTP_WORKERS", default: 32, range: 1...1024)
+        poolSize = try env.int("STEWARD_DATABASE_POOL_SIZE", default: 16, range: 1...512)
+        let root = env.string("STEWARD_ARTIFACT_ROOT", default: ".steward/artifacts")
+        artifactRoot = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
+        bootstrapToken = try env.secret("STEWARD_BOOTSTRAP_TOKEN")
+        if let token = bootstrapToken, token.count < 16 {
+            throw ConfigurationError("STEWARD_BOOTSTRAP_TOKEN", "must be at least 16 characters")
+        }
+        maxUploadBytes = try env.int("STEWARD_MAX_UPLOAD_BYTES", default: 4 << 30, range: 1...(1 << 40))
+        debugRoutes = try env.bool("STEWARD_DEBUG_ROUTES", default: false)
+    }
+}
