@@ -16,7 +16,8 @@ Configured by environment only (docs/contracts.md, "Training entry point"):
     STEWARD_ASSETS           where the bundled vocab for "tiny" is (default .steward/assets)
 
 Exit 0 on success; 2 for a configuration error, 1 for a failed run, with one line on
-stderr prefixed ``steward-training: error:``. A JSON summary goes to stdout.
+stderr prefixed ``steward-training: error:``. On success the last line of stdout is
+a JSON summary (run id, model version, metrics).
 """
 
 from __future__ import annotations
@@ -93,8 +94,8 @@ def main(env: Mapping[str, str] | None = None) -> int:
     except Exception as e:  # every failure becomes the one line the orchestrator records
         print(f"{PREFIX} {one_line(e)}", file=sys.stderr)
         return 1
-    json.dump(summary, sys.stdout, indent=2, default=str)
-    sys.stdout.write("\n")
+    # One line, and the last: the mlflow client prints its own lines ("View run ...") to stdout.
+    print(json.dumps(summary, default=str), flush=True)
     return 0
 
 

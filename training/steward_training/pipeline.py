@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,12 @@ from .params import TINY, TrainParams
 from .validation import LABELS, validate_dataset
 
 ERROR_TAG = "steward.error"
+
+
+def progress(event: str, **fields) -> None:
+    """One JSON line on stderr per stage, for the Job's log (the error line stays plain text)."""
+    record = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info", "event": event, **fields}
+    print(json.dumps(record, default=str), file=sys.stderr, flush=True)
 
 
 class TrainingError(Exception):
@@ -237,9 +244,13 @@ def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict
             tracker.flush()
 
     def on_epoch(epoch: int, step: int, metrics: dict) -> None:
+        progress("epoch", run_id=tracker.run_id, epoch=epoch, step=step,
+                 seconds=round(time.perf_counter() - started, 1), **metrics)
         tracker.flush()
         tracker.log_metrics({**metrics, "epoch": epoch}, step=epoch)
 
+    progress("training", run_id=tracker.run_id, base_model=config.base_model, device=str(device),
+             precision=precision, train_rows=len(train_rows), parameters=num_parameters)
     trained = train_model(model, train_set, val_set, params, device, precision, on_step, on_epoch)
     tracker.flush()
 
@@ -291,6 +302,8 @@ def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict
         encoding="utf-8")
     metrics["total_seconds"] = time.perf_counter() - started
 
+    progress("evaluated", run_id=tracker.run_id, accuracy=metrics["accuracy"], f1=metrics["f1"],
+             parity_max_abs_diff=metrics["parity_max_abs_diff"])
     tracker.log_metrics(metrics, step=0)
     tracker.log_artifacts(model_dir, "model")
     tracker.log_json({"epochs": trained.epochs, "metrics": metrics}, "metrics/summary.json")
@@ -300,6 +313,7 @@ def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict
                                       tags={"dataset_sha256": dataset.sha256})
         version = mv.version
         tracker.set_tags({"steward.model_name": config.model_name, "steward.model_version": version})
+        progress("registered", run_id=tracker.run_id, model=config.model_name, version=version)
     summary = {"run_id": tracker.run_id, "model_name": config.model_name, "model_version": version,
                "model_dir": str(model_dir) if config.output_dir else None, "metrics": metrics, "epochs": trained.epochs}
     if config.output_dir:

@@ -43,7 +43,7 @@ def tiny_run(dataset_dir, tmp_path_factory, mlflow_client, mlflow_store):
     manifest = json.loads((dataset_dir / "manifest.json").read_text())
     metrics = check_logged_run(mlflow_client, run_id, MODEL, download, manifest["sha256"])
     return {"run_id": run_id, "metrics": metrics, "model_dir": download / "model", "env": env,
-            "summary": json.loads(result.stdout)}
+            "summary": json.loads(result.stdout.splitlines()[-1])}
 
 
 def test_tiny_model_clearly_beats_the_majority_class(tiny_run):

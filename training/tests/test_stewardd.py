@@ -1,0 +1,125 @@
+"""The tiny configuration registers a version in a running stewardd through the stock mlflow client.
+
+The fixture starts ``stewardd`` from ``$STEWARD_BIN_DIR`` (default ``.build/debug``)
+on a free port with a fresh database on the test PostgreSQL cluster
+(``scripts/pg.sh start --test``; ``$STEWARD_TEST_DATABASE_URL`` overrides its URL),
+waits for ``/ready``, and stops it and drops the database afterwards.
+
+Environment given to stewardd (the names this test assumes):
+``STEWARD_DATABASE_URL``, ``STEWARD_HTTP_PORT``, ``STEWARD_ARTIFACT_ROOT`` (a
+``file://`` folder) and ``STEWARD_BOOTSTRAP_TOKEN`` (an admin bearer token, which
+the client sends as ``MLFLOW_TRACKING_TOKEN``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+from helpers import check_logged_run, error_lines, run_entrypoint
+
+from steward_training.data import REPO_ROOT
+
+TEST_DATABASE_URL = os.environ.get("STEWARD_TEST_DATABASE_URL", "postgresql://steward@127.0.0.1:54339/steward")
+READY_TIMEOUT_S = 60
+MODEL = "sentiment-tiny"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path=f"/{name}"))
+
+
+def admin(sql: str) -> None:
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(TEST_DATABASE_URL, connect_timeout=5)
+    except psycopg2.OperationalError as e:
+        pytest.fail(f"test PostgreSQL at {TEST_DATABASE_URL} is not reachable (scripts/pg.sh start --test): {e}")
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/ready", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def stewardd(tmp_path_factory):
+    binary = Path(os.environ.get("STEWARD_BIN_DIR", REPO_ROOT / ".build" / "debug")) / "stewardd"
+    if not binary.is_file():
+        pytest.fail(f"{binary} not found: build it (swift build) or set STEWARD_BIN_DIR")
+    database = f"steward_training_{secrets.token_hex(4)}"
+    admin(f'CREATE DATABASE "{database}"')
+    root = tmp_path_factory.mktemp("stewardd")
+    port, token = free_port(), secrets.token_hex(16)
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "STEWARD_DATABASE_URL": with_database(TEST_DATABASE_URL, database),
+           "STEWARD_HTTP_PORT": str(port), "STEWARD_ARTIFACT_ROOT": f"file://{root / 'artifacts'}",
+           "STEWARD_BOOTSTRAP_TOKEN": token}
+    log = open(root / "stewardd.log", "wb")
+    process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(READY_TIMEOUT_S * 5):
+            if ready(url):
+                break
+            try:
+                process.wait(timeout=0.2)  # returns only if stewardd exited
+            except subprocess.TimeoutExpired:
+                continue
+            pytest.fail(f"stewardd exited with {process.returncode}: {(root / 'stewardd.log').read_text()[-2000:]}")
+        else:
+            pytest.fail(f"stewardd not ready after {READY_TIMEOUT_S} s: {(root / 'stewardd.log').read_text()[-2000:]}")
+        yield {"url": url, "token": token, "log": root / "stewardd.log"}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def test_tiny_run_registers_a_version_in_stewardd(stewardd, dataset_dir, tmp_path, clean_env, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", stewardd["token"])
+    client = MlflowClient(tracking_uri=stewardd["url"], registry_uri=stewardd["url"])
+    experiment_id = client.create_experiment(MODEL)
+    run_id = client.create_run(experiment_id).info.run_id  # as the orchestrator does before the Job
+    env = {**clean_env, "MLFLOW_TRACKING_URI": stewardd["url"], "MLFLOW_TRACKING_TOKEN": stewardd["token"],
+           "MLFLOW_RUN_ID": run_id, "STEWARD_DATASET_URI": f"file://{dataset_dir}",
+           "STEWARD_DATASET_NAME": "rotten-tomatoes", "STEWARD_DATASET_VERSION": "1",
+           "STEWARD_MODEL_NAME": MODEL, "STEWARD_BASE_MODEL": "tiny", "STEWARD_PARAMS": json.dumps({"epochs": 1})}
+    result = run_entrypoint(env, timeout=600)
+    assert result.returncode == 0, error_lines(result.stderr) or result.stderr[-3000:]
+    manifest = json.loads((dataset_dir / "manifest.json").read_text())
+    metrics = check_logged_run(client, run_id, MODEL, tmp_path, manifest["sha256"])
+    assert metrics["accuracy"] >= 0.70
+    version = client.get_model_version(MODEL, json.loads(result.stdout.splitlines()[-1])["model_version"])
+    assert version.run_id == run_id and version.status == "READY"
