@@ -88,7 +88,8 @@ install_onnxruntime_headers() {
 }
 
 # A virtual environment for the Python side (training, mlflow-driven tests,
-# benchmarks), rebuilt only when a requirements file changes.
+# benchmarks), rebuilt from scratch only when a requirements file changes
+# (a fresh venv, so a dropped package cannot linger).
 setup_venv() {
   local name=$1; shift
   local venv="$STATE/$name" stamp hash
@@ -96,7 +97,7 @@ setup_venv() {
   stamp="$venv/.requirements-$hash"
   if [ -f "$stamp" ]; then step "Python environment $name: present"; return; fi
   step "Python environment $name: installing $(printf '%s ' "${@#$ROOT/}")(a few minutes the first time)"
-  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  rm -rf "$venv" && python3 -m venv "$venv"
   local args=()
   for f in "$@"; do args+=(-r "$f"); done
   "$venv/bin/pip" install -q --disable-pip-version-check "${args[@]}"
@@ -138,6 +139,8 @@ main() {
   if [ "$python" -eq 1 ]; then
     setup_venv venv "$ROOT/training/requirements.txt" "$ROOT/tests/requirements.txt"
     setup_venv venv-tools "$ROOT/tests/requirements-tools.txt"
+    # checkov's bc-python-hcl2 and python-hcl2 install the same package: keep them apart.
+    setup_venv venv-hcl2 "$ROOT/tests/infra/requirements-hcl2.txt"
     fetch_assets
   fi
 }
