@@ -28,11 +28,12 @@ let package = Package(
         .target(name: "Lifecycle", dependencies: ["Telemetry"], exclude: ["README.md"]),
 
         // Domain.
+        .target(name: "TextFeatures", exclude: ["README.md"]),
         .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
-        .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest"], exclude: ["README.md"]),
-        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "Telemetry"], exclude: ["README.md"]),
+        .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures"], exclude: ["README.md"]),
+        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "Telemetry", "TextFeatures"], exclude: ["README.md"]),
         .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry"], exclude: ["README.md"]),
-        .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest"], exclude: ["README.md"]),
+        .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
         .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"], exclude: ["README.md"]),
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"]),
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "HTTPKit", "TestSupport"]),
+        .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "TestSupport"]),
         .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "TestSupport"]),

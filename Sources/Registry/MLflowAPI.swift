@@ -61,6 +61,8 @@ struct MLflowAPI {
                 return try handler(request, principal)
             } catch let error as RegistryError {
                 throw error.mlflow
+            } catch let error as PostgresError {
+                throw error.asInvalidInput?.mlflow ?? error
             }
         })
     }

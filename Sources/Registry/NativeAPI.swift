@@ -21,6 +21,8 @@ struct NativeAPI {
                 return try handler(request, principal)
             } catch let error as RegistryError {
                 throw error.native
+            } catch let error as PostgresError {
+                throw error.asInvalidInput?.native ?? error
             }
         })
     }
@@ -42,6 +44,7 @@ struct NativeAPI {
         route(&router, .GET, "/models/{name}/aliases/{alias}", .viewer, getAlias)
         route(&router, .PUT, "/models/{name}/aliases/{alias}", .operator, setAlias)
         route(&router, .DELETE, "/models/{name}/aliases/{alias}", .operator, deleteAlias)
+        installDatasets(on: &router, maxUploadBytes: maxUploadBytes)
         route(&router, .GET, "/audit", .admin, audit)
         route(&router, .GET, "/tokens", .admin, listTokens)
         route(&router, .POST, "/tokens", .admin, createToken)
@@ -116,7 +119,7 @@ struct NativeAPI {
         }
     }
 
-    struct PageBody<Item: Codable>: Codable {
+    struct PageBody<Item: Encodable>: Encodable {
         let items: [Item]
         let nextPageToken: String?
         enum CodingKeys: String, CodingKey { case items, nextPageToken = "next_page_token" }

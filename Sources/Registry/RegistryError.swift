@@ -40,6 +40,14 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
 }
 
 extension PostgresError {
+    /// A value the database refuses as data (a NUL in text, a number out of
+    /// range: SQLSTATE class 22) is the caller's mistake, not a server fault.
+    var asInvalidInput: RegistryError? {
+        if code == .invalidParameter { return .invalid("a value contains a NUL character or cannot be sent to the database") }
+        if let state = sqlState, state.hasPrefix("22") { return .invalid("a value is out of range or malformed: \(message)") }
+        return nil
+    }
+
     /// A unique violation as the store's "already exists".
     func asAlreadyExists(_ message: String) -> any Error {
         isUniqueViolation ? RegistryError.alreadyExists(message, existingID: nil) : self

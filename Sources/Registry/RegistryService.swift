@@ -2,6 +2,7 @@ import Foundation
 import HTTPKit
 import Postgres
 import Telemetry
+import TextFeatures
 
 /// The registry and tracking server: one store, two HTTP views (Steward's
 /// native `/api/v1` and MLflow's `/api/2.0/mlflow`), sharing auth and audit.
@@ -11,16 +12,36 @@ public final class RegistryService: Sendable {
     let tracking: TrackingStore
     let models: ModelStore
     public let artifacts: ArtifactStore
+    let datasets: DatasetStore
+    let configuration: Configuration
     let logger: Logger
 
-    public init(pool: PostgresPool, artifactRoot: URL, bootstrapToken: String?, logger: Logger) throws {
+    public struct Configuration: Sendable {
+        public var artifactRoot: URL
+        public var bootstrapToken: String?
+        /// The WordPiece vocabulary for datasets' OOV-share profile (optional).
+        public var vocabularyPath: String?
+        /// Datasets registered by path must lie under one of these.
+        public var datasetRoots: [URL]
+
+        public init(artifactRoot: URL, bootstrapToken: String? = nil, vocabularyPath: String? = nil, datasetRoots: [URL] = []) {
+            self.artifactRoot = artifactRoot
+            self.bootstrapToken = bootstrapToken
+            self.vocabularyPath = vocabularyPath
+            self.datasetRoots = datasetRoots
+        }
+    }
+
+    public init(pool: PostgresPool, configuration: Configuration, logger: Logger) throws {
         self.pool = pool
+        self.configuration = configuration
         self.tokens = TokenStore(pool: pool)
         self.tracking = TrackingStore(pool: pool)
         self.models = ModelStore(pool: pool)
-        self.artifacts = try ArtifactStore(root: artifactRoot)
+        self.artifacts = try ArtifactStore(root: configuration.artifactRoot)
+        self.datasets = DatasetStore(pool: pool, tokenizer: try configuration.vocabularyPath.map { try WordPieceTokenizer(vocabularyFile: $0) })
         self.logger = logger.labelled("registry")
-        if let bootstrapToken { try tokens.installBootstrap(bootstrapToken) }
+        if let token = configuration.bootstrapToken { try tokens.installBootstrap(token) }
     }
 
     public func install(on router: inout Router, maxUploadBytes: Int) {

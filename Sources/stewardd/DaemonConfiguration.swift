@@ -14,6 +14,8 @@ struct DaemonConfiguration: Sendable {
     var maxUploadBytes: Int
     /// Enables `/debug/...` routes that tests use (a slow request for the drain test).
     var debugRoutes: Bool
+    var vocabularyPath: String?
+    var datasetRoots: [URL]
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
@@ -33,5 +35,11 @@ struct DaemonConfiguration: Sendable {
         }
         maxUploadBytes = try env.int("STEWARD_MAX_UPLOAD_BYTES", default: 4 << 30, range: 1...(1 << 40))
         debugRoutes = try env.bool("STEWARD_DEBUG_ROUTES", default: false)
+        vocabularyPath = env.optional("STEWARD_VOCAB_PATH")
+        if let path = vocabularyPath, !FileManager.default.isReadableFile(atPath: path) {
+            throw ConfigurationError("STEWARD_VOCAB_PATH", "cannot read \(path)")
+        }
+        let roots = env.string("STEWARD_DATASET_ROOTS", default: ".steward/data")
+        datasetRoots = roots.split(separator: ":").map { URL(fileURLWithPath: String($0), isDirectory: true).standardizedFileURL }
     }
 }

@@ -36,8 +36,10 @@ do {
 let metrics = MetricsRegistry()
 let registry: RegistryService
 do {
-    registry = try RegistryService(pool: pool, artifactRoot: configuration.artifactRoot,
-                                   bootstrapToken: configuration.bootstrapToken, logger: logger)
+    registry = try RegistryService(pool: pool, configuration: .init(artifactRoot: configuration.artifactRoot,
+                                                                    bootstrapToken: configuration.bootstrapToken,
+                                                                    vocabularyPath: configuration.vocabularyPath,
+                                                                    datasetRoots: configuration.datasetRoots), logger: logger)
 } catch {
     fail("cannot start the registry: \(error)")
 }

@@ -1,0 +1,139 @@
+import Foundation
+import HTTPKit
+import Postgres
+import TextFeatures
+
+/// Dataset versions: register by path (under the configured roots) or upload.
+extension NativeAPI {
+    func installDatasets(on router: inout Router, maxUploadBytes: Int) {
+        route(&router, .GET, "/datasets", .viewer, listDatasets)
+        route(&router, .POST, "/datasets", .operator, registerDataset)
+        route(&router, .GET, "/datasets/{name}/{version}", .viewer, getDataset)
+        let tokens = registry.tokens
+        router.add(.PUT, Self.prefix + "/datasets/{name}/{version}",
+                   options: RouteOptions(maxBodyBytes: maxUploadBytes, streamsBodyToFile: true), .blocking { request in
+            let principal = try tokens.authorize(request, needs: .operator, unauthorized: { .unauthorized($0) }, forbidden: { .forbidden($0) })
+            do {
+                return try uploadDataset(request, principal)
+            } catch let error as RegistryError {
+                throw error.native
+            } catch let error as PostgresError {
+                throw error.asInvalidInput?.native ?? error
+            }
+        })
+    }
+
+    struct DatasetBody: Encodable {
+        let id: String, name: String, version: String, uri: String, sha256: String, rows: Int
+        let labelCounts: [String: Int], validation: ValidationReport, profile: ReferenceProfile?, createdAt: Date
+        init(_ d: Dataset) {
+            id = String(d.id); name = d.name; version = d.version; uri = d.uri; sha256 = d.sha256; rows = d.rows
+            labelCounts = d.labelCounts; validation = d.validation; profile = d.profile; createdAt = d.createdAt
+        }
+        enum CodingKeys: String, CodingKey {
+            case id, name, version, uri, sha256, rows, validation, profile
+            case labelCounts = "label_counts", createdAt = "created_at"
+        }
+    }
+
+    struct RegisterDataset: Decodable {
+        let name: String
+        let version: String
+        let path: String
+        let labels: [String]?
+        let maxLabelShare: Double?
+        let maxDuplicateShare: Double?
+        enum CodingKeys: String, CodingKey {
+            case name, version, path, labels
+            case maxLabelShare = "max_label_share", maxDuplicateShare = "max_duplicate_share"
+        }
+    }
+
+    static func rules(labels: [String]?, maxLabelShare: Double?, maxDuplicateShare: Double?) throws(HTTPError) -> DatasetRules {
+        var rules = DatasetRules()
+        if let labels {
+            guard labels.count >= 2, Set(labels).count == labels.count else {
+                throw .badRequest("labels must list at least two distinct labels", code: "invalid_argument")
+            }
+            rules.labels = labels
+        }
+        if let share = maxLabelShare {
+            guard (0.5...1).contains(share) else { throw .badRequest("max_label_share must be in 0.5...1", code: "invalid_argument") }
+            rules.maxLabelShare = share
+        }
+        if let share = maxDuplicateShare {
+            guard (0...1).contains(share) else { throw .badRequest("max_duplicate_share must be in 0...1", code: "invalid_argument") }
+            rules.maxDuplicateShare = share
+        }
+        return rules
+    }
+
+    /// The validation report travels with the 422 so the caller sees every problem.
+    static func rejected(_ rejection: DatasetRejected) -> Response {
+        struct Envelope: Encodable {
+            struct Detail: Encodable { let code: String; let message: String; let report: ValidationReport }
+            let error: Detail
+        }
+        return .json(Envelope(error: .init(code: "validation_failed", message: rejection.report.errors.joined(separator: "; "),
+                                           report: rejection.report)), status: 422)
+    }
+
+    func registerDataset(_ request: Request, _ principal: Principal) throws -> Response {
+        let body = try request.json(RegisterDataset.self)
+        let rules = try Self.rules(labels: body.labels, maxLabelShare: body.maxLabelShare, maxDuplicateShare: body.maxDuplicateShare)
+        let path = URL(fileURLWithPath: body.path).standardizedFileURL.resolvingSymlinksInPath()
+        let roots = registry.configuration.datasetRoots.map { $0.resolvingSymlinksInPath().path }
+        guard roots.contains(where: { path.path == $0 || path.path.hasPrefix($0 + "/") }) else {
+            throw HTTPError.forbidden("datasets are read only from under STEWARD_DATASET_ROOTS (\(roots.joined(separator: ":"))); upload it instead")
+        }
+        return try register(request, principal, name: body.name, version: body.version, path: path, rules: rules)
+    }
+
+    func uploadDataset(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try request.parameter("name"), version = try request.parameter("version")
+        guard Validation.isName(name), Validation.isName(version) else {
+            throw HTTPError.badRequest("dataset name and version must be 1-128 letters, digits, '.', '_' or '-'", code: "invalid_argument")
+        }
+        let format = request.query["format"] ?? "csv"
+        guard format == "csv" || format == "jsonl" else { throw HTTPError.badRequest("format must be csv or jsonl", code: "invalid_argument") }
+        let rules = try Self.rules(labels: request.query["labels"].map { $0.split(separator: ",").map(String.init) },
+                                   maxLabelShare: request.query["max_label_share"].flatMap(Double.init), maxDuplicateShare: nil)
+        let directory = registry.artifacts.root.appendingPathComponent("datasets/\(name)/\(version)", isDirectory: true)
+        let file = directory.appendingPathComponent("data.\(format)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if let upload = request.bodyFile {
+            try? FileManager.default.removeItem(at: file)
+            try FileManager.default.moveItem(at: upload, to: file)
+        } else {
+            try request.body.write(to: file)
+        }
+        do {
+            return try register(request, principal, name: name, version: version, path: file, rules: rules)
+        } catch {
+            // Keep nothing of a refused upload (unless an earlier upload owns the name).
+            if case RegistryError.alreadyExists = error {} else { try? FileManager.default.removeItem(at: directory) }
+            throw error
+        }
+    }
+
+    private func register(_ request: Request, _ principal: Principal, name: String, version: String, path: URL,
+                          rules: DatasetRules) throws -> Response {
+        do {
+            let id = try registry.write(request, principal: principal, action: "dataset.register", target: "dataset:\(name)@\(version)") { c in
+                try registry.datasets.register(c, name: name, version: version, path: path, rules: rules)
+            }
+            return .json(DatasetBody(try registry.datasets.dataset(id: id)), status: 201)
+        } catch let rejection as DatasetRejected {
+            return Self.rejected(rejection)
+        }
+    }
+
+    func listDatasets(_ request: Request, _ principal: Principal) throws -> Response {
+        let page = try registry.datasets.list(name: request.query["name"], limit: try Self.limit(request), pageToken: request.query["page_token"])
+        return .json(PageBody(items: page.items.map(DatasetBody.init), nextPageToken: page.nextPageToken))
+    }
+
+    func getDataset(_ request: Request, _ principal: Principal) throws -> Response {
+        .json(DatasetBody(try registry.datasets.dataset(name: try request.parameter("name"), version: try request.parameter("version"))))
+    }
+}
