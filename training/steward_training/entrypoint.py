@@ -51,6 +51,8 @@ def config_from_env(env: Mapping[str, str]) -> RunConfig:
     tracking_uri = need("MLFLOW_TRACKING_URI")
     dataset_uri = need("STEWARD_DATASET_URI")
     model_name = need("STEWARD_MODEL_NAME")
+    if any(c in model_name for c in "'\"\\\n"):
+        raise ConfigError("STEWARD_MODEL_NAME must not contain quotes, backslashes or newlines")
     base_model = optional("STEWARD_BASE_MODEL") or TINY
     if base_model != TINY and not (Path(base_model) / "config.json").is_file():
         raise ConfigError(f"STEWARD_BASE_MODEL: {base_model!r} is neither 'tiny' nor a Hugging Face model directory")

@@ -289,7 +289,8 @@ def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict
     artifact.save_hf(model, vocab_path, model_dir / "hf")
     artifact.write_json(model_dir / "reference_profile.json",
                         confidence_profile(probs, text_profile, f"{dataset_name}@{dataset_version}"))
-    meta = artifact.steward_json(model_dir, config.base_model, params.max_length, {
+    base_name = config.base_model if config.base_model == TINY else Path(config.base_model).resolve().name
+    meta = artifact.steward_json(model_dir, base_name, params.max_length, {
         "dataset": {"name": dataset_name, "version": dataset_version, "sha256": dataset.sha256},
         "warm_start": config.warm_start_uri,
     })

@@ -144,6 +144,10 @@ class Tracker:
                     raise
         run = self.client.get_run(self.run_id)
         source = f"{run.info.artifact_uri.rstrip('/')}/{artifact_path}"
+        # A retried Job logs into the same run: its version already exists, do not add a second one.
+        for existing in self.client.search_model_versions(f"name='{model_name}'"):
+            if existing.run_id == self.run_id and existing.source == source:
+                return existing
         return self.client.create_model_version(
             model_name, source=source, run_id=self.run_id, description=description, tags=dict(tags or {}),
         )

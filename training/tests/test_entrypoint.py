@@ -27,6 +27,11 @@ def test_required_variables_are_named(dataset_dir, missing):
         config_from_env(env)
 
 
+def test_model_name_with_a_quote_is_refused(dataset_dir):
+    with pytest.raises(ConfigError, match="STEWARD_MODEL_NAME"):
+        config_from_env({**base_env(dataset_dir), "STEWARD_MODEL_NAME": "a'b"})
+
+
 def test_config_from_env_reads_the_contract(dataset_dir, tmp_path):
     env = {**base_env(dataset_dir), "MLFLOW_RUN_ID": "abc", "STEWARD_PARAMS": '{"epochs": 4, "seed": 7}',
            "STEWARD_DATASET_NAME": "rt", "STEWARD_DATASET_VERSION": "3", "STEWARD_EXTRA_DATA_URI": "file:///x.csv",

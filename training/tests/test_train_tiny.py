@@ -55,6 +55,15 @@ def test_tiny_model_clearly_beats_the_majority_class(tiny_run):
     assert tiny_run["summary"]["model_version"] == 1
 
 
+def test_registering_again_from_the_same_run_adds_no_version(tiny_run, mlflow_client):
+    from steward_training.tracking import Tracker
+
+    again = Tracker(mlflow_client, tiny_run["run_id"]).register_version(MODEL)
+    assert str(again.version) == "1"
+    mine = [v for v in mlflow_client.search_model_versions(f"name='{MODEL}'") if v.run_id == tiny_run["run_id"]]
+    assert len(mine) == 1
+
+
 def test_onnx_matches_the_saved_pytorch_weights(tiny_run, dataset_dir):
     """Independent of the trainer's own parity check: reload hf/ and compare on mixed-length batches."""
     from transformers import AutoModelForSequenceClassification
