@@ -17,7 +17,7 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl"),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd"),
-        .systemLibrary(name: "COnnxRuntime"),
+        .systemLibrary(name: "COnnxRuntime", pkgConfig: "libonnxruntime"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
 
         // Infrastructure: knows nothing of MLOps.

@@ -44,7 +44,8 @@ debian_mirror() {
 }
 
 install_onnxruntime_library() {
-  if [ -f "$ORT_PREFIX/lib/libonnxruntime.so.$ORT_VERSION" ] && [ -L "$ORT_PREFIX/lib/libonnxruntime.so" ]; then
+  if [ -f "$ORT_PREFIX/lib/libonnxruntime.so.$ORT_VERSION" ] && [ -L "$ORT_PREFIX/lib/libonnxruntime.so" ] \
+     && [ -f "$ORT_PREFIX/lib/pkgconfig/libonnxruntime.pc" ]; then
     step "ONNX Runtime $ORT_VERSION library: present"; return
   fi
   step "ONNX Runtime $ORT_VERSION library: fetching the PyPI wheel"
@@ -59,6 +60,10 @@ install_onnxruntime_library() {
   as_root install -m 0755 "$dir/x/onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" "$ORT_PREFIX/lib/"
   as_root ln -sf "libonnxruntime.so.$ORT_VERSION" "$ORT_PREFIX/lib/libonnxruntime.so.1"
   as_root ln -sf "libonnxruntime.so.1" "$ORT_PREFIX/lib/libonnxruntime.so"
+  # SwiftPM finds the library (and its -L) through pkg-config.
+  as_root mkdir -p "$ORT_PREFIX/lib/pkgconfig"
+  printf 'prefix=%s\nlibdir=${prefix}/lib\nincludedir=${prefix}/include\n\nName: libonnxruntime\nDescription: ONNX Runtime C API\nVersion: %s\nLibs: -L${libdir} -lonnxruntime\nCflags: -I${includedir}\n' \
+    "$ORT_PREFIX" "$ORT_VERSION" | as_root tee "$ORT_PREFIX/lib/pkgconfig/libonnxruntime.pc" >/dev/null
   as_root ldconfig
 }
 

@@ -41,6 +41,7 @@ struct NativeAPI {
         route(&router, .GET, "/models/{name}/versions", .viewer, listVersions)
         route(&router, .GET, "/models/{name}/versions/{version}", .viewer, getVersion)
         route(&router, .POST, "/models/{name}/versions/{version}/stage", .operator, transition)
+        route(&router, .GET, "/models/{name}/versions/{version}/files", .viewer, versionFiles)
         route(&router, .GET, "/models/{name}/aliases/{alias}", .viewer, getAlias)
         route(&router, .PUT, "/models/{name}/aliases/{alias}", .operator, setAlias)
         route(&router, .DELETE, "/models/{name}/aliases/{alias}", .operator, deleteAlias)
@@ -215,6 +216,25 @@ struct NativeAPI {
 
     func getVersion(_ request: Request, _ principal: Principal) throws -> Response {
         .json(VersionBody(try models.version(modelName: try request.parameter("name"), version: try Self.version(request))))
+    }
+
+    struct VersionFiles: Encodable {
+        struct File: Encodable { let path: String, sha256: String, size: Int64, url: String }
+        let model: String, version: Int, artifactSHA256: String?, files: [File]
+        enum CodingKeys: String, CodingKey { case model, version, files, artifactSHA256 = "artifact_sha256" }
+    }
+
+    /// The files of a version's model, with digests and download paths, for
+    /// serving to fetch and verify.
+    func versionFiles(_ request: Request, _ principal: Principal) throws -> Response {
+        let version = try models.version(modelName: try request.parameter("name"), version: try Self.version(request))
+        guard let prefix = ArtifactURI.storePath(version.source) else {
+            throw RegistryError.invalid("version \(version.version) of \(version.modelName) has its files outside this registry (\(version.source))")
+        }
+        let files = try registry.pool.withConnection { try registry.artifacts.files($0, under: prefix) }
+        return .json(VersionFiles(model: version.modelName, version: version.version, artifactSHA256: version.artifactSHA256,
+                                  files: files.map { .init(path: String($0.path.dropFirst(prefix.count + 1)), sha256: $0.sha256, size: $0.size,
+                                                           url: "\(MLflowAPI.artifactsPrefix)/\($0.path)") }))
     }
 
     struct StageChange: Decodable {

@@ -16,6 +16,7 @@ public final class WordPieceTokenizer: Sendable {
     public let classifyID: Int32
     public let separatorID: Int32
     public let padID: Int32
+    private let specialTokens: [(String, Int32)]
     public let maxCharactersPerWord = 100
     public var vocabularySize: Int { vocabulary.count }
 
@@ -54,114 +55,123 @@ public final class WordPieceTokenizer: Sendable {
         classifyID = try id("[CLS]")
         separatorID = try id("[SEP]")
         padID = try id("[PAD]")
+        specialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].compactMap { token in vocabulary[token].map { (token, $0) } }
     }
 
     public func id(of token: String) -> Int32? { vocabulary[token] }
 
     /// `[CLS] tokens [SEP]`, truncated to `maxLength` ids in all.
     public func encode(_ text: String, maxLength: Int) -> Encoding {
-        var ids: [Int32] = [classifyID]
-        var unknown = 0, total = 0
+        let pieces = tokenIDs(text)
         let budget = max(0, maxLength - 2)
-        for word in basicTokens(text) {
-            let pieces = wordPieces(word)
-            total += pieces.count
-            for piece in pieces {
-                if piece == unknownID { unknown += 1 }
-                if ids.count - 1 < budget { ids.append(piece) }
-            }
-        }
+        var ids: [Int32] = [classifyID]
+        ids.append(contentsOf: pieces.prefix(budget))
         ids.append(separatorID)
-        return Encoding(ids: ids, unknownCount: unknown, tokenCount: total)
+        return Encoding(ids: ids, unknownCount: pieces.count { $0 == unknownID }, tokenCount: pieces.count)
     }
 
-    /// Word-piece ids of the whole text, without special tokens or truncation.
+    /// Word-piece ids of the whole text, without added `[CLS]`/`[SEP]` or truncation.
+    /// Special tokens written literally in the text (`[SEP]`, exact case) are
+    /// their own ids, as in Hugging Face's tokenizers.
     public func tokenIDs(_ text: String) -> [Int32] {
-        basicTokens(text).flatMap(wordPieces)
+        var ids: [Int32] = []
+        for segment in splitSpecialTokens(text) {
+            switch segment {
+            case .special(let id): ids.append(id)
+            case .text(let part): for word in basicTokens(part) { ids.append(contentsOf: wordPieces(word)) }
+            }
+        }
+        return ids
+    }
+
+    enum Segment: Equatable { case text(Substring), special(Int32) }
+
+    func splitSpecialTokens(_ text: String) -> [Segment] {
+        guard text.contains("[") else { return [.text(text[...])] }
+        var segments: [Segment] = []
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "[") {
+            let candidate = rest[open...]
+            if let (token, id) = specialTokens.first(where: { candidate.hasPrefix($0.0) }) {
+                if open > rest.startIndex { segments.append(.text(rest[..<open])) }
+                segments.append(.special(id))
+                rest = rest[rest.index(open, offsetBy: token.count)...]
+            } else {
+                let after = rest.index(after: open)
+                if let next = rest[after...].firstIndex(of: "[") {
+                    segments.append(.text(rest[..<next]))
+                    rest = rest[next...]
+                } else {
+                    break
+                }
+            }
+        }
+        if !rest.isEmpty { segments.append(.text(rest)) }
+        return segments
     }
 
     // MARK: Basic tokenisation
 
-    /// Cleaned, lower-cased, accent-stripped words split at punctuation and
-    /// around CJK ideographs.
-    func basicTokens(_ text: String) -> [[Unicode.Scalar]] {
+    /// Hugging Face's BERT normalizer and pre-tokenizer, scalar by scalar, with
+    /// its Unicode tables (BertUnicodeTables): removed scalars vanish,
+    /// whitespace splits, CJK ideographs stand alone, everything else is
+    /// lower-cased and decomposed with its accents dropped; then words split
+    /// around punctuation.
+    func basicTokens(_ text: Substring) -> [[Unicode.Scalar]] {
         var words: [[Unicode.Scalar]] = []
         var current: [Unicode.Scalar] = []
         func flush() {
-            if !current.isEmpty { words.append(contentsOf: Self.splitPunctuation(Self.normalize(current))); current.removeAll(keepingCapacity: true) }
+            if !current.isEmpty { words.append(current); current.removeAll(keepingCapacity: true) }
+        }
+        func add(_ scalar: Unicode.Scalar) {
+            if Self.isPunctuation(scalar) {
+                flush()
+                words.append([scalar])
+            } else {
+                current.append(scalar)
+            }
         }
         for scalar in text.unicodeScalars {
             let value = scalar.value
-            if value == 0 || value == 0xFFFD || Self.isControl(scalar) { continue }
-            if Self.isWhitespace(scalar) { flush(); continue }
-            if Self.isCJK(value) {
-                flush()
-                words.append([scalar])
+            if value < 0x80 {
+                switch value {
+                case 0x41...0x5A: add(Unicode.Scalar(value + 32)!)
+                case 0x09, 0x0A, 0x0D, 0x20: flush()
+                case 0x00...0x1F, 0x7F: continue
+                default: add(scalar)
+                }
                 continue
             }
-            current.append(scalar)
+            if Self.contains(BertUnicodeTables.removed, value) { continue }
+            if Self.contains(BertUnicodeTables.whitespace, value) { flush(); continue }
+            let isCJK = Self.contains(BertUnicodeTables.cjk, value)
+            if isCJK { flush() }
+            for mapped in Self.normalize(scalar) { add(mapped) }
+            if isCJK { flush() }
         }
         flush()
         return words
     }
 
-    /// Lower-case, then NFD and drop combining marks (Mn), as `do_lower_case` implies.
-    static func normalize(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        if scalars.allSatisfy({ $0.isASCII }) {
-            return scalars.map { (0x41...0x5A).contains($0.value) ? Unicode.Scalar($0.value + 32)! : $0 }
-        }
-        var word = String(String.UnicodeScalarView(scalars)).lowercased()
-        word = word.decomposedStringWithCanonicalMapping
-        return word.unicodeScalars.filter { $0.properties.generalCategory != .nonspacingMark }
-    }
-
-    static func splitPunctuation(_ scalars: [Unicode.Scalar]) -> [[Unicode.Scalar]] {
-        var result: [[Unicode.Scalar]] = []
-        var current: [Unicode.Scalar] = []
-        for scalar in scalars {
-            if isPunctuation(scalar) {
-                if !current.isEmpty { result.append(current); current = [] }
-                result.append([scalar])
-            } else {
-                current.append(scalar)
-            }
-        }
-        if !current.isEmpty { result.append(current) }
-        return result
-    }
-
-    static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x20, 0x09, 0x0A, 0x0D: return true
-        default: return scalar.properties.generalCategory == .spaceSeparator
-        }
-    }
-
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09, 0x0A, 0x0D: return false
-        default:
-            switch scalar.properties.generalCategory {
-            case .control, .format, .surrogate, .privateUse, .unassigned: return true
-            default: return false
-            }
-        }
+    /// Lower-cased, canonically decomposed, without the scalars the normalizer removes (accents).
+    static func normalize(_ scalar: Unicode.Scalar) -> [Unicode.Scalar] {
+        let lowered = scalar.properties.lowercaseMapping
+        let decomposed = lowered.decomposedStringWithCanonicalMapping
+        return decomposed.unicodeScalars.filter { !contains(BertUnicodeTables.removed, $0.value) }
     }
 
     static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
-        let v = scalar.value
-        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
-        switch scalar.properties.generalCategory {
-        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation: return true
-        default: return false
-        }
+        contains(BertUnicodeTables.punctuation, scalar.value)
     }
 
-    static func isCJK(_ v: UInt32) -> Bool {
-        (0x4E00...0x9FFF).contains(v) || (0x3400...0x4DBF).contains(v) || (0x20000...0x2A6DF).contains(v)
-            || (0x2A700...0x2B73F).contains(v) || (0x2B740...0x2B81F).contains(v) || (0x2B820...0x2CEAF).contains(v)
-            || (0xF900...0xFAFF).contains(v) || (0x2F800...0x2FA1F).contains(v)
+    /// Binary search over sorted, disjoint ranges.
+    static func contains(_ ranges: [ClosedRange<UInt32>], _ value: UInt32) -> Bool {
+        var low = 0, high = ranges.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ranges[mid].upperBound < value { low = mid + 1 } else { high = mid }
+        }
+        return low < ranges.count && ranges[low].contains(value)
     }
 
     // MARK: WordPiece
