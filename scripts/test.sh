@@ -10,6 +10,8 @@ cd "$ROOT"
 step() { printf '==> %s\n' "$*"; }
 
 bash scripts/setup.sh
+step "fixtures from the Python reference stack"
+bash scripts/fixtures.sh
 step "building (debug, with tests)"
 swift build --build-tests
 

@@ -26,12 +26,7 @@ public final class DaemonProcess: @unchecked Sendable {
         environment.merge(extra) { _, new in new }
         process = Subprocess(try TestEnvironment.binary("stewardd"), environment: environment)
         try process.start()
-        let line = try process.waitForLine { $0.contains("\"msg\":\"listening\"") }
-        guard let range = line.range(of: #""port":(\d+)"#, options: .regularExpression),
-              let port = Int(line[range].dropFirst(7)) else {
-            throw TestSupportError("stewardd did not say which port it listens on: \(line)")
-        }
-        self.port = port
+        port = try process.listeningPort()
     }
 
     public func client(token: String? = nil, retry: RetryPolicy = .none) -> HTTPClient {
@@ -40,4 +35,43 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     deinit { process.terminate() }
+}
+
+/// A real `steward-serve` on a loopback port.
+public final class ServeProcess: @unchecked Sendable {
+    public let process: Subprocess
+    public let port: Int
+    public var base: String { "http://127.0.0.1:\(port)" }
+
+    public init(environment: [String: String]) throws {
+        var env = ["STEWARD_SERVE_PORT": "0", "STEWARD_LOG_LEVEL": "info", "STEWARD_INTRA_OP_THREADS": "1"]
+        env.merge(environment) { _, new in new }
+        process = Subprocess(try TestEnvironment.binary("steward-serve"), environment: env)
+        try process.start()
+        port = try process.listeningPort()
+    }
+
+    public func client(retry: RetryPolicy = .none) -> HTTPClient {
+        HTTPClient(configuration: .init(baseURL: base, retry: retry))
+    }
+
+    /// A metric's value from `/metrics` (the first series whose line starts with `prefix`).
+    public func metric(_ prefix: String) throws -> Double? {
+        let text = try client().send(ClientRequest(.GET, "/metrics")).text
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return nil }
+        return Double(line.split(separator: " ").last ?? "")
+    }
+
+    deinit { process.terminate() }
+}
+
+extension Subprocess {
+    /// The port from the server's `listening` log line.
+    func listeningPort() throws -> Int {
+        let line = try waitForLine { $0.contains("\"msg\":\"listening\"") }
+        guard let range = line.range(of: #""port":(\d+)"#, options: .regularExpression), let port = Int(line[range].dropFirst(7)) else {
+            throw TestSupportError("\(executable.lastPathComponent) did not say which port it listens on: \(line)")
+        }
+        return port
+    }
 }

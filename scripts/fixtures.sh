@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Generates the test fixtures computed with the Python reference stack
+# (transformers/tokenizers, PyTorch, onnxruntime) into .steward/fixtures/:
+# tokenizer cases, tokenizers' Unicode table, a tiny ONNX model with expected
+# logits, and a two-operation ONNX graph. Skips what is up to date.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/.steward/fixtures"
+PY="$ROOT/.steward/venv/bin/python"
+VOCAB="$ROOT/.steward/assets/minilm/vocab.txt"
+mkdir -p "$OUT"
+
+# Regenerates $2 with command $3... when the generator script $1 changed.
+fresh() {
+  local script=$1 target=$2; shift 2
+  local stamp="$target.stamp" hash
+  hash=$(cat "$ROOT/tests/fixtures/$script" "$ROOT/tests/fixtures/bert_common.py" 2>/dev/null | sha256sum | cut -c1-16)
+  if [ -e "$target" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then return; fi
+  printf '==> fixture %s\n' "${target#$ROOT/}"
+  rm -rf "$target"
+  "$@" >/dev/null
+  echo "$hash" > "$stamp"
+}
+
+cd "$ROOT"
+fresh make_unicode_table.py "$OUT/bert_unicode_table.json" \
+  "$PY" tests/fixtures/make_unicode_table.py --vocab "$VOCAB" --out "$OUT/bert_unicode_table.json"
+fresh make_tokenizer_cases.py "$OUT/tokenizer_cases.json" \
+  "$PY" tests/fixtures/make_tokenizer_cases.py --vocab "$VOCAB" --table "$OUT/bert_unicode_table.json" --out "$OUT/tokenizer_cases.json"
+fresh make_tiny_model.py "$OUT/tiny-model" \
+  "$PY" tests/fixtures/make_tiny_model.py --out "$OUT/tiny-model"
+fresh make_add_model.py "$OUT/add.onnx" \
+  sh -c "'$PY' tests/fixtures/make_add_model.py --out '$OUT/add.onnx' > '$OUT/add.json'"
