@@ -260,6 +260,26 @@ public struct ClientResponse: Sendable {
     }
 
     public var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// The response itself when it is a 2xx; otherwise an error naming the
+    /// status and the server's message (`{"error": {"message": ...}}` when given).
+    public func success() throws -> ClientResponse {
+        guard !isSuccess else { return self }
+        throw HTTPStatusError(status: status, message: Self.message(in: body) ?? String(text.prefix(300)))
+    }
+
+    static func message(in body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
+        if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
+        return object["message"] as? String
+    }
+}
+
+/// A request that got a non-2xx answer.
+public struct HTTPStatusError: Error, CustomStringConvertible {
+    public let status: Int
+    public let message: String
+    public var description: String { "HTTP \(status): \(message)" }
 }
 
 /// Lets another thread abort a transfer in progress (a watch being stopped).

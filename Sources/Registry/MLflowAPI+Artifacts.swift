@@ -47,6 +47,12 @@ extension MLflowAPI {
         guard let found = try registry.artifacts.lookup(registry.pool, path: path) else {
             throw HTTPError(status: 404, code: "RESOURCE_DOES_NOT_EXIST", message: "No such artifact: '\(path)'")
         }
+        // A missing or truncated object is damage to the store, not a missing artifact.
+        let size = (try? FileManager.default.attributesOfItem(atPath: found.url.path)[.size] as? NSNumber)?.int64Value
+        guard size == found.size else {
+            registry.logger.error("artifact object missing or damaged", ["path": .string(path), "sha256": .string(found.sha256)])
+            throw HTTPError(status: 500, code: "INTERNAL_ERROR", message: "the stored object for '\(path)' is missing or damaged")
+        }
         return Response(status: 200, headers: ["Content-Type": "application/octet-stream", "X-Content-SHA256": found.sha256],
                         body: .file(path: found.url.path, size: Int(found.size)))
     }

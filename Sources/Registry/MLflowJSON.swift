@@ -5,7 +5,7 @@ import HTTPKit
 /// timestamps numbers, empty collections omitted, as MLflow's server writes them.
 enum MLflowJSON {
     static func response(_ object: [String: Any]) -> Response {
-        guard let data = try? JSONSerialization.data(withJSONObject: sanitize(object)) else {
+        guard let data = try? JSONSerialization.data(withJSONObject: sanitize(object), options: [.withoutEscapingSlashes]) else {
             return .error(HTTPError(status: 500, code: "INTERNAL_ERROR", message: "response encoding failed"))
         }
         return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(data))

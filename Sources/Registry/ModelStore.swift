@@ -356,6 +356,6 @@ enum ArtifactURI {
             guard let slash = rest.firstIndex(of: "/") else { return nil }
             rest = rest[slash...]
         }
-        return try? ArtifactStore.normalize(String(rest))
+        return try? ArtifactStore.normalize(String(rest.drop { $0 == "/" }))
     }
 }

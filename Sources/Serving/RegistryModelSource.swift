@@ -62,9 +62,9 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         case .version(let version):
             return version
         case .alias(let alias):
-            return try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/aliases/\(alias)")).json(VersionInfo.self).version
+            return try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/aliases/\(alias)")).success().json(VersionInfo.self).version
         case .stage(let stage):
-            let page = try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions?stage=\(stage)&limit=1")).json(VersionPage.self)
+            let page = try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions?stage=\(stage)&limit=1")).success().json(VersionPage.self)
             guard let newest = page.items.first else { throw ModelLoadError("\(model) has no version in stage \(stage)") }
             return newest.version
         }
@@ -72,7 +72,7 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
 
     /// Downloads (or reuses a verified cached copy of) a version and loads it.
     func load(version: Int) throws -> LoadedModel {
-        let files = try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions/\(version)/files")).json(Files.self)
+        let files = try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions/\(version)/files")).success().json(Files.self)
         guard !files.files.isEmpty else { throw ModelLoadError("\(model) version \(version) has no files") }
         let directory = cache.appendingPathComponent("\(model)/\(version)", isDirectory: true)
         let digest = SHA256Hasher()
@@ -85,13 +85,15 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
             if FileManager.default.fileExists(atPath: target.path), (try? SHA256.hex(fileAt: target.path)) == file.sha256 { continue }
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             let partial = target.appendingPathExtension("partial")
-            _ = try client.download(ClientRequest(.GET, file.url), to: partial)
+            _ = try client.download(ClientRequest(.GET, file.url), to: partial).success()
             let actual = try SHA256.hex(fileAt: partial.path)
             guard actual == file.sha256 else {
                 try? FileManager.default.removeItem(at: partial)
                 throw ModelLoadError("\(file.path) of \(model) version \(version) has sha256 \(actual), the registry says \(file.sha256): refusing it")
             }
-            _ = try FileManager.default.replaceItemAt(target, withItemAt: partial)
+            guard rename(partial.path, target.path) == 0 else {
+                throw ModelLoadError("cannot move \(file.path) into the cache: \(String(cString: strerror(errno)))")
+            }
         }
         if let expected = files.artifactSHA256, digest.finalizeHex() != expected {
             throw ModelLoadError("\(model) version \(version): the files' digest does not match the version's artifact sha256")
