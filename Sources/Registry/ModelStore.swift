@@ -15,6 +15,9 @@ public final class ModelStore: Sendable {
         guard !name.isEmpty, name.count <= 256, !name.contains("/"), !name.contains("\0") else {
             throw RegistryError.invalid("Registered model name must be 1-256 characters without '/'")
         }
+        if let existing = try c.query("SELECT id FROM steward.registered_models WHERE name = $1", [name]).first {
+            throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
+        }
         let now = nowMillis()
         do {
             return try c.query("""
@@ -22,8 +25,7 @@ public final class ModelStore: Sendable {
                 VALUES ($1, $2, $3::jsonb, $4, $4) RETURNING id
                 """, [name, description, try JSONCoding.text(tags), now]).first!.get("id")
         } catch let error as PostgresError where error.isUniqueViolation {
-            let existing = try? c.query("SELECT id FROM steward.registered_models WHERE name = $1", [name]).first?.get("id", as: Int64.self)
-            throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: existing.map { String($0) })
+            throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: nil)
         }
     }
 

@@ -14,6 +14,9 @@ public final class TrackingStore: Sendable {
     func createExperiment(_ c: PostgresConnection, name: String, artifactLocation: String?, tags: [String: String]) throws -> Int64 {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 500 else { throw RegistryError.invalid("experiment name must be 1-500 characters") }
+        if let existing = try c.query("SELECT id FROM steward.experiments WHERE name = $1", [trimmed]).first {
+            throw RegistryError.alreadyExists("Experiment(name=\(trimmed)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
+        }
         let now = nowMillis()
         do {
             let id: Int64 = try c.query("""
@@ -23,8 +26,8 @@ public final class TrackingStore: Sendable {
             _ = try c.query("UPDATE steward.experiments SET artifact_location = $2 WHERE id = $1", [id, location])
             return id
         } catch let error as PostgresError where error.isUniqueViolation {
-            let existing = try? c.query("SELECT id FROM steward.experiments WHERE name = $1", [trimmed]).first?.get("id", as: Int64.self)
-            throw RegistryError.alreadyExists("Experiment '\(trimmed)' already exists.", existingID: existing.map { String($0) })
+            // Created by a concurrent request since the check above.
+            throw RegistryError.alreadyExists("Experiment(name=\(trimmed)) already exists.", existingID: nil)
         }
     }
 
