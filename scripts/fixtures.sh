@@ -10,11 +10,12 @@ PY="$ROOT/.steward/venv/bin/python"
 VOCAB="$ROOT/.steward/assets/minilm/vocab.txt"
 mkdir -p "$OUT"
 
-# Regenerates $2 with command $3... when the generator script $1 changed.
+# Regenerates $2 with command $3... when the generator scripts changed ($1 names the main one).
 fresh() {
   local script=$1 target=$2; shift 2
   local stamp="$target.stamp" hash
-  hash=$(cat "$ROOT/tests/fixtures/$script" "$ROOT/tests/fixtures/bert_common.py" 2>/dev/null | sha256sum | cut -c1-16)
+  # Any generator or shared module changing regenerates (they import each other).
+  hash=$(cat "$ROOT"/tests/fixtures/*.py | sha256sum | cut -c1-16)
   if [ -e "$target" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then return; fi
   printf '==> fixture %s\n' "${target#$ROOT/}"
   rm -rf "$target"

@@ -3,6 +3,9 @@ import Telemetry
 
 /// Gathers concurrent requests into one session run: a batch closes at
 /// `maxBatch` texts or `maxWait` after its first text, whichever comes first.
+/// With `maxWait` 0 (the default) batching is "natural": an idle worker runs
+/// what is queued at once, and requests that arrive while it runs form the
+/// next batch, so a lone request never waits and a busy server batches.
 /// The queue is bounded; `submit` refuses work beyond it (the caller answers 503).
 public final class Batcher: @unchecked Sendable {
     public struct Item: Sendable {
@@ -22,7 +25,7 @@ public final class Batcher: @unchecked Sendable {
         public var maxWait: Duration
         public var capacity: Int
         public var workers: Int
-        public init(maxBatch: Int = 32, maxWait: Duration = .milliseconds(2), capacity: Int = 2048, workers: Int = 1) {
+        public init(maxBatch: Int = 32, maxWait: Duration = .zero, capacity: Int = 2048, workers: Int = 1) {
             self.maxBatch = maxBatch
             self.maxWait = maxWait
             self.capacity = capacity
@@ -99,7 +102,7 @@ public final class Batcher: @unchecked Sendable {
                 head += 1
                 continue
             }
-            if stopping || !condition.wait(until: deadline) { break }
+            if stopping || options.maxWait == .zero || !condition.wait(until: deadline) { break }
         }
         if head > 4096, head * 2 > queue.count {
             queue.removeFirst(head)

@@ -72,7 +72,7 @@ import TestSupport
 
     @Test func concurrentClientsAreBatchedWithoutErrors() throws {
         let seconds = Double(TestEnvironment.environment("STEWARD_LOAD_SECONDS") ?? "") ?? 5
-        let serve = try Self.local(["STEWARD_MAX_WAIT_MS": "2"])
+        let serve = try Self.local()
         let texts = ["great movie", "terrible plot and worse acting", "meh", "an unexpected delight from start to finish", "🙂 ok"]
         let load = LoadGenerator(clients: 64, base: serve.base) { try Self.predict(texts[$0 % texts.count]) }
         let deadline = Date().addingTimeInterval(seconds)
