@@ -1,0 +1,1 @@
+"""Steward's trainer: bundled data, fine-tuning, ONNX export, reporting through the mlflow client."""

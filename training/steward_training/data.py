@@ -17,6 +17,7 @@ manifest holds no timestamps.
     python -m steward_training.data tweets --out DIR [--rows N]
     python -m steward_training.data validate DIR
     python -m steward_training.data profile CSV [--vocab vocab.txt]
+    python -m steward_training.data register DIR [--url URL] [--name N --version V]   (token: $STEWARD_TOKEN)
 """
 
 from __future__ import annotations
@@ -293,6 +294,35 @@ def read_labelled_csv(uri: str) -> tuple[list[Row], dict]:
     return [(r.get("text") or "", r.get("label") or "") for r in rows], report
 
 
+def register_dataset(url: str, token: str | None, directory: Path, name: str, version: str) -> dict:
+    """Register a dataset version directory with Steward's native API (``POST /api/v1/datasets``).
+
+    Steward reads the directory itself (it must lie under its ``STEWARD_DATASET_ROOTS``),
+    computes the sha256, validation report and reference profile, and refuses a dataset
+    that fails validation (422, with the report) or a name+version it has (409).
+    Returns the stored dataset; raises ``ValueError`` with Steward's message otherwise.
+    """
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"name": name, "version": version, "path": str(Path(directory).resolve()),
+                       "labels": list(LABELS)}).encode("utf-8")
+    request = urllib.request.Request(f"{url.rstrip('/')}/api/v1/datasets", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        try:
+            error = json.loads(e.read()).get("error", {})
+        except ValueError:
+            error = {}
+        raise ValueError(f"Steward refused the dataset ({e.code} {error.get('code', '')}): "
+                         f"{error.get('message', e.reason)}") from None
+
+
 def _main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m steward_training.data", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -312,6 +342,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("profile", help="print the reference feature profile of a text,label CSV")
     p.add_argument("csv", type=Path)
     p.add_argument("--vocab", type=Path)
+    r = sub.add_parser("register", help="register a dataset version directory with Steward's native API")
+    r.add_argument("path", type=Path)
+    r.add_argument("--url", default=os.environ.get("STEWARD_URL", "http://127.0.0.1:7400"))
+    r.add_argument("--name")
+    r.add_argument("--version")
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -323,6 +358,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
             result = validate_dataset(args.path)
         else:
             result = validate_rows(*read_csv(args.path))
+    elif args.command == "register":
+        manifest = json.loads((args.path / "manifest.json").read_text(encoding="utf-8"))
+        token = os.environ.get("STEWARD_TOKEN") or os.environ.get("MLFLOW_TRACKING_TOKEN")
+        result = register_dataset(args.url, token, args.path, args.name or manifest["name"],
+                                  args.version or str(manifest["version"]))
+        if result.get("sha256") != manifest["sha256"]:
+            raise ValueError(f"Steward's sha256 {result.get('sha256')} differs from the manifest's {manifest['sha256']}")
     else:
         from .features import reference_profile
         from .tokenizer import load_tokenizer

@@ -5,10 +5,11 @@ on a free port with a fresh database on the test PostgreSQL cluster
 (``scripts/pg.sh start --test``; ``$STEWARD_TEST_DATABASE_URL`` overrides its URL),
 waits for ``/ready``, and stops it and drops the database afterwards.
 
-Environment given to stewardd (the names this test assumes):
-``STEWARD_DATABASE_URL``, ``STEWARD_HTTP_PORT``, ``STEWARD_ARTIFACT_ROOT`` (a
-``file://`` folder) and ``STEWARD_BOOTSTRAP_TOKEN`` (an admin bearer token, which
-the client sends as ``MLFLOW_TRACKING_TOKEN``).
+Environment given to stewardd: ``STEWARD_DATABASE_URL``, ``STEWARD_HTTP_PORT``,
+``STEWARD_ARTIFACT_ROOT`` (a folder), ``STEWARD_BOOTSTRAP_TOKEN`` (an admin bearer
+token, which the mlflow client sends as ``MLFLOW_TRACKING_TOKEN``),
+``STEWARD_DATASET_ROOTS`` (where the bundled dataset was built) and
+``STEWARD_VOCAB_PATH`` (the vocabulary its reference profiles use for the OOV share).
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
+import numpy as np
 import pytest
 from helpers import check_logged_run, error_lines, run_entrypoint
 
 from steward_training.data import REPO_ROOT
+from steward_training.features import FEATURES
 
 TEST_DATABASE_URL = os.environ.get("STEWARD_TEST_DATABASE_URL", "postgresql://steward@127.0.0.1:54339/steward")
 READY_TIMEOUT_S = 60
@@ -68,7 +71,7 @@ def ready(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def stewardd(tmp_path_factory):
+def stewardd(tmp_path_factory, dataset_dir, assets):
     binary = Path(os.environ.get("STEWARD_BIN_DIR", REPO_ROOT / ".build" / "debug")) / "stewardd"
     if not binary.is_file():
         pytest.fail(f"{binary} not found: build it (swift build) or set STEWARD_BIN_DIR")
@@ -78,8 +81,9 @@ def stewardd(tmp_path_factory):
     port, token = free_port(), secrets.token_hex(16)
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "STEWARD_DATABASE_URL": with_database(TEST_DATABASE_URL, database),
-           "STEWARD_HTTP_PORT": str(port), "STEWARD_ARTIFACT_ROOT": f"file://{root / 'artifacts'}",
-           "STEWARD_BOOTSTRAP_TOKEN": token}
+           "STEWARD_HTTP_PORT": str(port), "STEWARD_ARTIFACT_ROOT": str(root / "artifacts"),
+           "STEWARD_BOOTSTRAP_TOKEN": token, "STEWARD_DATASET_ROOTS": str(dataset_dir.parent),
+           "STEWARD_VOCAB_PATH": str(assets / "minilm" / "vocab.txt")}
     log = open(root / "stewardd.log", "wb")
     process = subprocess.Popen([str(binary)], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -123,3 +127,25 @@ def test_tiny_run_registers_a_version_in_stewardd(stewardd, dataset_dir, tmp_pat
     assert metrics["accuracy"] >= 0.70
     version = client.get_model_version(MODEL, json.loads(result.stdout.splitlines()[-1])["model_version"])
     assert version.run_id == run_id and version.status == "READY"
+
+
+def test_dataset_registered_in_stewardd_agrees_with_the_manifest_and_profile(stewardd, dataset_dir, clean_env):
+    """Steward computes digest, validation and reference profile itself (in Swift): they must equal ours."""
+    import subprocess
+    import sys
+
+    env = {**clean_env, "STEWARD_TOKEN": stewardd["token"]}
+    command = [sys.executable, "-m", "steward_training.data", "register", str(dataset_dir), "--url", stewardd["url"]]
+    result = subprocess.run(command, cwd=REPO_ROOT / "training", env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    stored = json.loads(result.stdout)
+    manifest = json.loads((dataset_dir / "manifest.json").read_text())
+    assert stored["sha256"] == manifest["sha256"]
+    assert stored["rows"] == manifest["rows"]
+    ours = json.loads((dataset_dir / "profile.json").read_text())["features"]
+    theirs = stored["profile"]["features"]
+    for name in FEATURES:
+        assert np.allclose(theirs[name]["edges"], ours[name]["edges"], rtol=0, atol=1e-9), name
+        assert theirs[name]["counts"] == ours[name]["counts"], name
+    again = subprocess.run(command, cwd=REPO_ROOT / "training", env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "409" in error_lines(again.stderr)[0]
