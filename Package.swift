@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
         .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures"], exclude: ["README.md"]),
         .target(name: "Monitor", dependencies: ["Registry", "Postgres", "Telemetry", "TextFeatures"], exclude: ["README.md"]),
-        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry"], exclude: ["README.md"]),
+        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
         .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "TestSupport"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "TestSupport"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "HTTPKit", "TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

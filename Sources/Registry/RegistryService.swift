@@ -49,8 +49,13 @@ public final class RegistryService: Sendable {
         NativeAPI(registry: self).install(on: &router, maxUploadBytes: maxUploadBytes)
     }
 
+    /// The caller's principal for the native API (401/403 in Steward's error shape).
+    public func authorize(_ request: Request, needs role: Role) throws -> Principal {
+        try tokens.authorize(request, needs: role, unauthorized: { .unauthorized($0) }, forbidden: { .forbidden($0) })
+    }
+
     /// Runs `body` in a transaction for an authorised caller and audits it there.
-    func write<T>(_ request: Request, principal: Principal, action: String, target: String,
+    public func write<T>(_ request: Request, principal: Principal, action: String, target: String,
                   _ body: (PostgresConnection) throws -> T) throws -> T {
         try pool.withTransaction { connection in
             let result = try body(connection)

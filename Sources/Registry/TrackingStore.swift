@@ -189,12 +189,14 @@ public final class TrackingStore: Sendable {
         }
     }
 
+    /// A KILLED run stays KILLED: a training process finishing after its cancel cannot revive it.
     func updateRun(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64?, name: String?,
                    failureReason: String? = nil) throws {
         try lockActiveRun(c, id)
         let end = endTime ?? (status?.isTerminal == true ? nowMillis() : nil)
         _ = try c.query("""
-            UPDATE steward.runs SET status = COALESCE($2, status), end_time = COALESCE($3, end_time), name = COALESCE($4, name),
+            UPDATE steward.runs SET status = CASE WHEN status = 'KILLED' THEN status ELSE COALESCE($2, status) END,
+                   end_time = COALESCE($3, end_time), name = COALESCE($4, name),
                    failure_reason = COALESCE($5, failure_reason), updated_at = now()
             WHERE id = $1
             """, [id, status?.rawValue, end, name.flatMap { $0.isEmpty ? nil : $0 }, failureReason])

@@ -16,6 +16,13 @@ struct DaemonConfiguration: Sendable {
     var debugRoutes: Bool
     var vocabularyPath: String?
     var datasetRoots: [URL]
+    var executor: String
+    var trainingCommand: [String]
+    var trainingDirectory: URL
+    var trainingLogs: URL
+    var trainingToken: String?
+    var assets: String?
+    var maxActiveRunsPerModel: Int
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
@@ -41,5 +48,16 @@ struct DaemonConfiguration: Sendable {
         }
         let roots = env.string("STEWARD_DATASET_ROOTS", default: ".steward/data")
         datasetRoots = roots.split(separator: ":").map { URL(fileURLWithPath: String($0), isDirectory: true).standardizedFileURL }
+        executor = try env.choice("STEWARD_EXECUTOR", default: "local", allowed: ["local", "kubernetes"])
+        if executor == "kubernetes" {
+            throw ConfigurationError("STEWARD_EXECUTOR", "the kubernetes executor is not in this build yet; use local")
+        }
+        trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")
+            .split(separator: " ").map(String.init)
+        trainingDirectory = URL(fileURLWithPath: env.string("STEWARD_TRAINING_DIR", default: "training"), isDirectory: true).standardizedFileURL
+        trainingLogs = URL(fileURLWithPath: env.string("STEWARD_TRAINING_LOGS", default: ".steward/logs/runs"), isDirectory: true).standardizedFileURL
+        trainingToken = try env.secret("STEWARD_TRAINING_TOKEN")
+        assets = env.optional("STEWARD_ASSETS")
+        maxActiveRunsPerModel = try env.int("STEWARD_MAX_ACTIVE_RUNS_PER_MODEL", default: 1, range: 1...100)
     }
 }

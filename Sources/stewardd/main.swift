@@ -1,9 +1,11 @@
 import Foundation
 import HTTPKit
 import Lifecycle
+import Orchestrator
 import Postgres
 import Registry
 import Schema
+import Synchronization
 import Telemetry
 
 // Signals first: every thread started from here on inherits the mask.
@@ -64,6 +66,29 @@ if configuration.debugRoutes {
     })
 }
 registry.install(on: &router, maxUploadBytes: configuration.maxUploadBytes)
+
+// The control loops run here only while this replica holds the leader lock.
+let leadership = Leadership(configuration: database, logger: logger)
+let executor: any Executor
+do {
+    // The command's first word is resolved against the working directory of stewardd.
+    var command = configuration.trainingCommand
+    if let first = command.first, first.contains("/"), !first.hasPrefix("/") {
+        command[0] = URL(fileURLWithPath: first).standardizedFileURL.path
+    }
+    executor = try LocalExecutor(command: command, workingDirectory: configuration.trainingDirectory, logs: configuration.trainingLogs,
+                                 baseEnvironment: [:])
+} catch {
+    fail("cannot prepare the local executor: \(error)")
+}
+let boundPort = Atomic<Int>(configuration.port)
+var controllerOptions = RunController.Options(trackingURI: { "http://127.0.0.1:\(boundPort.load(ordering: .relaxed))" },
+                                              trackingToken: configuration.trainingToken ?? configuration.bootstrapToken,
+                                              assets: configuration.assets)
+controllerOptions.maxActivePerModel = configuration.maxActiveRunsPerModel
+let controller = RunController(registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
+let replica = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
+OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
 let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
 let idleConnections = metrics.gauge("steward_db_pool_idle_connections", help: "Idle database connections.")
 metrics.addCollector {
@@ -78,10 +103,12 @@ server = HTTPServer(configuration: .init(host: configuration.host, port: configu
                     router: router, logger: logger, metrics: metrics)
 do {
     try server.start()
+    boundPort.store(server.port, ordering: .relaxed)
 } catch {
     fail("\(error)")
 }
 
-let outcome = ServiceGroup(services: [server], logger: logger).run()
+let outcome = ServiceGroup(services: [server, leadership, controller], logger: logger).run()
+(executor as? LocalExecutor)?.stopAll()
 pool.close()
 exit(outcome.exitCode)

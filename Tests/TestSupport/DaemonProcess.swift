@@ -12,10 +12,23 @@ public final class DaemonProcess: @unchecked Sendable {
 
     public var base: String { "http://127.0.0.1:\(port)" }
 
-    public init(environment extra: [String: String] = [:]) throws {
-        database = try TestDatabase(migrated: false)
-        artifactRoot = try TestEnvironment.temporaryDirectory("stewardd-artifacts")
-        token = "test-admin-" + UUID().uuidString
+    public convenience init(environment extra: [String: String] = [:]) throws {
+        try self.init(database: try TestDatabase(migrated: false), artifactRoot: try TestEnvironment.temporaryDirectory("stewardd-artifacts"),
+                      token: "test-admin-" + UUID().uuidString, environment: extra)
+    }
+
+    /// A second replica on the first one's database, artifact root and token.
+    public convenience init(sharing other: DaemonProcess) throws {
+        try self.init(database: other.database, artifactRoot: other.artifactRoot, token: other.token, environment: other.extraEnvironment)
+    }
+
+    private let extraEnvironment: [String: String]
+
+    private init(database: TestDatabase, artifactRoot: URL, token: String, environment extra: [String: String]) throws {
+        self.database = database
+        self.artifactRoot = artifactRoot
+        self.token = token
+        self.extraEnvironment = extra
         var environment = [
             "STEWARD_DATABASE_URL": database.configuration.url,
             "STEWARD_HTTP_PORT": "0",

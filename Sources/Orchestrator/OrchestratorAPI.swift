@@ -1,0 +1,218 @@
+import Foundation
+import HTTPKit
+import Postgres
+import Registry
+
+/// Runs submitted through Steward, cancel, events, logs, promotion policies and
+/// decisions, and the daemon's status, under `/api/v1`.
+public struct OrchestratorAPI: Sendable {
+    let registry: RegistryService
+    let controller: RunController
+    let leadership: Leadership
+    let executor: any Executor
+    let replica: String
+
+    public init(registry: RegistryService, controller: RunController, leadership: Leadership, executor: any Executor, replica: String) {
+        self.registry = registry
+        self.controller = controller
+        self.leadership = leadership
+        self.executor = executor
+        self.replica = replica
+    }
+
+    typealias Handler = @Sendable (Request, Principal) throws -> Response
+
+    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping Handler) {
+        let registry = registry
+        router.add(method, "/api/v1" + path, .blocking { request in
+            let principal = try registry.authorize(request, needs: role)
+            do {
+                return try handler(request, principal)
+            } catch let error as RegistryError {
+                throw error.httpError
+            }
+        })
+    }
+
+    public func install(on router: inout Router) {
+        route(&router, .POST, "/runs", .operator, submit)
+        route(&router, .POST, "/runs/{id}/cancel", .operator, cancel)
+        route(&router, .GET, "/runs/{id}/events", .viewer, events)
+        route(&router, .GET, "/runs/{id}/logs", .viewer, logs)
+        route(&router, .GET, "/models/{name}/policy", .viewer, getPolicy)
+        route(&router, .PUT, "/models/{name}/policy", .operator, setPolicy)
+        route(&router, .GET, "/models/{name}/versions/{version}/decision", .viewer, decision)
+        route(&router, .GET, "/status", .viewer, status)
+    }
+
+    struct Submit: Decodable {
+        let model: String
+        let dataset: String
+        let baseModel: String?
+        let params: [String: JSONValue]?
+        let warmStartVersion: Int?
+        let extraDataURI: String?
+        let reason: String?
+        enum CodingKeys: String, CodingKey {
+            case model, dataset, params, reason
+            case baseModel = "base_model", warmStartVersion = "warm_start_version", extraDataURI = "extra_data_uri"
+        }
+    }
+
+    struct Submitted: Encodable { let runID: String; let status: String
+        enum CodingKeys: String, CodingKey { case status, runID = "run_id" } }
+
+    /// `{"model": "sentiment", "dataset": "rotten-tomatoes@1", "base_model": "tiny", "params": {...}}` -> a QUEUED run.
+    func submit(_ request: Request, _ principal: Principal) throws -> Response {
+        let body = try request.json(Submit.self)
+        let parts = body.dataset.split(separator: "@", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument") }
+        let dataset = try registry.dataset(name: parts[0], version: parts[1])
+        let baseModel = body.baseModel ?? "tiny"
+        guard !baseModel.isEmpty, !baseModel.contains("\0") else { throw HTTPError.badRequest("base_model must not be empty", code: "invalid_argument") }
+        let params = try JSONValue.object(body.params ?? [:]).text()
+        let runID = try registry.write(request, principal: principal, action: "run.submit", target: "model:\(body.model)") { c -> String in
+            let modelID = try registry.modelID(c, name: body.model)
+            if let warm = body.warmStartVersion {
+                _ = try registry.version(modelName: body.model, version: warm)
+            }
+            let id = try registry.createQueuedRun(c, modelName: body.model, datasetID: dataset.id, user: principal.name,
+                                                  tags: ["steward.model_name": body.model, "steward.dataset": body.dataset,
+                                                         "steward.reason": body.reason ?? "manual"])
+            _ = try c.query("""
+                INSERT INTO steward.run_specs (run_id, model_id, dataset_id, base_model, params, warm_start_version, extra_data_uri, executor, reason)
+                VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
+                """, [id, modelID, dataset.id, baseModel, params, body.warmStartVersion, body.extraDataURI, executor.kind, body.reason ?? "manual"])
+            _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, NULL, 'QUEUED', $2)",
+                            [id, "submitted by \(principal.name)"])
+            return id
+        }
+        controller.nudge()
+        return .json(Submitted(runID: runID, status: "QUEUED"), status: 201)
+    }
+
+    func cancel(_ request: Request, _ principal: Principal) throws -> Response {
+        let id = try request.parameter("id")
+        let outcome = try registry.write(request, principal: principal, action: "run.cancel", target: "run:\(id)") { c -> String in
+            guard let row = try c.query("SELECT status FROM steward.runs WHERE id = $1 FOR UPDATE", [id]).first else {
+                throw RegistryError.notFound("Run with id=\(id) not found")
+            }
+            let current: String = try row.get("status")
+            guard let status = RunStatus(rawValue: current), !status.isTerminal else {
+                throw RegistryError.conflict("run \(id) is already \(current)")
+            }
+            try registry.setRunStatus(c, id: id, status: .killed, failureReason: "cancelled by \(principal.name)")
+            _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, $2, 'KILLED', $3)",
+                            [id, current, "cancelled by \(principal.name)"])
+            return current
+        }
+        controller.nudge()
+        return .json(["run_id": id, "status": "KILLED", "previous_status": outcome])
+    }
+
+    struct Event: Encodable { let at: Date; let fromStatus: String?; let toStatus: String; let reason: String
+        enum CodingKeys: String, CodingKey { case at, reason, fromStatus = "from_status", toStatus = "to_status" } }
+
+    func events(_ request: Request, _ principal: Principal) throws -> Response {
+        let id = try request.parameter("id")
+        _ = try registry.run(id: id)
+        let items = try registry.pool.query("SELECT at, from_status, to_status, reason FROM steward.run_events WHERE run_id = $1 ORDER BY id", [id])
+            .map { Event(at: try $0.get("at"), fromStatus: try $0.get("from_status"), toStatus: try $0.get("to_status"), reason: try $0.get("reason")) }
+        return .json(["items": items])
+    }
+
+    func logs(_ request: Request, _ principal: Principal) throws -> Response {
+        let run = try registry.run(id: try request.parameter("id"))
+        let tail = try request.queryInt("tail", default: 100, range: 1...10_000)
+        let job = TrainingJob(runID: run.id, modelName: run.tags["steward.model_name"] ?? "", environment: [:])
+        return .text(try executor.logs(of: job, tail: tail))
+    }
+
+    func getPolicy(_ request: Request, _ principal: Principal) throws -> Response {
+        let model = try registry.model(named: try request.parameter("name"))
+        return .json(["model": model.name, "policy": model.policy ?? ""])
+    }
+
+    struct PolicyBody: Decodable { let policy: String }
+
+    func setPolicy(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try request.parameter("name")
+        let body = try request.json(PolicyBody.self)
+        let text = body.policy.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !text.isEmpty {
+            do {
+                _ = try PromotionPolicy(parsing: text)
+            } catch {
+                throw HTTPError.badRequest(error.description, code: "invalid_policy")
+            }
+        }
+        try registry.write(request, principal: principal, action: "policy.set", target: "model:\(name)") { c in
+            try registry.setPolicy(c, modelName: name, policy: text.isEmpty ? nil : text)
+        }
+        return .json(["model": name, "policy": text])
+    }
+
+    func decision(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try request.parameter("name")
+        guard let version = Int(try request.parameter("version")) else { throw HTTPError.badRequest("version must be an integer", code: "invalid_argument") }
+        let model = try registry.model(named: name)
+        guard let row = try registry.pool.query("""
+            SELECT policy, inputs::text AS inputs, passed, clauses::text AS clauses, decided_at FROM steward.promotion_decisions
+            WHERE model_id = $1 AND version = $2
+            """, [model.id, version]).first else {
+            throw HTTPError.notFound("no promotion decision for \(name) version \(version)")
+        }
+        let decided: Date = try row.get("decided_at")
+        let text = """
+            {"model": \(try JSONValue.string(name).text()), "version": \(version), "policy": \(try JSONValue.string(try row.get("policy")).text()), \
+            "passed": \(try row.get("passed", as: Bool.self)), "inputs": \(try row.get("inputs", as: String.self)), \
+            "clauses": \(try row.get("clauses", as: String.self)), "decided_at": "\(ISO8601DateFormatter().string(from: decided))"}
+            """
+        return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
+    }
+
+    func status(_ request: Request, _ principal: Principal) throws -> Response {
+        var counts: [String: Int] = [:]
+        for row in try registry.pool.query("SELECT status, count(*) AS n FROM steward.runs GROUP BY status") {
+            counts[try row.get("status")] = try row.get("n")
+        }
+        let text = """
+            {"replica": \(try JSONValue.string(replica).text()), "leader": \(leadership.isLeader), "executor": "\(executor.kind)", \
+            "runs": \(try JSONValue.object(counts.mapValues { .number(Double($0)) }).text())}
+            """
+        return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
+    }
+}
+
+/// Free-form JSON (training parameters) decoded and re-encoded as it came.
+enum JSONValue: Codable, Sendable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    func text() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

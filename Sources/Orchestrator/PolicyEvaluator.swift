@@ -1,0 +1,53 @@
+import Foundation
+import Postgres
+import Registry
+import Telemetry
+
+/// Evaluates a model's promotion policy for a new version and stores the
+/// verdict with every clause's values; a pass moves the version to Staging.
+/// The decision, the stage change and its audit row are one transaction.
+struct PolicyEvaluator {
+    let registry: RegistryService
+    let logger: Logger
+
+    @discardableResult
+    func evaluate(modelName: String, version: Int) throws -> PromotionPolicy.Verdict? {
+        let model = try registry.model(named: modelName)
+        guard let source = model.policy else {
+            logger.info("no promotion policy; the version stays in None", ["model": .string(modelName), "version": .int(version)])
+            return nil
+        }
+        let policy = try PromotionPolicy(parsing: source)
+        let candidate = try registry.version(modelName: modelName, version: version)
+        return try registry.pool.withTransaction { c -> PromotionPolicy.Verdict in
+            let production = try registry.productionVersion(c, modelName: modelName, excluding: version)
+            var dataset: [String: Double] = [:]
+            if let runID = candidate.runID, let datasetID = try registry.run(id: runID).datasetID {
+                let facts = try registry.dataset(id: datasetID)
+                dataset = ["rows": Double(facts.rows), "duplicates": Double(facts.validation.duplicates),
+                           "largest_label_share": facts.validation.largestLabelShare]
+            }
+            let inputs = PromotionPolicy.Inputs(candidate: candidate.metrics, production: production?.metrics, dataset: dataset)
+            let verdict = policy.evaluate(inputs)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+            let inputsJSON: [String: [String: Double]] = ["candidate": inputs.candidate, "production": inputs.production ?? [:], "dataset": dataset]
+            _ = try c.query("""
+                INSERT INTO steward.promotion_decisions (model_id, version, policy, inputs, passed, clauses)
+                VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)
+                ON CONFLICT (model_id, version) DO UPDATE SET policy = excluded.policy, inputs = excluded.inputs, passed = excluded.passed,
+                    clauses = excluded.clauses, decided_at = now()
+                """, [model.id, version, source, String(decoding: try encoder.encode(inputsJSON), as: UTF8.self), verdict.passed,
+                      String(decoding: try encoder.encode(verdict.clauses), as: UTF8.self)])
+            try registry.auditSystem(c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
+            if verdict.passed, candidate.stage == .none {
+                try registry.transition(c, modelName: modelName, version: version, to: .staging, archiveExisting: false)
+                try registry.auditSystem(c, action: "version.transition", target: "model:\(modelName)/\(version)->Staging")
+            }
+            logger.info("promotion policy \(verdict.passed ? "passed" : "failed")",
+                        ["model": .string(modelName), "version": .int(version), "reasons": .string(verdict.reasons.joined(separator: "; "))])
+            return verdict
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import Lifecycle
+import Postgres
+import Registry
+import Telemetry
+
+/// The training-run control loop (leader only). Level-triggered: each pass
+/// reads the runs' rows and moves each one step; every status change is one
+/// transaction with its `run_events` row, so a restarted leader resumes from
+/// the database. Submitting is idempotent (deterministic job names), so a crash
+/// between "job created" and "row updated" creates no second job.
+public final class RunController: Service, @unchecked Sendable {
+    public struct Options: Sendable {
+        public var interval: Duration = .seconds(1)
+        public var maxActivePerModel: Int = 1
+        /// stewardd's own URL as the trainer reaches it (known once the port is bound).
+        public var trackingURI: @Sendable () -> String
+        public var trackingToken: String?
+        public var assets: String?
+        public init(trackingURI: @escaping @Sendable () -> String, trackingToken: String?, assets: String? = nil) {
+            self.trackingURI = trackingURI
+            self.trackingToken = trackingToken
+            self.assets = assets
+        }
+    }
+
+    public let name = "run-controller"
+    let registry: RegistryService
+    let executor: any Executor
+    let leadership: Leadership
+    let options: Options
+    let logger: Logger
+    private let condition = NSCondition()
+    private var stopping = false
+
+    public init(registry: RegistryService, executor: any Executor, leadership: Leadership, options: Options, logger: Logger) {
+        self.registry = registry
+        self.executor = executor
+        self.leadership = leadership
+        self.options = options
+        self.logger = logger.labelled("runs")
+    }
+
+    public func run() throws {
+        while true {
+            condition.lock()
+            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(options.interval.seconds)) }
+            let done = stopping
+            condition.unlock()
+            if done { return }
+            guard leadership.isLeader else { continue }
+            do {
+                try reconcile()
+            } catch {
+                logger.error("reconcile pass failed; retrying", ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Wakes the loop now (a run was submitted or cancelled).
+    public func nudge() {
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    struct Spec {
+        let runID: String
+        let status: RunStatus
+        let modelName: String
+        let datasetURI: String
+        let datasetName: String
+        let datasetVersion: String
+        let baseModel: String
+        let params: String
+        let warmStartVersion: Int?
+        let extraDataURI: String?
+        let jobName: String?
+    }
+
+    func pendingSpecs() throws -> [Spec] {
+        try registry.pool.query("""
+            SELECT r.id, r.status, r.job_name, m.name AS model, d.uri, d.name AS dataset, d.version AS dataset_version,
+                   s.base_model, s.params::text AS params, s.warm_start_version, s.extra_data_uri
+            FROM steward.run_specs s JOIN steward.runs r ON r.id = s.run_id
+            JOIN steward.registered_models m ON m.id = s.model_id JOIN steward.datasets d ON d.id = s.dataset_id
+            WHERE s.finished_at IS NULL ORDER BY r.start_time, r.id
+            """).map { row in
+            Spec(runID: try row.get("id"), status: RunStatus(rawValue: try row.get("status")) ?? .failed, modelName: try row.get("model"),
+                 datasetURI: try row.get("uri"), datasetName: try row.get("dataset"), datasetVersion: try row.get("dataset_version"),
+                 baseModel: try row.get("base_model"), params: try row.get("params"), warmStartVersion: try row.get("warm_start_version"),
+                 extraDataURI: try row.get("extra_data_uri"), jobName: try row.get("job_name"))
+        }
+    }
+
+    func job(for spec: Spec) -> TrainingJob {
+        var environment = [
+            "MLFLOW_TRACKING_URI": options.trackingURI(),
+            "MLFLOW_RUN_ID": spec.runID,
+            "STEWARD_DATASET_URI": Self.directoryURI(spec.datasetURI),
+            "STEWARD_DATASET_NAME": spec.datasetName,
+            "STEWARD_DATASET_VERSION": spec.datasetVersion,
+            "STEWARD_MODEL_NAME": spec.modelName,
+            "STEWARD_BASE_MODEL": spec.baseModel,
+            "STEWARD_PARAMS": spec.params,
+        ]
+        if let token = options.trackingToken { environment["MLFLOW_TRACKING_TOKEN"] = token }
+        if let assets = options.assets { environment["STEWARD_ASSETS"] = assets }
+        if let extra = spec.extraDataURI { environment["STEWARD_EXTRA_DATA_URI"] = extra }
+        if let warm = spec.warmStartVersion {
+            environment["STEWARD_WARM_START_URI"] = "models:/\(spec.modelName)/\(warm)"
+        }
+        return TrainingJob(runID: spec.runID, modelName: spec.modelName, environment: environment)
+    }
+
+    /// Datasets are registered by their folder (or file); the trainer takes the folder.
+    static func directoryURI(_ uri: String) -> String { uri.hasSuffix("/") ? String(uri.dropLast()) : uri }
+
+    /// One pass over every run that is not settled yet.
+    public func reconcile() throws {
+        let specs = try pendingSpecs()
+        var active: [String: Int] = [:]
+        for spec in specs where [.submitted, .running, .scheduled].contains(spec.status) { active[spec.modelName, default: 0] += 1 }
+        for spec in specs {
+            guard leadership.isLeader else { return }
+            let job = job(for: spec)
+            switch spec.status {
+            case .queued:
+                guard active[spec.modelName, default: 0] < options.maxActivePerModel else { continue }
+                try executor.submit(job)
+                try transition(spec, to: .submitted, reason: "submitted to the \(executor.kind) executor as \(job.name)", jobName: job.name) { c in
+                    _ = try c.query("UPDATE steward.run_specs SET submitted_at = now(), attempts = attempts + 1 WHERE run_id = $1", [spec.runID])
+                }
+                active[spec.modelName, default: 0] += 1
+            case .killed:
+                try executor.cancel(job)
+                try settle(spec)
+            default:
+                try follow(spec, job)
+            }
+        }
+    }
+
+    private func follow(_ spec: Spec, _ job: TrainingJob) throws {
+        switch try executor.state(of: job) {
+        case .pending:
+            break
+        case .running:
+            if spec.status == .submitted || spec.status == .scheduled {
+                try transition(spec, to: .running, reason: "the job is running")
+            }
+        case .succeeded:
+            let version = try registry.run(id: spec.runID).tags["steward.model_version"].flatMap(Int.init)
+            try transition(spec, to: .finished, reason: version.map { "registered version \($0)" } ?? "finished without a model version") { c in
+                _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
+            }
+            if let version { try PolicyEvaluator(registry: registry, logger: logger).evaluate(modelName: spec.modelName, version: version) }
+        case .failed(let reason):
+            try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in
+                _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
+            }
+        case .missing:
+            let reason = "the \(executor.kind) executor has no job \(job.name) (lost with a restart?)"
+            try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in
+                _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
+            }
+        }
+    }
+
+    private func settle(_ spec: Spec) throws {
+        try registry.pool.withTransaction { c in
+            _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
+        }
+    }
+
+    /// Moves a run from the status this pass read to `status`, with its event, in one
+    /// transaction; a run that changed meanwhile (cancelled) is left alone.
+    private func transition(_ spec: Spec, to status: RunStatus, reason: String, failureReason: String? = nil, jobName: String? = nil,
+                            also: ((PostgresConnection) throws -> Void)? = nil) throws {
+        try registry.pool.withTransaction { c in
+            let current = try c.query("SELECT status FROM steward.runs WHERE id = $1 FOR UPDATE", [spec.runID]).first?.get("status", as: String.self)
+            guard let current, current != RunStatus.killed.rawValue else { return }
+            if current != status.rawValue {
+                try registry.setRunStatus(c, id: spec.runID, status: status, failureReason: failureReason, jobName: jobName)
+                _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
+                                [spec.runID, current, status.rawValue, reason])
+            }
+            try also?(c)
+        }
+        logger.info("run \(status.rawValue.lowercased())", ["run_id": .string(spec.runID), "model": .string(spec.modelName), "reason": .string(reason)])
+    }
+}

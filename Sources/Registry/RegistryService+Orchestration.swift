@@ -1,0 +1,65 @@
+import Foundation
+import HTTPKit
+import Postgres
+
+/// What the orchestrator asks of the registry, inside its own transactions.
+extension RegistryService {
+    /// A run in the experiment named after the model (created when missing), status QUEUED.
+    public func createQueuedRun(_ c: PostgresConnection, modelName: String, datasetID: Int64, user: String,
+                                tags: [String: String]) throws -> String {
+        let experiment: Int64
+        if let row = try c.query("SELECT id FROM steward.experiments WHERE name = $1", [modelName]).first {
+            experiment = try row.get("id")
+        } else {
+            experiment = try tracking.createExperiment(c, name: modelName, artifactLocation: nil, tags: [:])
+        }
+        var new = TrackingStore.NewRun(experimentID: experiment, name: nil)
+        new.status = .queued
+        new.userID = user
+        new.tags = tags
+        new.datasetID = datasetID
+        return try tracking.createRun(c, new)
+    }
+
+    public func run(id: String) throws -> Run { try tracking.run(id: id) }
+
+    public func setRunStatus(_ c: PostgresConnection, id: String, status: RunStatus, failureReason: String? = nil, jobName: String? = nil) throws {
+        _ = try c.query("""
+            UPDATE steward.runs SET status = $2, failure_reason = COALESCE($3, failure_reason), job_name = COALESCE($4, job_name),
+                   end_time = CASE WHEN $2 IN ('FINISHED', 'FAILED', 'KILLED') THEN COALESCE(end_time, $5) ELSE end_time END,
+                   updated_at = now()
+            WHERE id = $1
+            """, [id, status.rawValue, failureReason, jobName, Int64(Date().timeIntervalSince1970 * 1000)])
+    }
+
+    public func modelID(_ c: PostgresConnection, name: String) throws -> Int64 { try models.modelID(c, name: name) }
+    public func model(named name: String) throws -> RegisteredModel { try models.model(named: name) }
+    public func version(modelName: String, version: Int) throws -> ModelVersion { try models.version(modelName: modelName, version: version) }
+    public func dataset(name: String, version: String) throws -> Dataset { try datasets.dataset(name: name, version: version) }
+    public func dataset(id: Int64) throws -> Dataset { try datasets.dataset(id: id) }
+
+    /// The newest version in Production other than `excluding`, if any.
+    public func productionVersion(_ c: PostgresConnection, modelName: String, excluding: Int? = nil) throws -> ModelVersion? {
+        try models.versions(c, where: "m.name = $1 AND v.stage = 'Production' AND v.version <> $2", [modelName, excluding ?? -1],
+                            order: "v.version DESC", limit: 1, offset: 0).first
+    }
+
+    @discardableResult
+    public func transition(_ c: PostgresConnection, modelName: String, version: Int, to stage: Stage, archiveExisting: Bool) throws -> [Int] {
+        try models.transition(c, modelName: modelName, version: version, to: stage, archiveExisting: archiveExisting)
+    }
+
+    public func setPolicy(_ c: PostgresConnection, modelName: String, policy: String?) throws {
+        try models.setPolicy(c, name: modelName, policy: policy)
+    }
+
+    /// Records an action taken by a control loop (not by a caller) in the audit log.
+    public func auditSystem(_ c: PostgresConnection, action: String, target: String) throws {
+        try AuditLog.record(c, actor: Principal(name: "orchestrator", role: .admin), action: action, target: target)
+    }
+}
+
+extension RegistryError {
+    /// The native API's HTTP error for this registry error.
+    public var httpError: HTTPError { native }
+}

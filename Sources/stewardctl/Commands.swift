@@ -1,0 +1,256 @@
+import Foundation
+import HTTPKit
+
+/// One `stewardctl` invocation: a command over the admin API.
+struct Command {
+    let arguments: Arguments
+    let client: HTTPClient
+    var json: Bool { arguments.switches.contains("json") }
+
+    static let help = """
+        stewardctl — operate Steward through its admin API
+
+        usage: stewardctl [--url URL] [--token TOKEN | --token-file FILE] [--json] COMMAND
+
+          status                                      leader, executor, runs by status
+          runs list [--model M] [--limit N]           recent runs
+          runs show RUN                               one run with params, metrics, events
+          runs submit --model M --dataset NAME@VER [--base-model tiny|PATH] [--params JSON] [--warm-start V]
+          runs cancel RUN
+          runs logs RUN [--tail N]
+          models list | models show NAME
+          versions list MODEL [--stage STAGE]
+          versions show MODEL VERSION                 with the promotion decision
+          versions promote MODEL VERSION [--alias champion]   alias + Production, old Production archived
+          versions archive MODEL VERSION
+          alias set MODEL ALIAS VERSION
+          policy show MODEL | policy set MODEL 'EXPR' (e.g. 'accuracy >= 0.8 and f1 >= production.f1 + 0.005')
+          tokens create NAME --role viewer|operator|admin | tokens revoke NAME
+
+        Settings: flags, then STEWARD_URL / STEWARD_TOKEN / STEWARD_TOKEN_FILE, then
+        ~/.config/steward/config (url = ..., token = ...). --json prints the API's JSON.
+        Exit status: 0 done, 1 the API refused (one line on stderr), 2 wrong usage.
+        """
+
+    func run() throws -> Int32 {
+        let noun = try arguments.word(0, "command (see --help)")
+        switch noun {
+        case "status": return try status()
+        case "runs": return try runs(try arguments.word(1, "runs subcommand"))
+        case "models": return try models(try arguments.word(1, "models subcommand"))
+        case "versions": return try versions(try arguments.word(1, "versions subcommand"))
+        case "alias": return try alias(try arguments.word(1, "alias subcommand"))
+        case "policy": return try policy(try arguments.word(1, "policy subcommand"))
+        case "tokens": return try tokens(try arguments.word(1, "tokens subcommand"))
+        default: throw UsageError("unknown command '\(noun)' (see --help)")
+        }
+    }
+
+    // MARK: API
+
+    func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) throws -> Data {
+        var request = ClientRequest(method, path)
+        if let body {
+            request.body = try JSONSerialization.data(withJSONObject: body)
+            request.headers.set("Content-Type", "application/json")
+        }
+        return try client.send(request).success().body
+    }
+
+    func object(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) throws -> [String: Any] {
+        let data = try call(method, path, body: body)
+        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    func escaped(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", "?", "&", "="])) ?? text }
+
+    func show(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, render: ([String: Any]) -> Void) throws -> Int32 {
+        let data = try call(method, path, body: body)
+        if json { Output.json(data); return 0 }
+        render((try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
+        return 0
+    }
+
+    // MARK: Commands
+
+    func status() throws -> Int32 {
+        try show(.GET, "/api/v1/status") { o in
+            Output.fields([("replica", Output.cell(o["replica"])), ("leader", Output.cell(o["leader"])),
+                           ("executor", Output.cell(o["executor"])), ("runs", Output.cell(o["runs"]))])
+        }
+    }
+
+    func runs(_ verb: String) throws -> Int32 {
+        switch verb {
+        case "list":
+            var path = "/api/v1/runs?limit=\(try arguments.int("limit", default: 20))"
+            if let model = arguments.options["model"] { path += "&filter=" + escaped("tags.`steward.model_name` = '\(model)'") }
+            return try show(.GET, path) { o in
+                let items = o["items"] as? [[String: Any]] ?? []
+                Output.table(["run", "status", "model", "started", "failure"], items.map { run in
+                    let tags = run["tags"] as? [String: Any] ?? [:]
+                    let started = (run["start_time"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue / 1000) }
+                    return [Output.cell(run["id"]), Output.cell(run["status"]), Output.cell(tags["steward.model_name"]),
+                            started.map { ISO8601DateFormatter().string(from: $0) } ?? "-", Output.cell(run["failure_reason"])]
+                })
+            }
+        case "show":
+            let id = try arguments.word(2, "run id")
+            let run = try object(.GET, "/api/v1/runs/\(escaped(id))")
+            let events = try object(.GET, "/api/v1/runs/\(escaped(id))/events")
+            if json {
+                var merged = run
+                merged["events"] = events["items"]
+                Output.json(try JSONSerialization.data(withJSONObject: merged))
+                return 0
+            }
+            let metrics = (run["metrics"] as? [[String: Any]] ?? []).map { "\(Output.cell($0["key"]))=\(Output.cell($0["value"]))" }
+            Output.fields([("run", Output.cell(run["id"])), ("status", Output.cell(run["status"])), ("name", Output.cell(run["name"])),
+                           ("failure", Output.cell(run["failure_reason"])), ("params", Output.cell(run["params"])),
+                           ("metrics", metrics.joined(separator: " "))])
+            print("")
+            Output.table(["at", "from", "to", "reason"], (events["items"] as? [[String: Any]] ?? []).map {
+                [Output.cell($0["at"]), Output.cell($0["from_status"]), Output.cell($0["to_status"]), Output.cell($0["reason"])]
+            })
+            return 0
+        case "submit":
+            guard let model = arguments.options["model"], let dataset = arguments.options["dataset"] else {
+                throw UsageError("runs submit needs --model and --dataset NAME@VERSION")
+            }
+            var body: [String: Any] = ["model": model, "dataset": dataset, "base_model": arguments.options["base-model"] ?? "tiny"]
+            if let params = arguments.options["params"] {
+                guard let parsed = try? JSONSerialization.jsonObject(with: Data(params.utf8)) as? [String: Any] else {
+                    throw UsageError("--params must be a JSON object")
+                }
+                body["params"] = parsed
+            }
+            if let warm = arguments.options["warm-start"] {
+                guard let version = Int(warm) else { throw UsageError("--warm-start must be a version number") }
+                body["warm_start_version"] = version
+            }
+            return try show(.POST, "/api/v1/runs", body: body) { o in print("submitted run \(Output.cell(o["run_id"])) (\(Output.cell(o["status"])))") }
+        case "cancel":
+            let id = try arguments.word(2, "run id")
+            return try show(.POST, "/api/v1/runs/\(escaped(id))/cancel") { o in print("cancelled run \(id) (was \(Output.cell(o["previous_status"])))") }
+        case "logs":
+            let id = try arguments.word(2, "run id")
+            let data = try call(.GET, "/api/v1/runs/\(escaped(id))/logs?tail=\(try arguments.int("tail", default: 100))")
+            print(String(decoding: data, as: UTF8.self))
+            return 0
+        default:
+            throw UsageError("unknown runs subcommand '\(verb)'")
+        }
+    }
+
+    func models(_ verb: String) throws -> Int32 {
+        switch verb {
+        case "list":
+            return try show(.GET, "/api/v1/models?limit=\(try arguments.int("limit", default: 100))") { o in
+                Output.table(["model", "aliases", "latest", "policy"], (o["items"] as? [[String: Any]] ?? []).map { m in
+                    let latest = (m["latest_versions"] as? [[String: Any]] ?? []).map { "v\(Output.cell($0["version"])):\(Output.cell($0["stage"]))" }
+                    return [Output.cell(m["name"]), Output.cell(m["aliases"]), latest.joined(separator: " "), Output.cell(m["policy"])]
+                })
+            }
+        case "show":
+            let name = try arguments.word(2, "model name")
+            return try show(.GET, "/api/v1/models/\(escaped(name))") { m in
+                Output.fields([("model", Output.cell(m["name"])), ("description", Output.cell(m["description"])),
+                               ("aliases", Output.cell(m["aliases"])), ("policy", Output.cell(m["policy"]))])
+            }
+        default:
+            throw UsageError("unknown models subcommand '\(verb)'")
+        }
+    }
+
+    func versions(_ verb: String) throws -> Int32 {
+        let model = try arguments.word(2, "model name")
+        switch verb {
+        case "list":
+            var path = "/api/v1/models/\(escaped(model))/versions?limit=\(try arguments.int("limit", default: 50))"
+            if let stage = arguments.options["stage"] { path += "&stage=\(escaped(stage))" }
+            return try show(.GET, path) { o in
+                Output.table(["version", "stage", "aliases", "run", "accuracy", "f1"], (o["items"] as? [[String: Any]] ?? []).map { v in
+                    let metrics = v["metrics"] as? [String: Any] ?? [:]
+                    return [Output.cell(v["version"]), Output.cell(v["stage"]), Output.cell(v["aliases"]), Output.cell(v["run_id"]),
+                            Output.cell(metrics["accuracy"]), Output.cell(metrics["f1"])]
+                })
+            }
+        case "show":
+            let version = try arguments.word(3, "version")
+            let body = try object(.GET, "/api/v1/models/\(escaped(model))/versions/\(escaped(version))")
+            let decision = try? object(.GET, "/api/v1/models/\(escaped(model))/versions/\(escaped(version))/decision")
+            if json {
+                var merged = body
+                merged["decision"] = decision ?? NSNull()
+                Output.json(try JSONSerialization.data(withJSONObject: merged))
+                return 0
+            }
+            Output.fields([("model", Output.cell(body["model"])), ("version", Output.cell(body["version"])), ("stage", Output.cell(body["stage"])),
+                           ("aliases", Output.cell(body["aliases"])), ("source", Output.cell(body["source"])),
+                           ("sha256", Output.cell(body["artifact_sha256"])), ("metrics", Output.cell(body["metrics"]))])
+            if let decision {
+                print("\npolicy \(Output.cell(decision["policy"])): \((decision["passed"] as? Bool) == true ? "PASSED" : "FAILED")")
+                Output.table(["clause", "result", "reason"], (decision["clauses"] as? [[String: Any]] ?? []).map {
+                    [Output.cell($0["clause"]), ($0["passed"] as? Bool) == true ? "pass" : "FAIL", Output.cell($0["reason"])]
+                })
+            } else {
+                print("\nno promotion decision")
+            }
+            return 0
+        case "promote":
+            let version = try arguments.word(3, "version")
+            guard let number = Int(version) else { throw UsageError("version must be a number") }
+            let alias = arguments.options["alias"] ?? "champion"
+            return try show(.PUT, "/api/v1/models/\(escaped(model))/aliases/\(escaped(alias))", body: ["version": number, "promote": true]) { v in
+                print("\(model) version \(Output.cell(v["version"])) is \(Output.cell(v["stage"])) with alias \(alias)")
+            }
+        case "archive":
+            let version = try arguments.word(3, "version")
+            return try show(.POST, "/api/v1/models/\(escaped(model))/versions/\(escaped(version))/stage", body: ["stage": "Archived"]) { v in
+                print("\(model) version \(Output.cell(v["version"])) is \(Output.cell(v["stage"]))")
+            }
+        default:
+            throw UsageError("unknown versions subcommand '\(verb)'")
+        }
+    }
+
+    func alias(_ verb: String) throws -> Int32 {
+        guard verb == "set" else { throw UsageError("unknown alias subcommand '\(verb)'") }
+        let model = try arguments.word(2, "model name"), alias = try arguments.word(3, "alias"), version = try arguments.word(4, "version")
+        guard let number = Int(version) else { throw UsageError("version must be a number") }
+        return try show(.PUT, "/api/v1/models/\(escaped(model))/aliases/\(escaped(alias))", body: ["version": number]) { _ in
+            print("\(model)@\(alias) -> version \(number)")
+        }
+    }
+
+    func policy(_ verb: String) throws -> Int32 {
+        let model = try arguments.word(2, "model name")
+        switch verb {
+        case "show":
+            return try show(.GET, "/api/v1/models/\(escaped(model))/policy") { o in print(Output.cell(o["policy"])) }
+        case "set":
+            let expression = try arguments.word(3, "policy expression")
+            return try show(.PUT, "/api/v1/models/\(escaped(model))/policy", body: ["policy": expression]) { _ in print("policy of \(model) set") }
+        default:
+            throw UsageError("unknown policy subcommand '\(verb)'")
+        }
+    }
+
+    func tokens(_ verb: String) throws -> Int32 {
+        let name = try arguments.word(2, "token name")
+        switch verb {
+        case "create":
+            guard let role = arguments.options["role"] else { throw UsageError("tokens create needs --role viewer|operator|admin") }
+            return try show(.POST, "/api/v1/tokens", body: ["name": name, "role": role]) { o in
+                print(Output.cell(o["token"]))
+                FileHandle.standardError.write(Data("token \(name) (\(role)) created; it is shown only once\n".utf8))
+            }
+        case "revoke":
+            _ = try call(.DELETE, "/api/v1/tokens/\(escaped(name))")
+            if !json { print("token \(name) revoked") } else { print("{\"revoked\": \"\(name)\"}") }
+            return 0
+        default:
+            throw UsageError("unknown tokens subcommand '\(verb)'")
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import HTTPKit
+import Testing
+import TestSupport
+
+/// stewardd with its local executor running the real training entry point, and
+/// stewardctl against it.
+@Suite(.serialized) struct OrchestratorEndToEndTests {
+    struct Submitted: Decodable { let run_id: String; let status: String }
+    struct Run: Decodable { let id: String; let status: String; let failure_reason: String?; let tags: [String: String] }
+    struct Decision: Decodable { struct Clause: Decodable { let clause: String; let passed: Bool; let reason: String }
+        let passed: Bool; let clauses: [Clause] }
+    struct Version: Decodable { let version: Int; let stage: String }
+
+    static func daemon(_ extra: [String: String] = [:]) throws -> DaemonProcess {
+        let root = TestEnvironment.repositoryRoot
+        var environment = [
+            "STEWARD_TRAINING_DIR": root.appendingPathComponent("training").path,
+            "STEWARD_TRAINING_COMMAND": root.appendingPathComponent(".steward/venv/bin/python").path + " -m steward_training.entrypoint",
+            "STEWARD_TRAINING_LOGS": try TestEnvironment.temporaryDirectory("run-logs").path,
+            "STEWARD_ASSETS": root.appendingPathComponent(".steward/assets").path,
+            "STEWARD_DATASET_ROOTS": try Self.dataset().deletingLastPathComponent().path,
+        ]
+        environment.merge(extra) { _, new in new }
+        return try DaemonProcess(environment: environment)
+    }
+
+    /// A small dataset folder in the contract's layout, built by the training package.
+    static func dataset() throws -> URL {
+        let out = TestEnvironment.repositoryRoot.appendingPathComponent(".steward/fixtures/datasets/rt-small")
+        if !FileManager.default.fileExists(atPath: out.appendingPathComponent("manifest.json").path) {
+            let python = TestEnvironment.repositoryRoot.appendingPathComponent(".steward/venv/bin/python").path
+            let result = try Subprocess.run(python, ["-m", "steward_training.data", "build", "--out", out.path, "--name", "rt-small"],
+                                            currentDirectory: TestEnvironment.repositoryRoot.appendingPathComponent("training"))
+            guard result.status == 0 else { throw TestSupportError("building the dataset failed: \(result.stderr)") }
+        }
+        return out
+    }
+
+    static func prepare(_ client: HTTPClient, policy: String) throws {
+        #expect(try client.send(.json(.POST, "/api/v1/models", ["name": "sentiment"])).status == 201)
+        #expect(try client.send(.json(.POST, "/api/v1/datasets", ["name": "rt", "version": "1", "path": try dataset().path])).status == 201)
+        #expect(try client.send(.json(.PUT, "/api/v1/models/sentiment/policy", ["policy": policy])).status == 200)
+    }
+
+    @Test func aSubmittedRunTrainsRegistersAndGetsAVerdict() throws {
+        let daemon = try Self.daemon()
+        let client = daemon.client()
+        try Self.prepare(client, policy: "accuracy >= 0.55 and eval_rows >= 100 and dataset.rows >= 1000")
+        let bad = try client.send(.json(.PUT, "/api/v1/models/sentiment/policy", ["policy": "accuracy >= and f1 > 0"]))
+        #expect(bad.status == 400 && bad.text.contains("column 13"))
+        #expect(try client.send(.json(.POST, "/api/v1/runs", ["model": "nope", "dataset": "rt@1"])).status == 404)
+        #expect(try client.send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@9"])).status == 404)
+
+        let params = ["epochs": 1, "max_train_rows": 600, "quantize": 0, "latency_rows": 20, "parity_rows": 32]
+        let submitted = try client.send(.json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: params)))
+        #expect(submitted.status == 201, "\(submitted.text)")
+        let id = try submitted.json(Submitted.self).run_id
+        try eventually(timeout: 600, "the run finishes") {
+            let status = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status
+            if status == "FAILED" { throw TestSupportError("run failed: \(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text)") }
+            return status == "FINISHED"
+        }
+        let run = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self)
+        let version = try #require(run.tags["steward.model_version"])
+        try eventually(timeout: 30, "a promotion decision") {
+            try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)/decision")).status == 200
+        }
+        let decision = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)/decision")).json(Decision.self)
+        #expect(decision.clauses.count == 3)
+        #expect(decision.clauses.allSatisfy { !$0.reason.isEmpty })
+        let stage = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)")).json(Version.self).stage
+        #expect(stage == (decision.passed ? "Staging" : "None"))
+        let events = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)/events")).text
+        for status in ["QUEUED", "SUBMITTED", "FINISHED"] { #expect(events.contains("\"to_status\":\"\(status)\"")) }
+    }
+
+    struct SubmitBody: Encodable { let model: String; let dataset: String; let params: [String: Int] }
+
+    @Test func aCancelledRunNeverComesBack() throws {
+        let daemon = try Self.daemon()
+        let client = daemon.client()
+        try Self.prepare(client, policy: "accuracy >= 0.5")
+        let id = try client.send(.json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: ["epochs": 3])))
+            .json(Submitted.self).run_id
+        try eventually(timeout: 60, "the run is submitted") {
+            try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status != "QUEUED"
+        }
+        #expect(try client.send(ClientRequest(.POST, "/api/v1/runs/\(id)/cancel")).status == 200)
+        #expect(try client.send(ClientRequest(.POST, "/api/v1/runs/\(id)/cancel")).status == 409)
+        // The killed process may still try to end its run: the run stays KILLED.
+        #expect(try client.send(.json(.POST, "/api/2.0/mlflow/runs/update", ["run_id": id, "status": "FINISHED"])).status == 200)
+        try eventually(timeout: 30, "the cancel reaches the executor") {
+            try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)/logs")).status == 200
+                && (try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)/events")).text.contains("KILLED"))
+        }
+        #expect(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status == "KILLED")
+    }
+
+    struct Status: Decodable { let leader: Bool }
+
+    @Test func onlyOneReplicaLeadsAndAnotherTakesOverWhenItDies() throws {
+        let first = try Self.daemon()
+        let second = try DaemonProcess(sharing: first)
+        func leaders() throws -> [Bool] {
+            try [first, second].map { try $0.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader }
+        }
+        try eventually(timeout: 15, "one leader") { try leaders().filter { $0 }.count == 1 }
+        let leader = try leaders()[0] ? first : second
+        let follower = leader === first ? second : first
+        leader.process.signal(SIGKILL)
+        let killed = Date()
+        try eventually(timeout: 10, "the other replica leads") {
+            try follower.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader
+        }
+        print("takeover after \(String(format: "%.1f", Date().timeIntervalSince(killed))) s")
+    }
+
+    @Test func stewardctlDrivesTheAPI() throws {
+        let daemon = try Self.daemon()
+        try Self.prepare(daemon.client(), policy: "accuracy >= 0.5")
+        let ctl = try TestEnvironment.binary("stewardctl").path
+        let env = ["STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token, "HOME": try TestEnvironment.temporaryDirectory("home").path]
+        func run(_ args: String...) throws -> (status: Int32, stdout: String, stderr: String) { try Subprocess.run(ctl, args, environment: env) }
+
+        let help = try run("--help")
+        #expect(help.status == 0 && help.stdout.contains("runs submit"))
+        #expect(try run("frobnicate").status == 2)
+        let policy = try run("policy", "show", "sentiment")
+        #expect(policy.status == 0 && policy.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "accuracy >= 0.5")
+        let badPolicy = try run("policy", "set", "sentiment", "accuracy >>= 1")
+        #expect(badPolicy.status == 1 && badPolicy.stderr.hasPrefix("stewardctl: policy error at column 11"), "\(badPolicy.stderr)")
+        let models = try run("models", "list", "--json")
+        #expect(models.status == 0)
+        let parsed = try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [String: Any]
+        #expect((parsed?["items"] as? [[String: Any]])?.first?["name"] as? String == "sentiment")
+        let table = try run("models", "list")
+        #expect(table.stdout.hasPrefix("MODEL") && table.stdout.contains("sentiment"))
+        let missing = try run("versions", "show", "sentiment", "42")
+        #expect(missing.status == 1 && missing.stderr.contains("HTTP 404"))
+        let token = try run("tokens", "create", "reader", "--role", "viewer")
+        #expect(token.status == 0 && token.stdout.hasPrefix("stw_"))
+        let asViewer = try Subprocess.run(ctl, ["runs", "submit", "--model", "sentiment", "--dataset", "rt@1"],
+                                          environment: env.merging(["STEWARD_TOKEN": token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]) { _, new in new })
+        #expect(asViewer.status == 1 && asViewer.stderr.contains("HTTP 403"))
+        let status = try run("status", "--json")
+        #expect(status.status == 0 && status.stdout.contains("\"executor\" : \"local\""))
+    }
+}
