@@ -187,10 +187,16 @@ public final class RunController: Service, @unchecked Sendable {
         try registry.pool.withTransaction { c in
             let current = try c.query("SELECT status FROM steward.runs WHERE id = $1 FOR UPDATE", [spec.runID]).first?.get("status", as: String.self)
             guard let current, current != RunStatus.killed.rawValue else { return }
+            // The trainer may have reported the status through the tracking API already;
+            // the history still gets the event, from the last status it recorded.
+            let recorded = try c.query("SELECT to_status FROM steward.run_events WHERE run_id = $1 ORDER BY id DESC LIMIT 1",
+                                       [spec.runID]).first?.get("to_status", as: String.self)
             if current != status.rawValue {
                 try registry.setRunStatus(c, id: spec.runID, status: status, failureReason: failureReason, jobName: jobName)
+            }
+            if recorded != status.rawValue {
                 _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
-                                [spec.runID, current, status.rawValue, reason])
+                                [spec.runID, recorded ?? current, status.rawValue, reason])
             }
             try also?(c)
         }

@@ -12,8 +12,9 @@ public final class ModelStore: Sendable {
     // MARK: Registered models
 
     func createModel(_ c: PostgresConnection, name: String, description: String, tags: [String: String]) throws -> Int64 {
-        guard !name.isEmpty, name.count <= 256, !name.contains("/"), !name.contains("\0") else {
-            throw RegistryError.invalid("Registered model name must be 1-256 characters without '/'")
+        guard !name.isEmpty, name.count <= 256, !name.contains("/"),
+              !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw RegistryError.invalid("Registered model name must be 1-256 characters without '/' or control characters")
         }
         if let existing = try c.query("SELECT id FROM steward.registered_models WHERE name = $1", [name]).first {
             throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))

@@ -42,14 +42,15 @@ public struct ServingAPI: Sendable {
     }
 
     public func install(on router: inout Router) {
-        router.get("/health") { _ in .text("ok") }
+        // Nothing here blocks: probes, metrics and /predict all start on the I/O thread.
+        router.add(.GET, "/health", .inline { _ in .text("ok") })
         let holder = holder
-        router.get("/ready") { _ in
+        router.add(.GET, "/ready", .inline { _ in
             guard let model = holder.model else { throw HTTPError.unavailable("no model loaded yet", retryAfterSeconds: 1) }
             return .json(["model": model.name, "version": model.version])
-        }
+        })
         let metrics = metrics
-        router.get("/metrics") { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") }
+        router.add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
         let api = self
         router.add(.POST, "/predict", options: RouteOptions(maxBodyBytes: limits.maxBodyBytes), .deferred { request, responder in
             api.predict(request, responder)

@@ -1,5 +1,6 @@
 import Foundation
 import Lifecycle
+import Orchestrator
 
 /// Everything `stewardd` reads from its environment, validated at start.
 struct DaemonConfiguration: Sendable {
@@ -23,6 +24,12 @@ struct DaemonConfiguration: Sendable {
     var trainingToken: String?
     var assets: String?
     var maxActiveRunsPerModel: Int
+    var kubernetes: KubernetesConfiguration?
+    var trainingImage = ""
+    var trainingGPUs = 1
+    /// Fault injection for the crash test: exit right after a Job is created,
+    /// before the database records it.
+    var crashAfterSubmit = false
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
@@ -50,8 +57,22 @@ struct DaemonConfiguration: Sendable {
         datasetRoots = roots.split(separator: ":").map { URL(fileURLWithPath: String($0), isDirectory: true).standardizedFileURL }
         executor = try env.choice("STEWARD_EXECUTOR", default: "local", allowed: ["local", "kubernetes"])
         if executor == "kubernetes" {
-            throw ConfigurationError("STEWARD_EXECUTOR", "the kubernetes executor is not in this build yet; use local")
+            trainingImage = try env.required("STEWARD_TRAINING_IMAGE", hint: "the training image the Jobs run")
+            if let server = env.optional("STEWARD_KUBERNETES_SERVER") {
+                kubernetes = KubernetesConfiguration(server: server, caFile: env.optional("STEWARD_KUBERNETES_CA_FILE"),
+                                                     tokenFile: env.optional("STEWARD_KUBERNETES_TOKEN_FILE"),
+                                                     namespace: env.string("STEWARD_KUBERNETES_NAMESPACE", default: "default"))
+            } else {
+                do {
+                    kubernetes = try KubernetesConfiguration.inCluster()
+                } catch {
+                    throw ConfigurationError("STEWARD_EXECUTOR", "kubernetes needs in-cluster credentials or STEWARD_KUBERNETES_SERVER")
+                }
+                if let namespace = env.optional("STEWARD_KUBERNETES_NAMESPACE") { kubernetes?.namespace = namespace }
+            }
+            trainingGPUs = try env.int("STEWARD_TRAINING_GPUS", default: 1, range: 0...16)
         }
+        crashAfterSubmit = try env.bool("STEWARD_TEST_CRASH_AFTER_SUBMIT", default: false)
         trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")
             .split(separator: " ").map(String.init)
         trainingDirectory = URL(fileURLWithPath: env.string("STEWARD_TRAINING_DIR", default: "training"), isDirectory: true).standardizedFileURL

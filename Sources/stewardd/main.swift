@@ -48,7 +48,8 @@ do {
 
 var router = Router()
 let server: HTTPServer
-router.get("/health") { _ in .text("ok") }
+// Probes and metrics never block: they answer on the I/O thread.
+router.add(.GET, "/health", .inline { _ in .text("ok") })
 router.get("/ready") { _ in
     do {
         _ = try pool.query("SELECT 1")
@@ -57,7 +58,7 @@ router.get("/ready") { _ in
         throw HTTPError.unavailable("database unreachable", retryAfterSeconds: 1)
     }
 }
-router.get("/metrics") { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") }
+router.add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
 if configuration.debugRoutes {
     router.add(.GET, "/debug/sleep", .blocking { request in
         let milliseconds = try request.queryInt("ms", default: 100, range: 0...60_000)
@@ -69,18 +70,25 @@ registry.install(on: &router, maxUploadBytes: configuration.maxUploadBytes)
 
 // The control loops run here only while this replica holds the leader lock.
 let leadership = Leadership(configuration: database, logger: logger)
-let executor: any Executor
-do {
-    // The command's first word is resolved against the working directory of stewardd.
-    var command = configuration.trainingCommand
-    if let first = command.first, first.contains("/"), !first.hasPrefix("/") {
-        command[0] = URL(fileURLWithPath: first).standardizedFileURL.path
+var executor: any Executor
+if let kubernetes = configuration.kubernetes {
+    var template = KubernetesExecutor.Template(image: configuration.trainingImage)
+    template.gpus = configuration.trainingGPUs
+    executor = KubernetesExecutor(client: KubernetesClient(configuration: kubernetes), template: template)
+} else {
+    do {
+        // The command's first word is resolved against the working directory of stewardd.
+        var command = configuration.trainingCommand
+        if let first = command.first, first.contains("/"), !first.hasPrefix("/") {
+            command[0] = URL(fileURLWithPath: first).standardizedFileURL.path
+        }
+        executor = try LocalExecutor(command: command, workingDirectory: configuration.trainingDirectory, logs: configuration.trainingLogs,
+                                     baseEnvironment: [:])
+    } catch {
+        fail("cannot prepare the local executor: \(error)")
     }
-    executor = try LocalExecutor(command: command, workingDirectory: configuration.trainingDirectory, logs: configuration.trainingLogs,
-                                 baseEnvironment: [:])
-} catch {
-    fail("cannot prepare the local executor: \(error)")
 }
+if configuration.crashAfterSubmit { executor = CrashAfterSubmit(executor) }
 let boundPort = Atomic<Int>(configuration.port)
 var controllerOptions = RunController.Options(trackingURI: { "http://127.0.0.1:\(boundPort.load(ordering: .relaxed))" },
                                               trackingToken: configuration.trainingToken ?? configuration.bootstrapToken,
