@@ -147,3 +147,42 @@ import TestSupport
         #expect(status.status == 0 && status.stdout.contains("\"executor\" : \"local\""))
     }
 }
+
+/// stewardd driving the fake Kubernetes API.
+@Suite(.serialized) struct KubernetesCrashTests {
+    struct Submitted: Decodable { let run_id: String }
+    struct Run: Decodable { let status: String; let job_name: String? }
+
+    @Test func aLeaderKilledRightAfterCreatingAJobLeavesExactlyOneJob() throws {
+        let fake = try FakeKubernetes()
+        let tokenFile = try TestEnvironment.temporaryDirectory("sa").appendingPathComponent("token")
+        try fake.token.write(to: tokenFile, atomically: true, encoding: .utf8)
+        let environment = [
+            "STEWARD_EXECUTOR": "kubernetes", "STEWARD_KUBERNETES_SERVER": fake.base,
+            "STEWARD_KUBERNETES_CA_FILE": fake.certificates.caFile.path, "STEWARD_KUBERNETES_TOKEN_FILE": tokenFile.path,
+            "STEWARD_KUBERNETES_NAMESPACE": fake.namespace, "STEWARD_TRAINING_IMAGE": "registry.invalid/steward/training:1",
+            "STEWARD_DATASET_ROOTS": try OrchestratorEndToEndTests.dataset().deletingLastPathComponent().path,
+        ]
+        let first = try DaemonProcess(environment: environment.merging(["STEWARD_TEST_CRASH_AFTER_SUBMIT": "1"]) { _, new in new })
+        try OrchestratorEndToEndTests.prepare(first.client(), policy: "accuracy >= 0.5")
+        let id = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
+        #expect(first.process.waitForExit(timeout: 30) == 137)
+        #expect(fake.jobNames == ["steward-train-\(id)"])
+
+        let restarted = try DaemonProcess(sharing: first, overriding: ["STEWARD_TEST_CRASH_AFTER_SUBMIT": "0"])
+        let client = restarted.client()
+        #expect(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status == "QUEUED")
+        try eventually("the restarted leader records the job") {
+            try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status == "SUBMITTED"
+        }
+        #expect(fake.jobNames == ["steward-train-\(id)"])
+        #expect(fake.calls.filter { $0.hasPrefix("POST") }.count == 2)   // the second create answered AlreadyExists
+        fake.setJob("steward-train-\(id)", active: 1)
+        try eventually("RUNNING") { try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status == "RUNNING" }
+        fake.setJob("steward-train-\(id)", condition: ("Failed", "BackoffLimitExceeded", ""), podState: ["terminated": ["reason": "OOMKilled", "exitCode": 137]])
+        try eventually("FAILED with the pod's reason") {
+            let text = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text
+            return text.contains("\"status\":\"FAILED\"") && text.contains("OOMKilled")
+        }
+    }
+}

@@ -17,9 +17,10 @@ public final class DaemonProcess: @unchecked Sendable {
                       token: "test-admin-" + UUID().uuidString, environment: extra)
     }
 
-    /// A second replica on the first one's database, artifact root and token.
-    public convenience init(sharing other: DaemonProcess) throws {
-        try self.init(database: other.database, artifactRoot: other.artifactRoot, token: other.token, environment: other.extraEnvironment)
+    /// A second replica (or a restart) on the first one's database, artifact root and token.
+    public convenience init(sharing other: DaemonProcess, overriding: [String: String] = [:]) throws {
+        try self.init(database: other.database, artifactRoot: other.artifactRoot, token: other.token,
+                      environment: other.extraEnvironment.merging(overriding) { _, new in new })
     }
 
     private let extraEnvironment: [String: String]
