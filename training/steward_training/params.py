@@ -63,7 +63,9 @@ class TrainParams:
         for key, value in values.items():
             kind = type(getattr(cls, key))
             if kind is bool:
-                ok = isinstance(value, bool)
+                # 0/1 too: callers that hold parameters as numbers (the orchestrator's tests) send them
+                ok = isinstance(value, bool) or (type(value) is int and value in (0, 1))
+                value = bool(value) if ok else value
             elif kind is int:
                 ok = isinstance(value, int) and not isinstance(value, bool)
             elif kind is float:

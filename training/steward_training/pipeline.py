@@ -56,7 +56,9 @@ class RunConfig:
 
 
 def is_local(uri: str) -> bool:
-    return "://" not in uri or uri.startswith("file:")
+    from urllib.parse import urlparse
+
+    return urlparse(uri).scheme in ("", "file")
 
 
 def fetch(uri: str, scratch: Path, tracking_uri: str | None) -> Path:

@@ -90,3 +90,11 @@ def test_a_tampered_dataset_fails_the_run(dataset_dir, tmp_path, clean_env, mlfl
     assert result.returncode == 1
     assert "does not match the manifest" in error_lines(result.stderr)[0]
     assert mlflow_client.get_run(run_id).info.status == "FAILED"
+
+
+def test_uri_kinds():
+    from steward_training.pipeline import is_local
+
+    assert is_local("/data/rt/1") and is_local("rt/1") and is_local("file:///data/rt/1")
+    assert not is_local("models:/sentiment/3") and not is_local("runs:/abc/model")
+    assert not is_local("mlflow-artifacts:/1/abc/artifacts/model") and not is_local("gs://bucket/rt/1")

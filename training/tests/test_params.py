@@ -31,3 +31,12 @@ def test_bad_params_are_refused_with_the_key_named(text, message):
 def test_integers_are_accepted_for_floats():
     params = TrainParams.parse('{"warmup_ratio": 0}', "tiny")
     assert params.warmup_ratio == 0.0 and isinstance(params.warmup_ratio, float)
+
+
+def test_booleans_accept_0_and_1_only():
+    assert TrainParams.parse('{"quantize": 0}', "tiny").quantize is False
+    assert TrainParams.parse('{"quantize": 1}', "tiny").quantize is True
+    with pytest.raises(ValueError, match="quantize must be bool"):
+        TrainParams.parse('{"quantize": 2}', "tiny")
+    with pytest.raises(ValueError, match="quantize must be bool"):
+        TrainParams.parse('{"quantize": "yes"}', "tiny")

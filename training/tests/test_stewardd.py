@@ -109,24 +109,67 @@ def stewardd(tmp_path_factory, dataset_dir, assets):
         admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def test_tiny_run_registers_a_version_in_stewardd(stewardd, dataset_dir, tmp_path, clean_env, monkeypatch):
+@pytest.fixture(scope="module")
+def stewardd_client(stewardd):
     from mlflow.tracking import MlflowClient
 
-    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", stewardd["token"])
-    client = MlflowClient(tracking_uri=stewardd["url"], registry_uri=stewardd["url"])
-    experiment_id = client.create_experiment(MODEL)
-    run_id = client.create_run(experiment_id).info.run_id  # as the orchestrator does before the Job
-    env = {**clean_env, "MLFLOW_TRACKING_URI": stewardd["url"], "MLFLOW_TRACKING_TOKEN": stewardd["token"],
-           "MLFLOW_RUN_ID": run_id, "STEWARD_DATASET_URI": f"file://{dataset_dir}",
-           "STEWARD_DATASET_NAME": "rotten-tomatoes", "STEWARD_DATASET_VERSION": "1",
-           "STEWARD_MODEL_NAME": MODEL, "STEWARD_BASE_MODEL": "tiny", "STEWARD_PARAMS": json.dumps({"epochs": 1})}
-    result = run_entrypoint(env, timeout=600)
+    previous = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    os.environ["MLFLOW_TRACKING_TOKEN"] = stewardd["token"]  # the stock client reads it from the environment
+    yield MlflowClient(tracking_uri=stewardd["url"], registry_uri=stewardd["url"])
+    if previous is None:
+        os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+    else:
+        os.environ["MLFLOW_TRACKING_TOKEN"] = previous
+
+
+def job_env(stewardd, run_id, dataset_dir, params, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "STEWARD_")) or k == "STEWARD_ASSETS"}
+    env.update({"MLFLOW_TRACKING_URI": stewardd["url"], "MLFLOW_TRACKING_TOKEN": stewardd["token"],
+                "MLFLOW_RUN_ID": run_id, "STEWARD_DATASET_URI": f"file://{dataset_dir}",
+                "STEWARD_DATASET_NAME": "rotten-tomatoes", "STEWARD_DATASET_VERSION": "1",
+                "STEWARD_MODEL_NAME": MODEL, "STEWARD_BASE_MODEL": "tiny", "STEWARD_PARAMS": json.dumps(params)})
+    env.update(extra)
+    return env
+
+
+def new_run(client) -> str:
+    """As the orchestrator does before the Job starts."""
+    found = client.get_experiment_by_name(MODEL)
+    experiment_id = found.experiment_id if found else client.create_experiment(MODEL)
+    return client.create_run(experiment_id).info.run_id
+
+
+@pytest.fixture(scope="module")
+def first_version(stewardd, stewardd_client, dataset_dir, tmp_path_factory):
+    run_id = new_run(stewardd_client)
+    result = run_entrypoint(job_env(stewardd, run_id, dataset_dir, {"epochs": 1}), timeout=600)
     assert result.returncode == 0, error_lines(result.stderr) or result.stderr[-3000:]
+    return {"run_id": run_id, "summary": json.loads(result.stdout.splitlines()[-1]),
+            "download": tmp_path_factory.mktemp("stewardd-download")}
+
+
+def test_tiny_run_registers_a_version_in_stewardd(first_version, stewardd_client, dataset_dir):
     manifest = json.loads((dataset_dir / "manifest.json").read_text())
-    metrics = check_logged_run(client, run_id, MODEL, tmp_path, manifest["sha256"])
+    metrics = check_logged_run(stewardd_client, first_version["run_id"], MODEL, first_version["download"],
+                               manifest["sha256"])
     assert metrics["accuracy"] >= 0.70
-    version = client.get_model_version(MODEL, json.loads(result.stdout.splitlines()[-1])["model_version"])
-    assert version.run_id == run_id and version.status == "READY"
+    version = stewardd_client.get_model_version(MODEL, first_version["summary"]["model_version"])
+    assert version.run_id == first_version["run_id"] and version.status == "READY"
+
+
+def test_warm_start_from_a_registered_version(first_version, stewardd, stewardd_client, dataset_dir):
+    """The orchestrator's retrain passes ``models:/<name>/<version>``; the client resolves it through Steward."""
+    run_id = new_run(stewardd_client)
+    version = first_version["summary"]["model_version"]
+    params = {"epochs": 1, "max_train_rows": 300, "quantize": 0, "latency_rows": 20, "learning_rate": 1e-4}
+    result = run_entrypoint(job_env(stewardd, run_id, dataset_dir, params,
+                                    STEWARD_WARM_START_URI=f"models:/{MODEL}/{version}"), timeout=600)
+    assert result.returncode == 0, error_lines(result.stderr) or result.stderr[-3000:]
+    run = stewardd_client.get_run(run_id)
+    # 300 rows for one epoch from scratch stay at the majority class; from the warm start they do not
+    assert run.data.metrics["accuracy"] >= 0.70
+    assert run.data.params["warm_start_uri"] == f"models:/{MODEL}/{version}"
+    assert int(run.data.tags["steward.model_version"]) == int(version) + 1
 
 
 def test_dataset_registered_in_stewardd_agrees_with_the_manifest_and_profile(stewardd, dataset_dir, clean_env):

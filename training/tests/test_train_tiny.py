@@ -114,7 +114,7 @@ def test_warm_start_with_feedback_registers_the_next_version(tiny_run, tweets_di
         w.writerows([(r["text"], r["label"]) for r in rows])
     run_id = new_run(mlflow_client, mlflow_store["artifacts"], MODEL)
     env = {**tiny_run["env"], "MLFLOW_RUN_ID": run_id, "STEWARD_EXTRA_DATA_URI": f"file://{feedback}",
-           "STEWARD_WARM_START_URI": f"file://{tiny_run['model_dir'] / 'hf'}",
+           "STEWARD_WARM_START_URI": f"models:/{MODEL}/1",  # what the orchestrator passes
            "STEWARD_PARAMS": json.dumps({"epochs": 1, "max_train_rows": 500, "quantize": False, "learning_rate": 2e-4})}
     result = run_entrypoint(env, timeout=600)
     assert result.returncode == 0, error_lines(result.stderr) or result.stderr[-2000:]
