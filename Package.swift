@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "TextFeatures", exclude: ["README.md"]),
         .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
         .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures"], exclude: ["README.md"]),
-        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "Telemetry", "TextFeatures"], exclude: ["README.md"]),
+        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "HTTPKit", "Telemetry", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
         .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
         .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
 
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "HTTPKit", "TestSupport"]),
         .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "TestSupport"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Postgres", "TestSupport"]),
         .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "HTTPKit", "TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "TestSupport"]),
     ],

@@ -76,8 +76,8 @@ public struct ReferenceProfile: Sendable, Equatable, Codable {
         self.labels = labels
     }
 
-    /// Profiles `texts` (and their labels) with `tokenizer` for the OOV share.
-    public init(source: String, texts: [String], labels: [String], tokenizer: WordPieceTokenizer?) {
+    /// Each feature's values over `texts` (no OOV share without a tokenizer).
+    public static func featureColumns(texts: [String], tokenizer: WordPieceTokenizer?) -> [String: [Double]] {
         var columns: [String: [Double]] = [:]
         for text in texts {
             let features: TextFeatures
@@ -90,6 +90,15 @@ public struct ReferenceProfile: Sendable, Equatable, Codable {
                 columns[name, default: []].append(features.value(name)!)
             }
         }
+        return columns
+    }
+
+    /// Profiles `texts` (and their labels) with `tokenizer` for the OOV share.
+    public init(source: String, texts: [String], labels: [String], tokenizer: WordPieceTokenizer?) {
+        self.init(source: source, columns: Self.featureColumns(texts: texts, tokenizer: tokenizer), labels: labels)
+    }
+
+    public init(source: String, columns: [String: [Double]], labels: [String]) {
         var counts: [String: Int] = [:]
         for label in labels { counts[label, default: 0] += 1 }
         self.init(source: source, features: columns.compactMapValues { FeatureProfile(values: $0) },

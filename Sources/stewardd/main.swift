@@ -1,6 +1,7 @@
 import Foundation
 import HTTPKit
 import Lifecycle
+import Monitor
 import Orchestrator
 import Postgres
 import Registry
@@ -96,6 +97,7 @@ var controllerOptions = RunController.Options(trackingURI: { "http://127.0.0.1:\
 controllerOptions.maxActivePerModel = configuration.maxActiveRunsPerModel
 let controller = RunController(registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
 let replica = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
+MonitorAPI(registry: registry).install(on: &router)
 OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
 let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
 let idleConnections = metrics.gauge("steward_db_pool_idle_connections", help: "Idle database connections.")
@@ -116,7 +118,8 @@ do {
     fail("\(error)")
 }
 
-let outcome = ServiceGroup(services: [server, leadership, controller], logger: logger).run()
+let monitor = MonitorService(registry: registry, isLeader: { leadership.isLeader }, logger: logger)
+let outcome = ServiceGroup(services: [server, leadership, controller, monitor], logger: logger).run()
 (executor as? LocalExecutor)?.stopAll()
 pool.close()
 exit(outcome.exitCode)

@@ -1,0 +1,118 @@
+import Foundation
+import Postgres
+import TextFeatures
+
+/// PSI computed where the predictions are: Postgres scans and bins the
+/// window (GROUP BY bin), so a window of a million predictions never comes
+/// into memory; Swift combines the handful of bin counts.
+public struct DriftStore: Sendable {
+    public static let features = ["char_length", "word_count", "oov_share", "non_letter_share"]
+
+    public struct Window: Sendable {
+        public var model: String
+        public var version: String?
+        public var track: String?
+        public var from: Date
+        public var to: Date
+        public init(model: String, version: String?, track: String?, from: Date, to: Date) {
+            self.model = model
+            self.version = version
+            self.track = track
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public struct Result: Sendable, Equatable {
+        public let feature: String
+        public let method: String
+        public let psi: Double
+        public let currentRows: Int
+        public let bins: Int
+    }
+
+    let pool: PostgresPool
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    static func column(_ feature: String) throws -> String {
+        guard features.contains(feature) else { throw DriftError("unknown feature \(feature) (known: \(features.joined(separator: ", ")))") }
+        return feature
+    }
+
+    private static let windowFilter = """
+        model_name = $1 AND ($2::text IS NULL OR model_version = $2) AND ($3::text IS NULL OR track = $3) AND at >= $4 AND at < $5
+        """
+
+    /// Reference-quantile PSI against a stored profile (right-closed bins: a
+    /// value's bin is the number of edges strictly below it).
+    public func quantilePSI(_ window: Window, feature: String, profile: FeatureProfile) throws -> Result {
+        let column = try Self.column(feature)
+        // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
+        let negated = profile.edges.reversed().map { -$0 }
+        let rows = try pool.query("""
+            SELECT cardinality($6::float8[]) - width_bucket(-(\(column))::float8, $7::float8[]) AS bin, count(*) AS n
+            FROM steward.prediction_log WHERE \(Self.windowFilter) AND \(column) IS NOT NULL GROUP BY 1
+            """, [window.model, window.version, window.track, window.from, window.to, profile.edges, Array(negated)])
+        var counts = [Int](repeating: 0, count: profile.edges.count + 1)
+        for row in rows { counts[try row.get("bin", as: Int.self)] = try row.get("n") }
+        let total = counts.reduce(0, +)
+        return Result(feature: feature, method: "quantile", psi: total == 0 ? .nan : PSI.quantile(referenceShares: profile.shares, currentCounts: counts),
+                      currentRows: total, bins: counts.count)
+    }
+
+    /// Evidently's definition against the dataset's stored reference values:
+    /// more than 20 distinct reference values -> equal-width Sturges bins over
+    /// both samples (numpy's edges and bin rule); otherwise one bin per value.
+    public func evidentlyPSI(_ window: Window, feature: String, datasetID: Int64) throws -> Result {
+        let column = try Self.column(feature)
+        let current = "SELECT \(column)::float8 AS v FROM steward.prediction_log WHERE \(Self.windowFilter) AND \(column) IS NOT NULL"
+        let reference = "SELECT value AS v FROM steward.reference_values WHERE dataset_id = $6 AND feature = $7"
+        let binds: [any PostgresEncodable] = [window.model, window.version, window.track, window.from, window.to, datasetID, feature]
+        let distinct: Int = try pool.query("SELECT count(DISTINCT value) AS n FROM steward.reference_values WHERE dataset_id = $1 AND feature = $2",
+                                           [datasetID, feature]).first!.get("n")
+        let rows: PostgresRows
+        if distinct > 20 {
+            rows = try pool.query("""
+                WITH cur AS (\(current)), ref AS (\(reference)),
+                bounds AS (SELECT min(v) AS lo, max(v) AS hi, count(*) AS n FROM (SELECT v FROM cur UNION ALL SELECT v FROM ref) b),
+                shape AS (
+                    SELECT CASE WHEN hi = lo THEN lo - 0.5 ELSE lo END AS first, CASE WHEN hi = lo THEN hi + 0.5 ELSE hi END AS last,
+                           CASE WHEN hi = lo THEN 1 ELSE ceil((hi - lo) / ((hi - lo) / (ln(n::float8) / ln(2.0) + 1.0)))::int END AS k
+                    FROM bounds),
+                -- numpy.linspace: i * ((last - first) / k) + first, the last edge exactly `last`.
+                edges AS (
+                    SELECT k, array_agg(CASE WHEN i = k THEN last ELSE i * ((last - first) / k) + first END ORDER BY i) AS e
+                    FROM shape, generate_series(0, k) AS i GROUP BY k),
+                binned AS (
+                    SELECT 'ref' AS sample, least(width_bucket(v, e), k) AS bin FROM ref, edges
+                    UNION ALL SELECT 'cur', least(width_bucket(v, e), k) FROM cur, edges)
+                SELECT sample, bin, count(*) AS n, (SELECT k FROM edges) AS bins FROM binned GROUP BY sample, bin
+                """, binds)
+        } else {
+            rows = try pool.query("""
+                WITH cur AS (\(current)), ref AS (\(reference)),
+                keys AS (SELECT v, row_number() OVER (ORDER BY v) AS bin FROM (SELECT v FROM ref UNION SELECT v FROM cur) u),
+                binned AS (SELECT 'ref' AS sample, k.bin FROM ref JOIN keys k USING (v) UNION ALL SELECT 'cur', k.bin FROM cur JOIN keys k USING (v))
+                SELECT sample, bin, count(*) AS n, (SELECT count(*) FROM keys) AS bins FROM binned GROUP BY sample, bin
+                """, binds)
+        }
+        var bins = 0
+        var referenceCounts: [Int: Int] = [:], currentCounts: [Int: Int] = [:]
+        for row in rows {
+            bins = try row.get("bins")
+            let bin: Int = try row.get("bin"), n: Int = try row.get("n")
+            if try row.get("sample", as: String.self) == "ref" { referenceCounts[bin] = n } else { currentCounts[bin] = n }
+        }
+        let total = currentCounts.values.reduce(0, +)
+        guard bins > 0, total > 0, !referenceCounts.isEmpty else {
+            return Result(feature: feature, method: "evidently", psi: .nan, currentRows: total, bins: bins)
+        }
+        let r = (1...bins).map { referenceCounts[$0] ?? 0 }, c = (1...bins).map { currentCounts[$0] ?? 0 }
+        return Result(feature: feature, method: "evidently", psi: PSI.evidently(referenceCounts: r, currentCounts: c), currentRows: total, bins: bins)
+    }
+}
+
+public struct DriftError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

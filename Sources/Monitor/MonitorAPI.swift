@@ -1,0 +1,71 @@
+import Foundation
+import HTTPKit
+import Registry
+import TextFeatures
+
+/// `GET /api/v1/drift`: PSI of a feature over a window of logged predictions
+/// against a dataset's reference, computed in Postgres.
+public struct MonitorAPI: Sendable {
+    let registry: RegistryService
+    let drift: DriftStore
+
+    public init(registry: RegistryService) {
+        self.registry = registry
+        self.drift = DriftStore(pool: registry.pool)
+    }
+
+    struct Body: Encodable {
+        let model: String, version: String?, track: String?, feature: String, method: String, dataset: String
+        let from: Date, to: Date, psi: Double?, currentRows: Int, bins: Int
+        enum CodingKeys: String, CodingKey {
+            case model, version, track, feature, method, dataset, from, to, psi, bins
+            case currentRows = "current_rows"
+        }
+    }
+
+    public func install(on router: inout Router) {
+        let api = self
+        router.add(.GET, "/api/v1/drift", .blocking { request in
+            _ = try api.registry.authorize(request, needs: .viewer)
+            return try api.compute(request)
+        })
+    }
+
+    /// `model`, `dataset=name@version`, `feature`, `method=quantile|evidently`,
+    /// `from`/`to` (ISO 8601, default the last hour), optional `version`, `track`.
+    func compute(_ request: Request) throws -> Response {
+        guard let model = request.query["model"], let feature = request.query["feature"], let datasetRef = request.query["dataset"] else {
+            throw HTTPError.badRequest("model, feature and dataset (name@version) are required", code: "invalid_argument")
+        }
+        let method = request.query["method"] ?? "quantile"
+        guard method == "quantile" || method == "evidently" else { throw HTTPError.badRequest("method must be quantile or evidently", code: "invalid_argument") }
+        let parts = datasetRef.split(separator: "@", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument") }
+        let dataset: Dataset
+        do { dataset = try registry.dataset(name: parts[0], version: parts[1]) } catch let error as RegistryError { throw error.httpError }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        func date(_ name: String, _ fallback: Date) throws -> Date {
+            guard let text = request.query[name] else { return fallback }
+            if let value = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) { return value }
+            throw HTTPError.badRequest("\(name) must be an ISO 8601 time", code: "invalid_argument")
+        }
+        let to = try date("to", Date()), from = try date("from", to.addingTimeInterval(-3600))
+        let window = DriftStore.Window(model: model, version: request.query["version"], track: request.query["track"], from: from, to: to)
+        let result: DriftStore.Result
+        do {
+            if method == "quantile" {
+                guard let profile = dataset.profile?.features[feature] else {
+                    throw HTTPError.unprocessable("dataset \(datasetRef) has no reference profile for \(feature)", code: "no_reference")
+                }
+                result = try drift.quantilePSI(window, feature: feature, profile: profile)
+            } else {
+                result = try drift.evidentlyPSI(window, feature: feature, datasetID: dataset.id)
+            }
+        } catch let error as DriftError {
+            throw HTTPError.badRequest(error.description, code: "invalid_argument")
+        }
+        return .json(Body(model: model, version: window.version, track: window.track, feature: feature, method: method, dataset: datasetRef,
+                          from: from, to: to, psi: result.psi.isFinite ? result.psi : nil, currentRows: result.currentRows, bins: result.bins))
+    }
+}

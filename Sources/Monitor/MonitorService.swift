@@ -1,0 +1,86 @@
+import Foundation
+import Lifecycle
+import Postgres
+import Registry
+import Telemetry
+
+/// The monitor loop (leader only): rolls the prediction log up per minute and
+/// stores each window's PSI per feature for every model version and track
+/// that served, against the reference of the version's training dataset.
+public final class MonitorService: Service, @unchecked Sendable {
+    public let name = "monitor"
+    let registry: RegistryService
+    let isLeader: @Sendable () -> Bool
+    let window: Duration
+    let logger: Logger
+    private let condition = NSCondition()
+    private var stopping = false
+    private var lastDrift = Date.distantPast
+
+    public init(registry: RegistryService, window: Duration = .seconds(300), isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
+        self.registry = registry
+        self.window = window
+        self.isLeader = isLeader
+        self.logger = logger.labelled("monitor")
+    }
+
+    public func run() throws {
+        while true {
+            condition.lock()
+            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(15)) }
+            let done = stopping
+            condition.unlock()
+            if done { return }
+            guard isLeader() else { continue }
+            do {
+                try pass(now: Date())
+            } catch {
+                logger.error("monitor pass failed; retrying", ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Rolls up the last hour's closed minutes; every window, stores drift.
+    public func pass(now: Date) throws {
+        try Rollups(pool: registry.pool).rollUp(from: now.addingTimeInterval(-3600), to: now)
+        let seconds = Double(window.components.seconds)
+        let windowEnd = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / seconds).rounded(.down) * seconds)
+        guard windowEnd > lastDrift else { return }
+        try storeDrift(from: windowEnd.addingTimeInterval(-seconds), to: windowEnd)
+        lastDrift = windowEnd
+    }
+
+    func storeDrift(from: Date, to: Date) throws {
+        let drift = DriftStore(pool: registry.pool)
+        let served = try registry.pool.query("""
+            SELECT p.model_name, p.model_version, p.track, r.dataset_id
+            FROM (SELECT DISTINCT model_name, model_version, track FROM steward.prediction_log WHERE at >= $1 AND at < $2) p
+            JOIN steward.registered_models m ON m.name = p.model_name
+            JOIN steward.model_versions v ON v.model_id = m.id AND v.version::text = p.model_version
+            JOIN steward.runs r ON r.id = v.run_id WHERE r.dataset_id IS NOT NULL
+            """, [from, to])
+        for row in served {
+            let model: String = try row.get("model_name"), version: String = try row.get("model_version"), track: String = try row.get("track")
+            let dataset = try registry.dataset(id: try row.get("dataset_id"))
+            let window = DriftStore.Window(model: model, version: version, track: track, from: from, to: to)
+            for feature in DriftStore.features {
+                guard let profile = dataset.profile?.features[feature] else { continue }
+                let result = try drift.quantilePSI(window, feature: feature, profile: profile)
+                guard result.psi.isFinite else { continue }
+                _ = try registry.pool.query("""
+                    INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows, dataset_id)
+                    VALUES ($1, $2, $3, $4, $5, $6, 'quantile', $7, $8, $9)
+                    ON CONFLICT (window_start, model_name, model_version, track, feature, method) DO UPDATE SET psi = excluded.psi,
+                        current_rows = excluded.current_rows, computed_at = now()
+                    """, [from, to, model, version, track, feature, result.psi, result.currentRows, dataset.id])
+            }
+        }
+    }
+}
