@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Postgres", "TestSupport"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "HTTPKit", "TestSupport"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Registry", "Postgres", "Telemetry", "TextFeatures", "HTTPKit", "TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

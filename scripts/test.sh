@@ -16,6 +16,13 @@ step "building (debug, with tests)"
 swift build --build-tests
 
 step "starting the test PostgreSQL cluster"
+# Another checkout's test cluster may hold the default port: then take a free one.
+if ! bash scripts/pg.sh status --test >/dev/null 2>&1 \
+   && python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "${STEWARD_TEST_PG_PORT:-54339}"; then
+  STEWARD_TEST_PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  export STEWARD_TEST_PG_PORT
+  echo "port 54339 is taken; the test cluster uses $STEWARD_TEST_PG_PORT"
+fi
 bash scripts/pg.sh start --test
 trap 'bash scripts/pg.sh stop --test >/dev/null 2>&1 || true' EXIT
 export STEWARD_TEST_DATABASE_URL

@@ -49,6 +49,11 @@ extension RegistryService {
         try models.transition(c, modelName: modelName, version: version, to: stage, archiveExisting: archiveExisting)
     }
 
+    @discardableResult
+    public func setAlias(_ c: PostgresConnection, modelName: String, alias: String, version: Int) throws -> Int? {
+        try models.setAlias(c, modelName: modelName, alias: alias, version: version)
+    }
+
     public func setPolicy(_ c: PostgresConnection, modelName: String, policy: String?) throws {
         try models.setPolicy(c, name: modelName, policy: policy)
     }

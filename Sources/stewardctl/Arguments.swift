@@ -6,7 +6,7 @@ struct Arguments {
     var options: [String: String] = [:]
     var switches: Set<String> = []
 
-    static let switchNames: Set<String> = ["json", "help", "promote", "archive-existing"]
+    static let switchNames: Set<String> = ["json", "help", "promote", "archive-existing", "full"]
 
     init(_ argv: [String]) throws(UsageError) {
         var index = 0

@@ -26,6 +26,8 @@ struct Command {
           alias set MODEL ALIAS VERSION
           policy show MODEL | policy set MODEL 'EXPR' (e.g. 'accuracy >= 0.8 and f1 >= production.f1 + 0.005')
           tokens create NAME --role viewer|operator|admin | tokens revoke NAME
+          rollout start MODEL CANARY_VERSION
+          rollout status|watch|promote|abort|pause|resume|retry MODEL   (promote --full: straight to 100%)
 
         Settings: flags, then STEWARD_URL / STEWARD_TOKEN / STEWARD_TOKEN_FILE, then
         ~/.config/steward/config (url = ..., token = ...). --json prints the API's JSON.
@@ -42,6 +44,7 @@ struct Command {
         case "alias": return try alias(try arguments.word(1, "alias subcommand"))
         case "policy": return try policy(try arguments.word(1, "policy subcommand"))
         case "tokens": return try tokens(try arguments.word(1, "tokens subcommand"))
+        case "rollout": return try rollout(try arguments.word(1, "rollout subcommand"))
         default: throw UsageError("unknown command '\(noun)' (see --help)")
         }
     }
@@ -233,6 +236,45 @@ struct Command {
             return try show(.PUT, "/api/v1/models/\(escaped(model))/policy", body: ["policy": expression]) { _ in print("policy of \(model) set") }
         default:
             throw UsageError("unknown policy subcommand '\(verb)'")
+        }
+    }
+
+    func rollout(_ verb: String) throws -> Int32 {
+        let model = try arguments.word(2, "model name")
+        func render(_ o: [String: Any]) {
+            Output.fields([("model", Output.cell(o["model"])), ("phase", Output.cell(o["phase"])),
+                           ("stable", Output.cell(o["stable_version"])), ("canary", Output.cell(o["canary_version"])),
+                           ("step", "\(Output.cell(o["step"])) of \((o["steps"] as? [Any])?.count ?? 0)"), ("weight", "\(Output.cell(o["weight"]))%"),
+                           ("reason", Output.cell(o["reason"]))])
+            let events = o["events"] as? [[String: Any]] ?? []
+            if !events.isEmpty {
+                print("")
+                Output.table(["at", "step", "weight", "event", "detail"], events.suffix(10).map {
+                    [Output.cell($0["at"]), Output.cell($0["step"]), Output.cell($0["weight"]), Output.cell($0["kind"]), Output.cell($0["detail"])]
+                })
+            }
+        }
+        let path = "/api/v1/rollouts/\(escaped(model))"
+        switch verb {
+        case "start":
+            guard let version = Int(try arguments.word(3, "canary version")) else { throw UsageError("canary version must be a number") }
+            return try show(.POST, "/api/v1/rollouts", body: ["model": model, "canary_version": version], render: render)
+        case "status":
+            return try show(.GET, path, render: render)
+        case "watch":
+            var last = ""
+            while true {
+                let o = try object(.GET, path)
+                let line = "\(Output.cell(o["phase"])) step \(Output.cell(o["step"])) weight \(Output.cell(o["weight"]))% \(Output.cell(o["reason"]))"
+                if line != last { print(json ? String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) : line); last = line }
+                if ["Promoted", "Aborted"].contains(o["phase"] as? String ?? "") { return 0 }
+                Thread.sleep(forTimeInterval: 2)
+            }
+        case "promote", "abort", "pause", "resume", "retry":
+            let action = verb == "promote" && arguments.options["full"] != nil || arguments.switches.contains("full") ? "promote-full" : verb
+            return try show(.POST, "\(path)/\(action)", render: render)
+        default:
+            throw UsageError("unknown rollout subcommand '\(verb)'")
         }
     }
 

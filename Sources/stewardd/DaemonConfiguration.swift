@@ -30,6 +30,8 @@ struct DaemonConfiguration: Sendable {
     /// Fault injection for the crash test: exit right after a Job is created,
     /// before the database records it.
     var crashAfterSubmit = false
+    /// With the kubernetes executor: the HTTPRoute whose backend weights carry canary traffic.
+    var httpRoute: String?
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
@@ -73,6 +75,7 @@ struct DaemonConfiguration: Sendable {
             trainingGPUs = try env.int("STEWARD_TRAINING_GPUS", default: 1, range: 0...16)
         }
         crashAfterSubmit = try env.bool("STEWARD_TEST_CRASH_AFTER_SUBMIT", default: false)
+        httpRoute = env.optional("STEWARD_HTTPROUTE_NAME")
         trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")
             .split(separator: " ").map(String.init)
         trainingDirectory = URL(fileURLWithPath: env.string("STEWARD_TRAINING_DIR", default: "training"), isDirectory: true).standardizedFileURL

@@ -98,6 +98,11 @@ controllerOptions.maxActivePerModel = configuration.maxActiveRunsPerModel
 let controller = RunController(registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
 let replica = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
 MonitorAPI(registry: registry).install(on: &router)
+let trafficRouter: any TrafficRouter = configuration.httpRoute.flatMap { route in
+    configuration.kubernetes.map { HTTPRouteRouter(client: KubernetesClient(configuration: $0), route: route) }
+} ?? DatabaseRouter()
+let rollouts = RolloutController(registry: registry, router: trafficRouter, isLeader: { leadership.isLeader }, logger: logger)
+RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
 OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
 let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
 let idleConnections = metrics.gauge("steward_db_pool_idle_connections", help: "Idle database connections.")
@@ -119,7 +124,7 @@ do {
 }
 
 let monitor = MonitorService(registry: registry, isLeader: { leadership.isLeader }, logger: logger)
-let outcome = ServiceGroup(services: [server, leadership, controller, monitor], logger: logger).run()
+let outcome = ServiceGroup(services: [server, leadership, controller, monitor, rollouts], logger: logger).run()
 (executor as? LocalExecutor)?.stopAll()
 pool.close()
 exit(outcome.exitCode)

@@ -1,0 +1,138 @@
+import Foundation
+import HTTPKit
+import Postgres
+import Registry
+
+/// Rollouts: start, status with events, and the manual commands
+/// (promote, promote --full, abort, pause, resume, retry).
+public struct RolloutAPI: Sendable {
+    let registry: RegistryService
+    let controller: RolloutController
+
+    public init(registry: RegistryService, controller: RolloutController) {
+        self.registry = registry
+        self.controller = controller
+    }
+
+    public func install(on router: inout Router) {
+        let api = self
+        func add(_ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping @Sendable (Request, Principal) throws -> Response) {
+            router.add(method, "/api/v1" + path, .blocking { request in
+                let principal = try api.registry.authorize(request, needs: role)
+                do { return try handler(request, principal) } catch let error as RegistryError { throw error.httpError }
+            })
+        }
+        add(.POST, "/rollouts", .operator, start)
+        add(.GET, "/rollouts/{model}", .viewer, status)
+        add(.POST, "/rollouts/{model}/{action}", .operator, command)
+    }
+
+    struct Start: Decodable {
+        let model: String
+        let canaryVersion: Int
+        let steps: [RolloutState.Step]?
+        let analysis: RolloutState.Analysis?
+        enum CodingKeys: String, CodingKey { case model, steps, analysis, canaryVersion = "canary_version" }
+    }
+
+    func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    func start(_ request: Request, _ principal: Principal) throws -> Response {
+        let body = try request.json(Start.self)
+        let steps = body.steps ?? RolloutState.defaultSteps
+        guard !steps.isEmpty else { throw HTTPError.badRequest("steps must not be empty", code: "invalid_argument") }
+        let candidate = try registry.version(modelName: body.model, version: body.canaryVersion)
+        guard candidate.stage != .archived, candidate.stage != .production else {
+            throw HTTPError.conflict("version \(body.canaryVersion) is \(candidate.stage.rawValue); a canary must be None or Staging")
+        }
+        let id = try registry.write(request, principal: principal, action: "rollout.start", target: "model:\(body.model)/\(body.canaryVersion)") { c -> Int64 in
+            let modelID = try registry.modelID(c, name: body.model)
+            let stable = try registry.productionVersion(c, modelName: body.model)?.version
+            do {
+                return try c.query("""
+                    INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
+                    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'Progressing', now()) RETURNING id
+                    """, [modelID, stable, body.canaryVersion, try encode(steps), try encode(body.analysis ?? RolloutState.Analysis())]).first!.get("id")
+            } catch let error as PostgresError where error.isUniqueViolation {
+                throw RegistryError.conflict("\(body.model) already has a rollout in progress; abort or promote it first")
+            }
+        }
+        return try status(model: body.model, id: id, statusCode: 201)
+    }
+
+    func status(_ request: Request, _ principal: Principal) throws -> Response {
+        try status(model: try request.parameter("model"), id: nil, statusCode: 200)
+    }
+
+    func latest(_ model: String) throws -> RolloutController.Row {
+        guard let row = try registry.pool.query("""
+            SELECT \(RolloutController.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
+            WHERE m.name = $1 ORDER BY r.id DESC LIMIT 1
+            """, [model]).first else { throw RegistryError.notFound("\(model) has no rollout") }
+        return try RolloutController.row(row)
+    }
+
+    func status(model: String, id: Int64?, statusCode: Int) throws -> Response {
+        let rollout = try latest(model)
+        let reason: String = try registry.pool.query("SELECT reason FROM steward.rollouts WHERE id = $1", [rollout.id]).first!.get("reason")
+        let events = try registry.pool.query("""
+            SELECT json_agg(json_build_object('at', at, 'step', step_index, 'weight', weight, 'kind', kind, 'detail', detail) ORDER BY id)::text AS e
+            FROM steward.rollout_events WHERE rollout_id = $1
+            """, [rollout.id]).first?.get("e", as: String?.self) ?? "[]"
+        let text = """
+            {"id": \(rollout.id), "model": \(try encode(model)), "stable_version": \(rollout.stable.map(String.init) ?? "null"), \
+            "canary_version": \(rollout.canary), "phase": "\(rollout.state.phase.rawValue)", "step": \(rollout.state.stepIndex), \
+            "steps": \(try encode(rollout.state.steps)), "weight": \(rollout.state.weight), "failures": \(rollout.state.failures), \
+            "reason": \(try encode(reason)), "step_started_at": "\(ISO8601DateFormatter().string(from: rollout.state.stepStartedAt))", \
+            "events": \(events)}
+            """
+        return Response(status: statusCode, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
+    }
+
+    func command(_ request: Request, _ principal: Principal) throws -> Response {
+        let model = try request.parameter("model"), action = try request.parameter("action")
+        let rollout = try latest(model)
+        let who = "by \(principal.name)"
+        switch (action, rollout.state.phase) {
+        case ("promote", .progressing), ("promote", .paused):
+            // Skip the current step's wait or analysis.
+            var state = rollout.state
+            state.stepIndex = min(state.stepIndex + 1, state.steps.count)
+            state.phase = .progressing
+            state.stepStartedAt = Date()
+            try controller.save(rollout, state, kind: "manual-promote", detail: "step skipped \(who)")
+        case ("promote-full", .progressing), ("promote-full", .paused):
+            try controller.promote(rollout, reason: "promoted to 100% \(who)")
+        case ("abort", .progressing), ("abort", .paused):
+            try controller.abort(rollout, reason: "aborted \(who)")
+        case ("pause", .progressing):
+            var state = rollout.state
+            state.phase = .paused
+            try controller.save(rollout, state, kind: "paused", detail: "paused \(who)")
+        case ("resume", .paused):
+            var state = rollout.state
+            state.phase = .progressing
+            state.stepStartedAt = Date()   // an analysis pause restarts its window
+            try controller.save(rollout, state, kind: "resumed", detail: "resumed \(who)")
+        case ("retry", .aborted):
+            try registry.pool.withTransaction { c in
+                _ = try c.query("""
+                    UPDATE steward.rollouts SET phase = 'Progressing', step_index = 0, weight = 0, failures = 0, step_started_at = now(),
+                           reason = '', updated_at = now() WHERE id = $1
+                    """, [rollout.id])
+                try registry.transition(c, modelName: model, version: rollout.canary, to: .staging, archiveExisting: false)
+                _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, 0, 0, 'retry', $2)",
+                                [rollout.id, "retried \(who)"])
+            }
+        case ("promote", _), ("promote-full", _), ("abort", _), ("pause", _), ("resume", _), ("retry", _):
+            throw HTTPError.conflict("cannot \(action) a rollout that is \(rollout.state.phase.rawValue)")
+        default:
+            throw HTTPError.notFound("unknown rollout command \(action) (promote, promote-full, abort, pause, resume, retry)")
+        }
+        return try status(model: model, id: rollout.id, statusCode: 200)
+    }
+}

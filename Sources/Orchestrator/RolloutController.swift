@@ -1,0 +1,205 @@
+import Foundation
+import Lifecycle
+import Monitor
+import Postgres
+import Registry
+import Telemetry
+
+/// Drives canary rollouts (leader only). Each pass reads every active
+/// rollout's row, asks the pure planner for the next action, performs its side
+/// effect (traffic weight) and records the new state with its event in one
+/// transaction. Timers come from the stored `step_started_at`, so a restarted
+/// leader ends a pause at its original time and never applies a step twice.
+public final class RolloutController: Service, @unchecked Sendable {
+    public let name = "rollouts"
+    let registry: RegistryService
+    let router: any TrafficRouter
+    let isLeader: @Sendable () -> Bool
+    let clock: @Sendable () -> Date
+    let interval: Duration
+    let logger: Logger
+    private let condition = NSCondition()
+    private var stopping = false
+
+    public init(registry: RegistryService, router: any TrafficRouter, isLeader: @escaping @Sendable () -> Bool,
+                clock: @escaping @Sendable () -> Date = { Date() }, interval: Duration = .seconds(1), logger: Logger) {
+        self.registry = registry
+        self.router = router
+        self.isLeader = isLeader
+        self.clock = clock
+        self.interval = interval
+        self.logger = logger.labelled("rollouts")
+    }
+
+    public func run() throws {
+        while true {
+            condition.lock()
+            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval.seconds)) }
+            let done = stopping
+            condition.unlock()
+            if done { return }
+            guard isLeader() else { continue }
+            do { try reconcile() } catch { logger.error("rollout pass failed; retrying", ["error": .string("\(error)")]) }
+        }
+    }
+
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    struct Row {
+        let id: Int64
+        let model: String
+        let stable: Int?
+        let canary: Int
+        var state: RolloutState
+    }
+
+    static let columns = """
+        r.id, m.name AS model, r.stable_version, r.canary_version, r.steps::text AS steps, r.analysis::text AS analysis, r.step_index,
+        r.weight, r.phase, r.step_started_at, r.failures
+        """
+
+    static func row(_ row: PostgresRow) throws -> Row {
+        let decoder = JSONDecoder()
+        let state = RolloutState(steps: try decoder.decode([RolloutState.Step].self, from: Data(try row.get("steps", as: String.self).utf8)),
+                                 analysis: try decoder.decode(RolloutState.Analysis.self, from: Data(try row.get("analysis", as: String.self).utf8)),
+                                 stepIndex: try row.get("step_index"), weight: try row.get("weight"),
+                                 phase: RolloutState.Phase(rawValue: try row.get("phase")) ?? .paused,
+                                 stepStartedAt: try row.get("step_started_at"), failures: try row.get("failures"))
+        return Row(id: try row.get("id"), model: try row.get("model"), stable: try row.get("stable_version"), canary: try row.get("canary_version"),
+                   state: state)
+    }
+
+    public func reconcile() throws {
+        let active = try registry.pool.query("""
+            SELECT \(Self.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
+            WHERE r.phase = 'Progressing' ORDER BY r.id
+            """).map(Self.row)
+        for rollout in active where isLeader() { try step(rollout) }
+    }
+
+    /// Applies at most one action to one rollout.
+    func step(_ rollout: Row) throws {
+        let now = clock()
+        switch RolloutPlanner.next(rollout.state, now: now) {
+        case .none, .wait:
+            return
+        case .setWeight(let weight, let next):
+            try router.setCanaryWeight(model: rollout.model, weight: weight)
+            var state = rollout.state
+            state.weight = weight
+            state.stepIndex = next
+            state.stepStartedAt = now
+            try save(rollout, state, kind: "weight", detail: "canary weight \(weight)%")
+        case .analyze(let from, let to):
+            let inputs = try RolloutAnalysis(pool: registry.pool, registry: registry).measure(model: rollout.model, stable: rollout.stable,
+                                                                                               canary: rollout.canary, from: from, to: to)
+            let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis)
+            var state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
+            let detail: String
+            switch verdict {
+            case .pass(let checks): detail = "passed: " + checks.joined(separator: "; ")
+            case .fail(let failures): detail = "failed: " + failures.joined(separator: "; ")
+            case .inconclusive(let reason): detail = "inconclusive, paused: " + reason
+            }
+            if state.phase == .aborted {
+                try abort(rollout, reason: detail)
+                return
+            }
+            if case .fail = verdict { state.phase = .progressing }
+            try save(rollout, state, kind: "analysis", detail: detail)
+        case .promote:
+            try promote(rollout, reason: "every step passed")
+        }
+    }
+
+    func save(_ rollout: Row, _ state: RolloutState, kind: String, detail: String) throws {
+        try registry.pool.withTransaction { c in
+            _ = try c.query("""
+                UPDATE steward.rollouts SET step_index = $2, weight = $3, phase = $4, step_started_at = $5, failures = $6, updated_at = now(),
+                       reason = CASE WHEN $4 = 'Paused' THEN $7 ELSE reason END
+                WHERE id = $1
+                """, [rollout.id, state.stepIndex, state.weight, state.phase.rawValue, state.stepStartedAt, state.failures, detail])
+            _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, $3, $4, $5)",
+                            [rollout.id, state.stepIndex, state.weight, kind, detail])
+        }
+        logger.info("rollout \(kind)", ["model": .string(rollout.model), "canary": .int(rollout.canary), "detail": .string(detail)])
+    }
+
+    /// Traffic back to stable first, then the canary archived with the reason, in one transaction.
+    func abort(_ rollout: Row, reason: String) throws {
+        try router.setCanaryWeight(model: rollout.model, weight: 0)
+        try registry.pool.withTransaction { c in
+            _ = try c.query("UPDATE steward.rollouts SET phase = 'Aborted', weight = 0, reason = $2, updated_at = now() WHERE id = $1",
+                            [rollout.id, reason])
+            try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
+            _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 0, 'aborted', $3)",
+                            [rollout.id, rollout.state.stepIndex, reason])
+            try registry.auditSystem(c, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
+        }
+        logger.warning("rollout aborted", ["model": .string(rollout.model), "canary": .int(rollout.canary), "reason": .string(reason)])
+    }
+
+    /// The canary becomes Production with the `champion` alias (the old
+    /// Production version archived), all in one transaction; then the canary
+    /// track's weight returns to 0 as the stable track now serves the new version.
+    func promote(_ rollout: Row, reason: String) throws {
+        try registry.pool.withTransaction { c in
+            _ = try c.query("UPDATE steward.rollouts SET phase = 'Promoted', weight = 100, reason = $2, updated_at = now() WHERE id = $1",
+                            [rollout.id, reason])
+            try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .production, archiveExisting: true)
+            try registry.setAlias(c, modelName: rollout.model, alias: "champion", version: rollout.canary)
+            _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 100, 'promoted', $3)",
+                            [rollout.id, rollout.state.stepIndex, reason])
+            try registry.auditSystem(c, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
+        }
+        try router.setCanaryWeight(model: rollout.model, weight: 0)
+        logger.info("rollout promoted", ["model": .string(rollout.model), "canary": .int(rollout.canary)])
+    }
+}
+
+/// The window's numbers for the analysis, all computed in Postgres.
+struct RolloutAnalysis {
+    let pool: PostgresPool
+    let registry: RegistryService
+
+    func measure(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> AnalysisInputs {
+        func track(_ name: String, _ version: Int?) throws -> TrackMetrics {
+            let row = try pool.query("""
+                SELECT count(*) AS n, count(*) FILTER (WHERE status >= 500) AS errors,
+                       percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
+                FROM steward.prediction_log WHERE model_name = $1 AND track = $2 AND ($3::text IS NULL OR model_version = $3)
+                  AND at >= $4 AND at < $5
+                """, [model, name, version.map(String.init), from, to]).first!
+            return TrackMetrics(requests: try row.get("n"), errors: try row.get("errors"), p99Ms: try row.get("p99"))
+        }
+        let stableMetrics = try track("stable", stable), canaryMetrics = try track("canary", canary)
+        // Inputs: the canary's features against its training dataset's reference profile.
+        var inputPSI: Double?
+        let version = try registry.version(modelName: model, version: canary)
+        if let runID = version.runID, let datasetID = try registry.run(id: runID).datasetID,
+           let profile = try registry.dataset(id: datasetID).profile {
+            let drift = DriftStore(pool: pool)
+            let window = DriftStore.Window(model: model, version: String(canary), track: "canary", from: from, to: to)
+            for (feature, reference) in profile.features {
+                let result = try drift.quantilePSI(window, feature: feature, profile: reference)
+                if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
+            }
+        }
+        // Confidence: canary against stable, ten equal bins over [0.5, 1].
+        let bins = try pool.query("""
+            SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM steward.prediction_log
+            WHERE model_name = $1 AND track IN ('stable', 'canary') AND confidence IS NOT NULL AND at >= $2 AND at < $3 GROUP BY 1, 2
+            """, [model, from, to])
+        var counts: [String: [Int]] = ["stable": Array(repeating: 0, count: 11), "canary": Array(repeating: 0, count: 11)]
+        for row in bins { counts[try row.get("track", as: String.self)]?[max(0, try row.get("bin", as: Int.self))] += try row.get("n", as: Int.self) }
+        let stableTotal = counts["stable"]!.reduce(0, +)
+        let confidencePSI: Double? = stableTotal == 0 || counts["canary"]!.reduce(0, +) == 0 ? nil
+            : PSI.quantile(referenceShares: counts["stable"]!.map { Double($0) / Double(stableTotal) }, currentCounts: counts["canary"]!)
+        return AnalysisInputs(stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI, confidencePSI: confidencePSI)
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import Postgres
+@testable import Orchestrator
+@testable import Registry
+import Synchronization
+import Telemetry
+import Testing
+import TestSupport
+import TextFeatures
+
+@Suite struct RolloutPlannerTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+    var state: RolloutState { RolloutState(steps: RolloutState.defaultSteps, analysis: .init(), stepStartedAt: start) }
+    let healthy = AnalysisInputs(stable: .init(requests: 500, errors: 5, p99Ms: 20), canary: .init(requests: 400, errors: 4, p99Ms: 22),
+                                 inputPSI: 0.02, confidencePSI: 0.03)
+
+    @Test func aHealthyCanaryWalksEveryStepToPromotion() {
+        var s = state
+        var now = start
+        var actions: [String] = []
+        for _ in 0..<20 {
+            switch RolloutPlanner.next(s, now: now) {
+            case .setWeight(let w, let next): actions.append("w\(w)"); s.weight = w; s.stepIndex = next; s.stepStartedAt = now
+            case .wait(let until): now = until
+            case .analyze: actions.append("a"); s = RolloutPlanner.afterAnalysis(s, RolloutPlanner.judge(healthy, s.analysis), now: now)
+            case .promote: actions.append("promote"); s.phase = .promoted
+            case .none: break
+            }
+        }
+        #expect(actions == ["w10", "a", "w25", "a", "w50", "a", "w100", "promote"])
+    }
+
+    @Test func judgementsFollowTheLimits() {
+        var fiveTimes = healthy
+        fiveTimes.canary.errors = 20  // 5% vs stable's 1%
+        guard case .fail(let reasons) = RolloutPlanner.judge(fiveTimes, .init()) else { Issue.record("not failed"); return }
+        #expect(reasons.first?.hasPrefix("error rate canary 0.0500") == true)
+        var drifted = healthy
+        drifted.inputPSI = 0.6
+        #expect(RolloutPlanner.judge(drifted, .init()) == .fail(["input PSI 0.600 (max 0.250)"]))
+        var few = healthy
+        few.canary.requests = 12
+        guard case .inconclusive = RolloutPlanner.judge(few, .init()) else { Issue.record("not inconclusive"); return }
+        #expect(RolloutPlanner.afterAnalysis(state, RolloutPlanner.judge(few, .init()), now: start).phase == .paused)
+        let aborted = RolloutPlanner.afterAnalysis(state, .fail(["x"]), now: start)
+        #expect(aborted.phase == .aborted && aborted.weight == 0)
+    }
+
+    @Test func aPauseEndsAtItsStoredTimeAfterARestart() {
+        var s = state
+        s.stepIndex = 1
+        s.weight = 10
+        // A new leader reads the row 100 s into a 300 s analysis pause.
+        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(100)) == .wait(until: start.addingTimeInterval(300)))
+        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(300)) == .analyze(from: start, to: start.addingTimeInterval(300)))
+    }
+}
+
+/// The rollout controller on a real database with a fake traffic source
+/// (prediction rows per track) and a manual clock.
+@Suite struct RolloutControllerTests {
+    final class Clock: @unchecked Sendable {
+        let now = Mutex(Date())
+        func advance(_ seconds: Double) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
+    }
+
+    final class RecordingRouter: TrafficRouter, @unchecked Sendable {
+        let kind = "recording"
+        let weights = Mutex<[Int]>([])
+        func setCanaryWeight(model: String, weight: Int) throws { weights.withLock { $0.append(weight) } }
+    }
+
+    struct Setup {
+        let database: TestDatabase
+        let registry: RegistryService
+        let clock = Clock()
+        let router = RecordingRouter()
+        func controller() -> RolloutController {
+            let clock = self.clock
+            return RolloutController(registry: registry, router: router, isLeader: { true }, clock: { clock.now.withLock { $0 } },
+                                     logger: Logger(label: "test", level: .error))
+        }
+    }
+
+    /// Model `m` with version 1 in Production and version 2 as the candidate,
+    /// trained on a dataset with a reference profile.
+    static func setUp() throws -> Setup {
+        let database = try TestDatabase()
+        let vocab = TestEnvironment.repositoryRoot.appendingPathComponent(".steward/assets/minilm/vocab.txt").path
+        let registry = try RegistryService(pool: database.pool, configuration: .init(artifactRoot: try TestEnvironment.temporaryDirectory("art"),
+                                                                                      vocabularyPath: vocab), logger: Logger(label: "t", level: .error))
+        let data = try TestEnvironment.temporaryDirectory("ds").appendingPathComponent("d.csv")
+        try ("text,label\n" + (0..<400).map { "\"\(Self.text($0, drifted: false))\",\($0 % 2 == 0 ? "positive" : "negative")" }
+            .joined(separator: "\n") + "\n").write(to: data, atomically: true, encoding: .utf8)
+        try database.pool.withTransaction { c in
+            let dataset = try registry.datasets.register(c, name: "d", version: "1", path: data, rules: DatasetRules())
+            _ = try registry.models.createModel(c, name: "m", description: "", tags: [:])
+            for version in 1...2 {
+                let run = try registry.createQueuedRun(c, modelName: "m", datasetID: dataset, user: "t", tags: [:])
+                _ = try registry.models.createVersion(c, modelName: "m", source: "mlflow-artifacts:/x", runID: run, description: "", tags: [:],
+                                                      artifacts: registry.artifacts)
+            }
+            try registry.transition(c, modelName: "m", version: 1, to: .production, archiveExisting: true)
+        }
+        return Setup(database: database, registry: registry)
+    }
+
+    static func start(_ setup: Setup, steps: String = #"[{"weight": 10}, {"analysis_seconds": 300}, {"weight": 50}, {"analysis_seconds": 300}, {"weight": 100}]"#) throws {
+        try setup.database.pool.withTransaction { c in
+            let model = try setup.registry.modelID(c, name: "m")
+            _ = try c.query("""
+                INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
+                VALUES ($1, 1, 2, $2::jsonb, '{"min_requests": 50}', 'Progressing', $3)
+                """, [model, steps, setup.clock.now.withLock { $0 }])
+        }
+    }
+
+    /// Like the reference texts (`drifted`: far longer ones).
+    static func text(_ i: Int, drifted: Bool) -> String {
+        drifted ? String(repeating: "word ", count: 60 + i % 9) + "n\(i)" : String(repeating: "word ", count: 3 + i % 9) + "n\(i)"
+    }
+
+    /// Prediction rows for one track over the last `seconds` of the clock, with
+    /// the features serving would log for their texts.
+    static func traffic(_ setup: Setup, track: String, version: String, count: Int, errors: Int, drifted: Bool = false,
+                        seconds: Double = 200) throws {
+        let now = setup.clock.now.withLock { $0 }
+        let tokenizer = try WordPieceTokenizer(vocabularyFile: TestEnvironment.repositoryRoot.appendingPathComponent(".steward/assets/minilm/vocab.txt").path)
+        let rows: [[any PostgresEncodable]] = (0..<count).map { i in
+            // Spread over the reference's 400 texts, so undrifted traffic has the reference's distribution.
+            let f = TextFeatures(text: text(i * 400 / count, drifted: drifted), tokenizer: tokenizer)
+            return [now.addingTimeInterval(-seconds + Double(i) * seconds / Double(count)), "m", version, track, 10.0, i < errors ? 500 : 200,
+                    "positive", 0.9, f.charLength, f.wordCount, f.oovShare, f.nonLetterShare]
+        }
+        _ = try setup.database.pool.withConnection { c in
+            try c.copyIn(table: "steward.prediction_log", columns: ["at", "model_name", "model_version", "track", "latency_ms", "status", "label",
+                                                                    "confidence", "char_length", "word_count", "oov_share", "non_letter_share"], rows: rows)
+        }
+    }
+
+    static func phase(_ setup: Setup) throws -> (String, Int, Int) {
+        let row = try setup.database.pool.query("SELECT phase, weight, step_index FROM steward.rollouts ORDER BY id DESC LIMIT 1").first!
+        return (try row.get("phase"), try row.get("weight"), try row.get("step_index"))
+    }
+
+    static func events(_ setup: Setup) -> String {
+        ((try? setup.database.pool.query("SELECT kind || ': ' || detail AS e FROM steward.rollout_events ORDER BY id").map { try $0.get("e", as: String.self) }) ?? [])
+            .joined(separator: "\n")
+    }
+
+    static func stage(_ setup: Setup, _ version: Int) throws -> String {
+        try setup.registry.version(modelName: "m", version: version).stage.rawValue
+    }
+
+    @Test func aGoodCanaryIsPromotedThroughEveryStep() throws {
+        let setup = try Self.setUp()
+        try Self.start(setup)
+        let controller = setup.controller()
+        try controller.reconcile()                     // weight 10
+        #expect(try Self.phase(setup) == ("Progressing", 10, 1))
+        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
+        try Self.traffic(setup, track: "stable", version: "1", count: 300, errors: 3)
+        try Self.traffic(setup, track: "canary", version: "2", count: 100, errors: 1)
+        try controller.reconcile()                     // analysis passes
+        try controller.reconcile()                     // weight 50
+        #expect(try Self.phase(setup) == ("Progressing", 50, 3), "\(Self.events(setup))")
+        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
+        try Self.traffic(setup, track: "stable", version: "1", count: 200, errors: 2)
+        try Self.traffic(setup, track: "canary", version: "2", count: 200, errors: 2)
+        for _ in 0..<3 { try controller.reconcile() }  // analysis, weight 100, promote
+        #expect(try Self.phase(setup).0 == "Promoted")
+        #expect(try Self.stage(setup, 2) == "Production" && Self.stage(setup, 1) == "Archived")
+        #expect(try setup.registry.models.version(modelName: "m", alias: "champion").version == 2)
+        #expect(setup.router.weights.withLock { $0 } == [10, 50, 100, 0])
+    }
+
+    @Test func fiveTimesTheErrorRateIsRolledBackAtTheFirstAnalysis() throws {
+        let setup = try Self.setUp()
+        try Self.start(setup)
+        let controller = setup.controller()
+        try controller.reconcile()
+        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
+        try Self.traffic(setup, track: "stable", version: "1", count: 400, errors: 8)   // 2%
+        try Self.traffic(setup, track: "canary", version: "2", count: 100, errors: 10)  // 10%
+        try controller.reconcile()
+        #expect(try Self.phase(setup) == ("Aborted", 0, 1))
+        #expect(try Self.stage(setup, 2) == "Archived" && Self.stage(setup, 1) == "Production")
+        #expect(setup.router.weights.withLock { $0 } == [10, 0])
+        let reason: String = try setup.database.pool.query("SELECT reason FROM steward.rollouts").first!.get("reason")
+        #expect(reason.contains("error rate canary 0.1000"))
+    }
+
+    @Test func driftedCanaryInputsAreRolledBack() throws {
+        let setup = try Self.setUp()
+        try Self.start(setup)
+        let controller = setup.controller()
+        try controller.reconcile()
+        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
+        try Self.traffic(setup, track: "stable", version: "1", count: 200, errors: 0)
+        try Self.traffic(setup, track: "canary", version: "2", count: 200, errors: 0, drifted: true)
+        try controller.reconcile()
+        #expect(try Self.phase(setup).0 == "Aborted", "\(Self.events(setup))")
+        let reason: String = try setup.database.pool.query("SELECT reason FROM steward.rollouts").first!.get("reason")
+        #expect(reason.contains("input PSI"))
+    }
+
+    @Test func tooFewRequestsPauseTheRolloutAndARestartDoesNotRepeatAStep() throws {
+        let setup = try Self.setUp()
+        try Self.start(setup)
+        try setup.controller().reconcile()             // weight 10
+        setup.clock.advance(100)
+        // A new leader in the middle of the pause: nothing happens before its stored end.
+        let restarted = setup.controller()
+        try restarted.reconcile()
+        #expect(try Self.phase(setup) == ("Progressing", 10, 1))
+        setup.clock.advance(200.5)
+        try Self.traffic(setup, track: "stable", version: "1", count: 200, errors: 0)
+        try Self.traffic(setup, track: "canary", version: "2", count: 5, errors: 0)
+        try restarted.reconcile()
+        #expect(try Self.phase(setup) == ("Paused", 10, 1))
+        let weights: Int = try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollout_events WHERE kind = 'weight'").first!.get("n")
+        #expect(weights == 1)
+        #expect(setup.router.weights.withLock { $0 } == [10])
+    }
+}
