@@ -60,7 +60,14 @@ struct DaemonConfiguration: Sendable {
         executor = try env.choice("STEWARD_EXECUTOR", default: "local", allowed: ["local", "kubernetes"])
         if executor == "kubernetes" {
             trainingImage = try env.required("STEWARD_TRAINING_IMAGE", hint: "the training image the Jobs run")
-            if let server = env.optional("STEWARD_KUBERNETES_SERVER") {
+            if let path = env.optional("STEWARD_KUBECONFIG") ?? env.optional("KUBECONFIG") {
+                do {
+                    kubernetes = try Kubeconfig.load(path: path, context: env.optional("STEWARD_KUBERNETES_CONTEXT"))
+                } catch {
+                    throw ConfigurationError("STEWARD_KUBECONFIG", "\(error)")
+                }
+                if let namespace = env.optional("STEWARD_KUBERNETES_NAMESPACE") { kubernetes?.namespace = namespace }
+            } else if let server = env.optional("STEWARD_KUBERNETES_SERVER") {
                 kubernetes = KubernetesConfiguration(server: server, caFile: env.optional("STEWARD_KUBERNETES_CA_FILE"),
                                                      tokenFile: env.optional("STEWARD_KUBERNETES_TOKEN_FILE"),
                                                      namespace: env.string("STEWARD_KUBERNETES_NAMESPACE", default: "default"))
