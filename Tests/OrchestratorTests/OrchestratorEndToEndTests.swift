@@ -153,16 +153,42 @@ import TestSupport
     struct Submitted: Decodable { let run_id: String }
     struct Run: Decodable { let status: String; let job_name: String? }
 
-    @Test func aLeaderKilledRightAfterCreatingAJobLeavesExactlyOneJob() throws {
-        let fake = try FakeKubernetes()
+    static func environment(_ fake: FakeKubernetes) throws -> [String: String] {
         let tokenFile = try TestEnvironment.temporaryDirectory("sa").appendingPathComponent("token")
         try fake.token.write(to: tokenFile, atomically: true, encoding: .utf8)
-        let environment = [
+        return [
             "STEWARD_EXECUTOR": "kubernetes", "STEWARD_KUBERNETES_SERVER": fake.base,
             "STEWARD_KUBERNETES_CA_FILE": fake.certificates.caFile.path, "STEWARD_KUBERNETES_TOKEN_FILE": tokenFile.path,
             "STEWARD_KUBERNETES_NAMESPACE": fake.namespace, "STEWARD_TRAINING_IMAGE": "registry.invalid/steward/training:1",
             "STEWARD_DATASET_ROOTS": try OrchestratorEndToEndTests.dataset().deletingLastPathComponent().path,
         ]
+    }
+
+    @Test func twoReplicasCreateEachJobOnceAndTheSurvivorTakesOver() throws {
+        let fake = try FakeKubernetes()
+        let first = try DaemonProcess(environment: try Self.environment(fake))
+        let second = try DaemonProcess(sharing: first)
+        try OrchestratorEndToEndTests.prepare(first.client(), policy: "accuracy >= 0.5")
+        struct Status: Decodable { let leader: Bool }
+        func leads(_ d: DaemonProcess) throws -> Bool { try d.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader }
+        try eventually(timeout: 15, "one leader") { try [first, second].filter { try leads($0) }.count == 1 }
+        let one = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
+        try eventually("the job of the first run") { fake.jobNames.contains("steward-train-\(one)") }
+        try eventually("SUBMITTED") { try first.client().send(ClientRequest(.GET, "/api/v1/runs/\(one)")).json(Run.self).status == "SUBMITTED" }
+        #expect(fake.calls.filter { $0.hasPrefix("POST") }.count == 1)
+        let leader = try leads(first) ? first : second
+        let survivor = leader === first ? second : first
+        fake.setJob("steward-train-\(one)", condition: ("Complete", "Completed", ""))   // frees the model's one active slot
+        try eventually("FINISHED") { try survivor.client().send(ClientRequest(.GET, "/api/v1/runs/\(one)")).json(Run.self).status == "FINISHED" }
+        leader.process.signal(SIGKILL)
+        let two = try survivor.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
+        try eventually(timeout: 10, "the survivor creates the next job") { fake.jobNames.contains("steward-train-\(two)") }
+        #expect(fake.calls.filter { $0.hasPrefix("POST") }.count == 2)
+    }
+
+    @Test func aLeaderKilledRightAfterCreatingAJobLeavesExactlyOneJob() throws {
+        let fake = try FakeKubernetes()
+        let environment = try Self.environment(fake)
         let first = try DaemonProcess(environment: environment.merging(["STEWARD_TEST_CRASH_AFTER_SUBMIT": "1"]) { _, new in new })
         try OrchestratorEndToEndTests.prepare(first.client(), policy: "accuracy >= 0.5")
         let id = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
