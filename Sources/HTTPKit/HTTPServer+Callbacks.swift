@@ -1,5 +1,6 @@
 import CMicroHTTPD
 import Foundation
+import Lifecycle
 import Telemetry
 
 /// libmicrohttpd's C callbacks. They are static members (not top-level closures
@@ -230,8 +231,4 @@ extension HTTPServer {
                                      "ms": .double((seconds * 1_000_000).rounded() / 1000)])
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

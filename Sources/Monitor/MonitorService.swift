@@ -13,8 +13,7 @@ public final class MonitorService: Service, @unchecked Sendable {
     let isLeader: @Sendable () -> Bool
     let window: Duration
     let logger: Logger
-    private let condition = NSCondition()
-    private var stopping = false
+    private let stop = StopSignal()
     private var lastDrift = Date.distantPast
 
     public init(registry: RegistryService, window: Duration = .seconds(300), isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
@@ -25,12 +24,7 @@ public final class MonitorService: Service, @unchecked Sendable {
     }
 
     public func run() throws {
-        while true {
-            condition.lock()
-            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(15)) }
-            let done = stopping
-            condition.unlock()
-            if done { return }
+        while stop.wait(.seconds(15)) {
             guard isLeader() else { continue }
             do {
                 try pass(now: Date())
@@ -40,12 +34,7 @@ public final class MonitorService: Service, @unchecked Sendable {
         }
     }
 
-    public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    public func shutdown() { stop.stop() }
 
     /// Rolls up the last hour's closed minutes; every window, stores drift.
     public func pass(now: Date) throws {

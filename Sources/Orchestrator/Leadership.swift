@@ -14,8 +14,7 @@ public final class Leadership: Service, @unchecked Sendable {
     private let retryInterval: Duration
     private let logger: Logger
     private let leading = Atomic<Bool>(false)
-    private let condition = NSCondition()
-    private var stopping = false
+    private let stop = StopSignal()
     static let key = PostgresConnection.advisoryKey("steward-leader")
 
     public init(configuration: PostgresConfiguration, retryInterval: Duration = .seconds(1), logger: Logger) {
@@ -28,7 +27,7 @@ public final class Leadership: Service, @unchecked Sendable {
 
     public func run() throws {
         var connection: PostgresConnection?
-        while !isStopping() {
+        repeat {
             do {
                 if connection == nil { connection = try PostgresConnection(configuration: configuration) }
                 guard let held = connection else { continue }
@@ -44,32 +43,10 @@ public final class Leadership: Service, @unchecked Sendable {
                 leading.store(false, ordering: .releasing)
                 connection = nil
             }
-            wait(retryInterval)
-        }
+        } while stop.wait(retryInterval)
         leading.store(false, ordering: .releasing)
         connection = nil
     }
 
-    private func isStopping() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopping
-    }
-
-    private func wait(_ interval: Duration) {
-        condition.lock()
-        if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval.seconds)) }
-        condition.unlock()
-    }
-
-    public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    public func shutdown() { stop.stop() }
 }

@@ -18,8 +18,7 @@ public final class RolloutController: Service, @unchecked Sendable {
     let clock: @Sendable () -> Date
     let interval: Duration
     let logger: Logger
-    private let condition = NSCondition()
-    private var stopping = false
+    private let stop = StopSignal()
 
     public init(registry: RegistryService, router: any TrafficRouter, isLeader: @escaping @Sendable () -> Bool,
                 clock: @escaping @Sendable () -> Date = { Date() }, interval: Duration = .seconds(1), logger: Logger) {
@@ -32,23 +31,13 @@ public final class RolloutController: Service, @unchecked Sendable {
     }
 
     public func run() throws {
-        while true {
-            condition.lock()
-            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval.seconds)) }
-            let done = stopping
-            condition.unlock()
-            if done { return }
+        while stop.wait(interval) {
             guard isLeader() else { continue }
             do { try reconcile() } catch { logger.error("rollout pass failed; retrying", ["error": .string("\(error)")]) }
         }
     }
 
-    public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    public func shutdown() { stop.stop() }
 
     struct Row {
         let id: Int64

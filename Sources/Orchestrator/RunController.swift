@@ -30,8 +30,7 @@ public final class RunController: Service, @unchecked Sendable {
     let leadership: Leadership
     let options: Options
     let logger: Logger
-    private let condition = NSCondition()
-    private var stopping = false
+    private let stop = StopSignal()
 
     public init(registry: RegistryService, executor: any Executor, leadership: Leadership, options: Options, logger: Logger) {
         self.registry = registry
@@ -42,12 +41,7 @@ public final class RunController: Service, @unchecked Sendable {
     }
 
     public func run() throws {
-        while true {
-            condition.lock()
-            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(options.interval.seconds)) }
-            let done = stopping
-            condition.unlock()
-            if done { return }
+        while stop.wait(options.interval) {
             guard leadership.isLeader else { continue }
             do {
                 try reconcile()
@@ -57,19 +51,10 @@ public final class RunController: Service, @unchecked Sendable {
         }
     }
 
-    public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    public func shutdown() { stop.stop() }
 
     /// Wakes the loop now (a run was submitted or cancelled).
-    public func nudge() {
-        condition.lock()
-        condition.broadcast()
-        condition.unlock()
-    }
+    public func nudge() { stop.wake() }
 
     struct Spec {
         let runID: String

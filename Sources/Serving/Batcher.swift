@@ -1,4 +1,5 @@
 import Foundation
+import Lifecycle
 import Telemetry
 
 /// Gathers concurrent requests into one session run: a batch closes at
@@ -130,8 +131,4 @@ public final class Batcher: @unchecked Sendable {
             }
         }
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -29,8 +29,7 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
     private let track: String
     private let sessionOptions: InferenceSession.Options
     private let logger: Logger
-    private let condition = NSCondition()
-    private var stopping = false
+    private let stop = StopSignal()
 
     public init(client: HTTPClient, model: String, selector: Selector, cache: URL, pollInterval: Duration, holder: ModelHolder,
                 track: String, sessionOptions: InferenceSession.Options, logger: Logger) {
@@ -111,12 +110,7 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
 
     /// Polls the selector; a new version is loaded beside the old one and swapped in.
     public func run() throws {
-        while true {
-            condition.lock()
-            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(pollInterval.seconds)) }
-            let done = stopping
-            condition.unlock()
-            if done { return }
+        while stop.wait(pollInterval) {
             do {
                 let version = try resolve()
                 if holder.model?.version != String(version) {
@@ -131,10 +125,5 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         }
     }
 
-    public func shutdown() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
+    public func shutdown() { stop.stop() }
 }
