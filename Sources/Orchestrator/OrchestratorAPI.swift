@@ -71,21 +71,14 @@ public struct OrchestratorAPI: Sendable {
         let baseModel = body.baseModel ?? "tiny"
         guard !baseModel.isEmpty, !baseModel.contains("\0") else { throw HTTPError.badRequest("base_model must not be empty", code: "invalid_argument") }
         let params = try JSONValue.object(body.params ?? [:]).text()
+        let submission = RunSubmission(model: body.model, datasetID: dataset.id, datasetLabel: body.dataset, baseModel: baseModel,
+                                       paramsJSON: params, warmStartVersion: body.warmStartVersion, extraDataURI: body.extraDataURI,
+                                       reason: body.reason ?? "manual", submittedBy: principal.name)
         let runID = try registry.write(request, principal: principal, action: "run.submit", target: "model:\(body.model)") { c -> String in
-            let modelID = try registry.modelID(c, name: body.model)
             if let warm = body.warmStartVersion {
                 _ = try registry.version(modelName: body.model, version: warm)
             }
-            let id = try registry.createQueuedRun(c, modelName: body.model, datasetID: dataset.id, user: principal.name,
-                                                  tags: ["steward.model_name": body.model, "steward.dataset": body.dataset,
-                                                         "steward.reason": body.reason ?? "manual"])
-            _ = try c.query("""
-                INSERT INTO steward.run_specs (run_id, model_id, dataset_id, base_model, params, warm_start_version, extra_data_uri, executor, reason)
-                VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
-                """, [id, modelID, dataset.id, baseModel, params, body.warmStartVersion, body.extraDataURI, executor.kind, body.reason ?? "manual"])
-            _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, NULL, 'QUEUED', $2)",
-                            [id, "submitted by \(principal.name)"])
-            return id
+            return try submission.queue(c, registry: registry, executorKind: executor.kind)
         }
         controller.nudge()
         return .json(Submitted(runID: runID, status: "QUEUED"), status: 201)

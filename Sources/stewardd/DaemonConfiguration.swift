@@ -32,6 +32,8 @@ struct DaemonConfiguration: Sendable {
     var crashAfterSubmit = false
     /// With the kubernetes executor: the HTTPRoute whose backend weights carry canary traffic.
     var httpRoute: String?
+    var driftThreshold = 0.25
+    var driftWindows = 3
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
@@ -83,6 +85,8 @@ struct DaemonConfiguration: Sendable {
         }
         crashAfterSubmit = try env.bool("STEWARD_TEST_CRASH_AFTER_SUBMIT", default: false)
         httpRoute = env.optional("STEWARD_HTTPROUTE_NAME")
+        driftThreshold = try env.double("STEWARD_DRIFT_PSI_THRESHOLD", default: 0.25, range: 0.01...10)
+        driftWindows = try env.int("STEWARD_DRIFT_WINDOWS", default: 3, range: 1...100)
         trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")
             .split(separator: " ").map(String.init)
         trainingDirectory = URL(fileURLWithPath: env.string("STEWARD_TRAINING_DIR", default: "training"), isDirectory: true).standardizedFileURL

@@ -124,7 +124,12 @@ do {
 }
 
 let monitor = MonitorService(registry: registry, isLeader: { leadership.isLeader }, logger: logger)
-let outcome = ServiceGroup(services: [server, leadership, controller, monitor, rollouts], logger: logger).run()
+var retrainOptions = DriftRetrainer.Options()
+retrainOptions.threshold = configuration.driftThreshold
+retrainOptions.windows = configuration.driftWindows
+let retrainer = DriftRetrainer(registry: registry, options: retrainOptions, executorKind: executor.kind, isLeader: { leadership.isLeader },
+                               onQueued: { controller.nudge() }, logger: logger)
+let outcome = ServiceGroup(services: [server, leadership, controller, monitor, rollouts, retrainer], logger: logger).run()
 (executor as? LocalExecutor)?.stopAll()
 pool.close()
 exit(outcome.exitCode)

@@ -223,3 +223,41 @@ import TextFeatures
         #expect(setup.router.weights.withLock { $0 } == [10])
     }
 }
+
+@Suite struct DriftRetrainerTests {
+    static func window(_ setup: RolloutControllerTests.Setup, minutesAgo: Double, psi: Double, feature: String = "char_length") throws {
+        let end = Date().addingTimeInterval(-minutesAgo * 60)
+        _ = try setup.database.pool.query("""
+            INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows)
+            VALUES ($1, $2, 'm', '1', 'stable', $3, 'quantile', $4, 500)
+            """, [end.addingTimeInterval(-300), end, feature, psi])
+    }
+
+    static func retrainRuns(_ setup: RolloutControllerTests.Setup) throws -> [String] {
+        try setup.database.pool.query("SELECT reason FROM steward.run_specs WHERE reason LIKE 'drift%' ORDER BY created_at").map { try $0.get("reason") }
+    }
+
+    @Test func sustainedDriftQueuesExactlyOneWarmStartedRetrain() throws {
+        let setup = try RolloutControllerTests.setUp()
+        let retrainer = DriftRetrainer(registry: setup.registry, options: .init(), executorKind: "local", isLeader: { true },
+                                       logger: Logger(label: "t", level: .error))
+        try Self.window(setup, minutesAgo: 10, psi: 0.5)
+        try Self.window(setup, minutesAgo: 5, psi: 0.6)
+        #expect(try retrainer.pass(now: Date()).isEmpty)          // two windows are not yet sustained
+        try Self.window(setup, minutesAgo: 0, psi: 0.02)
+        #expect(try retrainer.pass(now: Date()).isEmpty)          // the newest window is back under the threshold
+        try Self.window(setup, minutesAgo: -5, psi: 0.7, feature: "word_count")
+        try Self.window(setup, minutesAgo: -10, psi: 0.4)
+        try Self.window(setup, minutesAgo: -15, psi: 0.45)
+        let queued = try retrainer.pass(now: Date())
+        #expect(queued.count == 1)
+        #expect(try retrainer.pass(now: Date()).isEmpty)          // the run is open
+        let spec = try setup.database.pool.query("SELECT warm_start_version, base_model, reason FROM steward.run_specs WHERE run_id = $1", [queued[0]]).first!
+        #expect(try spec.get("warm_start_version", as: Int.self) == 1)
+        #expect(try spec.get("reason", as: String.self).hasPrefix("drift: word_count PSI 0.700"))
+        _ = try setup.database.pool.query("UPDATE steward.runs SET status = 'FINISHED' WHERE id = $1", [queued[0]])
+        #expect(try retrainer.pass(now: Date()).isEmpty)          // cooldown: one episode, one run
+        #expect(try retrainer.pass(now: Date().addingTimeInterval(7 * 3600)).count == 1)
+        #expect(try Self.retrainRuns(setup).count == 2)
+    }
+}
