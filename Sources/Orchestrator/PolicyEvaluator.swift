@@ -44,6 +44,18 @@ struct PolicyEvaluator {
             if verdict.passed, candidate.stage == .none {
                 try registry.transition(c, modelName: modelName, version: version, to: .staging, archiveExisting: false)
                 try registry.auditSystem(c, action: "version.transition", target: "model:\(modelName)/\(version)->Staging")
+                // A passing version with a Production version to compare against starts a canary
+                // rollout with the default steps (unless one is already running).
+                if let production {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    let started = try c.query("""
+                        INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
+                        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'Progressing', now()) ON CONFLICT DO NOTHING RETURNING id
+                        """, [model.id, production.version, version, String(decoding: try encoder.encode(RolloutState.defaultSteps), as: UTF8.self),
+                              String(decoding: try encoder.encode(RolloutState.Analysis()), as: UTF8.self)])
+                    if started.count == 1 { try registry.auditSystem(c, action: "rollout.start", target: "model:\(modelName)/\(version)") }
+                }
             }
             logger.info("promotion policy \(verdict.passed ? "passed" : "failed")",
                         ["model": .string(modelName), "version": .int(version), "reasons": .string(verdict.reasons.joined(separator: "; "))])

@@ -261,3 +261,19 @@ import TextFeatures
         #expect(try Self.retrainRuns(setup).count == 2)
     }
 }
+
+@Suite struct PolicyToRolloutTests {
+    @Test func aPassingVersionMovesToStagingAndStartsACanary() throws {
+        let setup = try RolloutControllerTests.setUp()
+        try setup.database.pool.withTransaction { try setup.registry.setPolicy($0, modelName: "m", policy: "dataset.rows >= 100 and dataset.duplicates == 0") }
+        let verdict = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(modelName: "m", version: 2)
+        #expect(verdict?.passed == true)
+        #expect(try RolloutControllerTests.stage(setup, 2) == "Staging")
+        let rollout = try #require(try setup.database.pool.query("SELECT stable_version, canary_version, phase FROM steward.rollouts").first)
+        #expect(try rollout.get("stable_version", as: Int.self) == 1 && rollout.get("canary_version", as: Int.self) == 2)
+        #expect(try rollout.get("phase", as: String.self) == "Progressing")
+        // Evaluating again (a retried pass) neither moves the stage back nor starts a second rollout.
+        _ = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(modelName: "m", version: 2)
+        #expect(try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollouts").first!.get("n", as: Int.self) == 1)
+    }
+}
