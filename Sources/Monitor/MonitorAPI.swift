@@ -29,6 +29,43 @@ public struct MonitorAPI: Sendable {
             _ = try api.registry.authorize(request, needs: .viewer)
             return try api.compute(request)
         })
+        router.add(.PUT, "/api/v1/alert-rules/{name}", .blocking { request in
+            let principal = try api.registry.authorize(request, needs: .operator)
+            return try api.putRule(request, principal)
+        })
+        router.add(.GET, "/api/v1/alerts", .blocking { request in
+            _ = try api.registry.authorize(request, needs: .viewer)
+            let text = try api.registry.pool.query("""
+                SELECT COALESCE(json_agg(json_build_object('rule', r.name, 'metric', r.metric, 'model', r.model_name, 'threshold', r.threshold,
+                       'started_at', a.started_at, 'ended_at', a.ended_at, 'value', a.value) ORDER BY a.id DESC), '[]')::text AS items
+                FROM (SELECT * FROM steward.alerts ORDER BY id DESC LIMIT 200) a JOIN steward.alert_rules r ON r.id = a.rule_id
+                """).first!.get("items", as: String.self)
+            return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
+        })
+    }
+
+    struct Rule: Decodable {
+        let metric: String, model: String, threshold: Double
+        let forSeconds: Int?, enabled: Bool?
+        enum CodingKeys: String, CodingKey { case metric, model, threshold, enabled, forSeconds = "for_seconds" }
+    }
+
+    /// Creates or replaces an alert rule.
+    func putRule(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try request.parameter("name")
+        let rule = try request.json(Rule.self)
+        guard ["input_psi", "error_rate", "latency_p99_ms"].contains(rule.metric) else {
+            throw HTTPError.badRequest("metric must be input_psi, error_rate or latency_p99_ms", code: "invalid_argument")
+        }
+        guard rule.threshold.isFinite, (rule.forSeconds ?? 0) >= 0 else { throw HTTPError.badRequest("threshold must be a number, for_seconds >= 0", code: "invalid_argument") }
+        try registry.write(request, principal: principal, action: "alert_rule.put", target: "alert_rule:\(name)") { c in
+            _ = try c.query("""
+                INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds, enabled) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, model_name = excluded.model_name, threshold = excluded.threshold,
+                    for_seconds = excluded.for_seconds, enabled = excluded.enabled, pending_since = NULL
+                """, [name, rule.metric, rule.model, rule.threshold, rule.forSeconds ?? 0, rule.enabled ?? true])
+        }
+        return .json(["name": name], status: 200)
     }
 
     /// `model`, `dataset=name@version`, `feature`, `method=quantile|evidently`,

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import Lifecycle
 import Postgres
 import Registry
@@ -16,8 +17,13 @@ public final class MonitorService: Service, @unchecked Sendable {
     private let stop = StopSignal()
     private var lastDrift = Date.distantPast
 
-    public init(registry: RegistryService, window: Duration = .seconds(300), isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
+    let webhook: String?
+    let client = HTTPClient(configuration: .init(timeout: .seconds(5), retry: .none, userAgent: "steward-notifier"))
+
+    public init(registry: RegistryService, window: Duration = .seconds(300), webhook: String? = nil,
+                isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
         self.registry = registry
+        self.webhook = webhook
         self.window = window
         self.isLeader = isLeader
         self.logger = logger.labelled("monitor")
@@ -39,6 +45,8 @@ public final class MonitorService: Service, @unchecked Sendable {
     /// Rolls up the last hour's closed minutes; every window, stores drift.
     public func pass(now: Date) throws {
         try Rollups(pool: registry.pool).rollUp(from: now.addingTimeInterval(-3600), to: now)
+        try AlertEvaluator(pool: registry.pool).evaluate(now: now)
+        if let webhook { try Notifications.deliver(pool: registry.pool, client: client, webhook: webhook, now: now, logger: logger) }
         let seconds = Double(window.components.seconds)
         let windowEnd = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / seconds).rounded(.down) * seconds)
         guard windowEnd > lastDrift else { return }

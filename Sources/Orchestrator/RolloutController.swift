@@ -129,6 +129,8 @@ public final class RolloutController: Service, @unchecked Sendable {
             _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 0, 'aborted', $3)",
                             [rollout.id, rollout.state.stepIndex, reason])
             try registry.auditSystem(c, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
+            try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "aborted",
+                                                                  "reason": reason])
         }
         logger.warning("rollout aborted", ["model": .string(rollout.model), "canary": .int(rollout.canary), "reason": .string(reason)])
     }
@@ -145,6 +147,8 @@ public final class RolloutController: Service, @unchecked Sendable {
             _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 100, 'promoted', $3)",
                             [rollout.id, rollout.state.stepIndex, reason])
             try registry.auditSystem(c, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
+            try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "promoted",
+                                                                  "reason": reason])
         }
         try router.setCanaryWeight(model: rollout.model, weight: 0)
         logger.info("rollout promoted", ["model": .string(rollout.model), "canary": .int(rollout.canary)])

@@ -33,6 +33,7 @@ struct DaemonConfiguration: Sendable {
     /// With the kubernetes executor: the HTTPRoute whose backend weights carry canary traffic.
     var httpRoute: String?
     var driftThreshold = 0.25
+    var alertWebhook: String?
     var driftWindows = 3
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
@@ -85,6 +86,10 @@ struct DaemonConfiguration: Sendable {
         }
         crashAfterSubmit = try env.bool("STEWARD_TEST_CRASH_AFTER_SUBMIT", default: false)
         httpRoute = env.optional("STEWARD_HTTPROUTE_NAME")
+        alertWebhook = try env.secret("STEWARD_ALERT_WEBHOOK_URL")
+        if let url = alertWebhook, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw ConfigurationError("STEWARD_ALERT_WEBHOOK_URL", "must be an http(s) URL")
+        }
         driftThreshold = try env.double("STEWARD_DRIFT_PSI_THRESHOLD", default: 0.25, range: 0.01...10)
         driftWindows = try env.int("STEWARD_DRIFT_WINDOWS", default: 3, range: 1...100)
         trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")

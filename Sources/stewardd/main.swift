@@ -123,7 +123,7 @@ do {
     fail("\(error)")
 }
 
-let monitor = MonitorService(registry: registry, isLeader: { leadership.isLeader }, logger: logger)
+let monitor = MonitorService(registry: registry, webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows
