@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "HTTPKit", "TestSupport"]),
         .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Postgres", "TestSupport"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Postgres", "HTTPKit", "Telemetry", "TestSupport"]),
         .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Registry", "Postgres", "Telemetry", "TextFeatures", "HTTPKit", "TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "TestSupport"]),
     ],

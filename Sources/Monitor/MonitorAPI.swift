@@ -29,6 +29,20 @@ public struct MonitorAPI: Sendable {
             _ = try api.registry.authorize(request, needs: .viewer)
             return try api.compute(request)
         })
+        router.add(.POST, "/api/v1/feedback", .blocking { request in
+            let principal = try api.registry.authorize(request, needs: .operator)
+            return try api.feedback(request, principal)
+        })
+        router.add(.GET, "/api/v1/models/{name}/accuracy", .blocking { request in
+            _ = try api.registry.authorize(request, needs: .viewer)
+            let text = try api.registry.pool.query("""
+                SELECT COALESCE(json_agg(json_build_object('version', model_version, 'labelled', n, 'correct', correct,
+                       'accuracy', correct::float8 / n) ORDER BY model_version), '[]')::text AS items FROM (
+                    SELECT model_version, count(*) AS n, count(*) FILTER (WHERE predicted_label = label) AS correct
+                    FROM steward.feedback WHERE model_name = $1 AND model_version IS NOT NULL GROUP BY model_version) v
+                """, [try request.parameter("name")]).first!.get("items", as: String.self)
+            return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
+        })
         router.add(.PUT, "/api/v1/alert-rules/{name}", .blocking { request in
             let principal = try api.registry.authorize(request, needs: .operator)
             return try api.putRule(request, principal)
@@ -42,6 +56,35 @@ public struct MonitorAPI: Sendable {
                 """).first!.get("items", as: String.self)
             return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
         })
+    }
+
+    struct Feedback: Decodable {
+        let model: String, text: String, label: String
+        let requestID: String?
+        enum CodingKeys: String, CodingKey { case model, text, label, requestID = "request_id" }
+    }
+
+    /// A true label for a text (and, with `request_id`, for the prediction it got).
+    func feedback(_ request: Request, _ principal: Principal) throws -> Response {
+        let body = try request.json(Feedback.self)
+        guard ["negative", "positive"].contains(body.label) else { throw HTTPError.unprocessable("label must be negative or positive", code: "invalid_label") }
+        guard !body.text.isEmpty, body.text.unicodeScalars.count <= 20_000 else {
+            throw HTTPError.unprocessable("text must be 1-20000 characters", code: "invalid_text")
+        }
+        let id = try registry.write(request, principal: principal, action: "feedback.add", target: "model:\(body.model)") { c -> Int64 in
+            var version: String?, predicted: String?
+            if let requestID = body.requestID,
+               let row = try c.query("SELECT model_version, label FROM steward.prediction_log WHERE request_id = $1 AND model_name = $2 LIMIT 1",
+                                     [requestID, body.model]).first {
+                version = try row.get("model_version")
+                predicted = try row.get("label")
+            }
+            return try c.query("""
+                INSERT INTO steward.feedback (model_name, request_id, text, label, model_version, predicted_label)
+                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+                """, [body.model, body.requestID, body.text, body.label, version, predicted]).first!.get("id")
+        }
+        return .json(["id": Int(id)], status: 201)
     }
 
     struct Rule: Decodable {

@@ -61,6 +61,21 @@ public final class DriftRetrainer: Service, @unchecked Sendable {
 
     public func shutdown() { stop.stop() }
 
+    /// The model's labelled feedback as a `text,label` CSV for the trainer (nil when there is none).
+    func exportFeedback(_ c: PostgresConnection, model: String) throws -> String? {
+        let rows = try c.query("SELECT text, label FROM steward.feedback WHERE model_name = $1 ORDER BY id", [model])
+        guard rows.count > 0 else { return nil }
+        var csv = "text,label\n"
+        for row in rows {
+            let text: String = try row.get("text"), label: String = try row.get("label")
+            csv += "\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\",\(label)\n"
+        }
+        let file = registry.artifacts.root.appendingPathComponent("feedback/\(model)-\(Int(Date().timeIntervalSince1970)).csv")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try csv.write(to: file, atomically: true, encoding: .utf8)
+        return file.absoluteString
+    }
+
     /// Returns the runs it queued.
     @discardableResult
     public func pass(now: Date) throws -> [String] {
@@ -94,7 +109,7 @@ public final class DriftRetrainer: Service, @unchecked Sendable {
                 let submission = RunSubmission(model: model, datasetID: try row.get("dataset_id"),
                                                datasetLabel: "\(try row.get("dataset", as: String.self))@\(try row.get("dataset_version", as: String.self))",
                                                baseModel: try row.get("base_model"), paramsJSON: try row.get("params"), warmStartVersion: version,
-                                               extraDataURI: nil, reason: decision.reason, submittedBy: "orchestrator")
+                                               extraDataURI: try exportFeedback(c, model: model), reason: decision.reason, submittedBy: "orchestrator")
                 let id = try submission.queue(c, registry: registry, executorKind: executorKind)
                 try registry.auditSystem(c, action: "run.retrain", target: "model:\(model)/\(version)")
                 logger.notice("queued a retrain", ["model": .string(model), "run_id": .string(id), "reason": .string(decision.reason)])

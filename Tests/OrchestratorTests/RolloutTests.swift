@@ -246,13 +246,16 @@ import TextFeatures
         #expect(try retrainer.pass(now: Date()).isEmpty)          // two windows are not yet sustained
         try Self.window(setup, minutesAgo: 0, psi: 0.02)
         #expect(try retrainer.pass(now: Date()).isEmpty)          // the newest window is back under the threshold
+        _ = try setup.database.pool.query("INSERT INTO steward.feedback (model_name, text, label) VALUES ('m', 'a \"quoted\" tweet', 'negative')")
         try Self.window(setup, minutesAgo: -5, psi: 0.7, feature: "word_count")
         try Self.window(setup, minutesAgo: -10, psi: 0.4)
         try Self.window(setup, minutesAgo: -15, psi: 0.45)
         let queued = try retrainer.pass(now: Date())
         #expect(queued.count == 1)
         #expect(try retrainer.pass(now: Date()).isEmpty)          // the run is open
-        let spec = try setup.database.pool.query("SELECT warm_start_version, base_model, reason FROM steward.run_specs WHERE run_id = $1", [queued[0]]).first!
+        let spec = try setup.database.pool.query("SELECT warm_start_version, base_model, reason, extra_data_uri FROM steward.run_specs WHERE run_id = $1", [queued[0]]).first!
+        let extra = try #require(URL(string: try spec.get("extra_data_uri", as: String.self)))
+        #expect(try String(contentsOf: extra, encoding: .utf8) == "text,label\n\"a \"\"quoted\"\" tweet\",negative\n")
         #expect(try spec.get("warm_start_version", as: Int.self) == 1)
         #expect(try spec.get("reason", as: String.self).hasPrefix("drift: word_count PSI 0.700"))
         _ = try setup.database.pool.query("UPDATE steward.runs SET status = 'FINISHED' WHERE id = $1", [queued[0]])
