@@ -45,3 +45,40 @@ public struct DatabaseRouter: TrafficRouter {
     public init() {}
     public func setCanaryWeight(model: String, weight: Int) throws {}
 }
+
+/// Fallback without a Gateway: split a fixed number of replicas between the
+/// stable and canary Deployments in proportion to the weight (at least one
+/// canary replica while the weight is above 0).
+public struct ReplicaRatioRouter: TrafficRouter {
+    public let kind = "replicas"
+    let client: KubernetesClient
+    let stableDeployment: String
+    let canaryDeployment: String
+    let totalReplicas: Int
+
+    public init(client: KubernetesClient, stableDeployment: String = "steward-serve-stable", canaryDeployment: String = "steward-serve-canary",
+                totalReplicas: Int) {
+        self.client = client
+        self.stableDeployment = stableDeployment
+        self.canaryDeployment = canaryDeployment
+        self.totalReplicas = totalReplicas
+    }
+
+    public func replicas(weight: Int) -> (stable: Int, canary: Int) {
+        guard weight > 0 else { return (totalReplicas, 0) }
+        guard weight < 100 else { return (0, totalReplicas) }
+        let canary = min(totalReplicas - 1, max(1, Int((Double(totalReplicas * weight) / 100).rounded())))
+        return (totalReplicas - canary, canary)
+    }
+
+    public func setCanaryWeight(model: String, weight: Int) throws {
+        let split = replicas(weight: weight)
+        let deployments = "/apis/apps/v1/namespaces/\(client.namespace)/deployments"
+        // Scale up the side that grows first, so capacity never dips.
+        let canaryFirst = split.canary > 0
+        let patches = [(canaryDeployment, split.canary), (stableDeployment, split.stable)]
+        for (name, replicas) in canaryFirst ? patches : patches.reversed() {
+            _ = try client.mergePatch("\(deployments)/\(name)", ["spec": ["replicas": replicas]])
+        }
+    }
+}

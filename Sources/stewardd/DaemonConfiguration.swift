@@ -33,6 +33,8 @@ struct DaemonConfiguration: Sendable {
     /// With the kubernetes executor: the HTTPRoute whose backend weights carry canary traffic.
     var httpRoute: String?
     var driftThreshold = 0.25
+    /// Without an HTTPRoute: split this many serving replicas between the stable and canary Deployments.
+    var servingReplicas: Int?
     var alertWebhook: String?
     var driftWindows = 3
 
@@ -86,6 +88,9 @@ struct DaemonConfiguration: Sendable {
         }
         crashAfterSubmit = try env.bool("STEWARD_TEST_CRASH_AFTER_SUBMIT", default: false)
         httpRoute = env.optional("STEWARD_HTTPROUTE_NAME")
+        if env.optional("STEWARD_SERVING_REPLICAS") != nil {
+            servingReplicas = try env.int("STEWARD_SERVING_REPLICAS", default: 4, range: 2...1000)
+        }
         alertWebhook = try env.secret("STEWARD_ALERT_WEBHOOK_URL")
         if let url = alertWebhook, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ConfigurationError("STEWARD_ALERT_WEBHOOK_URL", "must be an http(s) URL")

@@ -98,9 +98,12 @@ controllerOptions.maxActivePerModel = configuration.maxActiveRunsPerModel
 let controller = RunController(registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
 let replica = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
 MonitorAPI(registry: registry).install(on: &router)
-let trafficRouter: any TrafficRouter = configuration.httpRoute.flatMap { route in
-    configuration.kubernetes.map { HTTPRouteRouter(client: KubernetesClient(configuration: $0), route: route) }
-} ?? DatabaseRouter()
+let trafficRouter: any TrafficRouter
+switch (configuration.kubernetes, configuration.httpRoute, configuration.servingReplicas) {
+case (let kubernetes?, let route?, _): trafficRouter = HTTPRouteRouter(client: KubernetesClient(configuration: kubernetes), route: route)
+case (let kubernetes?, nil, let replicas?): trafficRouter = ReplicaRatioRouter(client: KubernetesClient(configuration: kubernetes), totalReplicas: replicas)
+default: trafficRouter = DatabaseRouter()
+}
 let rollouts = RolloutController(registry: registry, router: trafficRouter, isLeader: { leadership.isLeader }, logger: logger)
 RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
 OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)

@@ -280,3 +280,19 @@ import TextFeatures
         #expect(try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollouts").first!.get("n", as: Int.self) == 1)
     }
 }
+
+@Suite struct TrafficRouterTests {
+    @Test func replicaSplitsFollowTheWeight() {
+        let client = KubernetesClient(configuration: .init(server: "https://127.0.0.1:1", namespace: "steward"))
+        let router = ReplicaRatioRouter(client: client, totalReplicas: 4)
+        #expect(router.replicas(weight: 0) == (4, 0))
+        #expect(router.replicas(weight: 10) == (3, 1))   // at least one canary replica
+        #expect(router.replicas(weight: 50) == (2, 2))
+        #expect(router.replicas(weight: 90) == (1, 3))   // stable keeps one until 100
+        #expect(router.replicas(weight: 100) == (0, 4))
+        let route = HTTPRouteRouter(client: client, route: "steward-serve")
+        let rules = (route.patch(weight: 25)["spec"] as? [String: Any])?["rules"] as? [[String: Any]]
+        let weights = (rules?.first?["backendRefs"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }
+        #expect(weights == [75, 25])
+    }
+}
