@@ -1,0 +1,104 @@
+"""PSI over a window of logged predictions: stewardd (in Postgres, GET /api/v1/drift)
+against the `evidently` package on the same rows exported to pandas, in one run.
+
+    .steward/venv/bin/python bench/monitor/run.py [--rows 1000000] [--bin-dir .build/release]
+
+Needs the test PostgreSQL (STEWARD_TEST_DATABASE_URL, default the test cluster) and a
+built stewardd. Prints both times, the ratio and both PSI values (they must agree).
+"""
+import argparse
+import io
+import json
+import os
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench" / "registry"))
+from servers import Databases, admin_database_url, start_stewardd  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--bin-dir", default=os.environ.get("STEWARD_BIN_DIR", str(ROOT / ".build" / "release")))
+    ap.add_argument("--feature", default="char_length")
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(11)
+    os.environ["STEWARD_BIN_DIR"] = args.bin_dir
+    databases = Databases(admin_database_url())
+    url = databases.create("bench_monitor")
+    import tempfile
+    tmp = Path(tempfile.mkdtemp(prefix="bench-monitor-"))
+    server = start_stewardd(url, tmp)
+    if True:
+        try:
+            # Reference: 5,000 texts; current: args.rows logged predictions with a shift.
+            lengths = np.clip(rng.normal(20, 6, 5000), 1, None).astype(int)
+            csv = "text,label\n" + "\n".join(f"{'x' * n} {i},{'positive' if i % 2 else 'negative'}" for i, n in enumerate(lengths)) + "\n"
+            request = urllib.request.Request(server.url + "/api/v1/datasets/ref/1?format=csv", data=csv.encode(), method="PUT",
+                                             headers={"Authorization": f"Bearer {server.token}"})
+            urllib.request.urlopen(request, timeout=120).read()
+            current = np.clip(rng.normal(26, 9, args.rows), 1, None).astype(int)
+            at = datetime.now(timezone.utc) - timedelta(minutes=30)
+            started = time.time()
+            buffer = io.StringIO()
+            for i, n in enumerate(current):
+                buffer.write(f"{(at + timedelta(microseconds=i)).isoformat()}\tm\t1\tstable\t1\tpositive\t0.9\t{n}\t1\t0\t0\n")
+            buffer.seek(0)
+            with psycopg2.connect(url) as conn, conn.cursor() as cur:
+                cur.copy_expert("COPY steward.prediction_log (at, model_name, model_version, track, latency_ms, label, confidence, "
+                                "char_length, word_count, oov_share, non_letter_share) FROM STDIN", buffer)
+                cur.execute("ANALYZE steward.prediction_log")
+            print(f"loaded {args.rows:,} predictions in {time.time() - started:.1f} s")
+            window = f"&from={(at - timedelta(minutes=1)).isoformat().replace('+00:00', 'Z')}&to={datetime.now(timezone.utc).isoformat().replace('+00:00', 'Z')}"
+
+            def steward(method: str) -> tuple[float, dict]:
+                t = time.perf_counter()
+                req = urllib.request.Request(f"{server.url}/api/v1/drift?model=m&dataset=ref@1&feature={args.feature}&method={method}{window}",
+                                             headers={"Authorization": f"Bearer {server.token}"})
+                body = json.load(urllib.request.urlopen(req, timeout=600))
+                return time.perf_counter() - t, body
+
+            steward("evidently")  # warm the cache, as the pandas side reads warm data too
+            s_time, s_body = steward("evidently")
+            q_time, q_body = steward("quantile")
+
+            from evidently.legacy.calculations.stattests.psi import _psi
+            from evidently.legacy.core import ColumnType
+            t = time.perf_counter()
+            with psycopg2.connect(url) as conn:
+                cur_frame = pd.read_sql(f"SELECT {args.feature}::float8 AS v FROM steward.prediction_log WHERE model_name = 'm'", conn)
+                ref_frame = pd.read_sql(f"SELECT value AS v FROM steward.reference_values WHERE feature = '{args.feature}'", conn)
+            export = time.perf_counter() - t
+            t = time.perf_counter()
+            e_psi, _ = _psi(ref_frame["v"], cur_frame["v"], ColumnType.Numerical, 0.1)
+            e_compute = time.perf_counter() - t
+            e_total = export + e_compute
+
+            print(f"{args.rows:,} predictions, feature {args.feature}")
+            print(f"  stewardd, Evidently's method in Postgres: {s_time * 1000:9.1f} ms   PSI {s_body['psi']:.9f} ({s_body['bins']} bins)")
+            print(f"  stewardd, reference-quantile method:      {q_time * 1000:9.1f} ms   PSI {q_body['psi']:.9f}")
+            print(f"  evidently package on pandas:              {e_total * 1000:9.1f} ms   PSI {float(e_psi):.9f}  "
+                  f"(export to pandas {export * 1000:.1f} ms + PSI {e_compute * 1000:.1f} ms)")
+            same = abs(s_body["psi"] - float(e_psi)) < 1e-6
+            ratio = e_total / s_time
+            print(f"ratio evidently/steward (same method, export included): {ratio:.1f}x; "
+                  f"PSI computation alone {e_compute / s_time:.2f}x; values equal to 1e-6: {same}")
+            print(f"target >= 20x faster with the same values: {'MET' if ratio >= 20 and same else 'MISSED'}")
+            return 0 if same else 1
+        finally:
+            server.stop()
+            databases.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
