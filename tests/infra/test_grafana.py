@@ -2,8 +2,11 @@
 
 No Grafana server runs here, so this test does what Grafana's PostgreSQL data
 source does to a panel's SQL and runs the result against a real PostgreSQL
-holding Steward's schema (migrated by starting `stewardd` once) and fixture rows:
-every panel's query must run and return rows of the shape its panel expects.
+holding Steward's schema and data: `stewardd` is started once against a fresh
+database (it migrates at start), an hour of prediction log rows is written while
+it runs and its monitor rolls them up into `serving_rollup_1m` (about 15 s), then
+it is stopped and fixture rows go into the other tables. Every panel's query must
+run and return rows of the shape its panel expects (~20 s in all).
 
 Expansion, in Grafana's order (pkg/tsdb/grafana-postgresql-datasource, sqleng):
 1. Dashboard variables: `$name` / `${name}` -> the variable's value, raw (a
@@ -274,7 +277,7 @@ def database():
         c.execute(f'CREATE DATABASE "{name}"')
     url = _with_db(base, name)
     try:
-        migrate_with_stewardd(stewardd, url)
+        migrate_with_stewardd(stewardd, url, while_running=lambda: serve_predictions_and_wait_for_rollups(url))
         conn = _connect(url)
         conn.autocommit = True
         with conn.cursor() as c:
@@ -287,7 +290,9 @@ def database():
         admin.close()
 
 
-def migrate_with_stewardd(stewardd: Path, url: str, tmp=None):
+def migrate_with_stewardd(stewardd: Path, url: str, while_running=None):
+    """Starts stewardd against the empty database (it migrates at start), runs
+    `while_running` once it listens, then stops it with SIGTERM."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="steward-grafana-") as artifacts:
@@ -314,6 +319,13 @@ def migrate_with_stewardd(stewardd: Path, url: str, tmp=None):
             proc.kill()
             proc.wait()
             pytest.fail("stewardd did not start (no 'listening' line):\n" + "".join(lines[-20:]), pytrace=False)
+        try:
+            if while_running:
+                while_running()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
         proc.send_signal(signal.SIGTERM)
         try:
             code = proc.wait(timeout=15)
@@ -326,10 +338,52 @@ def migrate_with_stewardd(stewardd: Path, url: str, tmp=None):
         assert any("migrated the schema" in line or "schema" in line for line in lines), "".join(lines)
 
 
+ROLLUP_MINUTES = 58
+PREDICTIONS = """
+INSERT INTO steward.prediction_log (at, model_name, model_version, track, latency_ms, status, label, confidence,
+                                    char_length, word_count, oov_share, non_letter_share, request_id)
+SELECT date_trunc('minute', %(now)s::timestamptz) - make_interval(mins => m) + make_interval(secs => i * 4),
+       'sentiment', v.version, v.track,
+       5 + (i %% 7) * 3 + CASE WHEN v.track = 'canary' THEN 4 ELSE 0 END,
+       CASE WHEN failed THEN 500 ELSE 200 END,
+       CASE WHEN failed THEN NULL WHEN i %% 5 < 3 THEN 'positive' ELSE 'negative' END,
+       CASE WHEN failed THEN NULL ELSE 0.6 + (i %% 4) * 0.1 END,
+       40 + i, 8 + i %% 5, 0.02, 0.1, 'r-' || m || '-' || i || '-' || v.track
+FROM generate_series(1, %(minutes)s) AS m
+CROSS JOIN (VALUES ('1', 'stable', 12), ('2', 'canary', 4)) AS v(version, track, n)
+CROSS JOIN generate_series(0, 11) AS i
+CROSS JOIN LATERAL (SELECT v.track = 'stable' AND i = 0 AND m %% 10 = 0 AS failed) AS f
+WHERE i < v.n
+"""
+
+
+def serve_predictions_and_wait_for_rollups(url: str, timeout: float = 45):
+    """The rollup panels read what stewardd's monitor really writes: prediction
+    log rows for two versions and tracks over the last hour, rolled up by the
+    running leader (its first pass is 15 s after start)."""
+    conn = _connect(url)
+    conn.autocommit = True
+    expected = ROLLUP_MINUTES * 2
+    try:
+        with conn.cursor() as c:
+            c.execute(PREDICTIONS, {"now": NOW, "minutes": ROLLUP_MINUTES})
+            deadline = time.monotonic() + timeout
+            count = 0
+            while time.monotonic() < deadline:
+                c.execute("SELECT count(*) FROM steward.serving_rollup_1m WHERE model_name = 'sentiment'")
+                count = c.fetchone()[0]
+                if count >= expected:
+                    return
+                time.sleep(0.5)
+            pytest.fail(f"stewardd's monitor wrote {count} of {expected} rollup rows within {timeout:.0f} s", pytrace=False)
+    finally:
+        conn.close()
+
+
 def insert_fixtures(c):
-    """A small but complete history for model `sentiment`: two versions, runs in
-    every final state, an hour of rollups for stable and canary, drift windows
-    with a shift, and one promoted and one aborted rollout."""
+    """A small but complete history for model `sentiment` (the rollups come from
+    stewardd itself, above): two versions, runs in every final state, drift
+    windows with a shift, feedback, alerts, one promoted and one aborted rollout."""
     ms = lambda t: int(t.timestamp() * 1000)  # noqa: E731
     c.execute("SELECT 1")
     c.execute("""INSERT INTO steward.registered_models (name, policy, creation_time, last_update_time)
@@ -378,17 +432,6 @@ def insert_fixtures(c):
     c.execute("INSERT INTO steward.model_aliases (model_id, alias, version_id) VALUES (%s, 'champion', %s)",
               (model_id, version_ids[1]))
 
-    start_minute = NOW.replace(second=0) - dt.timedelta(minutes=60)
-    for i in range(60):
-        minute = start_minute + dt.timedelta(minutes=i)
-        for version, track, requests in (("1", "stable", 540), ("2", "canary", 60)):
-            errors = 1 if i % 10 == 0 else 0
-            pos = int(requests * (0.55 if track == "stable" else 0.6))
-            c.execute("""INSERT INTO steward.serving_rollup_1m (minute, model_name, model_version, track, requests, errors,
-                         latency_p50_ms, latency_p95_ms, latency_p99_ms, mean_confidence, label_counts)
-                         VALUES (%s, 'sentiment', %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                      (minute, version, track, requests, errors, 8.0 + i % 3, 20.0, 45.0 + i % 7, 0.86,
-                       json.dumps({"positive": pos, "negative": requests - errors - pos})))
     for w in range(12):
         window_start = NOW - dt.timedelta(minutes=5 * (12 - w))
         for feature in ("char_length", "word_count", "oov_share", "non_letter_share"):
@@ -504,3 +547,17 @@ def test_panel_query_returns_the_expected_shape(database, board_name, panel):
             expected = panel.get("stewardExpectColumns")
             assert expected, f"{where}: a table panel must list stewardExpectColumns (generate.py)"
             assert columns == expected, f"{where}: columns {columns}, expected {expected}"
+
+
+def test_totals_panel_adds_up_what_stewardd_rolled_up(database):
+    """One panel checked by value: the totals come from the prediction log rows
+    written above, through stewardd's rollup and the panel's SQL."""
+    board = load_dashboards()["service-health.json"]
+    panel = next(p for p in board["panels"] if p["title"].startswith("Totals by version and track"))
+    (_target, _sql, columns, rows), = run_panel(database, board, panel)
+    got = {(r[columns.index("version")], r[columns.index("track")]): r for r in rows}
+    stable, canary = got[("1", "stable")], got[("2", "canary")]
+    assert stable[columns.index("requests")] == ROLLUP_MINUTES * 12
+    assert stable[columns.index("errors")] == ROLLUP_MINUTES // 10
+    assert canary[columns.index("requests")] == ROLLUP_MINUTES * 4
+    assert canary[columns.index("errors")] == 0
