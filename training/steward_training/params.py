@@ -33,12 +33,13 @@ class TrainParams:
     extra_holdout: float = 0.2      # share of STEWARD_EXTRA_DATA_URI rows held out to measure feedback_accuracy
     threads: int = 0                # torch intra-op threads; 0 = torch's default
 
-    # Per-base-model defaults: a from-scratch tiny model wants a much larger step.
+    # Per-base-model defaults: a from-scratch tiny model wants a much larger step; a pretrained
+    # one the settings of the best measured MiniLM run (training/README.md).
     @staticmethod
     def defaults_for(base_model: str) -> dict[str, Any]:
         if base_model == TINY:
             return {"epochs": 2, "learning_rate": 1e-3, "batch_size": 32}
-        return {}
+        return {"epochs": 2, "learning_rate": 4e-5, "batch_size": 16}
 
     @classmethod
     def parse(cls, text: str | None, base_model: str) -> "TrainParams":

@@ -8,7 +8,8 @@ from steward_training.params import TrainParams
 def test_defaults_differ_for_the_tiny_model():
     tiny = TrainParams.parse(None, "tiny")
     full = TrainParams.parse("", "/models/minilm")
-    assert tiny.learning_rate == 1e-3 and full.learning_rate == 5e-5
+    assert (tiny.learning_rate, tiny.batch_size, tiny.epochs) == (1e-3, 32, 2)
+    assert (full.learning_rate, full.batch_size, full.epochs) == (4e-5, 16, 2)
     assert TrainParams.parse('{"epochs": 5}', "tiny").epochs == 5
     assert TrainParams.parse('{"epochs": 5}', "tiny").learning_rate == 1e-3
 
