@@ -25,16 +25,9 @@ public struct MonitorAPI: Sendable {
 
     public func install(on router: inout Router) {
         let api = self
-        router.add(.GET, "/api/v1/drift", .blocking { request in
-            _ = try api.registry.authorize(request, needs: .viewer)
-            return try api.compute(request)
-        })
-        router.add(.POST, "/api/v1/feedback", .blocking { request in
-            let principal = try api.registry.authorize(request, needs: .operator)
-            return try api.feedback(request, principal)
-        })
-        router.add(.GET, "/api/v1/models/{name}/accuracy", .blocking { request in
-            _ = try api.registry.authorize(request, needs: .viewer)
+        registry.route(&router, .GET, "/drift", .viewer) { request, _ in try api.compute(request) }
+        registry.route(&router, .POST, "/feedback", .operator, feedback)
+        registry.route(&router, .GET, "/models/{name}/accuracy", .viewer) { request, _ in
             let text = try api.registry.pool.query("""
                 SELECT COALESCE(json_agg(json_build_object('version', model_version, 'labelled', n, 'correct', correct,
                        'accuracy', correct::float8 / n) ORDER BY model_version), '[]')::text AS items FROM (
@@ -42,20 +35,16 @@ public struct MonitorAPI: Sendable {
                     FROM steward.feedback WHERE model_name = $1 AND model_version IS NOT NULL GROUP BY model_version) v
                 """, [try request.parameter("name")]).first!.get("items", as: String.self)
             return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
-        })
-        router.add(.PUT, "/api/v1/alert-rules/{name}", .blocking { request in
-            let principal = try api.registry.authorize(request, needs: .operator)
-            return try api.putRule(request, principal)
-        })
-        router.add(.GET, "/api/v1/alerts", .blocking { request in
-            _ = try api.registry.authorize(request, needs: .viewer)
+        }
+        registry.route(&router, .PUT, "/alert-rules/{name}", .operator, putRule)
+        registry.route(&router, .GET, "/alerts", .viewer) { _, _ in
             let text = try api.registry.pool.query("""
                 SELECT COALESCE(json_agg(json_build_object('rule', r.name, 'metric', r.metric, 'model', r.model_name, 'threshold', r.threshold,
                        'started_at', a.started_at, 'ended_at', a.ended_at, 'value', a.value) ORDER BY a.id DESC), '[]')::text AS items
                 FROM (SELECT * FROM steward.alerts ORDER BY id DESC LIMIT 200) a JOIN steward.alert_rules r ON r.id = a.rule_id
                 """).first!.get("items", as: String.self)
             return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
-        })
+        }
     }
 
     struct Feedback: Decodable {
@@ -122,7 +111,7 @@ public struct MonitorAPI: Sendable {
         let parts = datasetRef.split(separator: "@", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument") }
         let dataset: Dataset
-        do { dataset = try registry.dataset(name: parts[0], version: parts[1]) } catch let error as RegistryError { throw error.httpError }
+        dataset = try registry.dataset(name: parts[0], version: parts[1])
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         func date(_ name: String, _ fallback: Date) throws -> Date {

@@ -20,18 +20,8 @@ public struct OrchestratorAPI: Sendable {
         self.replica = replica
     }
 
-    typealias Handler = @Sendable (Request, Principal) throws -> Response
-
-    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping Handler) {
-        let registry = registry
-        router.add(method, "/api/v1" + path, .blocking { request in
-            let principal = try registry.authorize(request, needs: role)
-            do {
-                return try handler(request, principal)
-            } catch let error as RegistryError {
-                throw error.httpError
-            }
-        })
+    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping RegistryService.Handler) {
+        registry.route(&router, method, path, role, handler)
     }
 
     public func install(on router: inout Router) {

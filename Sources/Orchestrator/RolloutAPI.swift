@@ -15,16 +15,9 @@ public struct RolloutAPI: Sendable {
     }
 
     public func install(on router: inout Router) {
-        let api = self
-        func add(_ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping @Sendable (Request, Principal) throws -> Response) {
-            router.add(method, "/api/v1" + path, .blocking { request in
-                let principal = try api.registry.authorize(request, needs: role)
-                do { return try handler(request, principal) } catch let error as RegistryError { throw error.httpError }
-            })
-        }
-        add(.POST, "/rollouts", .operator, start)
-        add(.GET, "/rollouts/{model}", .viewer, status)
-        add(.POST, "/rollouts/{model}/{action}", .operator, command)
+        registry.route(&router, .POST, "/rollouts", .operator, start)
+        registry.route(&router, .GET, "/rollouts/{model}", .viewer, status)
+        registry.route(&router, .POST, "/rollouts/{model}/{action}", .operator, command)
     }
 
     struct Start: Decodable {

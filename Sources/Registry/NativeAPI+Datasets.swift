@@ -9,18 +9,8 @@ extension NativeAPI {
         route(&router, .GET, "/datasets", .viewer, listDatasets)
         route(&router, .POST, "/datasets", .operator, registerDataset)
         route(&router, .GET, "/datasets/{name}/{version}", .viewer, getDataset)
-        let tokens = registry.tokens
-        router.add(.PUT, Self.prefix + "/datasets/{name}/{version}",
-                   options: RouteOptions(maxBodyBytes: maxUploadBytes, streamsBodyToFile: true), .blocking { request in
-            let principal = try tokens.authorize(request, needs: .operator, unauthorized: { .unauthorized($0) }, forbidden: { .forbidden($0) })
-            do {
-                return try uploadDataset(request, principal)
-            } catch let error as RegistryError {
-                throw error.native
-            } catch let error as PostgresError {
-                throw error.asInvalidInput?.native ?? error
-            }
-        })
+        route(&router, .PUT, "/datasets/{name}/{version}", .operator,
+              options: RouteOptions(maxBodyBytes: maxUploadBytes, streamsBodyToFile: true), uploadDataset)
     }
 
     struct DatasetBody: Encodable {

@@ -9,22 +9,10 @@ struct NativeAPI {
     var tracking: TrackingStore { registry.tracking }
     var models: ModelStore { registry.models }
 
-    static let prefix = "/api/v1"
 
-    typealias Handler = @Sendable (Request, Principal) throws -> Response
-
-    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping Handler) {
-        let tokens = registry.tokens
-        router.add(method, Self.prefix + path, .blocking { request in
-            let principal = try tokens.authorize(request, needs: role, unauthorized: { .unauthorized($0) }, forbidden: { .forbidden($0) })
-            do {
-                return try handler(request, principal)
-            } catch let error as RegistryError {
-                throw error.native
-            } catch let error as PostgresError {
-                throw error.asInvalidInput?.native ?? error
-            }
-        })
+    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, options: RouteOptions = RouteOptions(),
+               _ handler: @escaping RegistryService.Handler) {
+        registry.route(&router, method, path, role, options: options, handler)
     }
 
     func install(on router: inout Router, maxUploadBytes: Int) {

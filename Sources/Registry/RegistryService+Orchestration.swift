@@ -63,8 +63,3 @@ extension RegistryService {
         try AuditLog.record(c, actor: Principal(name: "orchestrator", role: .admin), action: action, target: target)
     }
 }
-
-extension RegistryError {
-    /// The native API's HTTP error for this registry error.
-    public var httpError: HTTPError { native }
-}

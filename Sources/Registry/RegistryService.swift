@@ -54,6 +54,25 @@ public final class RegistryService: Sendable {
         try tokens.authorize(request, needs: role, unauthorized: { .unauthorized($0) }, forbidden: { .forbidden($0) })
     }
 
+    public typealias Handler = @Sendable (Request, Principal) throws -> Response
+
+    /// Adds a native-API route (`/api/v1` + `path`) that authorises the caller
+    /// for `role` and turns registry and database-data errors into Steward's
+    /// error shape; every module's native routes go through here.
+    public func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role,
+                      options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) {
+        router.add(method, "/api/v1" + path, options: options, .blocking { [self] request in
+            let principal = try authorize(request, needs: role)
+            do {
+                return try handler(request, principal)
+            } catch let error as RegistryError {
+                throw error.native
+            } catch let error as PostgresError {
+                throw error.asInvalidInput?.native ?? error
+            }
+        })
+    }
+
     /// Runs `body` in a transaction for an authorised caller and audits it there.
     public func write<T>(_ request: Request, principal: Principal, action: String, target: String,
                   _ body: (PostgresConnection) throws -> T) throws -> T {
