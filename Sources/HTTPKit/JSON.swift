@@ -16,6 +16,11 @@ public enum JSON {
         return encoder
     }()
 
+    /// A value as JSON text with the shared conventions (sorted keys: stable in the database).
+    public static func text<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(HTTPError) -> T {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

@@ -46,18 +46,43 @@ public struct DriftStore: Sendable {
     /// Reference-quantile PSI against a stored profile (right-closed bins: a
     /// value's bin is the number of edges strictly below it).
     public func quantilePSI(_ window: Window, feature: String, profile: FeatureProfile) throws -> Result {
-        let column = try Self.column(feature)
-        // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
-        let negated = profile.edges.reversed().map { -$0 }
-        let rows = try pool.query("""
-            SELECT cardinality($6::float8[]) - width_bucket(-(\(column))::float8, $7::float8[]) AS bin, count(*) AS n
-            FROM steward.prediction_log WHERE \(Self.windowFilter) AND \(column) IS NOT NULL GROUP BY 1
-            """, [window.model, window.version, window.track, window.from, window.to, profile.edges, Array(negated)])
-        var counts = [Int](repeating: 0, count: profile.edges.count + 1)
-        for row in rows { counts[try row.get("bin", as: Int.self)] = try row.get("n") }
+        let counts = try binCounts(window, column: try Self.column(feature), edges: profile.edges)
         let total = counts.reduce(0, +)
         return Result(feature: feature, method: "quantile", psi: total == 0 ? .nan : PSI.quantile(referenceShares: profile.shares, currentCounts: counts),
                       currentRows: total, bins: counts.count)
+    }
+
+    /// A window's own profile, binned as a dataset's reference is (its 10%..90%
+    /// quantiles, linear interpolation, repeated edges dropped), so one track's
+    /// window can be the reference for another's. Nil for an empty window.
+    public func windowProfile(_ window: Window, feature: String, bins: Int = 10) throws -> FeatureProfile? {
+        let column = try Self.column(feature)
+        let fractions = (1..<bins).map { Double($0) / Double(bins) }
+        let row = try pool.query("""
+            SELECT percentile_cont($6::float8[]) WITHIN GROUP (ORDER BY \(column)) AS q, count(\(column)) AS n, avg(\(column))::float8 AS mean,
+                   min(\(column))::float8 AS lo, max(\(column))::float8 AS hi
+            FROM steward.prediction_log WHERE \(Self.windowFilter)
+            """, [window.model, window.version, window.track, window.from, window.to, fractions]).first!
+        let n: Int = try row.get("n")
+        guard n > 0 else { return nil }
+        var edges: [Double] = []
+        for q in try row.get("q", as: [Double].self) where edges.last.map({ q > $0 }) ?? true { edges.append(q) }
+        let counts = try binCounts(window, column: column, edges: edges)
+        return FeatureProfile(edges: edges, counts: counts, shares: counts.map { Double($0) / Double(n) }, n: n,
+                              mean: try row.get("mean"), min: try row.get("lo"), max: try row.get("hi"))
+    }
+
+    /// The window's values counted per right-closed bin of `edges`.
+    private func binCounts(_ window: Window, column: String, edges: [Double]) throws -> [Int] {
+        // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
+        let negated = edges.reversed().map { -$0 }
+        let rows = try pool.query("""
+            SELECT cardinality($6::float8[]) - width_bucket(-(\(column))::float8, $7::float8[]) AS bin, count(*) AS n
+            FROM steward.prediction_log WHERE \(Self.windowFilter) AND \(column) IS NOT NULL GROUP BY 1
+            """, [window.model, window.version, window.track, window.from, window.to, edges, Array(negated)])
+        var counts = [Int](repeating: 0, count: edges.count + 1)
+        for row in rows { counts[try row.get("bin", as: Int.self)] = try row.get("n") }
+        return counts
     }
 
     /// Evidently's definition against the dataset's stored reference values:

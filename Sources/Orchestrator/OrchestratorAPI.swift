@@ -193,9 +193,5 @@ enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
-    func text() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
+    func text() throws -> String { try JSON.text(self) }
 }

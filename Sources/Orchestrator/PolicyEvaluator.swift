@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import Postgres
 import Registry
 import Telemetry
@@ -8,6 +9,8 @@ import Telemetry
 /// The decision, the stage change and its audit row are one transaction.
 struct PolicyEvaluator {
     let registry: RegistryService
+    /// Steps and analysis of the rollout a pass starts.
+    var plan = RolloutState.Plan()
     let logger: Logger
 
     @discardableResult
@@ -29,32 +32,22 @@ struct PolicyEvaluator {
             }
             let inputs = PromotionPolicy.Inputs(candidate: candidate.metrics, production: production?.metrics, dataset: dataset)
             let verdict = policy.evaluate(inputs)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
             let inputsJSON: [String: [String: Double]] = ["candidate": inputs.candidate, "production": inputs.production ?? [:], "dataset": dataset]
             _ = try c.query("""
                 INSERT INTO steward.promotion_decisions (model_id, version, policy, inputs, passed, clauses)
                 VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)
                 ON CONFLICT (model_id, version) DO UPDATE SET policy = excluded.policy, inputs = excluded.inputs, passed = excluded.passed,
                     clauses = excluded.clauses, decided_at = now()
-                """, [model.id, version, source, String(decoding: try encoder.encode(inputsJSON), as: UTF8.self), verdict.passed,
-                      String(decoding: try encoder.encode(verdict.clauses), as: UTF8.self)])
+                """, [model.id, version, source, try JSON.text(inputsJSON), verdict.passed,
+                      try JSON.text(verdict.clauses)])
             try registry.auditSystem(c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
             if verdict.passed, candidate.stage == .none {
                 try registry.transition(c, modelName: modelName, version: version, to: .staging, archiveExisting: false)
                 try registry.auditSystem(c, action: "version.transition", target: "model:\(modelName)/\(version)->Staging")
-                // A passing version with a Production version to compare against starts a canary
-                // rollout with the default steps (unless one is already running).
-                if let production {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys]
-                    let started = try c.query("""
-                        INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
-                        VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'Progressing', now()) ON CONFLICT DO NOTHING RETURNING id
-                        """, [model.id, production.version, version, String(decoding: try encoder.encode(RolloutState.defaultSteps), as: UTF8.self),
-                              String(decoding: try encoder.encode(RolloutState.Analysis()), as: UTF8.self)])
-                    if started.count == 1 { try registry.auditSystem(c, action: "rollout.start", target: "model:\(modelName)/\(version)") }
+                // A passing version with a Production version to compare against starts
+                // a canary rollout (unless one is already running).
+                if production != nil, try RolloutController.open(c, registry: registry, model: modelName, canary: version, plan: plan) != nil {
+                    try registry.auditSystem(c, action: "rollout.start", target: "model:\(modelName)/\(version)")
                 }
             }
             logger.info("promotion policy \(verdict.passed ? "passed" : "failed")",

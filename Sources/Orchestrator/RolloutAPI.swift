@@ -28,37 +28,26 @@ public struct RolloutAPI: Sendable {
         enum CodingKeys: String, CodingKey { case model, steps, analysis, canaryVersion = "canary_version" }
     }
 
-    func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
     func start(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(Start.self)
-        let steps = body.steps ?? RolloutState.defaultSteps
-        guard !steps.isEmpty else { throw HTTPError.badRequest("steps must not be empty", code: "invalid_argument") }
+        var plan = controller.plan
+        if let steps = body.steps { plan.steps = steps }
+        if let analysis = body.analysis { plan.analysis = analysis }
+        guard !plan.steps.isEmpty else { throw HTTPError.badRequest("steps must not be empty", code: "invalid_argument") }
         let candidate = try registry.version(modelName: body.model, version: body.canaryVersion)
         guard candidate.stage != .archived, candidate.stage != .production else {
             throw HTTPError.conflict("version \(body.canaryVersion) is \(candidate.stage.rawValue); a canary must be None or Staging")
         }
-        let id = try registry.write(request, principal: principal, action: "rollout.start", target: "model:\(body.model)/\(body.canaryVersion)") { c -> Int64 in
-            let modelID = try registry.modelID(c, name: body.model)
-            let stable = try registry.productionVersion(c, modelName: body.model)?.version
-            do {
-                return try c.query("""
-                    INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
-                    VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'Progressing', now()) RETURNING id
-                    """, [modelID, stable, body.canaryVersion, try encode(steps), try encode(body.analysis ?? RolloutState.Analysis())]).first!.get("id")
-            } catch let error as PostgresError where error.isUniqueViolation {
+        try registry.write(request, principal: principal, action: "rollout.start", target: "model:\(body.model)/\(body.canaryVersion)") { c in
+            guard try RolloutController.open(c, registry: registry, model: body.model, canary: body.canaryVersion, plan: plan) != nil else {
                 throw RegistryError.conflict("\(body.model) already has a rollout in progress; abort or promote it first")
             }
         }
-        return try status(model: body.model, id: id, statusCode: 201)
+        return try status(model: body.model, statusCode: 201)
     }
 
     func status(_ request: Request, _ principal: Principal) throws -> Response {
-        try status(model: try request.parameter("model"), id: nil, statusCode: 200)
+        try status(model: try request.parameter("model"), statusCode: 200)
     }
 
     func latest(_ model: String) throws -> RolloutController.Row {
@@ -69,7 +58,7 @@ public struct RolloutAPI: Sendable {
         return try RolloutController.row(row)
     }
 
-    func status(model: String, id: Int64?, statusCode: Int) throws -> Response {
+    func status(model: String, statusCode: Int) throws -> Response {
         let rollout = try latest(model)
         let reason: String = try registry.pool.query("SELECT reason FROM steward.rollouts WHERE id = $1", [rollout.id]).first!.get("reason")
         let events = try registry.pool.query("""
@@ -77,10 +66,10 @@ public struct RolloutAPI: Sendable {
             FROM steward.rollout_events WHERE rollout_id = $1
             """, [rollout.id]).first?.get("e", as: String?.self) ?? "[]"
         let text = """
-            {"id": \(rollout.id), "model": \(try encode(model)), "stable_version": \(rollout.stable.map(String.init) ?? "null"), \
+            {"id": \(rollout.id), "model": \(try JSON.text(model)), "stable_version": \(rollout.stable.map(String.init) ?? "null"), \
             "canary_version": \(rollout.canary), "phase": "\(rollout.state.phase.rawValue)", "step": \(rollout.state.stepIndex), \
-            "steps": \(try encode(rollout.state.steps)), "weight": \(rollout.state.weight), "failures": \(rollout.state.failures), \
-            "reason": \(try encode(reason)), "step_started_at": "\(ISO8601DateFormatter().string(from: rollout.state.stepStartedAt))", \
+            "steps": \(try JSON.text(rollout.state.steps)), "weight": \(rollout.state.weight), "failures": \(rollout.state.failures), \
+            "reason": \(try JSON.text(reason)), "step_started_at": "\(ISO8601DateFormatter().string(from: rollout.state.stepStartedAt))", \
             "events": \(events)}
             """
         return Response(status: statusCode, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
@@ -118,6 +107,7 @@ public struct RolloutAPI: Sendable {
                            reason = '', updated_at = now() WHERE id = $1
                     """, [rollout.id])
                 try registry.transition(c, modelName: model, version: rollout.canary, to: .staging, archiveExisting: false)
+                try registry.setAlias(c, modelName: model, alias: RolloutController.canaryAlias, version: rollout.canary)
                 _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, 0, 0, 'retry', $2)",
                                 [rollout.id, "retried \(who)"])
             }
@@ -126,6 +116,6 @@ public struct RolloutAPI: Sendable {
         default:
             throw HTTPError.notFound("unknown rollout command \(action) (promote, promote-full, abort, pause, resume, retry)")
         }
-        return try status(model: model, id: rollout.id, statusCode: 200)
+        return try status(model: model, statusCode: 200)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import Lifecycle
 import Monitor
 import Postgres
@@ -14,16 +15,20 @@ public final class RolloutController: Service, @unchecked Sendable {
     public let name = "rollouts"
     let registry: RegistryService
     let router: any TrafficRouter
+    /// Steps and analysis of rollouts that do not name their own.
+    public let plan: RolloutState.Plan
     let isLeader: @Sendable () -> Bool
     let clock: @Sendable () -> Date
     let interval: Duration
     let logger: Logger
     private let stop = StopSignal()
 
-    public init(registry: RegistryService, router: any TrafficRouter, isLeader: @escaping @Sendable () -> Bool,
-                clock: @escaping @Sendable () -> Date = { Date() }, interval: Duration = .seconds(1), logger: Logger) {
+    public init(registry: RegistryService, router: any TrafficRouter, plan: RolloutState.Plan = RolloutState.Plan(),
+                isLeader: @escaping @Sendable () -> Bool, clock: @escaping @Sendable () -> Date = { Date() }, interval: Duration = .seconds(1),
+                logger: Logger) {
         self.registry = registry
         self.router = router
+        self.plan = plan
         self.isLeader = isLeader
         self.clock = clock
         self.interval = interval
@@ -38,6 +43,24 @@ public final class RolloutController: Service, @unchecked Sendable {
     }
 
     public func shutdown() { stop.stop() }
+
+    /// The alias the canary track follows (`steward-serve` with
+    /// `STEWARD_SERVE_TRACK=canary`): set when a rollout opens, removed when it ends.
+    public static let canaryAlias = "challenger"
+
+    /// Opens a rollout of `canary` against the current Production version and
+    /// points the canary alias at it, in the caller's transaction. Nil when the
+    /// model already has an active rollout.
+    static func open(_ c: PostgresConnection, registry: RegistryService, model: String, canary: Int, plan: RolloutState.Plan) throws -> Int64? {
+        let modelID = try registry.modelID(c, name: model)
+        let stable = try registry.productionVersion(c, modelName: model, excluding: canary)?.version
+        guard let row = try c.query("""
+            INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
+            VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'Progressing', now()) ON CONFLICT DO NOTHING RETURNING id
+            """, [modelID, stable, canary, try JSON.text(plan.steps), try JSON.text(plan.analysis)]).first else { return nil }
+        try registry.setAlias(c, modelName: model, alias: canaryAlias, version: canary)
+        return try row.get("id")
+    }
 
     struct Row {
         let id: Int64
@@ -85,7 +108,7 @@ public final class RolloutController: Service, @unchecked Sendable {
             state.stepStartedAt = now
             try save(rollout, state, kind: "weight", detail: "canary weight \(weight)%")
         case .analyze(let from, let to):
-            let inputs = try RolloutAnalysis(pool: registry.pool, registry: registry).measure(model: rollout.model, stable: rollout.stable,
+            let inputs = try RolloutAnalysis(pool: registry.pool).measure(model: rollout.model, stable: rollout.stable,
                                                                                                canary: rollout.canary, from: from, to: to)
             let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis)
             var state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
@@ -126,6 +149,7 @@ public final class RolloutController: Service, @unchecked Sendable {
             _ = try c.query("UPDATE steward.rollouts SET phase = 'Aborted', weight = 0, reason = $2, updated_at = now() WHERE id = $1",
                             [rollout.id, reason])
             try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
+            try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
             _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 0, 'aborted', $3)",
                             [rollout.id, rollout.state.stepIndex, reason])
             try registry.auditSystem(c, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
@@ -144,6 +168,7 @@ public final class RolloutController: Service, @unchecked Sendable {
                             [rollout.id, reason])
             try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .production, archiveExisting: true)
             try registry.setAlias(c, modelName: rollout.model, alias: "champion", version: rollout.canary)
+            try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
             _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 100, 'promoted', $3)",
                             [rollout.id, rollout.state.stepIndex, reason])
             try registry.auditSystem(c, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
@@ -158,7 +183,6 @@ public final class RolloutController: Service, @unchecked Sendable {
 /// The window's numbers for the analysis, all computed in Postgres.
 struct RolloutAnalysis {
     let pool: PostgresPool
-    let registry: RegistryService
 
     func measure(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> AnalysisInputs {
         func track(_ name: String, _ version: Int?) throws -> TrackMetrics {
@@ -171,17 +195,17 @@ struct RolloutAnalysis {
             return TrackMetrics(requests: try row.get("n"), errors: try row.get("errors"), p99Ms: try row.get("p99"))
         }
         let stableMetrics = try track("stable", stable), canaryMetrics = try track("canary", canary)
-        // Inputs: the canary's features against its training dataset's reference profile.
+        // Inputs: the canary's features against stable's over the same window
+        // (both tracks get the same traffic, so a difference is the canary's doing:
+        // its vocabulary, its routing). Drift against the training data is the monitor's job.
         var inputPSI: Double?
-        let version = try registry.version(modelName: model, version: canary)
-        if let runID = version.runID, let datasetID = try registry.run(id: runID).datasetID,
-           let profile = try registry.dataset(id: datasetID).profile {
-            let drift = DriftStore(pool: pool)
-            let window = DriftStore.Window(model: model, version: String(canary), track: "canary", from: from, to: to)
-            for (feature, reference) in profile.features {
-                let result = try drift.quantilePSI(window, feature: feature, profile: reference)
-                if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
-            }
+        let drift = DriftStore(pool: pool)
+        let stableWindow = DriftStore.Window(model: model, version: stable.map(String.init), track: "stable", from: from, to: to)
+        let canaryWindow = DriftStore.Window(model: model, version: String(canary), track: "canary", from: from, to: to)
+        for feature in DriftStore.features {
+            guard let reference = try drift.windowProfile(stableWindow, feature: feature) else { break }
+            let result = try drift.quantilePSI(canaryWindow, feature: feature, profile: reference)
+            if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
         }
         // Confidence: canary against stable, ten equal bins over [0.5, 1].
         let bins = try pool.query("""

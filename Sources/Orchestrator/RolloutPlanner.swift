@@ -61,6 +61,17 @@ public struct RolloutState: Sendable, Equatable {
     public static let defaultSteps: [Step] = [.setWeight(10), .analysis(seconds: 300), .setWeight(25), .analysis(seconds: 300),
                                              .setWeight(50), .analysis(seconds: 300), .setWeight(100)]
 
+    /// Steps and analysis for a rollout that does not name its own (the API's
+    /// default and the one a policy pass starts); stewardd may override them.
+    public struct Plan: Sendable {
+        public var steps: [Step]
+        public var analysis: Analysis
+        public init(steps: [Step] = RolloutState.defaultSteps, analysis: Analysis = Analysis()) {
+            self.steps = steps
+            self.analysis = analysis
+        }
+    }
+
     public var steps: [Step]
     public var analysis: Analysis
     public var stepIndex: Int

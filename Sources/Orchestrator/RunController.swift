@@ -17,6 +17,8 @@ public final class RunController: Service, @unchecked Sendable {
         public var trackingURI: @Sendable () -> String
         public var trackingToken: String?
         public var assets: String?
+        /// Steps and analysis of the rollout a passing version starts.
+        public var rollout = RolloutState.Plan()
         public init(trackingURI: @escaping @Sendable () -> String, trackingToken: String?, assets: String? = nil) {
             self.trackingURI = trackingURI
             self.trackingToken = trackingToken
@@ -146,7 +148,7 @@ public final class RunController: Service, @unchecked Sendable {
             try transition(spec, to: .finished, reason: version.map { "registered version \($0)" } ?? "finished without a model version") { c in
                 _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
             }
-            if let version { try PolicyEvaluator(registry: registry, logger: logger).evaluate(modelName: spec.modelName, version: version) }
+            if let version { try PolicyEvaluator(registry: registry, plan: options.rollout, logger: logger).evaluate(modelName: spec.modelName, version: version) }
         case .failed(let reason):
             try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in
                 _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])

@@ -1,5 +1,6 @@
 import Digest
 import Foundation
+import HTTPKit
 import Postgres
 import TextFeatures
 
@@ -126,18 +127,15 @@ final class DatasetStore: Sendable {
         guard report.passed else { throw DatasetRejected(report: report) }
         let columns = ReferenceProfile.featureColumns(texts: loaded.reference.texts, tokenizer: tokenizer)
         let profile = ReferenceProfile(source: "\(name)@\(version)", columns: columns, labels: loaded.reference.labels)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        let schema = #"{"columns": ["text", "label"], "labels": \#(String(decoding: try encoder.encode(rules.labels), as: UTF8.self))}"#
+        let schema = #"{"columns": ["text", "label"], "labels": \#(try JSON.text(rules.labels))}"#
         do {
             let id: Int64 = try c.query("""
                 INSERT INTO steward.datasets (name, version, uri, sha256, rows, schema, label_counts, validation, profile)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb) RETURNING id
                 """, [name, version, path.absoluteString, loaded.sha256, report.rows, schema,
-                      String(decoding: try encoder.encode(report.labelCounts), as: UTF8.self),
-                      String(decoding: try encoder.encode(report), as: UTF8.self),
-                      String(decoding: try encoder.encode(profile), as: UTF8.self)]).first!.get("id")
+                      try JSON.text(report.labelCounts),
+                      try JSON.text(report),
+                      try JSON.text(profile)]).first!.get("id")
             // The raw reference values too: Evidently's binning needs both samples.
             let rows = columns.keys.sorted().flatMap { feature in columns[feature]!.map { [id, feature, $0] as [any PostgresEncodable] } }
             _ = try c.copyIn(table: "steward.reference_values", columns: ["dataset_id", "feature", "value"], rows: rows)

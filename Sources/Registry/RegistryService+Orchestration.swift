@@ -54,6 +54,13 @@ extension RegistryService {
         try models.setAlias(c, modelName: modelName, alias: alias, version: version)
     }
 
+    /// Removes an alias if it is set (no error when it is not).
+    public func removeAlias(_ c: PostgresConnection, modelName: String, alias: String) throws {
+        _ = try c.query("""
+            DELETE FROM steward.model_aliases WHERE alias = $2 AND model_id = (SELECT id FROM steward.registered_models WHERE name = $1)
+            """, [modelName, alias])
+    }
+
     public func setPolicy(_ c: PostgresConnection, modelName: String, policy: String?) throws {
         try models.setPolicy(c, name: modelName, policy: policy)
     }

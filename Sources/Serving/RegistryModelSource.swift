@@ -100,9 +100,19 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         return try LoadedModel(directory: directory, name: model, version: String(version), options: sessionOptions)
     }
 
-    /// Loads the current version once; used at start-up before serving.
+    /// Loads the current version once; used at start-up before serving. The
+    /// canary track may start before any rollout names a version (its alias is
+    /// unset at rest): it then stays not ready and `run` loads the version once
+    /// the alias appears.
     public func loadInitial() throws {
-        let version = try resolve()
+        let version: Int
+        do {
+            version = try resolve()
+        } catch let error as HTTPStatusError where error.status == 404 && track == "canary" {
+            logger.info("nothing to serve yet; waiting for the registry to name a version",
+                        ["model": .string(model), "selector": .string(selector.description), "error": .string(error.message)])
+            return
+        }
         let loaded = try load(version: version)
         holder.swap(to: loaded, track: track)
         logger.info("serving", ["model": .string(model), "version": .int(version), "selector": .string(selector.description)])
@@ -110,6 +120,7 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
 
     /// Polls the selector; a new version is loaded beside the old one and swapped in.
     public func run() throws {
+        var lastProblem: String?
         while stop.wait(pollInterval) {
             do {
                 let version = try resolve()
@@ -119,8 +130,14 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
                     holder.swap(to: loaded, track: track)
                     logger.info("swapped", ["model": .string(model), "version": .int(version)])
                 }
+                lastProblem = nil
             } catch {
-                logger.warning("cannot follow the registry; serving the current version", ["error": .string("\(error)")])
+                // Said once per distinct problem, not once per poll.
+                let problem = "\(error)"
+                if problem != lastProblem {
+                    logger.warning("cannot follow the registry; serving the current version", ["error": .string(problem)])
+                    lastProblem = problem
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import Lifecycle
 import Orchestrator
 
@@ -37,6 +38,15 @@ struct DaemonConfiguration: Sendable {
     var servingReplicas: Int?
     var alertWebhook: String?
     var driftWindows = 3
+    /// Embedded mode: the local traffic split in front of the stable and canary `steward-serve` processes.
+    var split: (port: Int, configuration: LocalTrafficSplit.Configuration)?
+    /// Steps and analysis of rollouts that do not name their own.
+    var rolloutPlan = RolloutState.Plan()
+    /// The monitor's drift window.
+    var driftWindow: Duration = .seconds(300)
+    /// How often the drift retrainer looks at the windows, and its cooldown between retrains.
+    var retrainInterval: Duration = .seconds(60)
+    var retrainCooldown: Duration = .seconds(6 * 3600)
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
@@ -97,6 +107,23 @@ struct DaemonConfiguration: Sendable {
         }
         driftThreshold = try env.double("STEWARD_DRIFT_PSI_THRESHOLD", default: 0.25, range: 0.01...10)
         driftWindows = try env.int("STEWARD_DRIFT_WINDOWS", default: 3, range: 1...100)
+        driftWindow = .seconds(try env.int("STEWARD_DRIFT_WINDOW_SECONDS", default: 300, range: 10...86_400))
+        retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
+        retrainCooldown = .seconds(try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
+        if let text = env.optional("STEWARD_ROLLOUT_STEPS") {
+            rolloutPlan.steps = try Self.decode([RolloutState.Step].self, text, "STEWARD_ROLLOUT_STEPS", #"e.g. [{"weight": 10}, {"analysis_seconds": 60}, {"weight": 100}]"#)
+            guard !rolloutPlan.steps.isEmpty else { throw ConfigurationError("STEWARD_ROLLOUT_STEPS", "must name at least one step") }
+        }
+        if let text = env.optional("STEWARD_ROLLOUT_ANALYSIS") {
+            rolloutPlan.analysis = try Self.decode(RolloutState.Analysis.self, text, "STEWARD_ROLLOUT_ANALYSIS", #"e.g. {"min_requests": 50}"#)
+        }
+        if env.optional("STEWARD_SPLIT_PORT") != nil {
+            let port = try env.int("STEWARD_SPLIT_PORT", default: 7500, range: 0...65535)
+            let model = try env.required("STEWARD_SPLIT_MODEL", hint: "the registered model whose rollout weight the split applies")
+            let stable = try env.required("STEWARD_SPLIT_STABLE_URL", hint: "the stable steward-serve's base URL")
+            let canary = try env.required("STEWARD_SPLIT_CANARY_URL", hint: "the canary steward-serve's base URL")
+            split = (port, LocalTrafficSplit.Configuration(model: model, stableURL: stable, canaryURL: canary))
+        }
         trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")
             .split(separator: " ").map(String.init)
         trainingDirectory = URL(fileURLWithPath: env.string("STEWARD_TRAINING_DIR", default: "training"), isDirectory: true).standardizedFileURL
@@ -104,5 +131,15 @@ struct DaemonConfiguration: Sendable {
         trainingToken = try env.secret("STEWARD_TRAINING_TOKEN")
         assets = env.optional("STEWARD_ASSETS")
         maxActiveRunsPerModel = try env.int("STEWARD_MAX_ACTIVE_RUNS_PER_MODEL", default: 1, range: 1...100)
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, _ name: String, _ hint: String) throws(ConfigurationError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            throw ConfigurationError(name, "\(JSON.describe(error)) (\(hint))")
+        } catch {
+            throw ConfigurationError(name, "is not JSON (\(hint))")
+        }
     }
 }

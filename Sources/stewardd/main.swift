@@ -95,6 +95,7 @@ var controllerOptions = RunController.Options(trackingURI: { "http://127.0.0.1:\
                                               trackingToken: configuration.trainingToken ?? configuration.bootstrapToken,
                                               assets: configuration.assets)
 controllerOptions.maxActivePerModel = configuration.maxActiveRunsPerModel
+controllerOptions.rollout = configuration.rolloutPlan
 let controller = RunController(registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
 let replica = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
 MonitorAPI(registry: registry).install(on: &router)
@@ -104,7 +105,7 @@ case (let kubernetes?, let route?, _): trafficRouter = HTTPRouteRouter(client: K
 case (let kubernetes?, nil, let replicas?): trafficRouter = ReplicaRatioRouter(client: KubernetesClient(configuration: kubernetes), totalReplicas: replicas)
 default: trafficRouter = DatabaseRouter()
 }
-let rollouts = RolloutController(registry: registry, router: trafficRouter, isLeader: { leadership.isLeader }, logger: logger)
+let rollouts = RolloutController(registry: registry, router: trafficRouter, plan: configuration.rolloutPlan, isLeader: { leadership.isLeader }, logger: logger)
 RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
 OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
 let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
@@ -126,13 +127,33 @@ do {
     fail("\(error)")
 }
 
-let monitor = MonitorService(registry: registry, webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
+let monitor = MonitorService(registry: registry, window: configuration.driftWindow, webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows
+retrainOptions.interval = configuration.retrainInterval
+retrainOptions.cooldown = configuration.retrainCooldown
 let retrainer = DriftRetrainer(registry: registry, options: retrainOptions, executorKind: executor.kind, isLeader: { leadership.isLeader },
                                onQueued: { controller.nudge() }, logger: logger)
-let outcome = ServiceGroup(services: [server, leadership, controller, monitor, rollouts, retrainer], logger: logger).run()
+var services: [any Service] = [server, leadership, controller, monitor, rollouts, retrainer]
+if let (port, splitConfiguration) = configuration.split {
+    // Its own listener and metrics: what users' traffic hits in the embedded mode.
+    let splitMetrics = MetricsRegistry()
+    let split = LocalTrafficSplit(configuration: splitConfiguration, pool: pool, metrics: splitMetrics, logger: logger)
+    var splitRoutes = Router()
+    split.install(on: &splitRoutes)
+    splitRoutes.add(.GET, "/metrics", .inline { _ in .text(splitMetrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
+    let splitServer = HTTPServer(name: "split", configuration: .init(host: configuration.host, port: port, ioThreads: 2,
+                                                                     workerThreads: configuration.workerThreads),
+                                 router: splitRoutes, logger: logger, metrics: splitMetrics)
+    do {
+        try splitServer.start()
+    } catch {
+        fail("cannot start the traffic split: \(error)")
+    }
+    services += [split, splitServer]
+}
+let outcome = ServiceGroup(services: services, logger: logger).run()
 (executor as? LocalExecutor)?.stopAll()
 pool.close()
 exit(outcome.exitCode)

@@ -204,6 +204,21 @@ import TextFeatures
         #expect(reason.contains("input PSI"))
     }
 
+    /// Drifted traffic reaches both tracks (a retrain answering drift): the
+    /// canary's inputs match stable's, so the input check passes.
+    @Test func driftSharedByBothTracksDoesNotFailTheCanary() throws {
+        let setup = try Self.setUp()
+        try Self.start(setup)
+        let controller = setup.controller()
+        try controller.reconcile()
+        setup.clock.advance(300.5)
+        try Self.traffic(setup, track: "stable", version: "1", count: 200, errors: 0, drifted: true)
+        try Self.traffic(setup, track: "canary", version: "2", count: 200, errors: 0, drifted: true)
+        try controller.reconcile()
+        #expect(try Self.phase(setup) == ("Progressing", 10, 2), "\(Self.events(setup))")
+        #expect(Self.events(setup).contains("input PSI 0.000"))
+    }
+
     @Test func tooFewRequestsPauseTheRolloutAndARestartDoesNotRepeatAStep() throws {
         let setup = try Self.setUp()
         try Self.start(setup)
@@ -275,6 +290,8 @@ import TextFeatures
         let rollout = try #require(try setup.database.pool.query("SELECT stable_version, canary_version, phase FROM steward.rollouts").first)
         #expect(try rollout.get("stable_version", as: Int.self) == 1 && rollout.get("canary_version", as: Int.self) == 2)
         #expect(try rollout.get("phase", as: String.self) == "Progressing")
+        // The canary track follows the challenger alias.
+        #expect(try setup.registry.models.version(modelName: "m", alias: "challenger").version == 2)
         // Evaluating again (a retried pass) neither moves the stage back nor starts a second rollout.
         _ = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(modelName: "m", version: 2)
         #expect(try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollouts").first!.get("n", as: Int.self) == 1)

@@ -80,9 +80,9 @@ public final class ServeProcess: @unchecked Sendable {
 }
 
 extension Subprocess {
-    /// The port from the server's `listening` log line.
-    func listeningPort() throws -> Int {
-        let line = try waitForLine { $0.contains("\"msg\":\"listening\"") }
+    /// The port from a server's `listening` log line (`server`: the HTTPServer's name).
+    public func listeningPort(server: String = "http") throws -> Int {
+        let line = try waitForLine { $0.contains("\"logger\":\"\(server)\",\"msg\":\"listening\"") }
         guard let range = line.range(of: #""port":(\d+)"#, options: .regularExpression), let port = Int(line[range].dropFirst(7)) else {
             throw TestSupportError("\(executable.lastPathComponent) did not say which port it listens on: \(line)")
         }

@@ -1,0 +1,145 @@
+import Foundation
+import HTTPKit
+import Lifecycle
+import Postgres
+import Synchronization
+import Telemetry
+
+/// The embedded mode's traffic split: a listener in front of two local
+/// `steward-serve` processes, stable and canary, that sends each request to
+/// one of them in proportion to the model's rollout weight (the
+/// `rollouts.weight` that `DatabaseRouter` leaves to it). Like a Gateway with
+/// readiness checks, it sends the canary nothing until the canary's `/ready`
+/// names the rollout's canary version. Runs on every replica, leader or not.
+public final class LocalTrafficSplit: Service, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var model: String
+        public var stableURL: String
+        public var canaryURL: String
+        /// How often the weight and the canary's readiness are read.
+        public var refresh: Duration
+        public init(model: String, stableURL: String, canaryURL: String, refresh: Duration = .milliseconds(500)) {
+            self.model = model
+            self.stableURL = stableURL
+            self.canaryURL = canaryURL
+            self.refresh = refresh
+        }
+    }
+
+    /// What the split applies now.
+    public struct State: Sendable, Equatable {
+        /// The rollout's weight; 0 without an active rollout.
+        public var weight = 0
+        public var canaryVersion: Int?
+        /// The canary answers `/ready` with the rollout's canary version.
+        public var canaryReady = false
+        /// The share of requests the canary gets: the weight once it is ready.
+        public var effectiveWeight: Int { canaryReady ? weight : 0 }
+    }
+
+    public let name = "split"
+    let configuration: Configuration
+    let pool: PostgresPool
+    let logger: Logger
+    private let client: HTTPClient
+    private let probe: HTTPClient
+    private let state = Mutex(State())
+    private let sequence = Atomic<Int>(0)
+    private let stop = StopSignal()
+    private let forwarded: CounterFamily
+
+    public init(configuration: Configuration, pool: PostgresPool, metrics: MetricsRegistry, logger: Logger) {
+        self.configuration = configuration
+        self.pool = pool
+        self.logger = logger.labelled("split")
+        client = HTTPClient(configuration: .init(timeout: .seconds(30), connectTimeout: .seconds(2), retry: .none))
+        probe = HTTPClient(configuration: .init(timeout: .seconds(1), connectTimeout: .seconds(1), retry: .none))
+        forwarded = metrics.counter("steward_split_requests_total", help: "Requests the local split forwarded, by track and upstream status.",
+                                    labels: ["track", "status"])
+    }
+
+    public var current: State { state.withLock { $0 } }
+
+    /// Request n goes to the canary when floor(n·w/100) steps up: any 100
+    /// consecutive requests give the canary exactly w of them.
+    static func isCanary(sequence n: Int, weight: Int) -> Bool {
+        weight > 0 && (n * weight) / 100 > ((n - 1) * weight) / 100
+    }
+
+    public func install(on router: inout Router) {
+        router.add(.GET, "/health", .inline { _ in .text("ok") })
+        router.add(.GET, "/split", .inline { [self] _ in
+            let now = current
+            return .json(["model": configuration.model, "weight": "\(now.weight)", "effective_weight": "\(now.effectiveWeight)",
+                          "canary_version": now.canaryVersion.map(String.init) ?? "", "canary_ready": "\(now.canaryReady)"])
+        })
+        router.add(.POST, "/predict", .blocking { [self] request in try forward(request) })
+    }
+
+    func forward(_ request: Request) throws -> Response {
+        let n = sequence.add(1, ordering: .relaxed).newValue
+        let canary = Self.isCanary(sequence: n, weight: current.effectiveWeight)
+        let track = canary ? "canary" : "stable"
+        var headers = HTTPHeaders()
+        headers.set("Content-Type", request.headers["Content-Type"] ?? "application/json")
+        headers.set("X-Request-ID", request.requestID)
+        let upstream: ClientResponse
+        do {
+            upstream = try client.send(ClientRequest(.POST, (canary ? configuration.canaryURL : configuration.stableURL) + "/predict",
+                                                     headers: headers, body: request.body))
+        } catch {
+            forwarded.labels(track, "unreachable").inc()
+            throw HTTPError(status: 502, code: "bad_gateway", message: "the \(track) serving process is unreachable: \(error)")
+        }
+        forwarded.labels(track, String(upstream.status)).inc()
+        var response = Response(status: upstream.status, body: .bytes(upstream.body))
+        for name in ["Content-Type", "Retry-After"] {
+            if let value = upstream.headers[name] { response.headers.set(name, value) }
+        }
+        response.headers.set("X-Steward-Track", track)
+        return response
+    }
+
+    public func run() throws {
+        var lastProblem: String?
+        repeat {
+            do {
+                let next = try read()
+                let previous = state.withLock { value in
+                    defer { value = next }
+                    return value
+                }
+                if next.effectiveWeight != previous.effectiveWeight {
+                    logger.info("canary share changed", ["model": .string(configuration.model), "weight": .int(next.effectiveWeight),
+                                                         "canary_version": .string(next.canaryVersion.map(String.init) ?? "none")])
+                }
+                lastProblem = nil
+            } catch {
+                // The last state stays in force; said once per distinct problem.
+                let problem = "\(error)"
+                if problem != lastProblem { logger.warning("cannot read the rollout; keeping the current split", ["error": .string(problem)]) }
+                lastProblem = problem
+            }
+        } while stop.wait(configuration.refresh)
+    }
+
+    public func shutdown() { stop.stop() }
+
+    /// The active rollout's weight (a paused rollout keeps its weight) and whether the canary serves its version.
+    func read() throws -> State {
+        var next = State()
+        if let row = try pool.query("""
+            SELECT r.weight, r.canary_version FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
+            WHERE m.name = $1 AND r.phase IN ('Progressing', 'Paused') ORDER BY r.id DESC LIMIT 1
+            """, [configuration.model]).first {
+            next.weight = try row.get("weight")
+            next.canaryVersion = try row.get("canary_version")
+        }
+        if next.weight > 0, let version = next.canaryVersion {
+            struct Ready: Decodable { let version: String }
+            let ready = try? probe.send(ClientRequest(.GET, configuration.canaryURL + "/ready"))
+            next.canaryReady = ready.map { $0.status == 200 && (try? $0.json(Ready.self).version) == String(version) } ?? false
+        }
+        return next
+    }
+}
