@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Brings Steward up on the embedded default and walks one model through it:
-# a local PostgreSQL under .steward/pg, stewardd, the bundled dataset
-# registered, a small CPU training run logged through the stock mlflow client,
-# the version promoted, steward-serve following the `champion` alias, and real
-# traffic. Services stay up for stewardctl/curl until Ctrl-C (or --exit).
+# Brings Steward up on the embedded default and walks the whole loop, narrated:
+# the bundled dataset registered, a small CPU training run through the
+# orchestrator, the promotion policy's verdict, two steward-serve processes
+# (stable and canary) behind stewardd's traffic split, real traffic with true
+# labels fed back, injected drift, the drift alert, one retrain, the retrained
+# version's verdict, a canary rollout step by step with its analysis, and the
+# promotion. With --bad-canary, a broken version is then pushed into a canary
+# by hand and rolled back by the analysis. Services stay up for stewardctl
+# until Ctrl-C (or --exit).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 EXIT_AT_END=0
+BAD_CANARY=0
 for arg in "$@"; do
   case "$arg" in
     --exit) EXIT_AT_END=1 ;;
-    *) echo "run: unknown option $arg (known: --exit)" >&2; exit 2 ;;
+    --bad-canary) BAD_CANARY=1 ;;
+    *) echo "run: unknown option $arg (known: --exit, --bad-canary)" >&2; exit 2 ;;
   esac
 done
 
 STATE="$ROOT/.steward"
 LOGS="$STATE/logs"
+DEMO="$STATE/demo"
 PY="$STATE/venv/bin/python"
 API=http://127.0.0.1:7400
-SERVE=http://127.0.0.1:7500
-step() { printf '\n==> %s\n' "$*"; }
+FRONT=http://127.0.0.1:7500
+MODEL=sentiment
+STARTED=$SECONDS
+step() { printf '\n==> [%s] %s\n' "$(clock)" "$*"; }
 note() { printf '    %s\n' "$*"; }
+clock() { printf '%d:%02d' $(((SECONDS - STARTED) / 60)) $(((SECONDS - STARTED) % 60)); }
+die() { echo "run: $*" >&2; exit 1; }
 
 bash scripts/setup.sh
 step "building Steward (debug)"
@@ -31,17 +42,27 @@ BIN=$(swift build --show-bin-path)
 mkdir -p "$LOGS"
 step "starting the embedded PostgreSQL (.steward/pg)"
 bash scripts/pg.sh start
-DB_URL=$(bash scripts/pg.sh url)
+# The demo's own database and artifact root, made afresh on every run, so it
+# always tells the same story and never touches the default `steward` database.
+BASE_URL=$(bash scripts/pg.sh url)
+psql "$BASE_URL" -XAtq -c "DROP DATABASE IF EXISTS steward_demo WITH (FORCE)" -c "CREATE DATABASE steward_demo"
+DB_URL=${BASE_URL%/*}/steward_demo
+rm -rf "$DEMO" && mkdir -p "$DEMO"
+sql() { psql "$DB_URL" -XAtq -c "$1"; }
+note "database steward_demo (made afresh), artifacts in .steward/demo"
 
 TOKEN_FILE="$STATE/admin-token"
 if [ ! -s "$TOKEN_FILE" ]; then
   (umask 077; "$PY" -c 'import secrets; print("stw_" + secrets.token_hex(24))' > "$TOKEN_FILE")
 fi
-TOKEN=$(cat "$TOKEN_FILE")
-AUTH="Authorization: Bearer $TOKEN"
+export STEWARD_URL=$API STEWARD_TOKEN_FILE=$TOKEN_FILE
+AUTH="Authorization: Bearer $(cat "$TOKEN_FILE")"
+api() { local path=$1; shift; curl -sS -H "$AUTH" "$@" "$API$path"; }
+ctl() { "$BIN/stewardctl" "$@"; }
 
 PIDS=()
 cleanup() {
+  rm -f "$DEMO/traffic"
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   bash scripts/pg.sh stop >/dev/null 2>&1 || true
@@ -51,71 +72,205 @@ trap 'exit 130' INT TERM
 
 wait_ready() {
   for _ in $(seq 1 300); do
-    if curl -fsS "$1/ready" >/dev/null 2>&1; then return 0; fi
+    if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
-  echo "run: $2 did not become ready; see $LOGS/$2.log" >&2
-  exit 1
+  die "$2 did not become ready; see $LOGS/$2.log"
 }
 
-step "starting stewardd on $API (logs: .steward/logs/stewardd.log)"
-STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$STATE/artifacts" \
+# wait_until DESCRIPTION TIMEOUT_SECONDS COMMAND...: polls every 2 s, with a progress line every 20 s.
+wait_until() {
+  local what=$1 limit=$2; shift 2
+  local began=$SECONDS last=$SECONDS
+  until "$@"; do
+    if ((SECONDS - began > limit)); then die "gave up waiting for $what after ${limit}s (logs: $LOGS)"; fi
+    if ((SECONDS - last >= 20)); then note "... still waiting for $what ($((SECONDS - began))s)"; last=$SECONDS; fi
+    sleep 2
+  done
+}
+
+# Demo timings: 15 s drift windows (2 over the threshold queue a retrain) and
+# 30 s analysis pauses, where production would use minutes.
+step "starting stewardd on $API, traffic split on $FRONT (logs: .steward/logs/stewardd.log)"
+: > "$LOGS/stewardd.log"
+STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DEMO/artifacts" \
   STEWARD_BOOTSTRAP_TOKEN_FILE="$TOKEN_FILE" STEWARD_VOCAB_PATH="$STATE/assets/minilm/vocab.txt" \
-  STEWARD_DATASET_ROOTS="$STATE/data" "$BIN/stewardd" >>"$LOGS/stewardd.log" 2>&1 &
+  STEWARD_DATASET_ROOTS="$STATE/data" STEWARD_ASSETS="$STATE/assets" STEWARD_TRAINING_LOGS="$DEMO/runs" \
+  STEWARD_SPLIT_PORT=7500 STEWARD_SPLIT_MODEL=$MODEL \
+  STEWARD_SPLIT_STABLE_URL=http://127.0.0.1:7501 STEWARD_SPLIT_CANARY_URL=http://127.0.0.1:7502 \
+  STEWARD_DRIFT_WINDOW_SECONDS=15 STEWARD_DRIFT_WINDOWS=2 STEWARD_RETRAIN_INTERVAL_SECONDS=3 \
+  STEWARD_ROLLOUT_STEPS='[{"weight": 25}, {"analysis_seconds": 30}, {"weight": 50}, {"analysis_seconds": 30}, {"weight": 100}]' \
+  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40}' \
+  "$BIN/stewardd" >>"$LOGS/stewardd.log" 2>&1 &
 PIDS+=($!)
-wait_ready "$API" stewardd
+wait_ready "$API/ready" stewardd
 
 DATA="$STATE/data/rotten-tomatoes/1"
-step "building the bundled dataset (Rotten Tomatoes critic snippets) into .steward/data"
-if [ ! -f "$DATA/manifest.json" ]; then
-  (cd training && "$PY" -m steward_training.data build --out "$DATA" >/dev/null)
-fi
+TWEETS="$STATE/data/tweets"
+step "building the bundled data: Rotten Tomatoes critic snippets (baseline) and tweets (the shifted domain)"
+[ -f "$DATA/manifest.json" ] || (cd training && "$PY" -m steward_training.data build --out "$DATA" >/dev/null)
+[ -f "$TWEETS/manifest.json" ] || (cd training && "$PY" -m steward_training.data tweets --out "$TWEETS" >/dev/null)
 step "registering dataset rotten-tomatoes@1 (digest, validation, reference profile)"
-status=$(curl -s -o "$LOGS/dataset.json" -w '%{http_code}' -H "$AUTH" -X POST "$API/api/v1/datasets" \
+status=$(api /api/v1/datasets -o "$DEMO/dataset.json" -w '%{http_code}' -X POST \
   -d "{\"name\": \"rotten-tomatoes\", \"version\": \"1\", \"path\": \"$DATA\"}")
 case "$status" in
-  201) note "registered: $("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["rows"], "rows,", d["label_counts"], "sha256", d["sha256"][:12])' "$LOGS/dataset.json")" ;;
+  201) note "registered: $(jq -r '"\(.rows) rows, labels \(.label_counts | tostring), sha256 \(.sha256[:12])"' "$DEMO/dataset.json")" ;;
   409) note "already registered" ;;
-  *) echo "run: dataset registration failed ($status): $(cat "$LOGS/dataset.json")" >&2; exit 1 ;;
+  *) die "dataset registration failed ($status): $(cat "$DEMO/dataset.json")" ;;
 esac
 
-step "training the small CPU model (tiny DistilBERT-shaped, ~1 minute) with the stock mlflow client"
-SUMMARY=$(cd training && MLFLOW_TRACKING_URI="$API" MLFLOW_TRACKING_TOKEN="$TOKEN" \
-  STEWARD_DATASET_URI="file://$DATA" STEWARD_DATASET_NAME=rotten-tomatoes STEWARD_DATASET_VERSION=1 \
-  STEWARD_MODEL_NAME=sentiment STEWARD_BASE_MODEL=tiny STEWARD_ASSETS="$STATE/assets" STEWARD_PARAMS='{"epochs": 2}' \
-  "$PY" -m steward_training.entrypoint 2>>"$LOGS/training.log" | tail -n 1)
-VERSION=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["model_version"])' "$SUMMARY")
-note "registered sentiment version $VERSION: $SUMMARY"
+POLICY='accuracy >= 0.65 and f1 >= 0.6'
+step "model $MODEL with promotion policy: $POLICY"
+api /api/v1/models -o /dev/null -X POST -d "{\"name\": \"$MODEL\"}"
+ctl policy set $MODEL "$POLICY"
+api "/api/v1/alert-rules/input-drift" -o /dev/null -X PUT \
+  -d "{\"metric\": \"input_psi\", \"model\": \"$MODEL\", \"threshold\": 0.25, \"for_seconds\": 0}"
+note "alert rule input-drift: input PSI > 0.25"
 
-step "promoting sentiment version $VERSION: alias champion, stage Production"
-curl -fsS -H "$AUTH" -X PUT "$API/api/v1/models/sentiment/aliases/champion" -d "{\"version\": $VERSION, \"promote\": true}" >/dev/null
+run_field() { api "/api/v1/runs/$1" | jq -r "$2"; }
+run_done() { case "$(run_field "$1" .status)" in FINISHED|FAILED|KILLED) return 0 ;; *) return 1 ;; esac; }
+# follow_run RUN: waits for the run to end, printing its status changes and the trainer's progress.
+follow_run() {
+  local run=$1 seen="" status line began=$SECONDS last=0
+  while true; do
+    status=$(run_field "$run" .status)
+    [ "$status" = "$seen" ] || { note "run ${run:0:8}: $status"; seen=$status; }
+    case "$status" in FINISHED) return 0 ;; FAILED|KILLED) die "run $run ended $status: $(run_field "$run" .failureReason)" ;; esac
+    if ((SECONDS - last >= 20)) && [ "$status" = RUNNING ]; then
+      line=$(ctl runs logs "$run" --tail 40 2>/dev/null | grep -o '"event": *"[a-z_]*"[^}]*' | tail -n 1 || true)
+      [ -z "$line" ] || note "  trainer: ${line:0:110}"
+      last=$SECONDS
+    fi
+    ((SECONDS - began < 900)) || die "run $run did not end within 15 minutes"
+    sleep 2
+  done
+}
+version_of_run() { run_field "$1" '.tags["steward.model_version"] // empty'; }
+decided() { api "/api/v1/models/$MODEL/versions/$1/decision" -f -o /dev/null 2>/dev/null; }
+verdict() {
+  wait_until "the policy verdict for version $1" 60 decided "$1"
+  api "/api/v1/models/$MODEL/versions/$1/decision" |
+    jq -r '"verdict for version \(.version): \(if .passed then "PASS" else "FAIL" end) — " + ([.clauses[] | "\(.clause) (\(.left // "?" | tostring | .[0:6]) vs \(.right // "?" | tostring | .[0:6])): \(if .passed then "ok" else "FAILS" end)"] | join("; "))'
+}
 
-step "starting steward-serve on $SERVE, following sentiment@champion (logs: .steward/logs/steward-serve.log)"
-STEWARD_SERVE_PORT=7500 STEWARD_REGISTRY_URL="$API" STEWARD_REGISTRY_TOKEN_FILE="$TOKEN_FILE" STEWARD_MODEL_NAME=sentiment \
-  STEWARD_MODEL_ALIAS=champion STEWARD_DATABASE_URL="$DB_URL" STEWARD_MODEL_CACHE="$STATE/serve-cache" \
-  "$BIN/steward-serve" >>"$LOGS/steward-serve.log" 2>&1 &
-PIDS+=($!)
-wait_ready "$SERVE" steward-serve
+step "training version 1: a small CPU model (tiny DistilBERT-shaped) through the orchestrator's local executor"
+RUN1=$(api /api/v1/runs -X POST -d "{\"model\": \"$MODEL\", \"dataset\": \"rotten-tomatoes@1\", \"base_model\": \"tiny\", \"params\": {\"epochs\": 2}}" | jq -r .run_id)
+[ "$RUN1" != null ] || die "the run was not accepted"
+follow_run "$RUN1"
+V1=$(version_of_run "$RUN1")
+note "$(verdict "$V1")"
+note "no Production version yet, so nothing to canary against: promoting version $V1 directly"
+ctl versions promote $MODEL "$V1"
 
-step "real traffic: 200 critic snippets from the test split"
-"$PY" - "$DATA/test.csv" "$SERVE" <<'PY'
-import csv, json, sys, time, urllib.request
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))[:200]
-right, started = 0, time.time()
-for row in rows:
-    request = urllib.request.Request(sys.argv[2] + "/predict", data=json.dumps({"text": row["text"]}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    answer = json.load(urllib.request.urlopen(request))
-    right += answer["label"] == row["label"]
-print(f"    {len(rows)} predictions in {time.time() - started:.1f} s, {right / len(rows):.1%} correct; e.g. "
-      f"{rows[0]['text'][:60]!r} -> {answer['label']} ({answer['confidence']:.2f}, version {answer['model']['version']})")
-PY
+step "serving: stable track on :7501 (alias champion), canary track on :7502 (alias challenger), split on :7500"
+serve() {
+  STEWARD_SERVE_PORT=$1 STEWARD_SERVE_TRACK=$2 STEWARD_MODEL_ALIAS=$3 STEWARD_REGISTRY_URL="$API" STEWARD_REGISTRY_TOKEN_FILE="$TOKEN_FILE" \
+    STEWARD_MODEL_NAME=$MODEL STEWARD_MODEL_POLL_SECONDS=1 STEWARD_DATABASE_URL="$DB_URL" STEWARD_MODEL_CACHE="$DEMO/serve-cache-$2" \
+    "$BIN/steward-serve" >"$LOGS/steward-serve-$2.log" 2>&1 &
+  PIDS+=($!)
+}
+serve 7501 stable champion
+serve 7502 canary challenger
+wait_ready http://127.0.0.1:7501/ready steward-serve-stable
+wait_ready "$FRONT/health" stewardd
+note "stable serves version $(curl -fsS http://127.0.0.1:7501/ready | jq -r .version); the canary waits for a rollout"
 
-step "summary"
-note "stewardd      $API   (admin token in .steward/admin-token)"
-note "steward-serve $SERVE (POST /predict, /metrics)"
+step "real traffic through the split: 25 requests/s of critic snippets (the test split), half of them labelled back as feedback"
+echo critics > "$DEMO/traffic"
+(cd training && STEWARD_TOKEN=$(cat "$TOKEN_FILE") "$PY" -m steward_training.traffic --url "$FRONT" --api "$API" --model $MODEL \
+  --source "critics=$DATA/test.csv" --source "tweets=$TWEETS/tweets.csv" --control "$DEMO/traffic" --tally "$DEMO/tally.json" --rate 25 \
+  >"$LOGS/traffic.log" 2>&1) &
+TRAFFIC=$!
+PIDS+=($TRAFFIC)
+worst_psi() {  # the largest feature PSI of the newest stored drift window of version $1 on the stable track
+  sql "SELECT feature || ' ' || round(psi::numeric, 3) FROM steward.drift_windows WHERE model_name = '$MODEL' AND model_version = '$1'
+       AND track = 'stable' AND window_start = (SELECT max(window_start) FROM steward.drift_windows WHERE model_name = '$MODEL'
+       AND model_version = '$1' AND track = 'stable') ORDER BY psi DESC LIMIT 1"
+}
+windows_of() { sql "SELECT count(DISTINCT window_start) FROM steward.drift_windows WHERE model_name = '$MODEL' AND model_version = '$1' AND track = 'stable'"; }
+two_windows() { [ "$(windows_of "$V1")" -ge 2 ]; }
+wait_until "two drift windows of in-distribution traffic" 120 two_windows
+note "drift windows stored (steward.drift_windows, what Grafana reads); newest window's largest PSI: $(worst_psi "$V1") (threshold 0.25)"
+note "live accuracy from feedback: $(api "/api/v1/models/$MODEL/accuracy" | jq -r '[.items[] | "version \(.version) \(.accuracy * 1000 | round / 10)% of \(.labelled)"] | join(", ")')"
+
+step "injecting drift: the traffic switches to tweets (shorter, @mentions, slang) with their true labels"
+echo tweets > "$DEMO/traffic"
+alert_open() { [ "$(api /api/v1/alerts | jq '[.items[] | select(.rule == "input-drift" and .ended_at == null)] | length')" -gt 0 ]; }
+wait_until "the drift alert" 180 alert_open
+note "ALERT input-drift firing: $(api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift" and .ended_at == null)][0] | "value \(.value | tostring | .[0:5]) > \(.threshold) since \(.started_at)"')"
+note "newest window's largest PSI: $(worst_psi "$V1")"
+retrain_run() { sql "SELECT r.id FROM steward.run_specs s JOIN steward.runs r ON r.id = s.run_id WHERE s.reason LIKE 'drift%' ORDER BY s.created_at DESC LIMIT 1"; }
+retrain_queued() { [ -n "$(retrain_run)" ]; }
+wait_until "the drift retrain to be queued" 180 retrain_queued
+RUN2=$(retrain_run)
+note "retrain queued: run ${RUN2:0:8}, reason: $(sql "SELECT reason FROM steward.run_specs WHERE run_id = '$RUN2'")"
+note "it trains on rotten-tomatoes@1 plus $(sql "SELECT count(*) FROM steward.feedback WHERE model_name = '$MODEL'") labelled production texts, warm-started from version $V1"
+
+step "retraining (version 2) while traffic keeps flowing"
+follow_run "$RUN2"
+V2=$(version_of_run "$RUN2")
+note "$(verdict "$V2")"
+
+rollout_field() { api "/api/v1/rollouts/$MODEL" | jq -r "$1"; }
+# follow_rollout: prints each new rollout event until the rollout ends; echoes the final phase.
+follow_rollout() {
+  local shown=0 count phase began=$SECONDS
+  while true; do
+    api "/api/v1/rollouts/$MODEL" > "$DEMO/rollout.json"
+    count=$(jq '.events | length' "$DEMO/rollout.json")
+    if ((count > shown)); then
+      jq -r --argjson from "$shown" '.events[$from:][] | "    rollout: step \(.step) weight \(.weight)% \(.kind): \(.detail)"' "$DEMO/rollout.json" >&2
+      shown=$count
+    fi
+    phase=$(jq -r .phase "$DEMO/rollout.json")
+    case "$phase" in Promoted|Aborted) echo "$phase"; return 0 ;; Paused) note "rollout paused: $(jq -r .reason "$DEMO/rollout.json")" >&2; echo Paused; return 0 ;; esac
+    ((SECONDS - began < 600)) || die "the rollout did not end within 10 minutes"
+    sleep 1
+  done
+}
+if [ "$(rollout_field '.canary_version // empty' 2>/dev/null)" = "$V2" ]; then
+  step "canary rollout of version $V2 against version $V1 (25% -> analysis -> 50% -> analysis -> 100%)"
+  note "split: $(curl -fsS "$FRONT/split" | jq -c .)"
+  OUTCOME=$(follow_rollout)
+  note "rollout of version $V2: $OUTCOME"
+else
+  note "version $V2 did not pass the policy: no rollout; version $V1 keeps serving"
+fi
+
+if [ "$BAD_CANARY" -eq 1 ]; then
+  step "--bad-canary: training a broken version (learning rate 1e-9: an untrained model) and pushing it into a canary by hand"
+  RUN3=$(api /api/v1/runs -X POST -d "{\"model\": \"$MODEL\", \"dataset\": \"rotten-tomatoes@1\", \"base_model\": \"tiny\", \"params\": {\"epochs\": 1, \"learning_rate\": 1e-9, \"max_train_rows\": 256}}" | jq -r .run_id)
+  follow_run "$RUN3"
+  V3=$(version_of_run "$RUN3")
+  note "$(verdict "$V3")"
+  note "an operator overrides the policy: stewardctl rollout start $MODEL $V3"
+  ctl rollout start $MODEL "$V3" >/dev/null
+  OUTCOME3=$(follow_rollout)
+  note "rollout of version $V3: $OUTCOME3 (reason: $(rollout_field .reason))"
+fi
+
+step "summary ($(clock) since start)"
+rm -f "$DEMO/traffic"
+wait "$TRAFFIC" 2>/dev/null || true
+note "versions:"
+ctl versions list $MODEL | sed 's/^/      /'
+note "promotion decisions:"
+for v in $(api "/api/v1/models/$MODEL/versions?limit=100" | jq -r '.items[].version'); do
+  if decided "$v"; then note "  $(verdict "$v")"; fi
+done
+note "rollout decisions:"
+sql "SELECT '      rollout ' || r.id || ' (canary ' || r.canary_version || '): ' || string_agg(e.kind || ' ' || e.weight || '%', ' -> ' ORDER BY e.id)
+     || ' => ' || r.phase FROM steward.rollouts r JOIN steward.rollout_events e ON e.rollout_id = r.id GROUP BY r.id ORDER BY r.id"
+note "live accuracy from feedback (true labels posted back for half the predictions):"
+api "/api/v1/models/$MODEL/accuracy" | jq -r '.items[] | "      version \(.version): \(.accuracy * 1000 | round / 10)% of \(.labelled) labelled predictions"'
+note "alerts (input-drift stays open while traffic is tweets: every version's reference is the critic dataset; one retrain per episode):"
+api /api/v1/alerts | jq -r '.items[] | "      \(.rule): value \(.value | tostring | .[0:5]) from \(.started_at) \(if .ended_at then "to \(.ended_at)" else "(firing)" end)"'
+note "traffic through the split (source, track, version, status: requests):"
+jq -r '.[] | "      \(.source) \(.track) v\(.version) \(.status): \(.requests)"' "$DEMO/tally.json"
+note ""
+note "stewardd $API (admin token in .steward/admin-token), traffic split $FRONT (POST /predict, GET /split)"
+note "stewardctl: export STEWARD_URL=$API STEWARD_TOKEN_FILE=.steward/admin-token; $BIN/stewardctl rollout status $MODEL"
 note "mlflow client: MLFLOW_TRACKING_URI=$API MLFLOW_TRACKING_TOKEN=\$(cat .steward/admin-token)"
-note "dataset rotten-tomatoes@1, model sentiment version $VERSION (champion, Production)"
 if [ "$EXIT_AT_END" -eq 1 ]; then exit 0; fi
 step "services are running; Ctrl-C stops them"
 wait "${PIDS[@]}"

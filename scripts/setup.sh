@@ -14,7 +14,7 @@ ORT_VERSION=1.32.0
 ORT_PREFIX=/usr/local
 APT_PACKAGES=(
   libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev postgresql pkg-config
-  unzip bzip2 ca-certificates prometheus wrk hey
+  unzip bzip2 ca-certificates curl jq prometheus wrk hey
 )
 
 step() { printf '==> %s\n' "$*"; }

@@ -13,6 +13,9 @@ public final class MonitorService: Service, @unchecked Sendable {
     let registry: RegistryService
     let isLeader: @Sendable () -> Bool
     let window: Duration
+    /// A window with fewer predictions than this is not stored: PSI over a
+    /// handful of texts is noise (ten bins want a few hundred), and would alert.
+    let minWindowRows: Int
     let logger: Logger
     private let stop = StopSignal()
     private var lastDrift = Date.distantPast
@@ -20,9 +23,10 @@ public final class MonitorService: Service, @unchecked Sendable {
     let webhook: String?
     let client = HTTPClient(configuration: .init(timeout: .seconds(5), retry: .none, userAgent: "steward-notifier"))
 
-    public init(registry: RegistryService, window: Duration = .seconds(300), webhook: String? = nil,
+    public init(registry: RegistryService, window: Duration = .seconds(300), minWindowRows: Int = 100, webhook: String? = nil,
                 isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
         self.registry = registry
+        self.minWindowRows = minWindowRows
         self.webhook = webhook
         self.window = window
         self.isLeader = isLeader
@@ -46,6 +50,7 @@ public final class MonitorService: Service, @unchecked Sendable {
     /// Rolls up the last hour's closed minutes; every window, stores drift.
     public func pass(now: Date) throws {
         try Rollups(pool: registry.pool).rollUp(from: now.addingTimeInterval(-3600), to: now)
+        try attachFeedback(since: now.addingTimeInterval(-3600))
         try AlertEvaluator(pool: registry.pool).evaluate(now: now)
         if let webhook { try Notifications.deliver(pool: registry.pool, client: client, webhook: webhook, now: now, logger: logger) }
         let seconds = Double(window.components.seconds)
@@ -53,6 +58,17 @@ public final class MonitorService: Service, @unchecked Sendable {
         guard windowEnd > lastDrift else { return }
         try storeDrift(from: windowEnd.addingTimeInterval(-seconds), to: windowEnd)
         lastDrift = windowEnd
+    }
+
+    /// Feedback often arrives before its prediction reaches the log (the log is
+    /// written asynchronously): such rows get their version and predicted label here.
+    func attachFeedback(since: Date) throws {
+        _ = try registry.pool.query("""
+            UPDATE steward.feedback f SET model_version = p.model_version, predicted_label = p.label
+            FROM steward.prediction_log p
+            WHERE f.model_version IS NULL AND f.request_id IS NOT NULL AND f.at >= $1
+              AND p.request_id = f.request_id AND p.model_name = f.model_name AND p.at >= $1
+            """, [since.addingTimeInterval(-600)])
     }
 
     func storeDrift(from: Date, to: Date) throws {
@@ -71,7 +87,7 @@ public final class MonitorService: Service, @unchecked Sendable {
             for feature in DriftStore.features {
                 guard let profile = dataset.profile?.features[feature] else { continue }
                 let result = try drift.quantilePSI(window, feature: feature, profile: profile)
-                guard result.psi.isFinite else { continue }
+                guard result.psi.isFinite, result.currentRows >= minWindowRows else { continue }
                 _ = try registry.pool.query("""
                     INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows, dataset_id)
                     VALUES ($1, $2, $3, $4, $5, $6, 'quantile', $7, $8, $9)

@@ -37,7 +37,7 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         public var effectiveWeight: Int { canaryReady ? weight : 0 }
     }
 
-    public let name = "split"
+    public let name = "traffic-split"
     let configuration: Configuration
     let pool: PostgresPool
     let logger: Logger

@@ -2,6 +2,7 @@ import Foundation
 import HTTPKit
 import Postgres
 import Registry
+import Telemetry
 
 /// Rollouts: start, status with events, and the manual commands
 /// (promote, promote --full, abort, pause, resume, retry).
@@ -69,7 +70,7 @@ public struct RolloutAPI: Sendable {
             {"id": \(rollout.id), "model": \(try JSON.text(model)), "stable_version": \(rollout.stable.map(String.init) ?? "null"), \
             "canary_version": \(rollout.canary), "phase": "\(rollout.state.phase.rawValue)", "step": \(rollout.state.stepIndex), \
             "steps": \(try JSON.text(rollout.state.steps)), "weight": \(rollout.state.weight), "failures": \(rollout.state.failures), \
-            "reason": \(try JSON.text(reason)), "step_started_at": "\(ISO8601DateFormatter().string(from: rollout.state.stepStartedAt))", \
+            "reason": \(try JSON.text(reason)), "step_started_at": "\(Timestamp.iso8601(rollout.state.stepStartedAt))", \
             "events": \(events)}
             """
         return Response(status: statusCode, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))

@@ -42,8 +42,9 @@ struct DaemonConfiguration: Sendable {
     var split: (port: Int, configuration: LocalTrafficSplit.Configuration)?
     /// Steps and analysis of rollouts that do not name their own.
     var rolloutPlan = RolloutState.Plan()
-    /// The monitor's drift window.
+    /// The monitor's drift window, and the fewest predictions a window needs to be stored.
     var driftWindow: Duration = .seconds(300)
+    var driftMinRows = 100
     /// How often the drift retrainer looks at the windows, and its cooldown between retrains.
     var retrainInterval: Duration = .seconds(60)
     var retrainCooldown: Duration = .seconds(6 * 3600)
@@ -108,6 +109,7 @@ struct DaemonConfiguration: Sendable {
         driftThreshold = try env.double("STEWARD_DRIFT_PSI_THRESHOLD", default: 0.25, range: 0.01...10)
         driftWindows = try env.int("STEWARD_DRIFT_WINDOWS", default: 3, range: 1...100)
         driftWindow = .seconds(try env.int("STEWARD_DRIFT_WINDOW_SECONDS", default: 300, range: 10...86_400))
+        driftMinRows = try env.int("STEWARD_DRIFT_MIN_ROWS", default: 100, range: 1...10_000_000)
         retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
         retrainCooldown = .seconds(try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
         if let text = env.optional("STEWARD_ROLLOUT_STEPS") {

@@ -127,7 +127,7 @@ do {
     fail("\(error)")
 }
 
-let monitor = MonitorService(registry: registry, window: configuration.driftWindow, webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
+let monitor = MonitorService(registry: registry, window: configuration.driftWindow, minWindowRows: configuration.driftMinRows, webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPKit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -76,6 +77,90 @@ import TestSupport
     }
 
     struct SubmitBody: Encodable { let model: String; let dataset: String; let params: [String: Int] }
+
+    /// Trains and promotes version 1 with a quick configuration; returns the run's parameters' version.
+    static func trainAndPromote(_ client: HTTPClient) throws -> String {
+        let params = ["epochs": 1, "max_train_rows": 600, "quantize": 0, "latency_rows": 20, "parity_rows": 32]
+        let id = try client.send(.json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: params))).json(Submitted.self).run_id
+        let version = try finished(client, run: id)
+        #expect(try client.send(ClientRequest(.PUT, "/api/v1/models/sentiment/aliases/champion",
+                                              body: Data(#"{"version": \#(version), "promote": true}"#.utf8))).status == 200)
+        return version
+    }
+
+    /// Waits for a run to finish; its registered version.
+    static func finished(_ client: HTTPClient, run id: String) throws -> String {
+        try eventually(timeout: 600, "run \(id) finishes") {
+            let status = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status
+            if status == "FAILED" { throw TestSupportError("run failed: \(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text)") }
+            return status == "FINISHED"
+        }
+        return try #require(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).tags["steward.model_version"])
+    }
+
+    /// The drift loop through real serving: critic snippets, then far longer
+    /// texts, through steward-serve into the prediction log; the monitor's
+    /// windows, the drift alert, exactly one retrain run, and the retrained
+    /// version's verdict with its stored reasons.
+    @Test func shiftedTrafficAlertsAndQueuesExactlyOneRetrainThatGetsAVerdict() throws {
+        let daemon = try Self.daemon(["STEWARD_DRIFT_WINDOW_SECONDS": "10", "STEWARD_DRIFT_WINDOWS": "2", "STEWARD_DRIFT_MIN_ROWS": "30",
+                                      "STEWARD_RETRAIN_INTERVAL_SECONDS": "1"])
+        let client = daemon.client()
+        try Self.prepare(client, policy: "accuracy >= 0.55 and eval_rows >= 100")
+        let v1 = try Self.trainAndPromote(client)
+        #expect(try client.send(ClientRequest(.PUT, "/api/v1/alert-rules/input-drift", body: Data("""
+            {"metric": "input_psi", "model": "sentiment", "threshold": 0.25, "for_seconds": 0}
+            """.utf8))).status == 200)
+        let serve = try ServeProcess(environment: [
+            "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token, "STEWARD_MODEL_NAME": "sentiment",
+            "STEWARD_DATABASE_URL": daemon.database.configuration.url,
+            "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path,
+        ])
+        // Texts the model was trained on the like of, and a shift: six snippets in one text.
+        let critics = try String(contentsOf: try Self.dataset().appendingPathComponent("test.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().prefix(600).map { line in String(line.split(separator: ",").dropLast().joined(separator: ",")) }
+        let shifted = stride(from: 0, to: critics.count - 6, by: 6).map { critics[$0..<$0 + 6].joined(separator: " ") + " !!! #mustwatch" }
+        let drifting = Atomic<Bool>(false)
+        let load = LoadGenerator(clients: 1, base: serve.base) { i in
+            usleep(20_000)   // about 50 requests a second: several windows' worth, without swamping two cores
+            let text = drifting.load(ordering: .relaxed) ? shifted[i % shifted.count] : critics[i % critics.count]
+            return try .json(.POST, "/predict", ["text": text])
+        }
+        defer { _ = load.stop() }
+        func windows(worse: Bool) throws -> Int {
+            try daemon.database.pool.query("""
+                SELECT count(*) AS n FROM (SELECT window_start FROM steward.drift_windows
+                WHERE model_version = $1 AND track = 'stable' GROUP BY window_start HAVING (max(psi) > 0.25) = $2) w
+                """, [v1, worse]).first!.get("n")
+        }
+        func driftRuns() throws -> [String] {
+            try daemon.database.pool.query("SELECT run_id FROM steward.run_specs WHERE reason LIKE 'drift%'").map { try $0.get("run_id") }
+        }
+        try eventually(timeout: 60, "a stored window of in-distribution traffic") { try windows(worse: false) >= 1 }
+        #expect(try windows(worse: true) == 0)
+        #expect(try driftRuns().isEmpty)
+
+        drifting.store(true, ordering: .relaxed)
+        try eventually(timeout: 90, "the drift alert") {
+            try client.send(ClientRequest(.GET, "/api/v1/alerts")).text.contains(#""ended_at" : null"#)
+                || (try client.send(ClientRequest(.GET, "/api/v1/alerts")).text.contains(#""ended_at":null"#))
+        }
+        try eventually(timeout: 90, "a retrain run") { try driftRuns().count == 1 }
+        // Later drifted windows belong to the same episode: still one run.
+        let windowsAtQueue = try windows(worse: true)
+        try eventually(timeout: 60, "two more drifted windows") { try windows(worse: true) >= windowsAtQueue + 2 }
+        let runs = try driftRuns()
+        #expect(runs.count == 1)
+        let v2 = try Self.finished(client, run: runs[0])
+        try eventually(timeout: 30, "the retrained version's verdict") {
+            try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(v2)/decision")).status == 200
+        }
+        let decision = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(v2)/decision")).json(Decision.self)
+        #expect(decision.clauses.count == 2 && decision.clauses.allSatisfy { !$0.reason.isEmpty })
+        let (outcomes, errors) = load.stop()
+        #expect(errors.isEmpty && outcomes.allSatisfy { $0.status == 200 })
+        #expect(try driftRuns().count == 1)
+    }
 
     @Test func aCancelledRunNeverComesBack() throws {
         let daemon = try Self.daemon()

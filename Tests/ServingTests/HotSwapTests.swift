@@ -5,32 +5,11 @@ import TestSupport
 
 /// steward-serve following a registry alias while it serves traffic.
 @Suite(.serialized) struct HotSwapTests {
-    struct Created: Decodable { struct Run: Decodable { struct Info: Decodable { let run_id: String }; let info: Info }; let run: Run }
-    struct Version: Decodable { struct Body: Decodable { let version: String }; let model_version: Body }
     struct Answer: Decodable { struct Model: Decodable { let version: String }; let model: Model }
-
-    /// Logs the tiny model as a run's `model/` artifacts and registers it twice.
-    static func register(_ daemon: DaemonProcess) throws {
-        let client = daemon.client()
-        let run = try client.send(.json(.POST, "/api/2.0/mlflow/runs/create", ["experiment_id": "0"])).json(Created.self).run.info.run_id
-        let directory = try Fixtures.url("tiny-model")
-        for file in ["model.onnx", "vocab.txt", "steward.json", "model_card.md"] {
-            let put = try client.send(ClientRequest(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/model/\(file)",
-                                                    bodyFile: directory.appendingPathComponent(file)))
-            #expect(put.status == 200)
-        }
-        #expect(try client.send(.json(.POST, "/api/v1/models", ["name": "sentiment"])).status == 201)
-        for expected in ["1", "2"] {
-            let version = try client.send(.json(.POST, "/api/2.0/mlflow/model-versions/create",
-                                                 ["name": "sentiment", "source": "mlflow-artifacts:/0/\(run)/artifacts/model", "run_id": run]))
-            #expect(try version.json(Version.self).model_version.version == expected)
-        }
-        #expect(try client.send(.json(.PUT, "/api/v1/models/sentiment/aliases/champion", ["version": 1])).status == 200)
-    }
 
     @Test func movingTheAliasUnderLoadSwitchesVersionsWithoutAFailedRequest() throws {
         let daemon = try DaemonProcess()
-        try Self.register(daemon)
+        try daemon.registerTinyModel()
         let serve = try ServeProcess(environment: [
             "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token, "STEWARD_MODEL_NAME": "sentiment",
             "STEWARD_MODEL_ALIAS": "champion", "STEWARD_MODEL_POLL_SECONDS": "0.2",
@@ -51,7 +30,7 @@ import TestSupport
 
     @Test func aDownloadWhoseDigestDoesNotMatchIsRefused() throws {
         let daemon = try DaemonProcess()
-        try Self.register(daemon)
+        try daemon.registerTinyModel()
         // Flip one byte of the stored vocabulary: the registry still names the old digest.
         let objects = daemon.artifactRoot.appendingPathComponent("objects")
         let vocabDigest = try String(contentsOf: try Fixtures.url("tiny-model/steward.json"), encoding: .utf8)

@@ -20,7 +20,7 @@ import TestSupport
 
     @Test func aRolloutMovesRealTrafficBetweenTheTwoServingProcesses() throws {
         let daemon = try DaemonProcess()
-        try HotSwapTests.register(daemon)
+        try daemon.registerTinyModel()
         let api = daemon.client()
         func body(_ json: String) -> Data { Data(json.utf8) }
         #expect(try api.send(ClientRequest(.PUT, "/api/v1/models/sentiment/aliases/champion", body: body(#"{"version": 1, "promote": true}"#))).status == 200)

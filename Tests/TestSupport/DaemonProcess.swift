@@ -51,6 +51,33 @@ public final class DaemonProcess: @unchecked Sendable {
     deinit { process.terminate() }
 }
 
+extension DaemonProcess {
+    private struct Created: Decodable { struct Run: Decodable { struct Info: Decodable { let run_id: String }; let info: Info }; let run: Run }
+    private struct Version: Decodable { struct Body: Decodable { let version: String }; let model_version: Body }
+
+    /// Logs the tiny model fixture as a run's `model/` artifacts through the
+    /// MLflow protocol and registers it as `sentiment` versions 1...`versions`,
+    /// with the `champion` alias on version 1.
+    public func registerTinyModel(versions: Int = 2) throws {
+        let client = client()
+        let run = try client.send(.json(.POST, "/api/2.0/mlflow/runs/create", ["experiment_id": "0"])).success().json(Created.self).run.info.run_id
+        let directory = try Fixtures.url("tiny-model")
+        for file in ["model.onnx", "vocab.txt", "steward.json", "model_card.md"] {
+            _ = try client.send(ClientRequest(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/model/\(file)",
+                                              bodyFile: directory.appendingPathComponent(file))).success()
+        }
+        _ = try client.send(.json(.POST, "/api/v1/models", ["name": "sentiment"])).success()
+        for expected in 1...versions {
+            let version = try client.send(.json(.POST, "/api/2.0/mlflow/model-versions/create",
+                                                ["name": "sentiment", "source": "mlflow-artifacts:/0/\(run)/artifacts/model", "run_id": run]))
+            guard try version.success().json(Version.self).model_version.version == String(expected) else {
+                throw TestSupportError("expected version \(expected), got \(version.text)")
+            }
+        }
+        _ = try client.send(.json(.PUT, "/api/v1/models/sentiment/aliases/champion", ["version": 1])).success()
+    }
+}
+
 /// A real `steward-serve` on a loopback port.
 public final class ServeProcess: @unchecked Sendable {
     public let process: Subprocess
