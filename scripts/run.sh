@@ -90,7 +90,10 @@ wait_until() {
 }
 
 # Demo timings: 15 s drift windows (2 over the threshold queue a retrain) and
-# 30 s analysis pauses, where production would use minutes.
+# 30 s analysis pauses, where production would use minutes. The confidence
+# limit is wider than the default 0.25: a retrain on shifted data legitimately
+# changes how sure the model is (PSI up to about 0.7 against the old version
+# was seen here), while a broken model scores around 10.
 step "starting stewardd on $API, traffic split on $FRONT (logs: .steward/logs/stewardd.log)"
 : > "$LOGS/stewardd.log"
 STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DEMO/artifacts" \
@@ -100,7 +103,7 @@ STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DE
   STEWARD_SPLIT_STABLE_URL=http://127.0.0.1:7501 STEWARD_SPLIT_CANARY_URL=http://127.0.0.1:7502 \
   STEWARD_DRIFT_WINDOW_SECONDS=15 STEWARD_DRIFT_WINDOWS=2 STEWARD_RETRAIN_INTERVAL_SECONDS=3 \
   STEWARD_ROLLOUT_STEPS='[{"weight": 25}, {"analysis_seconds": 30}, {"weight": 50}, {"analysis_seconds": 30}, {"weight": 100}]' \
-  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40}' \
+  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40, "max_confidence_psi": 1.0}' \
   "$BIN/stewardd" >>"$LOGS/stewardd.log" 2>&1 &
 PIDS+=($!)
 wait_ready "$API/ready" stewardd

@@ -39,9 +39,30 @@ public struct DriftStore: Sendable {
         return feature
     }
 
-    private static let windowFilter = """
-        model_name = $1 AND ($2::text IS NULL OR model_version = $2) AND ($3::text IS NULL OR track = $3) AND at >= $4 AND at < $5
+    private static let seriesFilter = "model_name = $1 AND ($2::text IS NULL OR model_version = $2) AND ($3::text IS NULL OR track = $3)"
+    private static let windowFilter = "\(seriesFilter) AND at >= $4 AND at < $5"
+
+    /// The window's values of one feature as (v, n) rows: counts from
+    /// `feature_counts_1m` for the whole minutes already counted ($6..$7), raw
+    /// predictions for the rest (the window's ragged edges, the newest minutes).
+    /// Binds $1...$8: model, version, track, from, to, counted from, counted to, feature.
+    private static func sample(_ column: String) -> String {
         """
+        SELECT value AS v, n FROM steward.feature_counts_1m WHERE \(seriesFilter) AND feature = $8 AND minute >= $6 AND minute < $7
+        UNION ALL SELECT \(column)::float8, 1 FROM steward.prediction_log WHERE \(seriesFilter) AND at >= $4 AND at < $6 AND \(column) IS NOT NULL
+        UNION ALL SELECT \(column)::float8, 1 FROM steward.prediction_log WHERE \(seriesFilter) AND at >= $7 AND at < $5 AND \(column) IS NOT NULL
+        """
+    }
+
+    /// The binds of `sample`: the whole minutes inside the window that are counted
+    /// (an empty span at the window's end when none are).
+    private func sampleBinds(_ window: Window, feature: String) throws -> [any PostgresEncodable] {
+        let counted: Date? = try pool.query("SELECT rolled_up_to FROM steward.feature_counts_progress").first?.get("rolled_up_to")
+        let first = Date(timeIntervalSince1970: (window.from.timeIntervalSince1970 / 60).rounded(.up) * 60)
+        let last = min(Date(timeIntervalSince1970: (window.to.timeIntervalSince1970 / 60).rounded(.down) * 60), counted ?? .distantPast)
+        let span = first < last ? (first, last) : (window.to, window.to)
+        return [window.model, window.version, window.track, window.from, window.to, span.0, span.1, feature]
+    }
 
     /// Reference-quantile PSI against a stored profile (right-closed bins: a
     /// value's bin is the number of edges strictly below it).
@@ -77,9 +98,8 @@ public struct DriftStore: Sendable {
         // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
         let negated = edges.reversed().map { -$0 }
         let rows = try pool.query("""
-            SELECT cardinality($6::float8[]) - width_bucket(-(\(column))::float8, $7::float8[]) AS bin, count(*) AS n
-            FROM steward.prediction_log WHERE \(Self.windowFilter) AND \(column) IS NOT NULL GROUP BY 1
-            """, [window.model, window.version, window.track, window.from, window.to, edges, Array(negated)])
+            SELECT cardinality($9::float8[]) - width_bucket(-v, $10::float8[]) AS bin, sum(n)::bigint AS n FROM (\(Self.sample(column))) s GROUP BY 1
+            """, try sampleBinds(window, feature: column) + [edges, Array(negated)])
         var counts = [Int](repeating: 0, count: edges.count + 1)
         for row in rows { counts[try row.get("bin", as: Int.self)] = try row.get("n") }
         return counts
@@ -90,16 +110,16 @@ public struct DriftStore: Sendable {
     /// both samples (numpy's edges and bin rule); otherwise one bin per value.
     public func evidentlyPSI(_ window: Window, feature: String, datasetID: Int64) throws -> Result {
         let column = try Self.column(feature)
-        let current = "SELECT \(column)::float8 AS v FROM steward.prediction_log WHERE \(Self.windowFilter) AND \(column) IS NOT NULL"
-        let reference = "SELECT value AS v FROM steward.reference_values WHERE dataset_id = $6 AND feature = $7"
-        let binds: [any PostgresEncodable] = [window.model, window.version, window.track, window.from, window.to, datasetID, feature]
+        let current = Self.sample(column)
+        let reference = "SELECT value AS v, 1::bigint AS n FROM steward.reference_values WHERE dataset_id = $9 AND feature = $8"
+        let binds = try sampleBinds(window, feature: column) + [datasetID]
         let distinct: Int = try pool.query("SELECT count(DISTINCT value) AS n FROM steward.reference_values WHERE dataset_id = $1 AND feature = $2",
                                            [datasetID, feature]).first!.get("n")
         let rows: PostgresRows
         if distinct > 20 {
             rows = try pool.query("""
                 WITH cur AS (\(current)), ref AS (\(reference)),
-                bounds AS (SELECT min(v) AS lo, max(v) AS hi, count(*) AS n FROM (SELECT v FROM cur UNION ALL SELECT v FROM ref) b),
+                bounds AS (SELECT min(v) AS lo, max(v) AS hi, sum(n) AS n FROM (SELECT v, n FROM cur UNION ALL SELECT v, n FROM ref) b),
                 shape AS (
                     SELECT CASE WHEN hi = lo THEN lo - 0.5 ELSE lo END AS first, CASE WHEN hi = lo THEN hi + 0.5 ELSE hi END AS last,
                            CASE WHEN hi = lo THEN 1 ELSE ceil((hi - lo) / ((hi - lo) / (ln(n::float8) / ln(2.0) + 1.0)))::int END AS k
@@ -109,16 +129,16 @@ public struct DriftStore: Sendable {
                     SELECT k, array_agg(CASE WHEN i = k THEN last ELSE i * ((last - first) / k) + first END ORDER BY i) AS e
                     FROM shape, generate_series(0, k) AS i GROUP BY k),
                 binned AS (
-                    SELECT 'ref' AS sample, least(width_bucket(v, e), k) AS bin FROM ref, edges
-                    UNION ALL SELECT 'cur', least(width_bucket(v, e), k) FROM cur, edges)
-                SELECT sample, bin, count(*) AS n, (SELECT k FROM edges) AS bins FROM binned GROUP BY sample, bin
+                    SELECT 'ref' AS sample, least(width_bucket(v, e), k) AS bin, n FROM ref, edges
+                    UNION ALL SELECT 'cur', least(width_bucket(v, e), k), n FROM cur, edges)
+                SELECT sample, bin, sum(n)::bigint AS n, (SELECT k FROM edges) AS bins FROM binned GROUP BY sample, bin
                 """, binds)
         } else {
             rows = try pool.query("""
                 WITH cur AS (\(current)), ref AS (\(reference)),
                 keys AS (SELECT v, row_number() OVER (ORDER BY v) AS bin FROM (SELECT v FROM ref UNION SELECT v FROM cur) u),
-                binned AS (SELECT 'ref' AS sample, k.bin FROM ref JOIN keys k USING (v) UNION ALL SELECT 'cur', k.bin FROM cur JOIN keys k USING (v))
-                SELECT sample, bin, count(*) AS n, (SELECT count(*) FROM keys) AS bins FROM binned GROUP BY sample, bin
+                binned AS (SELECT 'ref' AS sample, k.bin, n FROM ref JOIN keys k USING (v) UNION ALL SELECT 'cur', k.bin, n FROM cur JOIN keys k USING (v))
+                SELECT sample, bin, sum(n)::bigint AS n, (SELECT count(*) FROM keys) AS bins FROM binned GROUP BY sample, bin
                 """, binds)
         }
         var bins = 0

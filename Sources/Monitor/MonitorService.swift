@@ -51,6 +51,11 @@ public final class MonitorService: Service, @unchecked Sendable {
     public func pass(now: Date) throws {
         try Rollups(pool: registry.pool).rollUp(from: now.addingTimeInterval(-3600), to: now)
         try attachFeedback(since: now.addingTimeInterval(-3600))
+        let counting = ContinuousClock.now
+        if let pass = try FeatureCounts(pool: registry.pool).rollUp(now: now), pass.to > pass.from {
+            logger.info("counted feature values", ["from": .string(Timestamp.iso8601(pass.from)), "to": .string(Timestamp.iso8601(pass.to)),
+                                                   "ms": .double((ContinuousClock.now - counting).seconds * 1000)])
+        }
         try AlertEvaluator(pool: registry.pool).evaluate(now: now)
         if let webhook { try Notifications.deliver(pool: registry.pool, client: client, webhook: webhook, now: now, logger: logger) }
         let seconds = Double(window.components.seconds)

@@ -1,6 +1,11 @@
 """PSI over a window of logged predictions: stewardd (in Postgres, GET /api/v1/drift)
 against the `evidently` package on the same rows exported to pandas, in one run.
 
+The predictions are spread over 25 minutes ending 5 minutes ago. stewardd's monitor
+counts each closed minute's feature values once as they arrive (streaming); a PSI
+query then reads those counts. Both costs are printed: the one-off counting (from
+stewardd's log) and the query; the target compares the query with evidently.
+
     .steward/venv/bin/python bench/monitor/run.py [--rows 1000000] [--bin-dir .build/release]
 
 Needs the test PostgreSQL (STEWARD_TEST_DATABASE_URL, default the test cluster) and a
@@ -13,6 +18,7 @@ import os
 import sys
 import time
 import urllib.request
+import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,6 +27,7 @@ import pandas as pd
 import psycopg2
 
 ROOT = Path(__file__).resolve().parents[2]
+warnings.filterwarnings("ignore", message="pandas only supports SQLAlchemy")
 sys.path.insert(0, str(ROOT / "bench" / "registry"))
 from servers import Databases, admin_database_url, start_stewardd  # noqa: E402
 
@@ -49,16 +56,32 @@ def main() -> int:
             urllib.request.urlopen(request, timeout=120).read()
             current = np.clip(rng.normal(26, 9, args.rows), 1, None).astype(int)
             at = datetime.now(timezone.utc) - timedelta(minutes=30)
+            spacing = 25 * 60 * 1_000_000 // args.rows  # microseconds between predictions: 25 minutes in all
             started = time.time()
             buffer = io.StringIO()
             for i, n in enumerate(current):
-                buffer.write(f"{(at + timedelta(microseconds=i)).isoformat()}\tm\t1\tstable\t1\tpositive\t0.9\t{n}\t1\t0\t0\n")
+                buffer.write(f"{(at + timedelta(microseconds=i * spacing)).isoformat()}\tm\t1\tstable\t1\tpositive\t0.9\t{n}\t1\t0\t0\n")
             buffer.seek(0)
             with psycopg2.connect(url) as conn, conn.cursor() as cur:
                 cur.copy_expert("COPY steward.prediction_log (at, model_name, model_version, track, latency_ms, label, confidence, "
                                 "char_length, word_count, oov_share, non_letter_share) FROM STDIN", buffer)
                 cur.execute("ANALYZE steward.prediction_log")
             print(f"loaded {args.rows:,} predictions in {time.time() - started:.1f} s")
+            # The leader's monitor counts closed minutes on its next passes (every 15 s).
+            last = at + timedelta(microseconds=(args.rows - 1) * spacing)
+            deadline = time.time() + 300
+            with psycopg2.connect(url) as conn, conn.cursor() as cur:
+                while True:
+                    cur.execute("SELECT rolled_up_to FROM steward.feature_counts_progress")
+                    row = cur.fetchone()
+                    conn.commit()
+                    if row and row[0] > last:
+                        break
+                    if time.time() > deadline:
+                        raise SystemExit("stewardd's monitor did not count the predictions within 5 minutes")
+                    time.sleep(1)
+            counting_ms = sum(json.loads(line).get("ms", 0) for line in server.stderr_path.read_text().splitlines()
+                              if '"counted feature values"' in line)
             window = f"&from={(at - timedelta(minutes=1)).isoformat().replace('+00:00', 'Z')}&to={datetime.now(timezone.utc).isoformat().replace('+00:00', 'Z')}"
 
             def steward(method: str) -> tuple[float, dict]:
@@ -85,6 +108,7 @@ def main() -> int:
             e_total = export + e_compute
 
             print(f"{args.rows:,} predictions, feature {args.feature}")
+            print(f"  stewardd's monitor counted them once, as they arrived: {counting_ms:9.1f} ms in all (every feature)")
             print(f"  stewardd, Evidently's method in Postgres: {s_time * 1000:9.1f} ms   PSI {s_body['psi']:.9f} ({s_body['bins']} bins)")
             print(f"  stewardd, reference-quantile method:      {q_time * 1000:9.1f} ms   PSI {q_body['psi']:.9f}")
             print(f"  evidently package on pandas:              {e_total * 1000:9.1f} ms   PSI {float(e_psi):.9f}  "
