@@ -46,9 +46,10 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     private let state = Mutex(State())
     private let sequence = Atomic<Int>(0)
     private let stop = StopSignal()
+    private let metrics = MetricsRegistry()
     private let forwarded: CounterFamily
 
-    public init(configuration: Configuration, pool: PostgresPool, metrics: MetricsRegistry, logger: Logger) {
+    public init(configuration: Configuration, pool: PostgresPool, logger: Logger) {
         self.configuration = configuration
         self.pool = pool
         self.logger = logger.labelled("split")
@@ -66,8 +67,19 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         weight > 0 && (n * weight) / 100 > ((n - 1) * weight) / 100
     }
 
-    public func install(on router: inout Router) {
+    /// The split's own listener (`/predict`, `/split`, `/health`, `/metrics`), not yet started.
+    public func server(host: String, port: Int, workerThreads: Int) -> HTTPServer {
+        var router = Router()
+        install(on: &router)
+        return HTTPServer(name: "split", configuration: .init(host: host, port: port, ioThreads: 2, workerThreads: workerThreads),
+                          router: router, logger: logger, metrics: metrics)
+    }
+
+    func install(on router: inout Router) {
         router.add(.GET, "/health", .inline { _ in .text("ok") })
+        router.add(.GET, "/metrics", .inline { [metrics] _ in
+            .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        })
         router.add(.GET, "/split", .inline { [self] _ in
             let now = current
             return .json(["model": configuration.model, "weight": "\(now.weight)", "effective_weight": "\(now.effectiveWeight)",

@@ -138,14 +138,8 @@ let retrainer = DriftRetrainer(registry: registry, options: retrainOptions, exec
 var services: [any Service] = [server, leadership, controller, monitor, rollouts, retrainer]
 if let (port, splitConfiguration) = configuration.split {
     // Its own listener and metrics: what users' traffic hits in the embedded mode.
-    let splitMetrics = MetricsRegistry()
-    let split = LocalTrafficSplit(configuration: splitConfiguration, pool: pool, metrics: splitMetrics, logger: logger)
-    var splitRoutes = Router()
-    split.install(on: &splitRoutes)
-    splitRoutes.add(.GET, "/metrics", .inline { _ in .text(splitMetrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
-    let splitServer = HTTPServer(name: "split", configuration: .init(host: configuration.host, port: port, ioThreads: 2,
-                                                                     workerThreads: configuration.workerThreads),
-                                 router: splitRoutes, logger: logger, metrics: splitMetrics)
+    let split = LocalTrafficSplit(configuration: splitConfiguration, pool: pool, logger: logger)
+    let splitServer = split.server(host: configuration.host, port: port, workerThreads: configuration.workerThreads)
     do {
         try splitServer.start()
     } catch {

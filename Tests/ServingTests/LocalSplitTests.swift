@@ -57,6 +57,8 @@ import TestSupport
         #expect(try canary.client().send(ClientRequest(.GET, "/ready")).status == 200)
         let during = try Self.send(100, to: split)
         #expect(during.filter { $0.track == "canary" }.count == 30)
+        let counted = try split.send(ClientRequest(.GET, "/metrics")).text
+        #expect(counted.contains(#"steward_split_requests_total{track="canary",status="200"} 30"#), "\(counted)")
         #expect(during.allSatisfy { $0 == ("canary", "2") || $0 == ("stable", "1") }, "\(during.filter { $0.version != ($0.track == "canary" ? "2" : "1") }.prefix(3))")
         // The serving processes log what they answered, by track, for the analysis.
         try eventually("the canary's predictions reach the log") {
