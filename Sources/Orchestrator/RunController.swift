@@ -16,6 +16,10 @@ public final class RunController: Service, @unchecked Sendable {
         /// stewardd's own URL as the trainer reaches it (known once the port is bound).
         public var trackingURI: @Sendable () -> String
         public var trackingToken: String?
+        /// Without a `trackingToken`: give each run its own operator token
+        /// (`run-<run id>`), revoked when the run ends, so a local trainer never
+        /// holds an admin token. (Kubernetes Jobs read theirs from a Secret.)
+        public var runTokens = false
         public var assets: String?
         /// Steps and analysis of the rollout a passing version starts.
         public var rollout = RolloutState.Plan()
@@ -87,7 +91,7 @@ public final class RunController: Service, @unchecked Sendable {
         }
     }
 
-    func job(for spec: Spec) -> TrainingJob {
+    func job(for spec: Spec, token: String? = nil) -> TrainingJob {
         var environment = [
             "MLFLOW_TRACKING_URI": options.trackingURI(),
             "MLFLOW_RUN_ID": spec.runID,
@@ -98,7 +102,7 @@ public final class RunController: Service, @unchecked Sendable {
             "STEWARD_BASE_MODEL": spec.baseModel,
             "STEWARD_PARAMS": spec.params,
         ]
-        if let token = options.trackingToken { environment["MLFLOW_TRACKING_TOKEN"] = token }
+        if let token = token ?? options.trackingToken { environment["MLFLOW_TRACKING_TOKEN"] = token }
         if let assets = options.assets { environment["STEWARD_ASSETS"] = assets }
         if let extra = spec.extraDataURI { environment["STEWARD_EXTRA_DATA_URI"] = extra }
         if let warm = spec.warmStartVersion {
@@ -121,14 +125,21 @@ public final class RunController: Service, @unchecked Sendable {
             switch spec.status {
             case .queued:
                 guard active[spec.modelName, default: 0] < options.maxActivePerModel else { continue }
-                try executor.submit(job)
+                if options.runTokens {
+                    let token = try registry.pool.withConnection { c in
+                        try registry.tokens.issue(name: Self.tokenName(spec.runID), role: .operator, by: "orchestrator", in: c)
+                    }
+                    try executor.submit(self.job(for: spec, token: token))
+                } else {
+                    try executor.submit(job)
+                }
                 try transition(spec, to: .submitted, reason: "submitted to the \(executor.kind) executor as \(job.name)", jobName: job.name) { c in
                     _ = try c.query("UPDATE steward.run_specs SET submitted_at = now(), attempts = attempts + 1 WHERE run_id = $1", [spec.runID])
                 }
                 active[spec.modelName, default: 0] += 1
             case .killed:
                 try executor.cancel(job)
-                try settle(spec)
+                try registry.pool.withTransaction { c in try self.settle(spec, c) }
             default:
                 try follow(spec, job)
             }
@@ -145,26 +156,22 @@ public final class RunController: Service, @unchecked Sendable {
             }
         case .succeeded:
             let version = try registry.run(id: spec.runID).tags["steward.model_version"].flatMap(Int.init)
-            try transition(spec, to: .finished, reason: version.map { "registered version \($0)" } ?? "finished without a model version") { c in
-                _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
-            }
+            try transition(spec, to: .finished, reason: version.map { "registered version \($0)" } ?? "finished without a model version") { c in try self.settle(spec, c) }
             if let version { try PolicyEvaluator(registry: registry, plan: options.rollout, logger: logger).evaluate(modelName: spec.modelName, version: version) }
         case .failed(let reason):
-            try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in
-                _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
-            }
+            try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in try self.settle(spec, c) }
         case .missing:
             let reason = "the \(executor.kind) executor has no job \(job.name) (lost with a restart?)"
-            try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in
-                _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
-            }
+            try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in try self.settle(spec, c) }
         }
     }
 
-    private func settle(_ spec: Spec) throws {
-        try registry.pool.withTransaction { c in
-            _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
-        }
+    static func tokenName(_ runID: String) -> String { "run-\(runID)" }
+
+    /// A run that ended: its finish time, and its own token retired.
+    private func settle(_ spec: Spec, _ c: PostgresConnection) throws {
+        _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
+        if options.runTokens { try registry.tokens.retire(name: Self.tokenName(spec.runID), in: c) }
     }
 
     /// Moves a run from the status this pass read to `status`, with its event, in one

@@ -66,6 +66,23 @@ public final class TokenStore: Sendable {
         return secret
     }
 
+    /// A token for a machine (one training run): a fresh secret under `name`,
+    /// replacing any earlier one of that name. Returns the secret.
+    public func issue(name: String, role: Role, by creator: String, in connection: PostgresConnection) throws -> String {
+        let secret = "stw_" + SecureRandom.hex(bytes: 24)
+        _ = try connection.query("""
+            INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = excluded.role, revoked_at = NULL
+            """, [name, SHA256.hex(secret), role.rawValue, creator])
+        return secret
+    }
+
+    /// Revokes a token if it is active (no error otherwise).
+    public func retire(name: String, in connection: PostgresConnection) throws {
+        _ = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", [name])
+        cache.withLock { $0.removeAll() }
+    }
+
     public func revoke(name: String, in connection: PostgresConnection) throws {
         let rows = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", [name])
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("no active token named \(name)") }

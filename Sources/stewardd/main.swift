@@ -92,10 +92,12 @@ if let kubernetes = configuration.kubernetes {
 if configuration.crashAfterSubmit { executor = CrashAfterSubmit(executor) }
 let boundPort = Atomic<Int>(configuration.port)
 var controllerOptions = RunController.Options(trackingURI: { "http://127.0.0.1:\(boundPort.load(ordering: .relaxed))" },
-                                              trackingToken: configuration.trainingToken ?? configuration.bootstrapToken,
+                                              trackingToken: configuration.trainingToken,
                                               assets: configuration.assets)
 controllerOptions.maxActivePerModel = configuration.maxActiveRunsPerModel
 controllerOptions.rollout = configuration.rolloutPlan
+// A local trainer gets a token of its own run's lifetime, never the admin token.
+controllerOptions.runTokens = configuration.kubernetes == nil && configuration.trainingToken == nil
 let controller = RunController(registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
 let replica = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
 MonitorAPI(registry: registry).install(on: &router)

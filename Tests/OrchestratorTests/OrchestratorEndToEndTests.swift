@@ -74,6 +74,12 @@ import TestSupport
         #expect(stage == (decision.passed ? "Staging" : "None"))
         let events = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)/events")).text
         for status in ["QUEUED", "SUBMITTED", "FINISHED"] { #expect(events.contains("\"to_status\":\"\(status)\"")) }
+        // The trainer logged with a token of its own run, an operator's, revoked once the run ended.
+        let token = try #require(try daemon.database.pool.query(
+            "SELECT role, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens WHERE name = $1", ["run-\(id)"]).first)
+        #expect(try token.get("role", as: String.self) == "operator" && token.get("revoked", as: Bool.self))
+        let actions: Int = try daemon.database.pool.query("SELECT count(*) AS n FROM steward.audit_log WHERE actor = $1", ["run-\(id)"]).first!.get("n")
+        #expect(actions > 0)
     }
 
     struct SubmitBody: Encodable { let model: String; let dataset: String; let params: [String: Int] }
