@@ -34,7 +34,7 @@ note() { printf '    %s\n' "$*"; }
 clock() { printf '%d:%02d' $(((SECONDS - STARTED) / 60)) $(((SECONDS - STARTED) % 60)); }
 die() { echo "run: $*" >&2; exit 1; }
 
-bash scripts/setup.sh
+bash scripts/setup.sh --run
 step "building Steward (debug)"
 swift build --product stewardd >/dev/null && swift build --product steward-serve >/dev/null && swift build --product stewardctl >/dev/null
 BIN=$(swift build --show-bin-path)

@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh            everything (system packages, ONNX Runtime, Python, assets)
 #   scripts/setup.sh --no-python  system packages and ONNX Runtime only
+#   scripts/setup.sh --run        what scripts/run.sh needs: no test-only tools
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -130,10 +131,11 @@ fetch_assets() {
 }
 
 main() {
-  local python=1
+  local python=1 tools=1
   for arg in "$@"; do
     case "$arg" in
       --no-python) python=0 ;;
+      --run) tools=0 ;;
       *) echo "setup: unknown option $arg" >&2; exit 2 ;;
     esac
   done
@@ -143,9 +145,11 @@ main() {
   install_onnxruntime_headers
   if [ "$python" -eq 1 ]; then
     setup_venv venv "$ROOT/training/requirements.txt" "$ROOT/tests/requirements.txt"
-    setup_venv venv-tools "$ROOT/tests/requirements-tools.txt"
-    # checkov's bc-python-hcl2 and python-hcl2 install the same package: keep them apart.
-    setup_venv venv-hcl2 "$ROOT/tests/infra/requirements-hcl2.txt"
+    if [ "$tools" -eq 1 ]; then
+      setup_venv venv-tools "$ROOT/tests/requirements-tools.txt"
+      # checkov's bc-python-hcl2 and python-hcl2 install the same package: keep them apart.
+      setup_venv venv-hcl2 "$ROOT/tests/infra/requirements-hcl2.txt"
+    fi
     fetch_assets
   fi
 }

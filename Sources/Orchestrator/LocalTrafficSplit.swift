@@ -82,10 +82,14 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         })
         router.add(.GET, "/split", .inline { [self] _ in
             let now = current
-            return .json(["model": configuration.model, "weight": "\(now.weight)", "effective_weight": "\(now.effectiveWeight)",
-                          "canary_version": now.canaryVersion.map(String.init) ?? "", "canary_ready": "\(now.canaryReady)"])
+            return .json(SplitBody(model: configuration.model, weight: now.weight, effective_weight: now.effectiveWeight,
+                                   canary_version: now.canaryVersion, canary_ready: now.canaryReady))
         })
         router.add(.POST, "/predict", .blocking { [self] request in try forward(request) })
+    }
+
+    struct SplitBody: Encodable {
+        let model: String, weight: Int, effective_weight: Int, canary_version: Int?, canary_ready: Bool
     }
 
     func forward(_ request: Request) throws -> Response {

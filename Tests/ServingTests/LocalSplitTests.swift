@@ -8,7 +8,7 @@ import TestSupport
 /// moving the weight, and the canary following the `challenger` alias.
 @Suite(.serialized) struct LocalSplitTests {
     struct Answer: Decodable { struct Model: Decodable { let version: String; let track: String? }; let model: Model }
-    struct Split: Decodable { let weight: String; let effective_weight: String; let canary_ready: String }
+    struct Split: Decodable { let weight: Int; let effective_weight: Int; let canary_ready: Bool }
 
     /// `count` sequential predictions through the split: the tracks and versions that answered.
     static func send(_ count: Int, to split: HTTPClient) throws -> [(track: String, version: String)] {
@@ -52,7 +52,7 @@ import TestSupport
         #expect(started.status == 201, "\(started.text)")
         // The leader sets weight 30, the canary loads the challenger, the split sees both.
         try eventually("the split sends the canary its share") {
-            (try? split.send(ClientRequest(.GET, "/split")).json(Split.self).effective_weight) == "30"
+            (try? split.send(ClientRequest(.GET, "/split")).json(Split.self).effective_weight) == 30
         }
         #expect(try canary.client().send(ClientRequest(.GET, "/ready")).status == 200)
         let during = try Self.send(100, to: split)
@@ -70,7 +70,7 @@ import TestSupport
 
         #expect(try api.send(ClientRequest(.POST, "/api/v1/rollouts/sentiment/abort")).status == 200)
         try eventually("all traffic back on stable") {
-            (try? split.send(ClientRequest(.GET, "/split")).json(Split.self).effective_weight) == "0"
+            (try? split.send(ClientRequest(.GET, "/split")).json(Split.self).effective_weight) == 0
         }
         let after = try Self.send(50, to: split)
         #expect(after.allSatisfy { $0 == ("stable", "1") })
