@@ -49,7 +49,7 @@ struct ServeConfiguration: Sendable {
             source = .registry(url: url, token: try env.secret("STEWARD_REGISTRY_TOKEN"), model: model, selector: selector,
                                poll: .milliseconds(Int64(poll * 1000)))
         }
-        batcher = Batcher.Options(maxBatch: try env.int("STEWARD_MAX_BATCH", default: 32, range: 1...1024),
+        batcher = Batcher.Options(maxBatch: try env.int("STEWARD_MAX_BATCH", default: 8, range: 1...1024),
                                   maxWait: .microseconds(Int64(try env.double("STEWARD_MAX_WAIT_MS", default: 0, range: 0...1000) * 1000)),
                                   capacity: try env.int("STEWARD_QUEUE_CAPACITY", default: 2048, range: 1...1_000_000),
                                   workers: try env.int("STEWARD_BATCH_WORKERS", default: 1, range: 1...64))
