@@ -26,7 +26,7 @@ public final class Batcher: @unchecked Sendable {
         public var maxWait: Duration
         public var capacity: Int
         public var workers: Int
-        public init(maxBatch: Int = 32, maxWait: Duration = .zero, capacity: Int = 2048, workers: Int = 1) {
+        public init(maxBatch: Int = 8, maxWait: Duration = .zero, capacity: Int = 2048, workers: Int = 1) {
             self.maxBatch = maxBatch
             self.maxWait = maxWait
             self.capacity = capacity
