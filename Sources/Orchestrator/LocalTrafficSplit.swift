@@ -94,19 +94,35 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
 
     func forward(_ request: Request) throws -> Response {
         let n = sequence.add(1, ordering: .relaxed).newValue
-        let canary = Self.isCanary(sequence: n, weight: current.effectiveWeight)
-        let track = canary ? "canary" : "stable"
+        let track = Self.isCanary(sequence: n, weight: current.effectiveWeight) ? "canary" : "stable"
+        do {
+            return try send(request, to: track)
+        } catch let error as CurlError where track == "canary" && error.neverSent {
+            // Like a proxy's retry on connect failure: the canary never saw the request, stable answers it.
+            forwarded.labels(track, "unreachable").inc()
+            logger.warning("the canary is unreachable; sent to stable", ["error": .string("\(error)")])
+            do {
+                return try send(request, to: "stable")
+            } catch {
+                throw unreachable("stable", error)
+            }
+        } catch {
+            throw unreachable(track, error)
+        }
+    }
+
+    private func unreachable(_ track: String, _ error: any Error) -> HTTPError {
+        forwarded.labels(track, "unreachable").inc()
+        return HTTPError(status: 502, code: "bad_gateway", message: "the \(track) serving process is unreachable: \(error)")
+    }
+
+    /// One request to one track's process; its answer passed on as it came.
+    private func send(_ request: Request, to track: String) throws -> Response {
         var headers = HTTPHeaders()
         headers.set("Content-Type", request.headers["Content-Type"] ?? "application/json")
         headers.set("X-Request-ID", request.requestID)
-        let upstream: ClientResponse
-        do {
-            upstream = try client.send(ClientRequest(.POST, (canary ? configuration.canaryURL : configuration.stableURL) + "/predict",
+        let upstream = try client.send(ClientRequest(.POST, (track == "canary" ? configuration.canaryURL : configuration.stableURL) + "/predict",
                                                      headers: headers, body: request.body))
-        } catch {
-            forwarded.labels(track, "unreachable").inc()
-            throw HTTPError(status: 502, code: "bad_gateway", message: "the \(track) serving process is unreachable: \(error)")
-        }
         forwarded.labels(track, String(upstream.status)).inc()
         var response = Response(status: upstream.status, body: .bytes(upstream.body))
         for name in ["Content-Type", "Retry-After"] {

@@ -68,6 +68,17 @@ import TestSupport
             return rows >= 30
         }
 
+        // The canary process dies: no request fails; those already routed to it go to stable
+        // (a connect failure never reached it), and the split stops choosing it once it is not ready.
+        canary.process.signal(SIGKILL)
+        _ = canary.process.waitForExit(timeout: 10)
+        var afterKill: [(track: String, version: String)] = []
+        try eventually("the split notices the canary is gone") {
+            afterKill += try Self.send(10, to: split)
+            return (try split.send(ClientRequest(.GET, "/split")).json(Split.self).effective_weight) == 0
+        }
+        #expect(afterKill.allSatisfy { $0 == ("stable", "1") }, "\(afterKill.filter { $0.track != "stable" }.prefix(3))")
+
         #expect(try api.send(ClientRequest(.POST, "/api/v1/rollouts/sentiment/abort")).status == 200)
         try eventually("all traffic back on stable") {
             (try? split.send(ClientRequest(.GET, "/split")).json(Split.self).effective_weight) == 0
