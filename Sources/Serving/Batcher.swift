@@ -84,6 +84,11 @@ public final class Batcher: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// With one worker, how many batches' worth of queued texts one `take` may
+    /// gather: they run as consecutive batches grouped by length, so each pads
+    /// less (a text costs as much as its batch's longest).
+    private var lookahead: Int { options.workers == 1 ? 2 : 1 }
+
     private func take() -> [Item]? {
         condition.lock()
         defer { condition.unlock() }
@@ -97,7 +102,7 @@ public final class Batcher: @unchecked Sendable {
         }
         var batch: [Item] = []
         let deadline = Date().addingTimeInterval(options.maxWait.seconds)
-        while batch.count < options.maxBatch {
+        while batch.count < options.maxBatch || (batch.count < options.maxBatch * lookahead && head < queue.count) {
             if head < queue.count {
                 batch.append(queue[head])
                 head += 1
@@ -114,11 +119,16 @@ public final class Batcher: @unchecked Sendable {
     }
 
     private func work() {
-        while let batch = take() {
-            // A swap can put two models in one batch: each group runs on its own model.
+        while let taken = take() {
+            // A swap can put two models in one take: each group runs on its own model,
+            // in runs of at most maxBatch texts of similar length.
             var groups: [ObjectIdentifier: [Item]] = [:]
-            for item in batch { groups[ObjectIdentifier(item.model), default: []].append(item) }
-            for group in groups.values {
+            for item in taken { groups[ObjectIdentifier(item.model), default: []].append(item) }
+            let runs = groups.values.flatMap { group -> [[Item]] in
+                let sorted = group.count > options.maxBatch ? group.sorted { $0.ids.count < $1.ids.count } : group
+                return stride(from: 0, to: sorted.count, by: options.maxBatch).map { Array(sorted[$0..<min($0 + options.maxBatch, sorted.count)]) }
+            }
+            for group in runs {
                 batchSizes.observe(Double(group.count))
                 let started = ContinuousClock.now
                 do {

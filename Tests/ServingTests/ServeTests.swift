@@ -73,13 +73,23 @@ import TestSupport
     @Test func concurrentClientsAreBatchedWithoutErrors() throws {
         let seconds = Double(TestEnvironment.environment("STEWARD_LOAD_SECONDS") ?? "") ?? 5
         let serve = try Self.local()
-        let texts = ["great movie", "terrible plot and worse acting", "meh", "an unexpected delight from start to finish", "🙂 ok"]
+        // Lengths differ, so batches mix and reorder texts: every answer must still be its own text's.
+        let texts = ["great movie", "terrible plot and worse acting", "meh", "an unexpected delight from start to finish", "🙂 ok",
+                     String(repeating: "a long and winding review that never ends ", count: 8)]
+        struct Answer: Decodable { let label: String; let confidence: Double }
+        let alone = try texts.map { try serve.client().send(Self.predict($0)).json(Answer.self) }
         let load = LoadGenerator(clients: 64, base: serve.base) { try Self.predict(texts[$0 % texts.count]) }
         let deadline = Date().addingTimeInterval(seconds)
         try eventually(timeout: seconds + 30, "load for \(seconds) s") { Date() >= deadline }
         let (outcomes, errors) = load.stop()
         #expect(errors.isEmpty, "\(errors.prefix(3))")
         #expect(!outcomes.isEmpty && outcomes.allSatisfy { $0.status == 200 })
+        let mismatched = outcomes.filter { outcome in
+            let expected = alone[outcome.sequence % texts.count]
+            guard let got = try? JSONDecoder().decode(Answer.self, from: outcome.body) else { return true }
+            return got.label != expected.label || abs(got.confidence - expected.confidence) > 1e-4
+        }
+        #expect(mismatched.isEmpty, "\(mismatched.count) of \(outcomes.count) answers belong to another text")
         let singles = try #require(try serve.metric("steward_serve_batch_size_bucket{le=\"1\"}"))
         let batches = try #require(try serve.metric("steward_serve_batch_size_count"))
         #expect(batches > singles, "every batch had one text (\(singles) of \(batches))")

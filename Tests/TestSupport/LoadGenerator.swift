@@ -5,6 +5,8 @@ import Synchronization
 /// Concurrent clients sending requests until stopped, recording every outcome.
 public final class LoadGenerator: @unchecked Sendable {
     public struct Outcome: Sendable {
+        /// The number the request was built from (client index x 1,000,000 + round).
+        public let sequence: Int
         public let status: Int
         public let body: Data
         public let seconds: Double
@@ -24,11 +26,12 @@ public final class LoadGenerator: @unchecked Sendable {
                 var round = 0
                 while !stopFlag.load(ordering: .relaxed) {
                     let started = ContinuousClock.now
+                    let sequence = index * 1_000_000 + round
                     do {
-                        let response = try client.send(try request(index * 1_000_000 + round))
+                        let response = try client.send(try request(sequence))
                         let elapsed = started.duration(to: .now)
                         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                        outcomes.withLock { $0.append(Outcome(status: response.status, body: response.body, seconds: seconds)) }
+                        outcomes.withLock { $0.append(Outcome(sequence: sequence, status: response.status, body: response.body, seconds: seconds)) }
                     } catch {
                         failures.withLock { $0.append("\(error)") }
                     }
