@@ -28,6 +28,8 @@ struct Command {
           tokens create NAME --role viewer|operator|admin | tokens revoke NAME
           rollout start MODEL CANARY_VERSION
           rollout status|watch|promote|abort|pause|resume|retry MODEL   (promote --full: straight to 100%)
+          drift MODEL [--limit N]                     the monitor's newest drift windows (PSI per feature)
+          alerts                                      alerts, firing first
 
         Settings: flags, then STEWARD_URL / STEWARD_TOKEN / STEWARD_TOKEN_FILE, then
         ~/.config/steward/config (url = ..., token = ...). --json prints the API's JSON.
@@ -45,6 +47,8 @@ struct Command {
         case "policy": return try policy(try arguments.word(1, "policy subcommand"))
         case "tokens": return try tokens(try arguments.word(1, "tokens subcommand"))
         case "rollout": return try rollout(try arguments.word(1, "rollout subcommand"))
+        case "drift": return try drift(try arguments.word(1, "model name"))
+        case "alerts": return try alerts()
         default: throw UsageError("unknown command '\(noun)' (see --help)")
         }
     }
@@ -223,6 +227,26 @@ struct Command {
         guard let number = Int(version) else { throw UsageError("version must be a number") }
         return try show(.PUT, "/api/v1/models/\(escaped(model))/aliases/\(escaped(alias))", body: ["version": number]) { _ in
             print("\(model)@\(alias) -> version \(number)")
+        }
+    }
+
+    func drift(_ model: String) throws -> Int32 {
+        try show(.GET, "/api/v1/models/\(escaped(model))/drift?limit=\(try arguments.int("limit", default: 40))") { o in
+            Output.table(["WINDOW", "VERSION", "TRACK", "FEATURE", "PSI", "ROWS"], (o["items"] as? [[String: Any]] ?? []).map { w in
+                [Output.cell(w["window_start"]), Output.cell(w["version"]), Output.cell(w["track"]), Output.cell(w["feature"]),
+                 (w["psi"] as? Double).map { String(format: "%.3f", $0) } ?? "-", Output.cell(w["rows"])]
+            })
+        }
+    }
+
+    func alerts() throws -> Int32 {
+        try show(.GET, "/api/v1/alerts") { o in
+            let items = (o["items"] as? [[String: Any]] ?? []).sorted { ($0["ended_at"] is NSNull ? 0 : 1) < ($1["ended_at"] is NSNull ? 0 : 1) }
+            Output.table(["RULE", "METRIC", "MODEL", "VALUE", "THRESHOLD", "STARTED", "ENDED"], items.map { a in
+                [Output.cell(a["rule"]), Output.cell(a["metric"]), Output.cell(a["model"]),
+                 (a["value"] as? Double).map { String(format: "%.3f", $0) } ?? "-", Output.cell(a["threshold"]), Output.cell(a["started_at"]),
+                 a["ended_at"] is NSNull ? "firing" : Output.cell(a["ended_at"])]
+            })
         }
     }
 

@@ -151,6 +151,15 @@ import TestSupport
             try client.send(ClientRequest(.GET, "/api/v1/alerts")).text.contains(#""ended_at" : null"#)
                 || (try client.send(ClientRequest(.GET, "/api/v1/alerts")).text.contains(#""ended_at":null"#))
         }
+        // What an operator sees of it.
+        let ctl = try TestEnvironment.binary("stewardctl").path
+        let env = ["STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token, "HOME": try TestEnvironment.temporaryDirectory("home").path]
+        let alerts = try Subprocess.run(ctl, ["alerts"], environment: env)
+        #expect(alerts.status == 0 && alerts.stdout.contains("input-drift") && alerts.stdout.contains("firing"), "\(alerts.stdout)")
+        let drift = try Subprocess.run(ctl, ["drift", "sentiment", "--limit", "8"], environment: env)
+        #expect(drift.status == 0 && (3...9).contains(drift.stdout.split(separator: "\n").count), "a header and at most 8 windows: \(drift.stdout)")
+        #expect(drift.stdout.contains("non_letter_share") && drift.stdout.contains("stable"))
+        #expect(try Subprocess.run(ctl, ["drift", "nope"], environment: env).stdout.split(separator: "\n").count == 1)
         try eventually(timeout: 90, "a retrain run") { try driftRuns().count == 1 }
         // Later drifted windows belong to the same episode: still one run.
         let windowsAtQueue = try windows(worse: true)
