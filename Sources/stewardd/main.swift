@@ -107,7 +107,8 @@ case (let kubernetes?, let route?, _): trafficRouter = HTTPRouteRouter(client: K
 case (let kubernetes?, nil, let replicas?): trafficRouter = ReplicaRatioRouter(client: KubernetesClient(configuration: kubernetes), totalReplicas: replicas)
 default: trafficRouter = DatabaseRouter()
 }
-let rollouts = RolloutController(registry: registry, router: trafficRouter, plan: configuration.rolloutPlan, isLeader: { leadership.isLeader }, logger: logger)
+let rollouts = RolloutController(registry: registry, router: trafficRouter, plan: configuration.rolloutPlan,
+                                 isLeader: { leadership.isLeader }, logger: logger)
 RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
 OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
 let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
@@ -129,7 +130,8 @@ do {
     fail("\(error)")
 }
 
-let monitor = MonitorService(registry: registry, window: configuration.driftWindow, minWindowRows: configuration.driftMinRows, webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
+let monitor = MonitorService(registry: registry, window: configuration.driftWindow, minWindowRows: configuration.driftMinRows,
+                             webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows
