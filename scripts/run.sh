@@ -185,15 +185,17 @@ echo critics > "$DEMO/traffic"
   >"$LOGS/traffic.log" 2>&1) &
 TRAFFIC=$!
 PIDS+=($TRAFFIC)
-worst_psi() {  # the largest feature PSI of the newest stored drift window of version $1 on the stable track
-  sql "SELECT feature || ' ' || round(psi::numeric, 3) FROM steward.drift_windows WHERE model_name = '$MODEL' AND model_version = '$1'
-       AND track = 'stable' AND window_start = (SELECT max(window_start) FROM steward.drift_windows WHERE model_name = '$MODEL'
-       AND model_version = '$1' AND track = 'stable') ORDER BY psi DESC LIMIT 1"
+drift_of() {  # the monitor's stored windows of version $1 on the stable track (what `stewardctl drift` shows)
+  api "/api/v1/models/$MODEL/drift?limit=400" | jq --arg v "$1" '[.items[] | select(.version == $v and .track == "stable")]'
 }
-windows_of() { sql "SELECT count(DISTINCT window_start) FROM steward.drift_windows WHERE model_name = '$MODEL' AND model_version = '$1' AND track = 'stable'"; }
+worst_psi() {  # the largest feature PSI of the newest of them
+  drift_of "$1" | jq -r '(map(.window_start) | max) as $newest | map(select(.window_start == $newest)) | max_by(.psi)
+                         | "\(.feature) \(.psi * 1000 | round / 1000)"'
+}
+windows_of() { drift_of "$1" | jq 'map(.window_start) | unique | length'; }
 two_windows() { [ "$(windows_of "$V1")" -ge 2 ]; }
 wait_until "two drift windows of in-distribution traffic" 120 two_windows
-note "drift windows stored (steward.drift_windows, what Grafana reads); newest window's largest PSI: $(worst_psi "$V1") (threshold 0.25)"
+note "drift windows stored (steward.drift_windows: Grafana, stewardctl drift $MODEL); newest window's largest PSI: $(worst_psi "$V1") (threshold 0.25)"
 note "live accuracy from feedback: $(api "/api/v1/models/$MODEL/accuracy" | jq -r '[.items[] | "version \(.version) \(.accuracy * 1000 | round / 10)% of \(.labelled)"] | join(", ")')"
 
 step "injecting drift: the traffic switches to tweets (shorter, @mentions, slang) with their true labels"
