@@ -133,7 +133,7 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     }
 
     public func run() throws {
-        var lastProblem: String?
+        var problem = RepeatedProblem()
         repeat {
             do {
                 let next = try read()
@@ -145,12 +145,10 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
                     logger.info("canary share changed", ["model": .string(configuration.model), "weight": .int(next.effectiveWeight),
                                                          "canary_version": .string(next.canaryVersion.map(String.init) ?? "none")])
                 }
-                lastProblem = nil
+                problem.clear()
             } catch {
-                // The last state stays in force; said once per distinct problem.
-                let problem = "\(error)"
-                if problem != lastProblem { logger.warning("cannot read the rollout; keeping the current split", ["error": .string(problem)]) }
-                lastProblem = problem
+                // The last state stays in force.
+                problem.report(error, "cannot read the rollout; keeping the current split", to: logger)
             }
         } while stop.wait(configuration.refresh)
     }

@@ -120,7 +120,7 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
 
     /// Polls the selector; a new version is loaded beside the old one and swapped in.
     public func run() throws {
-        var lastProblem: String?
+        var problem = RepeatedProblem()
         while stop.wait(pollInterval) {
             do {
                 let version = try resolve()
@@ -130,14 +130,9 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
                     holder.swap(to: loaded, track: track)
                     logger.info("swapped", ["model": .string(model), "version": .int(version)])
                 }
-                lastProblem = nil
+                problem.clear()
             } catch {
-                // Said once per distinct problem, not once per poll.
-                let problem = "\(error)"
-                if problem != lastProblem {
-                    logger.warning("cannot follow the registry; serving the current version", ["error": .string(problem)])
-                    lastProblem = problem
-                }
+                problem.report(error, "cannot follow the registry; serving the current version", to: logger)
             }
         }
     }
