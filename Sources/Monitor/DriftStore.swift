@@ -58,8 +58,8 @@ public struct DriftStore: Sendable {
     /// (an empty span at the window's end when none are).
     private func sampleBinds(_ window: Window, feature: String) throws -> [any PostgresEncodable] {
         let counted: Date? = try pool.query("SELECT rolled_up_to FROM steward.feature_counts_progress").first?.get("rolled_up_to")
-        let first = Date(timeIntervalSince1970: (window.from.timeIntervalSince1970 / 60).rounded(.up) * 60)
-        let last = min(Date(timeIntervalSince1970: (window.to.timeIntervalSince1970 / 60).rounded(.down) * 60), counted ?? .distantPast)
+        let first = FeatureCounts.minute(window.from, .up)
+        let last = min(FeatureCounts.minute(window.to), counted ?? .distantPast)
         let span = first < last ? (first, last) : (window.to, window.to)
         return [window.model, window.version, window.track, window.from, window.to, span.0, span.1, feature]
     }

@@ -47,7 +47,9 @@ public struct FeatureCounts: Sendable {
 
     public init(pool: PostgresPool) { self.pool = pool }
 
-    static func minute(_ date: Date) -> Date { Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.down) * 60) }
+    static func minute(_ date: Date, _ rule: FloatingPointRoundingRule = .down) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(rule) * 60)
+    }
 
     /// The minutes one pass counted: [from, to).
     public struct Pass: Sendable, Equatable {
@@ -61,7 +63,7 @@ public struct FeatureCounts: Sendable {
     public func rollUp(now: Date) throws -> Pass? {
         try pool.withTransaction { c -> Pass? in
             let done: Date? = try c.query("SELECT rolled_up_to FROM steward.feature_counts_progress FOR UPDATE").first?.get("rolled_up_to")
-            guard let start = try done ?? c.query("SELECT min(at) AS at FROM steward.prediction_log").first?.get("at", as: Date?.self).map(Self.minute)
+            guard let start = try done ?? c.query("SELECT min(at) AS at FROM steward.prediction_log").first?.get("at", as: Date?.self).map({ Self.minute($0) })
             else { return nil }
             let end = min(Self.minute(now.addingTimeInterval(-Self.grace)), start.addingTimeInterval(Double(Self.maxMinutesPerPass) * 60))
             guard end > start else { return Pass(from: start, to: start) }

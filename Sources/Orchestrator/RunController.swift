@@ -125,14 +125,10 @@ public final class RunController: Service, @unchecked Sendable {
             switch spec.status {
             case .queued:
                 guard active[spec.modelName, default: 0] < options.maxActivePerModel else { continue }
-                if options.runTokens {
-                    let token = try registry.pool.withConnection { c in
-                        try registry.tokens.issue(name: Self.tokenName(spec.runID), role: .operator, by: "orchestrator", in: c)
-                    }
-                    try executor.submit(self.job(for: spec, token: token))
-                } else {
-                    try executor.submit(job)
-                }
+                let token = options.runTokens ? try registry.pool.withConnection { c in
+                    try registry.tokens.issue(name: Self.tokenName(spec.runID), role: .operator, by: "orchestrator", in: c)
+                } : nil
+                try executor.submit(self.job(for: spec, token: token))
                 try transition(spec, to: .submitted, reason: "submitted to the \(executor.kind) executor as \(job.name)", jobName: job.name) { c in
                     _ = try c.query("UPDATE steward.run_specs SET submitted_at = now(), attempts = attempts + 1 WHERE run_id = $1", [spec.runID])
                 }

@@ -77,16 +77,16 @@ public final class TokenStore: Sendable {
         return secret
     }
 
-    /// Revokes a token if it is active (no error otherwise).
-    public func retire(name: String, in connection: PostgresConnection) throws {
-        _ = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", [name])
+    /// Revokes a token if it is active (no error otherwise); whether it was.
+    @discardableResult
+    public func retire(name: String, in connection: PostgresConnection) throws -> Bool {
+        let rows = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", [name])
         cache.withLock { $0.removeAll() }
+        return rows.affectedRows == 1
     }
 
     public func revoke(name: String, in connection: PostgresConnection) throws {
-        let rows = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", [name])
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("no active token named \(name)") }
-        cache.withLock { $0.removeAll() }
+        guard try retire(name: name, in: connection) else { throw RegistryError.notFound("no active token named \(name)") }
     }
 
     /// Resolves the request's bearer token and checks its role: 401 without a
