@@ -222,18 +222,21 @@ enum PostgresTimestamp {
 /// with a cast, e.g. `$1::text[]`.
 extension Array: PostgresEncodable where Element: PostgresEncodable {
     public var postgresText: String? {
-        var out = "{"
+        // Built as bytes: quote and backslash are ASCII, never inside a multi-byte UTF-8 sequence.
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(count * 12 + 2)
         for (index, element) in enumerated() {
-            if index > 0 { out += "," }
-            guard let text = element.postgresText else { out += "NULL"; continue }
-            out += "\""
-            for c in text.unicodeScalars {
-                if c == "\"" || c == "\\" { out += "\\" }
-                out.unicodeScalars.append(c)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            guard let text = element.postgresText else { out.append(contentsOf: "NULL".utf8); continue }
+            out.append(UInt8(ascii: "\""))
+            for byte in text.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            out += "\""
+            out.append(UInt8(ascii: "\""))
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

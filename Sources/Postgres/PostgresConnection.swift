@@ -8,6 +8,9 @@ import Foundation
 public final class PostgresConnection {
     let handle: OpaquePointer
     public let configuration: PostgresConfiguration
+    /// Statements prepared on this connection by `query(_:_:prepared:)`: SQL text -> name.
+    private var statements: [String: String] = [:]
+    public static let preparedLimit = 64
 
     public init(configuration: PostgresConfiguration) throws {
         self.configuration = configuration
@@ -56,8 +59,13 @@ public final class PostgresConnection {
 
     /// Runs one statement with bound parameters (`$1`, `$2`, ...), all sent as text
     /// so the server infers or casts their types.
+    ///
+    /// `prepared: true` is for a hot statement whose text comes from a small set (every
+    /// value in binds): it is parsed once per connection and PostgreSQL may reuse its plan,
+    /// which saves most of a short lookup's time. At most `preparedLimit` are kept; past
+    /// that the connection's statements are dropped and prepared again as used.
     @discardableResult
-    public func query(_ sql: String, _ binds: [any PostgresEncodable] = []) throws -> PostgresRows {
+    public func query(_ sql: String, _ binds: [any PostgresEncodable] = [], prepared: Bool = false) throws -> PostgresRows {
         let texts = try binds.enumerated().map { index, bind -> String? in
             let text = bind.postgresText
             if let text, text.utf8.contains(0) {
@@ -66,10 +74,30 @@ public final class PostgresConnection {
             }
             return text
         }
+        if prepared {
+            let name = try statement(for: sql, parameters: texts.count)
+            let result = CStrings.withOptionalArray(texts) { values in
+                PQexecPrepared(handle, name, Int32(texts.count), values, nil, nil, 0)
+            }
+            return try PostgresRows(checking: result, connection: self)
+        }
         let result = CStrings.withOptionalArray(texts) { values in
             PQexecParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
         }
         return try PostgresRows(checking: result, connection: self)
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it first if needed.
+    private func statement(for sql: String, parameters: Int) throws -> String {
+        if let name = statements[sql] { return name }
+        if statements.count >= Self.preparedLimit {
+            try execute("DEALLOCATE ALL")
+            statements.removeAll()
+        }
+        let name = "steward_\(statements.count + 1)"
+        _ = try PostgresRows(checking: PQprepare(handle, name, sql, Int32(parameters), nil), connection: self)
+        statements[sql] = name
+        return name
     }
 
     /// Runs one or more statements without parameters (migrations, DDL).

@@ -257,25 +257,34 @@ struct MLflowAPI {
     }
 
     func logBatch(_ request: Request, _ principal: Principal) throws -> Response {
-        let parameters = try MLflowParameters(request)
-        let id = try parameters.runID()
-        let items = try parameters.objects("metrics")
+        let body = try JSON.decode(LogBatchBody.self, from: request.body)
+        guard let id = [body.runID, body.runUUID].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+            throw MLflowParameters.missing("run_id")
+        }
+        let items = body.metrics ?? []
         if items.count > Limits.batchMetrics {
             throw MLflowParameters.invalid("A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(items.count) metrics. Please split up metrics across multiple requests and try again.")
         }
-        var metrics: [MetricPoint] = []
-        metrics.reserveCapacity(items.count)
-        for item in items { metrics.append(try Self.metricPoint(item)) }
+        let now = nowMillis()
+        let metrics = try items.map { item throws(HTTPError) in
+            guard let key = item.key, !key.isEmpty else { throw MLflowParameters.missing("key") }
+            guard let value = item.value else { throw MLflowParameters.missing("value") }
+            return MetricPoint(key: key, value: value.value, timestamp: item.timestamp?.value ?? now, step: item.step?.value ?? 0)
+        }
         var params: [String: String] = [:]
-        for item in try parameters.objects("params") {
-            let key = try item.requiredString("key")
-            guard let value = try item.string("value") else { throw MLflowParameters.missing("value") }
+        for item in body.params ?? [] {
+            guard let key = item.key, !key.isEmpty else { throw MLflowParameters.missing("key") }
+            guard let value = item.value else { throw MLflowParameters.missing("value") }
             if let earlier = params[key], earlier != value {
                 throw MLflowParameters.invalid("Duplicate parameter keys with different values in one batch: '\(key)'")
             }
             params[key] = value
         }
-        let tags = try parameters.keyValues("tags")
+        var tags: [String: String] = [:]
+        for item in body.tags ?? [] {
+            guard let key = item.key, !key.isEmpty else { throw MLflowParameters.missing("key") }
+            tags[key] = item.value ?? ""
+        }
         try registry.write(request, principal: principal, action: "run.log_batch", target: "run:\(id)") { c in
             try tracking.logBatch(c, runID: id, metrics: metrics, params: params, tags: tags)
         }

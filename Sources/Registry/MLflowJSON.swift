@@ -5,21 +5,72 @@ import HTTPKit
 /// timestamps numbers, empty collections omitted, as MLflow's server writes them.
 enum MLflowJSON {
     static func response(_ object: [String: Any]) -> Response {
-        guard let data = try? JSONSerialization.data(withJSONObject: sanitize(object), options: [.withoutEscapingSlashes]) else {
+        var body: [UInt8] = []
+        body.reserveCapacity(256)
+        do {
+            try write(object, into: &body)
+        } catch {
             return .error(HTTPError(status: 500, code: "INTERNAL_ERROR", message: "response encoding failed"))
         }
-        return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(data))
+        return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data(body)))
     }
 
-    /// JSON has no NaN or infinities; Protocol Buffers' JSON spells them as strings.
-    private static func sanitize(_ value: Any) -> Any {
+    private struct Unencodable: Error {}
+
+    /// The builders' dictionaries (native Swift values only) as JSON text. Neither of
+    /// Foundation's writers fits this hot path on Linux: JSONSerialization bridges every value
+    /// through NSDictionary and NSNumber, JSONEncoder pays Codable's generic machinery per
+    /// value; either was most of a 100-run search's time. Non-finite doubles are spelled as
+    /// Protocol Buffers' JSON does ("NaN", "Infinity", "-Infinity").
+    private static func write(_ value: Any, into out: inout [UInt8]) throws {
         switch value {
-        case let double as Double where !double.isFinite:
-            double.isNaN ? "NaN" : (double > 0 ? "Infinity" : "-Infinity")
-        case let dictionary as [String: Any]: dictionary.mapValues(sanitize)
-        case let list as [Any]: list.map(sanitize)
-        default: value
+        case let text as String: write(string: text, into: &out)
+        case let flag as Bool: out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case let number as Int: out.append(contentsOf: String(number).utf8)
+        case let number as Int64: out.append(contentsOf: String(number).utf8)
+        case let number as Double where number.isFinite: out.append(contentsOf: number.description.utf8)
+        case let number as Double: write(string: number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"), into: &out)
+        case let object as [String: Any]:
+            out.append(UInt8(ascii: "{"))
+            for (index, (key, item)) in object.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                write(string: key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                try write(item, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case let list as [Any]:
+            out.append(UInt8(ascii: "["))
+            for (index, item) in list.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                try write(item, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case is NSNull: out.append(contentsOf: "null".utf8)
+        default: throw Unencodable()
         }
+    }
+
+    /// A JSON string: quote, backslash and control characters escaped, the rest as UTF-8.
+    private static func write(string text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20: out.append(contentsOf: #"\u00"#.utf8 + hexDigits(byte))
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigits(_ byte: UInt8) -> [UInt8] {
+        let digits = Array("0123456789abcdef".utf8)
+        return [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
     }
 
     static func keyValues(_ values: [String: String]) -> [[String: Any]] {

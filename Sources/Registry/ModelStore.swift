@@ -168,15 +168,15 @@ public final class ModelStore: Sendable {
         ARRAY(SELECT a.alias FROM steward.model_aliases a WHERE a.version_id = v.id ORDER BY a.alias) AS aliases
         """
 
+    /// `prepared`: the lookup's SQL never varies (one version by name and number or alias).
     func versions(_ c: PostgresConnection, where condition: String, _ binds: [any PostgresEncodable], order: String,
-                  limit: Int, offset: Int) throws -> [ModelVersion] {
+                  limit: Int, offset: Int, prepared: Bool = false) throws -> [ModelVersion] {
         try c.query("""
             SELECT \(Self.versionColumns) FROM steward.model_versions v JOIN steward.registered_models m ON m.id = v.model_id
             WHERE \(condition) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
-            """, binds).map { row in
+            """, binds, prepared: prepared).map { row in
             let metricsText: String = try row.get("metrics")
-            let metrics = (try JSONSerialization.jsonObject(with: Data(metricsText.utf8)) as? [String: Any] ?? [:])
-                .compactMapValues { ($0 as? NSNumber)?.doubleValue }
+            let metrics = try JSONDecoder().decode([String: Double].self, from: Data(metricsText.utf8))
             return ModelVersion(id: try row.get("id"), modelName: try row.get("model_name"), version: try row.get("version"),
                                 source: try row.get("source"), runID: try row.get("run_id"), status: try row.get("status"),
                                 stage: Stage(rawValue: try row.get("stage")) ?? .none, description: try row.get("description"),
@@ -188,7 +188,7 @@ public final class ModelStore: Sendable {
 
     func version(_ c: PostgresConnection, modelName: String, version: Int) throws -> ModelVersion {
         guard let found = try versions(c, where: "m.name = $1 AND v.version = $2", [modelName, version], order: "v.version",
-                                       limit: 1, offset: 0).first else {
+                                       limit: 1, offset: 0, prepared: true).first else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
         }
         return found
@@ -203,7 +203,7 @@ public final class ModelStore: Sendable {
             guard let found = try versions(c, where: """
                 v.id = (SELECT a.version_id FROM steward.model_aliases a JOIN steward.registered_models m2 ON m2.id = a.model_id
                         WHERE m2.name = $1 AND a.alias = $2)
-                """, [modelName, alias], order: "v.version", limit: 1, offset: 0).first else {
+                """, [modelName, alias], order: "v.version", limit: 1, offset: 0, prepared: true).first else {
                 throw RegistryError.notFound("Registered model alias \(alias) not found.")
             }
             return found

@@ -149,39 +149,41 @@ public final class TrackingStore: Sendable {
 
     /// Runs with their params, tags, latest metrics and inputs, in the order of `ids`.
     func runs(ids: [String]) throws -> [Run] {
+        try pool.withConnection { try runs($0, ids: ids) }
+    }
+
+    private func runs(_ c: PostgresConnection, ids: [String]) throws -> [Run] {
         guard !ids.isEmpty else { return [] }
-        return try pool.withConnection { c in
-            var byID: [String: Run] = [:]
-            for row in try c.query("SELECT \(Self.runColumns) FROM steward.runs WHERE id = ANY($1)", [ids]) {
-                let run = try runInfo(from: row)
-                byID[run.id] = run
-            }
-            for row in try c.query("SELECT run_id, key, value FROM steward.run_params WHERE run_id = ANY($1)", [ids]) {
-                byID[try row.get("run_id")]?.params[try row.get("key")] = try row.get("value")
-            }
-            for row in try c.query("SELECT run_id, key, value FROM steward.run_tags WHERE run_id = ANY($1)", [ids]) {
-                byID[try row.get("run_id")]?.tags[try row.get("key")] = try row.get("value")
-            }
-            for row in try c.query("SELECT run_id, key, value, step, timestamp FROM steward.latest_metrics WHERE run_id = ANY($1) ORDER BY key", [ids]) {
-                byID[try row.get("run_id")]?.metrics.append(MetricPoint(key: try row.get("key"), value: try row.get("value"),
-                                                                         timestamp: try row.get("timestamp"), step: try row.get("step")))
-            }
-            for row in try c.query("""
-                SELECT run_id, name, digest, source_type, source, schema, profile, tags::text AS tags
-                FROM steward.run_inputs WHERE run_id = ANY($1) ORDER BY name
-                """, [ids]) {
-                byID[try row.get("run_id")]?.inputs.append(DatasetInput(
-                    name: try row.get("name"), digest: try row.get("digest"), sourceType: try row.get("source_type"),
-                    source: try row.get("source"), schema: try row.get("schema"), profile: try row.get("profile"),
-                    tags: try JSONCoding.dictionary(try row.get("tags"))))
-            }
-            return ids.compactMap { byID[$0] }
+        var byID: [String: Run] = [:]
+        for row in try c.query("SELECT \(Self.runColumns) FROM steward.runs WHERE id = ANY($1)", [ids], prepared: true) {
+            let run = try runInfo(from: row)
+            byID[run.id] = run
         }
+        for row in try c.query("SELECT run_id, key, value FROM steward.run_params WHERE run_id = ANY($1)", [ids], prepared: true) {
+            byID[try row.get("run_id")]?.params[try row.get("key")] = try row.get("value")
+        }
+        for row in try c.query("SELECT run_id, key, value FROM steward.run_tags WHERE run_id = ANY($1)", [ids], prepared: true) {
+            byID[try row.get("run_id")]?.tags[try row.get("key")] = try row.get("value")
+        }
+        for row in try c.query("SELECT run_id, key, value, step, timestamp FROM steward.latest_metrics WHERE run_id = ANY($1) ORDER BY key", [ids], prepared: true) {
+            byID[try row.get("run_id")]?.metrics.append(MetricPoint(key: try row.get("key"), value: try row.get("value"),
+                                                                     timestamp: try row.get("timestamp"), step: try row.get("step")))
+        }
+        for row in try c.query("""
+            SELECT run_id, name, digest, source_type, source, schema, profile, tags::text AS tags
+            FROM steward.run_inputs WHERE run_id = ANY($1) ORDER BY name
+            """, [ids], prepared: true) {
+            byID[try row.get("run_id")]?.inputs.append(DatasetInput(
+                name: try row.get("name"), digest: try row.get("digest"), sourceType: try row.get("source_type"),
+                source: try row.get("source"), schema: try row.get("schema"), profile: try row.get("profile"),
+                tags: try JSONCoding.dictionary(try row.get("tags"))))
+        }
+        return ids.compactMap { byID[$0] }
     }
 
     /// Locks an active run for writing; refuses unknown or deleted runs.
     func lockActiveRun(_ c: PostgresConnection, _ id: String) throws {
-        guard let row = try c.query("SELECT lifecycle_stage FROM steward.runs WHERE id = $1 FOR SHARE", [id]).first else {
+        guard let row = try c.query("SELECT lifecycle_stage FROM steward.runs WHERE id = $1 FOR SHARE", [id], prepared: true).first else {
             throw RegistryError.notFound("Run with id=\(id) not found")
         }
         guard try row.get("lifecycle_stage", as: String.self) == "active" else {
@@ -279,21 +281,33 @@ public final class TrackingStore: Sendable {
     }
 
     private func insertMetrics(_ c: PostgresConnection, runID: String, _ metrics: [MetricPoint]) throws {
-        let keys = metrics.map(\.key), values = metrics.map(\.value)
-        let steps = metrics.map(\.step), stamps = metrics.map(\.timestamp)
-        // History and latest value in one statement; the latest follows MLflow's
-        // order (step, then timestamp, then value) whatever order batches arrive in.
+        // Each key's latest point of this batch goes to the latest-value table, which keeps
+        // whichever of it and the stored one is later, whatever order batches arrive in.
+        var latest: [String: MetricPoint] = [:]
+        for point in metrics where latest[point.key].map({ Self.isLater(point, than: $0) }) ?? true {
+            latest[point.key] = point
+        }
+        let last = Array(latest.values)
         _ = try c.query("""
-            WITH batch AS (
-                SELECT k, v, s, t FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[]) AS b(k, v, s, t)
-            ), history AS (
-                INSERT INTO steward.metrics (run_id, key, value, step, timestamp) SELECT $1, k, v, s, t FROM batch
+            WITH history AS (
+                INSERT INTO steward.metrics (run_id, key, value, step, timestamp)
+                SELECT $1, k, v, s, t FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[]) AS b(k, v, s, t)
             )
             INSERT INTO steward.latest_metrics AS l (run_id, key, value, step, timestamp)
-            SELECT DISTINCT ON (k) $1, k, v, s, t FROM batch ORDER BY k, s DESC, t DESC, v DESC
+            SELECT $1, k, v, s, t FROM unnest($6::text[], $7::float8[], $8::int8[], $9::int8[]) AS b(k, v, s, t)
             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
             WHERE (excluded.step, excluded.timestamp, excluded.value) > (l.step, l.timestamp, l.value)
-            """, [runID, keys, values, steps, stamps])
+            """, [runID, metrics.map(\.key), metrics.map(\.value), metrics.map(\.step), metrics.map(\.timestamp),
+                  last.map(\.key), last.map(\.value), last.map(\.step), last.map(\.timestamp)], prepared: true)
+    }
+
+    /// MLflow's order for a key's latest value: higher step, then later timestamp, then
+    /// larger value, with NaN above every number as PostgreSQL orders float8.
+    private static func isLater(_ a: MetricPoint, than b: MetricPoint) -> Bool {
+        if a.step != b.step { return a.step > b.step }
+        if a.timestamp != b.timestamp { return a.timestamp > b.timestamp }
+        if a.value.isNaN || b.value.isNaN { return !b.value.isNaN }
+        return a.value > b.value
     }
 
     func logInputs(_ c: PostgresConnection, runID: String, _ inputs: [DatasetInput]) throws {
@@ -311,13 +325,13 @@ public final class TrackingStore: Sendable {
     func metricHistory(runID: String, key: String, limit: Int, pageToken: String?) throws -> Page<MetricPoint> {
         let offset = try PageToken.decode(pageToken)
         return try pool.withConnection { c in
-            guard try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID]).count == 1 else {
+            guard try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID], prepared: true).count == 1 else {
                 throw RegistryError.notFound("Run with id=\(runID) not found")
             }
             let rows = try c.query("""
                 SELECT value, step, timestamp FROM steward.metrics WHERE run_id = $1 AND key = $2
                 ORDER BY step, timestamp, id LIMIT $3 OFFSET $4
-                """, [runID, key, limit, offset])
+                """, [runID, key, limit, offset], prepared: true)
             let items = try rows.map { row in
                 MetricPoint(key: key, value: try row.get("value"), timestamp: try row.get("timestamp"), step: try row.get("step"))
             }
@@ -343,8 +357,11 @@ public final class TrackingStore: Sendable {
             SELECT r.id FROM steward.runs r WHERE \(conditions.joined(separator: " AND "))
             ORDER BY \(order) LIMIT \(query.bind(limit)) OFFSET \(query.bind(offset))
             """
-        let ids: [String] = try pool.query(sql, query.binds).map { try $0.get("id") }
-        return Page(items: try runs(ids: ids), nextPageToken: PageToken.next(offset: offset, returned: ids.count, limit: limit))
+        return try pool.withConnection { c in
+            // Prepared: a search's text depends only on the filter's shape (every value is bound).
+            let ids: [String] = try c.query(sql, query.binds, prepared: true).map { try $0.get("id") }
+            return Page(items: try runs(c, ids: ids), nextPageToken: PageToken.next(offset: offset, returned: ids.count, limit: limit))
+        }
     }
 }
 

@@ -19,6 +19,48 @@ import TestSupport
         #expect(echoed == value)
     }
 
+    @Test func arraysOfAwkwardStringsRoundTrip() throws {
+        let values = Self.awkwardStrings + ["{}", "NULL", ",", "\\\"", "null"]
+        let echoed: [String] = try #require(try database.pool.query("SELECT $1::text[]", [values]).first).get(0)
+        #expect(echoed == values)
+    }
+
+    @Test func preparedStatementsAnswerLikeUnpreparedOnesAndOutliveARollback() throws {
+        try database.pool.withConnection { connection in
+            let sql = "SELECT $1::int + $2::int AS sum, $3::text AS label"
+            for (a, b) in [(1, 2), (40, 2), (-5, 5)] {
+                let row = try #require(try connection.query(sql, [a, b, "n\(a)"], prepared: true).first)
+                #expect(try row.get("sum") == a + b)
+                #expect(try row.get("label") == "n\(a)")
+            }
+            // PREPARE is not transactional: a rolled-back transaction keeps the statement usable.
+            struct Abort: Error {}
+            _ = try? connection.withTransaction {
+                _ = try connection.query(sql, [1, 1, "inside"], prepared: true)
+                throw Abort()
+            }
+            let after = try #require(try connection.query(sql, [2, 3, "after"], prepared: true).first)
+            #expect(try after.get("sum") == 5)
+            let names = try connection.query("SELECT count(*)::int AS n FROM pg_prepared_statements")
+            #expect(try names[0].get("n") == 1)
+        }
+    }
+
+    @Test func preparedStatementsStayBoundedAndAFailedPrepareIsNotKept() throws {
+        try database.pool.withConnection { connection in
+            #expect(throws: PostgresError.self) { try connection.query("SELEC $1::int", [1], prepared: true) }
+            for k in 0..<(PostgresConnection.preparedLimit + 5) {
+                let row = try #require(try connection.query("SELECT $1::int + \(k) AS v", [1], prepared: true).first)
+                #expect(try row.get("v") == k + 1)
+            }
+            let kept: Int = try connection.query("SELECT count(*)::int AS n FROM pg_prepared_statements")[0].get("n")
+            #expect(kept <= PostgresConnection.preparedLimit)
+            #expect(kept > 0)
+            let first = try #require(try connection.query("SELECT $1::int + 0 AS v", [7], prepared: true).first)
+            #expect(try first.get("v") == 7)
+        }
+    }
+
     @Test func injectionStringIsDataNotSQL() throws {
         try database.pool.withConnection { connection in
             try connection.execute("CREATE TABLE people (name text)")

@@ -337,10 +337,43 @@ def test_wrong_types_are_400_and_write_nothing(api, client, fresh_run):
     assert_error(api.post(f"{MLFLOW}/runs/log-parameter", {"run_id": run_id, "key": "typed_param", "value": 5}),
                  400, "INVALID_PARAMETER_VALUE")
 
+    # log-batch: one bad entry refuses the whole batch, whichever field it is in.
+    ts = now_ms()
+    fine = {"key": "typed", "value": 1.0, "timestamp": ts, "step": 0}
+    for bad in ({**fine, "value": "abc"}, {**fine, "value": True}, {**fine, "step": "x"}, {**fine, "step": 1.5},
+                {**fine, "key": 7}, {"key": "typed", "timestamp": ts}):
+        body = assert_error(api.post(f"{MLFLOW}/runs/log-batch", {"run_id": run_id, "metrics": [fine, bad]}),
+                            400, "INVALID_PARAMETER_VALUE")
+        assert body["message"], bad
+    assert_error(api.post(f"{MLFLOW}/runs/log-batch", {"run_id": run_id, "metrics": {"key": "typed"}}),
+                 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(f"{MLFLOW}/runs/log-batch", {"run_id": run_id, "params": [{"key": "typed_param", "value": 5}]}),
+                 400, "INVALID_PARAMETER_VALUE")
+
     run = client.get_run(run_id)
     assert "typed" not in run.data.metrics
     assert "typed_param" not in run.data.params
     assert client.get_metric_history(run_id, "typed") == []
+
+
+def test_latest_value_is_by_step_then_timestamp_then_value_across_batches(api, client, fresh_run):
+    run_id = fresh_run.info.run_id
+    ts = now_ms()
+
+    def log(*points):
+        metrics = [{"key": k, "value": v, "timestamp": t, "step": s} for k, v, t, s in points]
+        response = api.post(f"{MLFLOW}/runs/log-batch", {"run_id": run_id, "metrics": metrics})
+        assert response.status_code == 200, response.text
+
+    # Within one batch: the highest step wins for a, the later timestamp at equal step for b,
+    # the larger value at equal step and timestamp for c; int64 fields may come as strings.
+    log(("a", 1.0, ts, 5), ("a", 2.0, ts, 3), ("b", 1.0, ts + 1, 2), ("b", 3.0, ts, 2),
+        ("c", 4.0, str(ts), "1"), ("c", 6.0, ts, 1))
+    # A later batch with older points changes nothing; a newer one replaces.
+    log(("a", 9.0, ts, 4), ("b", 0.5, ts, 2), ("c", 5.0, ts, 1), ("d", 1.0, ts, 0))
+    log(("d", 2.0, ts, 1))
+    assert client.get_run(run_id).data.metrics == {"a": 1.0, "b": 1.0, "c": 6.0, "d": 2.0}
+    assert len(client.get_metric_history(run_id, "a")) == 3
 
 
 def test_missing_fields_are_400_and_write_nothing(api, client, fresh_run):
