@@ -9,8 +9,9 @@ Workload (per server, after a warm-up of the same operations in a separate exper
                    order_by ["metrics.acc DESC"], max_results=100)
   get_metric_history  K x get_metric_history(run, "loss") (100 points), cycling over the runs
   get_model_version_by_alias  A x get_model_version_by_alias(model, "champion")
-plus, as a diagnostic only, the same alias lookup as a raw keep-alive HTTP GET (no client
-overhead).
+plus, as diagnostics only: the log-batch, search and alias calls as raw keep-alive HTTP (the
+servers without the client), and the client alone, its HTTP transport answering in-process with
+stewardd's recorded answers (the client's own cost, which bounds every client-measured ratio).
 
 Prints metrics/s and p50/p99 per operation for both servers, the ratios, and whether the targets
 of the Registry issue are met (Steward >= 10x MLflow on log_batch throughput and on search_runs
@@ -146,8 +147,10 @@ def check(condition: bool, message: str) -> None:
         raise WrongAnswer(message)
 
 
-def workload(server: servers.Process, cfg: Config, measured: bool) -> dict[str, OpResult]:
-    """Runs the workload once (measured or as warm-up) and returns the per-operation results."""
+def workload(server: servers.Process, cfg: Config, measured: bool,
+             answers: dict[str, bytes]) -> dict[str, OpResult]:
+    """Runs the workload once (measured or as warm-up) and returns the per-operation results;
+    `answers` receives the server's last raw search and alias answers (bodies for the stub)."""
     from mlflow import MlflowClient
     from mlflow.entities import Param, RunTag
 
@@ -159,7 +162,7 @@ def workload(server: servers.Process, cfg: Config, measured: bool) -> dict[str, 
     tag = "bench" if measured else "warmup"
     results = {name: OpResult() for name in
                ("log_batch", "search_runs", "get_metric_history", "get_model_version_by_alias", "alias_raw_http",
-                 "log_batch_raw_http")}
+                 "log_batch_raw_http", "search_raw_http")}
 
     experiment_id = client.create_experiment(f"{tag}-{uuid.uuid4().hex[:10]}")
     base_ms = int(time.time() * 1000)
@@ -209,6 +212,16 @@ def workload(server: servers.Process, cfg: Config, measured: bool) -> dict[str, 
         response = timed(results["alias_raw_http"], session.get, url, params={"name": model, "alias": ALIAS},
                          timeout=30)
         check(response.status_code == 200, f"{server.name}: raw alias GET answered {response.status_code}")
+    answers["registered-models/alias"] = response.content
+
+    search_url = server.url + "/api/2.0/mlflow/runs/search"
+    search_body = {"experiment_ids": [experiment_id], "filter": SEARCH_FILTER, "order_by": SEARCH_ORDER,
+                   "max_results": 100}
+    for _ in range(repeats):
+        response = timed(results["search_raw_http"], session.post, search_url, json=search_body, timeout=30)
+        check(response.status_code == 200 and len(response.json().get("runs", [])) == len(expected),
+              f"{server.name}: raw search answered {response.status_code} {response.text[:300]}")
+    answers["runs/search"] = response.content
 
     # Raw log-batch: the same 1000-metric batches, JSON encoded before the clock starts, into
     # fresh runs (so the runs above keep exactly 100 points per key); half as many calls.
@@ -242,50 +255,45 @@ def steward_route_times(server: servers.Process) -> dict[str, tuple[int, float]]
     return {route: (int(counts[route]), sums.get(route, 0.0) / counts[route]) for route in counts if counts[route]}
 
 
-def client_floor(cfg: Config) -> OpResult:
-    """MlflowClient.log_batch of the same batches against a stub that answers `{}` at once (a
-    separate process): the stock client's own cost per call, which bounds any server's
-    client-measured throughput."""
-    import subprocess
+def client_floors(cfg: Config, answers: dict[str, bytes]) -> dict[str, OpResult]:
+    """The stock client's own cost per call: the same log_batch, search_runs and
+    get_model_version_by_alias calls with the HTTP transport replaced in-process by one that
+    answers at once with stewardd's recorded answers (`{}` for log-batch): no network, no
+    server. No server measured through the client can be faster than this, which bounds every
+    client-measured ratio."""
+    from unittest import mock
+    from urllib.parse import urlsplit
 
     from mlflow import MlflowClient
+    from requests.adapters import HTTPAdapter
+    from requests.models import Response
 
-    stub = subprocess.Popen([sys.executable, "-c", STUB_SERVER], stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(stub.stdout.readline())
-        client = MlflowClient(tracking_uri=f"http://127.0.0.1:{port}")
-        result = OpResult()
-        base_ms = int(time.time() * 1000)
+    def answer(adapter, request, **kwargs):
+        response = Response()
+        response.status_code = 200
+        response._content = answers.get(urlsplit(request.url).path.removeprefix("/api/2.0/mlflow/"), b"{}")
+        response.headers["Content-Type"] = "application/json"
+        response.encoding = "utf-8"
+        response.url, response.request = request.url, request
+        return response
+
+    client = MlflowClient(tracking_uri="http://127.0.0.1:9")  # the discard port: nothing is sent
+    floors = {name: OpResult() for name in ("log_batch", "search_runs", "get_model_version_by_alias")}
+    base_ms = int(time.time() * 1000)
+    with mock.patch.object(HTTPAdapter, "send", answer):
         for index in range(cfg.warmup_runs + cfg.runs):
             batch = batch_for(index, cfg.runs, base_ms)
-            if index < cfg.warmup_runs:
-                client.log_batch("0" * 32, metrics=batch)
-                continue
+            result = floors["log_batch"] if index >= cfg.warmup_runs else OpResult()
             timed(result, client.log_batch, "0" * 32, metrics=batch)
             result.items += len(batch)
-        return result
-    finally:
-        stub.terminate()
-        stub.wait(timeout=10)
-
-
-STUB_SERVER = """
-from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-class Stub(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-    def log_message(self, *args):
-        pass
-server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-print(server.server_address[1], flush=True)
-server.serve_forever()
-"""
+        for index in range(cfg.warmup_repeats + cfg.repeats):
+            result = floors["search_runs"] if index >= cfg.warmup_repeats else OpResult()
+            found = timed(result, client.search_runs, ["0"], SEARCH_FILTER, order_by=SEARCH_ORDER, max_results=100)
+            check(len(found) == len(expected_search(cfg.runs)), f"the client parsed {len(found)} recorded runs")
+        for index in range(cfg.warmup_repeats + cfg.alias_repeats):
+            result = floors["get_model_version_by_alias"] if index >= cfg.warmup_repeats else OpResult()
+            timed(result, client.get_model_version_by_alias, "model", ALIAS)
+    return floors
 
 
 # --------------------------------------------------------------------------- report
@@ -294,47 +302,60 @@ ROWS = [
     ("log_batch", "log_batch (1000 metrics)"),
     ("log_batch_raw_http", "  log_batch, raw HTTP pre-encoded"),
     ("search_runs", "search_runs (filter+order_by)"),
+    ("search_raw_http", "  search, raw HTTP keep-alive"),
     ("get_metric_history", "get_metric_history (100 pts)"),
     ("get_model_version_by_alias", "get_model_version_by_alias"),
     ("alias_raw_http", "  alias, raw HTTP keep-alive"),
 ]
 
 
-def report(steward: dict[str, OpResult], mlflow_: dict[str, OpResult], floor: OpResult) -> list[tuple[str, bool, str]]:
+def row(label: str, who: str, res: OpResult) -> None:
+    throughput = f"{res.throughput:10.0f}" if res.items else ""
+    print(f"{label:32} {who:8} {res.p50_ms:9.2f} {res.p99_ms:9.2f} {len(res.latencies_s):6d}   {throughput}")
+
+
+def ceiling(mlflow_: OpResult, floor: OpResult) -> float:
+    """The best client-measured Steward/MLflow ratio any server could show: MLflow's time over the
+    client's own (throughput for log_batch, p50 latency otherwise)."""
+    return floor.throughput / mlflow_.throughput if floor.items else mlflow_.p50_ms / floor.p50_ms
+
+
+def report(steward: dict[str, OpResult], mlflow_: dict[str, OpResult],
+           floors: dict[str, OpResult]) -> list[tuple[str, bool, str]]:
     print()
     print(f"{'operation':32} {'':8} {'p50 ms':>9} {'p99 ms':>9} {'calls':>6}   {'metrics/s':>10}")
     for key, label in ROWS:
-        for who, res in (("steward", steward[key]), ("mlflow", mlflow_[key])):
-            throughput = f"{res.throughput:10.0f}" if res.items else ""
-            print(f"{label if who == 'steward' else '':32} {who:8} {res.p50_ms:9.2f} {res.p99_ms:9.2f} "
-                  f"{len(res.latencies_s):6d}   {throughput}")
+        row(label, "steward", steward[key])
+        row("", "mlflow", mlflow_[key])
         s, m = steward[key], mlflow_[key]
         line = (f"{'':32} {'ratio':8} p50 S/M {s.p50_ms / m.p50_ms:.3f} (Steward {m.p50_ms / s.p50_ms:.1f}x faster), "
                 f"p99 S/M {s.p99_ms / m.p99_ms:.3f} ({m.p99_ms / s.p99_ms:.1f}x)")
         if s.items:
             line += f", throughput S/M {s.throughput / m.throughput:.2f}x"
         print(line)
-        if key == "log_batch_raw_http":
-            print(f"{'  log_batch, client floor (stub)':32} {'stub':8} {floor.p50_ms:9.2f} {floor.p99_ms:9.2f} "
-                  f"{len(floor.latencies_s):6d}   {floor.throughput:10.0f}")
-            print(f"{'':32} {'':8} the stock client's own cost per 1000-metric call: no server measured "
-                  f"through it can beat MLflow by more than {mlflow_['log_batch'].throughput and floor.throughput / mlflow_['log_batch'].throughput:.1f}x here")
+        if key in floors:
+            row("  client alone (no server)", "client", floors[key])
+            print(f"{'':32} {'':8} the stock client's own cost per call: no server measured through it can "
+                  f"beat MLflow by more than {ceiling(m, floors[key]):.1f}x here")
 
     log_batch_ratio = steward["log_batch"].throughput / mlflow_["log_batch"].throughput
+    raw_log_batch = steward["log_batch_raw_http"].throughput / mlflow_["log_batch_raw_http"].throughput
     search_p50 = mlflow_["search_runs"].p50_ms / steward["search_runs"].p50_ms
     search_p99 = mlflow_["search_runs"].p99_ms / steward["search_runs"].p99_ms
+    raw_search = mlflow_["search_raw_http"].p50_ms / steward["search_raw_http"].p50_ms
     alias_p99 = steward["get_model_version_by_alias"].p99_ms
     targets = [
         ("log_batch throughput Steward/MLflow >= 10x", log_batch_ratio >= TARGET_LOG_BATCH_SPEEDUP,
          f"{log_batch_ratio:.2f}x ({steward['log_batch'].throughput:.0f} vs "
-         f"{mlflow_['log_batch'].throughput:.0f} metrics/s; raw HTTP "
-         f"{steward['log_batch_raw_http'].throughput / mlflow_['log_batch_raw_http'].throughput:.2f}x; "
-         f"client-floor ceiling {floor.throughput / mlflow_['log_batch'].throughput:.1f}x)"),
+         f"{mlflow_['log_batch'].throughput:.0f} metrics/s); client ceiling "
+         f"{ceiling(mlflow_['log_batch'], floors['log_batch']):.1f}x; raw HTTP {raw_log_batch:.2f}x"),
         ("search_runs latency MLflow/Steward >= 10x (p50)", search_p50 >= TARGET_SEARCH_SPEEDUP,
          f"{search_p50:.2f}x at p50 ({steward['search_runs'].p50_ms:.2f} vs {mlflow_['search_runs'].p50_ms:.2f} ms), "
-         f"{search_p99:.2f}x at p99"),
+         f"{search_p99:.2f}x at p99; client ceiling {ceiling(mlflow_['search_runs'], floors['search_runs']):.1f}x; "
+         f"raw HTTP {raw_search:.2f}x at p50"),
         ("get_model_version_by_alias p99 < 5 ms (Steward, stock client)", alias_p99 < TARGET_ALIAS_P99_MS,
-         f"p99 {alias_p99:.2f} ms (raw HTTP p99 {steward['alias_raw_http'].p99_ms:.2f} ms)"),
+         f"p99 {alias_p99:.2f} ms (the client alone: p99 {floors['get_model_version_by_alias'].p99_ms:.2f} ms; "
+         f"raw HTTP p99 {steward['alias_raw_http'].p99_ms:.2f} ms)"),
     ]
     print()
     print("Targets (Registry issue):")
@@ -390,17 +411,18 @@ def main() -> int:
             processes.append(mlflow_server)
             log(f"mlflow server ready in {time.monotonic() - t0:.1f} s")
 
-            results, cpu = {}, {}
+            results, cpu, answers = {}, {}, {}
             for server in (steward, mlflow_server):
                 t0 = time.monotonic()
-                workload(server, cfg, measured=False)
+                workload(server, cfg, measured=False, answers={})
                 cpu_before = server.cpu_seconds()
-                results[server.name] = workload(server, cfg, measured=True)
+                results[server.name] = workload(server, cfg, measured=True,
+                                                answers=answers if server is steward else {})
                 cpu[server.name] = server.cpu_seconds() - cpu_before
                 server.check_alive()
                 log(f"{server.name}: workload done in {time.monotonic() - t0:.1f} s")
             route_times = steward_route_times(steward)
-            floor = client_floor(cfg)
+            floors = client_floors(cfg, answers)
         except BenchError as error:
             print(f"bench/registry: {error}", file=sys.stderr)
             return 2
@@ -422,7 +444,7 @@ def main() -> int:
           f"{cfg.alias_repeats} alias lookups per server")
     print(f"stewardd: {steward.extra['binary']}; MLflow server: uvicorn, {args.mlflow_workers} workers; "
           f"both on PostgreSQL {dbs.admin_url.rsplit('@', 1)[-1].rsplit('/', 1)[0]} (separate databases)")
-    targets = report(results["stewardd"], results["mlflow server"], floor)
+    targets = report(results["stewardd"], results["mlflow server"], floors)
     print("\nstewardd's own time per route (GET /metrics, warm-up included; the rest of a client-measured "
           "latency is the client and the loopback):")
     for route, (count, mean_s) in sorted(route_times.items(), key=lambda item: -item[1][0] * item[1][1]):
@@ -437,7 +459,7 @@ def main() -> int:
             "config": cfg.__dict__,
             "steward": {k: v.as_dict() for k, v in results["stewardd"].items()},
             "mlflow": {k: v.as_dict() for k, v in results["mlflow server"].items()},
-            "client_floor_log_batch": floor.as_dict(),
+            "client_alone": {k: v.as_dict() for k, v in floors.items()},
             "server_cpu_s": {"steward": round(cpu["stewardd"], 2), "mlflow": round(cpu["mlflow server"], 2)},
             "steward_route_mean_ms": {r: round(m * 1000, 3) for r, (_, m) in route_times.items()},
             "targets": [{"target": n, "met": m, "detail": d} for n, m, d in targets],
