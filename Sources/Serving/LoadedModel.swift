@@ -9,14 +9,23 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public var maxLength: Int
     public var doLowerCase: Bool?
     public var onnx: String
+    /// The same weights quantised to int8 (dynamic), when training wrote them.
+    public var onnxInt8: String?
     public var vocab: String
     public var baseModel: String?
     public var sha256: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case format, labels, onnx, vocab, sha256
-        case maxLength = "max_length", doLowerCase = "do_lower_case", baseModel = "base_model"
+        case onnxInt8 = "onnx_int8", maxLength = "max_length", doLowerCase = "do_lower_case", baseModel = "base_model"
     }
+}
+
+/// Which of a model's ONNX exports to run: the float32 one (default), or its dynamic int8
+/// quantisation (training records its accuracy as `int8_accuracy` / `int8_f1` beside the
+/// float's, so a promotion policy can require it to be as good).
+public enum ModelPrecision: String, Sendable, CaseIterable {
+    case fp32, int8
 }
 
 public struct ModelLoadError: Error, CustomStringConvertible {
@@ -33,9 +42,11 @@ public final class LoadedModel: Sendable {
     public let tokenizer: WordPieceTokenizer
     public let session: InferenceSession
     public let directory: URL
+    public let precision: ModelPrecision
 
     /// Loads `directory`, refusing files whose sha256 differs from the manifest's.
-    public init(directory: URL, name: String, version: String, options: InferenceSession.Options) throws {
+    public init(directory: URL, name: String, version: String, options: InferenceSession.Options,
+                precision: ModelPrecision = .fp32) throws {
         let manifestURL = directory.appendingPathComponent("steward.json")
         guard let data = try? Data(contentsOf: manifestURL) else { throw ModelLoadError("no steward.json in \(directory.path)") }
         let manifest: ModelManifest
@@ -45,7 +56,16 @@ public final class LoadedModel: Sendable {
         guard manifest.format == 1 else { throw ModelLoadError("steward.json format \(manifest.format) is not supported (expected 1)") }
         guard manifest.labels.count >= 2 else { throw ModelLoadError("steward.json must name at least two labels") }
         guard (8...4096).contains(manifest.maxLength) else { throw ModelLoadError("steward.json max_length must be in 8...4096") }
-        for file in [manifest.onnx, manifest.vocab] {
+        let onnx: String
+        switch precision {
+        case .fp32: onnx = manifest.onnx
+        case .int8:
+            guard let int8 = manifest.onnxInt8 else {
+                throw ModelLoadError("int8 precision was asked for, but steward.json names no onnx_int8 export")
+            }
+            onnx = int8
+        }
+        for file in [onnx, manifest.vocab] {
             guard !file.contains(".."), !file.hasPrefix("/") else { throw ModelLoadError("steward.json names a file outside the model: \(file)") }
             let path = directory.appendingPathComponent(file).path
             guard FileManager.default.fileExists(atPath: path) else { throw ModelLoadError("the model has no \(file)") }
@@ -60,8 +80,9 @@ public final class LoadedModel: Sendable {
         self.version = version
         self.manifest = manifest
         self.directory = directory
+        self.precision = precision
         tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent(manifest.vocab).path)
-        session = try InferenceSession(modelPath: directory.appendingPathComponent(manifest.onnx).path, options: options)
+        session = try InferenceSession(modelPath: directory.appendingPathComponent(onnx).path, options: options)
         for input in ["input_ids", "attention_mask"] where !session.inputNames.contains(input) {
             throw ModelLoadError("the ONNX graph has no input \(input) (inputs: \(session.inputNames.joined(separator: ", ")))")
         }

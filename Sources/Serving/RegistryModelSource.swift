@@ -28,11 +28,12 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
     private let holder: ModelHolder
     private let track: String
     private let sessionOptions: InferenceSession.Options
+    private let precision: ModelPrecision
     private let logger: Logger
     private let stop = StopSignal()
 
     public init(client: HTTPClient, model: String, selector: Selector, cache: URL, pollInterval: Duration, holder: ModelHolder,
-                track: String, sessionOptions: InferenceSession.Options, logger: Logger) {
+                track: String, sessionOptions: InferenceSession.Options, precision: ModelPrecision = .fp32, logger: Logger) {
         self.client = client
         self.model = model
         self.selector = selector
@@ -41,6 +42,7 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         self.holder = holder
         self.track = track
         self.sessionOptions = sessionOptions
+        self.precision = precision
         self.logger = logger.labelled("model-source")
     }
 
@@ -97,7 +99,7 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         if let expected = files.artifactSHA256, digest.finalizeHex() != expected {
             throw ModelLoadError("\(model) version \(version): the files' digest does not match the version's artifact sha256")
         }
-        return try LoadedModel(directory: directory, name: model, version: String(version), options: sessionOptions)
+        return try LoadedModel(directory: directory, name: model, version: String(version), options: sessionOptions, precision: precision)
     }
 
     /// Loads the current version once; used at start-up before serving. The

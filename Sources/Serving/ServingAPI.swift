@@ -47,7 +47,7 @@ public struct ServingAPI: Sendable {
         let holder = holder
         router.add(.GET, "/ready", .inline { _ in
             guard let model = holder.model else { throw HTTPError.unavailable("no model loaded yet", retryAfterSeconds: 1) }
-            return .json(["model": model.name, "version": model.version])
+            return .json(["model": model.name, "version": model.version, "precision": model.precision.rawValue])
         })
         let metrics = metrics
         router.add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })

@@ -16,6 +16,7 @@ struct ServeConfiguration: Sendable {
     var track: String
     var batcher: Batcher.Options
     var session: InferenceSession.Options
+    var precision: ModelPrecision
     var limits: ServingAPI.Limits
     var databaseURL: String?
     var logText: Bool
@@ -49,7 +50,11 @@ struct ServeConfiguration: Sendable {
             source = .registry(url: url, token: try env.secret("STEWARD_REGISTRY_TOKEN"), model: model, selector: selector,
                                poll: .milliseconds(Int64(poll * 1000)))
         }
-        batcher = Batcher.Options(maxBatch: try env.int("STEWARD_MAX_BATCH", default: 8, range: 1...1024),
+        precision = ModelPrecision(rawValue: try env.choice("STEWARD_PRECISION", default: "fp32",
+                                                            allowed: ModelPrecision.allCases.map(\.rawValue)))!
+        // Dynamic int8 quantises activations over each whole run, so a text's answer would depend on
+        // its batch neighbours: int8 runs one text at a time unless told otherwise (also its fastest here).
+        batcher = Batcher.Options(maxBatch: try env.int("STEWARD_MAX_BATCH", default: precision == .int8 ? 1 : 8, range: 1...1024),
                                   maxWait: .microseconds(Int64(try env.double("STEWARD_MAX_WAIT_MS", default: 0, range: 0...1000) * 1000)),
                                   capacity: try env.int("STEWARD_QUEUE_CAPACITY", default: 2048, range: 1...1_000_000),
                                   workers: try env.int("STEWARD_BATCH_WORKERS", default: 1, range: 1...64))

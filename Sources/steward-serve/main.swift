@@ -28,9 +28,11 @@ var services: [any Service] = []
 switch configuration.source {
 case .local(let path, let name, let version):
     do {
-        holder.swap(to: try LoadedModel(directory: path, name: name, version: version, options: configuration.session),
+        holder.swap(to: try LoadedModel(directory: path, name: name, version: version, options: configuration.session,
+                                        precision: configuration.precision),
                     track: configuration.track)
-        logger.info("serving", ["model": .string(name), "version": .string(version), "path": .string(path.path)])
+        logger.info("serving", ["model": .string(name), "version": .string(version), "path": .string(path.path),
+                                "precision": .string(configuration.precision.rawValue)])
     } catch {
         fail("cannot load the model at \(path.path): \(error)")
     }
@@ -38,7 +40,8 @@ case .registry(let url, let token, let model, let selector, let poll):
     let bearer: (@Sendable () -> String?)? = token.map { value in { @Sendable in value } }
     let client = HTTPClient(configuration: .init(baseURL: url, bearerToken: bearer))
     let source = RegistryModelSource(client: client, model: model, selector: selector, cache: configuration.cache, pollInterval: poll,
-                                     holder: holder, track: configuration.track, sessionOptions: configuration.session, logger: logger)
+                                     holder: holder, track: configuration.track, sessionOptions: configuration.session,
+                                     precision: configuration.precision, logger: logger)
     do {
         try source.loadInitial()
     } catch {

@@ -43,6 +43,31 @@ import TestSupport
         #expect(try many.json(Answer.self).label == nil)
     }
 
+    /// (Logit parity of the int8 export with Python onnxruntime: InferenceTests.)
+    @Test func int8PrecisionAnswersEachTextAsItWouldAloneAndAnUnknownPrecisionIsRefused() throws {
+        struct Texts: Decodable { struct Text: Decodable { let text: String }; let texts: [Text] }
+        let expected = try JSONDecoder().decode(Texts.self, from: Data(contentsOf: try Fixtures.url("tiny-model/expected.json")))
+        let serve = try Self.local(["STEWARD_PRECISION": "int8"])
+        let client = serve.client()
+        struct Ready: Decodable { let precision: String }
+        #expect(try client.send(ClientRequest(.GET, "/ready")).json(Ready.self).precision == "int8")
+        // Texts of different lengths in one request: each answered exactly as when sent alone
+        // (dynamic int8 would otherwise quantise it together with its neighbours' padding).
+        let texts = expected.texts.prefix(12).map(\.text)
+        let together = try client.send(.json(.POST, "/predict", ["texts": texts])).json(Answer.self).predictions
+        #expect(together.count == texts.count)
+        for (text, answer) in zip(texts, together) {
+            let alone = try client.send(Self.predict(text)).json(Answer.self).predictions[0]
+            #expect(answer.probabilities == alone.probabilities, "\(text)")
+        }
+
+        let refused = Subprocess(try TestEnvironment.binary("steward-serve"),
+                                 environment: ["STEWARD_MODEL_PATH": try Fixtures.url("tiny-model").path, "STEWARD_PRECISION": "fp16"])
+        try refused.start()
+        #expect(refused.waitForExit(timeout: 10).map { $0 != 0 } == true)
+        #expect(refused.standardError.contains("STEWARD_PRECISION"))
+    }
+
     @Test func badInputGetsAClearFourHundred() throws {
         let serve = try Self.local()
         let client = serve.client()

@@ -48,8 +48,17 @@ def read_vocab(path: Path) -> dict[str, int]:
     return vocab
 
 
+def onnx_file(meta: dict, precision: str) -> str:
+    """The ONNX file steward-serve would run for STEWARD_PRECISION=`precision`."""
+    if precision == "int8":
+        if "onnx_int8" not in meta:
+            raise SystemExit("--precision int8: steward.json names no onnx_int8 export")
+        return meta["onnx_int8"]
+    return meta.get("onnx", "model.onnx")
+
+
 class Model:
-    def __init__(self, model_dir: Path, threads: int, backend: str = "onnxruntime"):
+    def __init__(self, model_dir: Path, threads: int, backend: str = "onnxruntime", precision: str = "fp32"):
         from transformers import BertTokenizerFast
 
         meta = json.loads((model_dir / "steward.json").read_text(encoding="utf-8"))
@@ -83,10 +92,17 @@ class Model:
             opts.inter_op_num_threads = 1
             opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            self.session = ort.InferenceSession(str(model_dir / meta.get("onnx", "model.onnx")), opts,
+            self.session = ort.InferenceSession(str(model_dir / onnx_file(meta, precision)), opts,
                                                 providers=["CPUExecutionProvider"])
+        self.precision = precision
         self.name = os.environ.get("STEWARD_MODEL_NAME") or model_dir.resolve().name
         self.version = os.environ.get("STEWARD_MODEL_VERSION", "local")
+
+    def run_onnx(self, texts: list[str]):
+        enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding="longest",
+                             return_tensors="np", return_token_type_ids=False)
+        return self.session.run(["logits"], {"input_ids": enc["input_ids"].astype(np.int64),
+                                             "attention_mask": enc["attention_mask"].astype(np.int64)})[0]
 
     def predict(self, texts: list[str]) -> list[dict]:
         if self.backend == "torch":
@@ -94,11 +110,11 @@ class Model:
                                  return_tensors="pt", return_token_type_ids=False)
             with self.torch.inference_mode():
                 logits = self.torch_model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits.numpy()
+        elif self.precision == "int8":
+            # Dynamic int8 quantises activations over the whole run: one text per run, as steward-serve does.
+            logits = np.concatenate([self.run_onnx([text]) for text in texts])
         else:
-            enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding="longest",
-                                 return_tensors="np", return_token_type_ids=False)
-            logits = self.session.run(["logits"], {"input_ids": enc["input_ids"].astype(np.int64),
-                                                   "attention_mask": enc["attention_mask"].astype(np.int64)})[0]
+            logits = self.run_onnx(texts)
         z = logits.astype(np.float64)
         e = np.exp(z - z.max(axis=1, keepdims=True))
         probs = e / e.sum(axis=1, keepdims=True)
@@ -172,6 +188,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op (or torch) threads")
     ap.add_argument("--backend", choices=["onnxruntime", "torch"], default="onnxruntime",
                     help="torch: transformers + PyTorch on DIR/hf (the usual approach) instead of model.onnx")
+    ap.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
+                    help="int8: the model's int8 export (steward.json onnx_int8), like STEWARD_PRECISION=int8")
     ap.add_argument("--inference-slots", type=int, default=1, help="concurrent session runs")
     ap.add_argument("--inline", action="store_true",
                     help="run inference on the event loop instead of the thread pool (implies one slot)")
@@ -187,7 +205,7 @@ def main() -> None:
 
     import uvicorn
 
-    model = Model(args.model, args.threads, args.backend)
+    model = Model(args.model, args.threads, args.backend, args.precision)
     model.predict(["warm up"])
     app = create_app(model, args.inference_slots, args.max_texts, args.max_chars, args.max_body_bytes, args.inline)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level=args.log_level, access_log=False)

@@ -237,11 +237,12 @@ def run_hey(url: str, concurrency: int, duration: float, body: Path, pin: list[s
 
 
 def raw_floor(model_dir: Path, texts: list[str], threads: int, batch_sizes: list[int], seconds: float,
-              cpus: str | None) -> dict:
+              cpus: str | None, precision: str) -> dict:
     """In-process ONNX Runtime on pre-tokenized texts: texts/s per batch size, and one-text latency."""
     import numpy as np
     import onnxruntime as ort
 
+    from baseline_server import onnx_file
     from bert_common import fast_tokenizer
 
     if cpus:
@@ -254,7 +255,7 @@ def raw_floor(model_dir: Path, texts: list[str], threads: int, batch_sizes: list
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(str(model_dir / meta.get("onnx", "model.onnx")), opts,
+    sess = ort.InferenceSession(str(model_dir / onnx_file(meta, precision)), opts,
                                 providers=["CPUExecutionProvider"])
 
     def feed(batch):
@@ -298,6 +299,9 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=15, help="seconds measured per concurrency")
     ap.add_argument("--warmup", type=int, default=3, help="seconds of load before each measurement (0: none)")
     ap.add_argument("--threads", type=int, default=1, help="inference threads for each server (ORT intra-op)")
+    ap.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
+                    help="int8: steward-serve (STEWARD_PRECISION), the onnxruntime baseline and the raw floor run "
+                         "the model's int8 export; PyTorch stays on the float weights (the usual approach)")
     ap.add_argument("--server-cpus", help="taskset CPU list for the servers and the raw floor, e.g. 1")
     ap.add_argument("--load-cpus", help="taskset CPU list for the load generator, e.g. 0")
     ap.add_argument("--tool", choices=["wrk", "hey"], default="wrk" if shutil.which("wrk") else "hey")
@@ -359,7 +363,8 @@ def main() -> int:
     def baseline(name: str, backend: str = "onnxruntime") -> Server:
         port = free_port()
         return Server(name, pin_server + [PY, str(HERE / "baseline_server.py"), "--model", str(args.model),
-                                          "--port", str(port), "--threads", str(args.threads), "--backend", backend],
+                                          "--port", str(port), "--threads", str(args.threads), "--backend", backend,
+                                          "--precision", args.precision],
                       {**base_env, "STEWARD_SERVE_PORT": str(port)}, port, work / f"{name}.log")
 
     servers = [baseline("baseline")]
@@ -374,16 +379,16 @@ def main() -> int:
         servers.append(Server("steward-serve", pin_server + [str(serve_bin)] + args.serve_arg,
                               {**base_env, "STEWARD_SERVE_PORT": str(port),
                                "STEWARD_INTRA_OP_THREADS": str(args.threads), "STEWARD_BATCH_WORKERS": "1",
-                               **serve_env}, port, work / "steward-serve.log"))
+                               "STEWARD_PRECISION": args.precision, **serve_env}, port, work / "steward-serve.log"))
 
-    summary = {"model": str(args.model), "threads": args.threads, "tool": args.tool, "duration_s": args.duration,
+    summary = {"model": str(args.model), "threads": args.threads, "precision": args.precision, "tool": args.tool, "duration_s": args.duration,
                "server_cpus": args.server_cpus, "load_cpus": args.load_cpus, "cpu_count": os.cpu_count(),
                "bodies": len(texts), "servers": {}}
     if not args.no_raw:
         log(f"raw ONNX Runtime floor (in-process, {args.threads} thread(s))")
         summary["raw_onnxruntime"] = raw_floor(args.model, texts[:512], args.threads,
                                                [int(b) for b in args.raw_batch_sizes.split(",")], 2.0,
-                                               args.server_cpus)
+                                               args.server_cpus, args.precision)
 
     answers = {}
     try:
@@ -478,7 +483,9 @@ def main() -> int:
     print(f"logs and metrics: {work}")
     if args.json_out:
         args.json_out.write_text(json.dumps(summary, indent=2) + "\n")
-    bad = any(q["labels_equal"] != q["texts"] or q["max_abs_prob_diff"] > 1e-4 for q in summary["parity_all"].values())
+    # With int8, PyTorch (float weights) is expected to differ by the quantisation; it is printed, not held to 1e-4.
+    held = {n: q for n, q in summary["parity_all"].items() if not (args.precision == "int8" and n == "fastapi-torch")}
+    bad = any(q["labels_equal"] != q["texts"] or q["max_abs_prob_diff"] > 1e-4 for q in held.values())
     errors = any(r["errors"] for s in servers for r in s.results.values())
     if bad:
         print(f"FAIL: {other.name} does not answer like {ref.name}", file=sys.stderr)
