@@ -391,6 +391,15 @@ def test_unknown_json_fields_are_ignored(api, client, fresh_run):
     assert client.get_run(fresh_run.info.run_id).data.tags["extra"] == "yes"
 
 
+def test_awkward_text_round_trips_through_answers(client, fresh_run):
+    awkward = 'line1\nline2\t"quoted" back\\slash \u00e9 \U0001f642 \u0001\u001f </script> \u2028'
+    client.set_tag(fresh_run.info.run_id, "awkward", awkward)
+    client.log_param(fresh_run.info.run_id, "awkward", awkward)
+    run = client.get_run(fresh_run.info.run_id)
+    assert run.data.tags["awkward"] == awkward
+    assert run.data.params["awkward"] == awkward
+
+
 def test_oversized_batches_are_400_and_write_nothing(api, client, fresh_run):
     run_id = fresh_run.info.run_id
     ts = now_ms()
