@@ -15,7 +15,7 @@ session run, no micro-batching):
       errors {"error": {"code", "message"}}: 400 invalid JSON, not an object, wrong types, neither or
       both of text/texts; 422 no texts, more than --max-texts texts, a text over --max-chars
       characters; 413 body over --max-body-bytes
-  GET /health    ok                          GET /ready  {"model": name, "version": version}
+  GET /health    ok                          GET /ready  {"model", "version", "precision"}
 
 Configuration: --model or STEWARD_MODEL_PATH; --port or STEWARD_SERVE_PORT (default 8080);
 model name/version from STEWARD_MODEL_NAME (default: the directory name) and
@@ -141,7 +141,7 @@ def create_app(model: Model, inference_slots: int, max_texts: int = 64, max_char
 
     @app.get("/ready")
     async def ready():
-        return {"model": model.name, "version": model.version}
+        return {"model": model.name, "version": model.version, "precision": model.precision}
 
     @app.post("/predict")
     async def predict(request: Request):

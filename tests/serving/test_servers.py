@@ -28,7 +28,7 @@ def test_health_and_ready(server):
     assert status == 200
     status, body, _ = http("GET", server.url + "/ready")
     assert status == 200
-    assert json.loads(body) == {"model": "tiny", "version": "7"}
+    assert json.loads(body) == {"model": "tiny", "version": "7", "precision": "fp32"}
 
 
 def test_single_texts_match_expected(server, expected):
