@@ -95,14 +95,24 @@ public final class TestDatabase: @unchecked Sendable {
 /// A private PostgreSQL cluster for tests that stop and restart the server.
 public final class ScratchCluster: @unchecked Sendable {
     public let directory: URL
-    public let port: Int
+    public private(set) var port: Int
     public var url: String { "postgresql://steward@127.0.0.1:\(port)/steward" }
     public var configuration: PostgresConfiguration { PostgresConfiguration(url: url, applicationName: "steward-tests") }
 
+    /// Ports below Linux's ephemeral range (32768-60999 by default), so no outgoing
+    /// connection of a concurrent test holds the port, now or when the cluster restarts.
+    /// Another scratch cluster may still have drawn it: the first start tries a few.
     public init() throws {
         directory = try TestEnvironment.temporaryDirectory("steward-pg")
-        port = Int.random(in: 56000...60000)
-        try start()
+        port = Int.random(in: 20000...32000)
+        for attempt in 1...5 {
+            do {
+                try start()
+                return
+            } catch where attempt < 5 {
+                port = Int.random(in: 20000...32000)
+            }
+        }
     }
 
     public func start() throws { try pg("start") }
