@@ -52,4 +52,23 @@ import TestSupport
         #expect(try migrator.migrate(connection).count == migrator.migrations.count)
         #expect(try migrator.currentVersion(connection) == migrator.latestVersion)
     }
+
+    /// Migration 0010 traded the metric history's per-row foreign key for a trigger on runs:
+    /// deleting a run must still delete its history (and only its history).
+    @Test func deletingARunStillDeletesItsMetricHistory() throws {
+        let connection = try database.connect()
+        _ = try Schema.migrator().migrate(connection)
+        try connection.execute("""
+            INSERT INTO steward.experiments (id, name, creation_time, last_update_time) VALUES (900, 'cascade', 0, 0);
+            INSERT INTO steward.runs (id, experiment_id, status, start_time, artifact_uri)
+                VALUES ('gone', 900, 'RUNNING', 0, ''), ('kept', 900, 'RUNNING', 0, '');
+            INSERT INTO steward.metrics (run_id, key, value, step, timestamp)
+                SELECT r, 'loss', g, g, g FROM unnest(ARRAY['gone', 'kept']) AS r, generate_series(1, 5) AS g;
+            DELETE FROM steward.runs WHERE id = 'gone';
+            """)
+        let left = try connection.query("SELECT run_id, count(*)::int AS n FROM steward.metrics GROUP BY run_id")
+        #expect(left.count == 1)
+        #expect(try left[0].get("run_id") == "kept")
+        #expect(try left[0].get("n") == 5)
+    }
 }
