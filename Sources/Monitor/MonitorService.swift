@@ -7,7 +7,8 @@ import Telemetry
 
 /// The monitor loop (leader only): rolls the prediction log up per minute and
 /// stores each window's PSI per feature for every model version and track
-/// that served, against the reference of the version's training dataset.
+/// that served, against the reference of the version's training dataset; prunes
+/// predictions older than the retention.
 public final class MonitorService: Service, @unchecked Sendable {
     public let name = "monitor"
     let registry: RegistryService
@@ -16,17 +17,21 @@ public final class MonitorService: Service, @unchecked Sendable {
     /// A window with fewer predictions than this is not stored: PSI over a
     /// handful of texts is noise (ten bins want a few hundred), and would alert.
     let minWindowRows: Int
+    /// How long predictions are kept (nil: for ever); pruned at most once an hour.
+    let retention: Duration?
     let logger: Logger
     private let stop = StopSignal()
     private var lastDrift = Date.distantPast
+    private var lastPrune = Date.distantPast
 
     let webhook: String?
     let client = HTTPClient(configuration: .init(timeout: .seconds(5), retry: .none, userAgent: "steward-notifier"))
 
-    public init(registry: RegistryService, window: Duration = .seconds(300), minWindowRows: Int = 100, webhook: String? = nil,
-                isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
+    public init(registry: RegistryService, window: Duration = .seconds(300), minWindowRows: Int = 100, retention: Duration? = nil,
+                webhook: String? = nil, isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
         self.registry = registry
         self.minWindowRows = minWindowRows
+        self.retention = retention
         self.webhook = webhook
         self.window = window
         self.isLeader = isLeader
@@ -55,6 +60,14 @@ public final class MonitorService: Service, @unchecked Sendable {
         if let pass = try FeatureCounts(pool: registry.pool).rollUp(now: now), pass.to > pass.from {
             logger.info("counted feature values", ["from": .string(Timestamp.iso8601(pass.from)), "to": .string(Timestamp.iso8601(pass.to)),
                                                    "ms": .double((ContinuousClock.now - counting).seconds * 1000)])
+        }
+        if let retention, now.timeIntervalSince(lastPrune) >= 3600 {
+            let pruned = try Retention(pool: registry.pool, keep: Double(retention.components.seconds)).prune(now: now)
+            lastPrune = now
+            if pruned.predictions + pruned.featureCounts > 0 {
+                logger.info("pruned the prediction log", ["predictions": .int(pruned.predictions), "feature_counts": .int(pruned.featureCounts),
+                                                          "older_than_hours": .int(Int(retention.components.seconds / 3600))])
+            }
         }
         try AlertEvaluator(pool: registry.pool).evaluate(now: now)
         if let webhook { try Notifications.deliver(pool: registry.pool, client: client, webhook: webhook, now: now, logger: logger) }

@@ -45,6 +45,8 @@ struct DaemonConfiguration: Sendable {
     /// The monitor's drift window, and the fewest predictions a window needs to be stored.
     var driftWindow: Duration = .seconds(300)
     var driftMinRows = 100
+    /// How long the prediction log keeps rows (nil: for ever).
+    var predictionRetention: Duration? = .seconds(30 * 86_400)
     /// How often the drift retrainer looks at the windows, and its cooldown between retrains.
     var retrainInterval: Duration = .seconds(60)
     var retrainCooldown: Duration = .seconds(6 * 3600)
@@ -110,6 +112,8 @@ struct DaemonConfiguration: Sendable {
         driftWindows = try env.int("STEWARD_DRIFT_WINDOWS", default: 3, range: 1...100)
         driftWindow = .seconds(try env.int("STEWARD_DRIFT_WINDOW_SECONDS", default: 300, range: 10...86_400))
         driftMinRows = try env.int("STEWARD_DRIFT_MIN_ROWS", default: 100, range: 1...10_000_000)
+        let retentionDays = try env.int("STEWARD_PREDICTION_RETENTION_DAYS", default: 30, range: 0...36_500)
+        predictionRetention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
         retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
         retrainCooldown = .seconds(try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
         if let text = env.optional("STEWARD_ROLLOUT_STEPS") {

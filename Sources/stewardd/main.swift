@@ -131,7 +131,8 @@ do {
 }
 
 let monitor = MonitorService(registry: registry, window: configuration.driftWindow, minWindowRows: configuration.driftMinRows,
-                             webhook: configuration.alertWebhook, isLeader: { leadership.isLeader }, logger: logger)
+                             retention: configuration.predictionRetention, webhook: configuration.alertWebhook,
+                             isLeader: { leadership.isLeader }, logger: logger)
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows
