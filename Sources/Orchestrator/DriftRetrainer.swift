@@ -111,7 +111,7 @@ public final class DriftRetrainer: Service, @unchecked Sendable {
                                                baseModel: try row.get("base_model"), paramsJSON: try row.get("params"), warmStartVersion: version,
                                                extraDataURI: try exportFeedback(c, model: model), reason: decision.reason, submittedBy: "orchestrator")
                 let id = try submission.queue(c, registry: registry, executorKind: executorKind)
-                try registry.auditSystem(c, action: "run.retrain", target: "model:\(model)/\(version)")
+                try registry.audit(c, action: "run.retrain", target: "model:\(model)/\(version)")
                 logger.notice("queued a retrain", ["model": .string(model), "run_id": .string(id), "reason": .string(decision.reason)])
                 return id
             }

@@ -40,14 +40,14 @@ struct PolicyEvaluator {
                     clauses = excluded.clauses, decided_at = now()
                 """, [model.id, version, source, try JSON.text(inputsJSON), verdict.passed,
                       try JSON.text(verdict.clauses)])
-            try registry.auditSystem(c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
+            try registry.audit(c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
             if verdict.passed, candidate.stage == .none {
                 try registry.transition(c, modelName: modelName, version: version, to: .staging, archiveExisting: false)
-                try registry.auditSystem(c, action: "version.transition", target: "model:\(modelName)/\(version)->Staging")
+                try registry.audit(c, action: "version.transition", target: "model:\(modelName)/\(version)->Staging")
                 // A passing version with a Production version to compare against starts
                 // a canary rollout (unless one is already running).
                 if production != nil, try RolloutController.open(c, registry: registry, model: modelName, canary: version, plan: plan) != nil {
-                    try registry.auditSystem(c, action: "rollout.start", target: "model:\(modelName)/\(version)")
+                    try registry.audit(c, action: "rollout.start", target: "model:\(modelName)/\(version)")
                 }
             }
             logger.info("promotion policy \(verdict.passed ? "passed" : "failed")",

@@ -141,6 +141,10 @@ public struct PromotionPolicy: Sendable, Equatable {
 private struct Parser {
     let characters: [Character]
     var index = 0
+    /// Nested signs and parentheses; bounded, since each level is a recursive call
+    /// on a worker thread's stack (hundreds of leading '-' once crashed the daemon).
+    var depth = 0
+    static let maxDepth = 32
 
     init(_ text: String) { characters = Array(text) }
 
@@ -216,6 +220,11 @@ private struct Parser {
         skipSpaces()
         guard index < characters.count else { throw error("the policy ends where a value was expected") }
         let c = characters[index]
+        if c == "-" || c == "(" {
+            guard depth < Self.maxDepth else { throw error("nested too deeply (at most \(Self.maxDepth) signs and parentheses)") }
+            depth += 1
+        }
+        defer { if c == "-" || c == "(" { depth -= 1 } }
         if c == "-" {
             index += 1
             return .negate(try unary())

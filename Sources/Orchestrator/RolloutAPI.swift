@@ -61,7 +61,10 @@ public struct RolloutAPI: Sendable {
 
     func status(model: String, statusCode: Int) throws -> Response {
         let rollout = try latest(model)
-        let reason: String = try registry.pool.query("SELECT reason FROM steward.rollouts WHERE id = $1", [rollout.id]).first!.get("reason")
+        guard let reasonRow = try registry.pool.query("SELECT reason FROM steward.rollouts WHERE id = $1", [rollout.id]).first else {
+            throw RegistryError.notFound("\(model) has no rollout")   // deleted with its model meanwhile
+        }
+        let reason: String = try reasonRow.get("reason")
         let events = try registry.pool.query("""
             SELECT json_agg(json_build_object('at', at, 'step', step_index, 'weight', weight, 'kind', kind, 'detail', detail) ORDER BY id)::text AS e
             FROM steward.rollout_events WHERE rollout_id = $1
@@ -87,20 +90,20 @@ public struct RolloutAPI: Sendable {
             state.stepIndex = min(state.stepIndex + 1, state.steps.count)
             state.phase = .progressing
             state.stepStartedAt = Date()
-            try controller.save(rollout, state, kind: "manual-promote", detail: "step skipped \(who)")
+            try controller.save(rollout, state, kind: "manual-promote", detail: "step skipped \(who)", actor: principal)
         case ("promote-full", .progressing), ("promote-full", .paused):
-            try controller.promote(rollout, reason: "promoted to 100% \(who)")
+            try controller.promote(rollout, reason: "promoted to 100% \(who)", actor: principal)
         case ("abort", .progressing), ("abort", .paused):
-            try controller.abort(rollout, reason: "aborted \(who)")
+            try controller.abort(rollout, reason: "aborted \(who)", actor: principal)
         case ("pause", .progressing):
             var state = rollout.state
             state.phase = .paused
-            try controller.save(rollout, state, kind: "paused", detail: "paused \(who)")
+            try controller.save(rollout, state, kind: "paused", detail: "paused \(who)", actor: principal)
         case ("resume", .paused):
             var state = rollout.state
             state.phase = .progressing
             state.stepStartedAt = Date()   // an analysis pause restarts its window
-            try controller.save(rollout, state, kind: "resumed", detail: "resumed \(who)")
+            try controller.save(rollout, state, kind: "resumed", detail: "resumed \(who)", actor: principal)
         case ("retry", .aborted):
             try registry.pool.withTransaction { c in
                 _ = try c.query("""
@@ -111,6 +114,7 @@ public struct RolloutAPI: Sendable {
                 try registry.setAlias(c, modelName: model, alias: RolloutController.canaryAlias, version: rollout.canary)
                 _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, 0, 0, 'retry', $2)",
                                 [rollout.id, "retried \(who)"])
+                try registry.audit(c, actor: principal, action: "rollout.retry", target: "model:\(model)/\(rollout.canary)")
             }
         case ("promote", _), ("promote-full", _), ("abort", _), ("pause", _), ("resume", _), ("retry", _):
             throw HTTPError.conflict("cannot \(action) a rollout that is \(rollout.state.phase.rawValue)")

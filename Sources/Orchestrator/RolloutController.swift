@@ -129,8 +129,10 @@ public final class RolloutController: Service, @unchecked Sendable {
         }
     }
 
-    func save(_ rollout: Row, _ state: RolloutState, kind: String, detail: String) throws {
+    /// `actor`: the API caller who asked (audited as such); nil when the loop itself moves the rollout.
+    func save(_ rollout: Row, _ state: RolloutState, kind: String, detail: String, actor: Principal? = nil) throws {
         try registry.pool.withTransaction { c in
+            if let actor { try registry.audit(c, actor: actor, action: "rollout.\(kind)", target: "model:\(rollout.model)/\(rollout.canary)") }
             _ = try c.query("""
                 UPDATE steward.rollouts SET step_index = $2, weight = $3, phase = $4, step_started_at = $5, failures = $6, updated_at = now(),
                        reason = CASE WHEN $4 = 'Paused' THEN $7 ELSE reason END
@@ -143,7 +145,7 @@ public final class RolloutController: Service, @unchecked Sendable {
     }
 
     /// Traffic back to stable first, then the canary archived with the reason, in one transaction.
-    func abort(_ rollout: Row, reason: String) throws {
+    func abort(_ rollout: Row, reason: String, actor: Principal? = nil) throws {
         try router.setCanaryWeight(model: rollout.model, weight: 0)
         try registry.pool.withTransaction { c in
             _ = try c.query("UPDATE steward.rollouts SET phase = 'Aborted', weight = 0, reason = $2, updated_at = now() WHERE id = $1",
@@ -152,7 +154,7 @@ public final class RolloutController: Service, @unchecked Sendable {
             try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
             _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 0, 'aborted', $3)",
                             [rollout.id, rollout.state.stepIndex, reason])
-            try registry.auditSystem(c, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
+            try registry.audit(c, actor: actor, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
             try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "aborted",
                                                                   "reason": reason])
         }
@@ -162,7 +164,7 @@ public final class RolloutController: Service, @unchecked Sendable {
     /// The canary becomes Production with the `champion` alias (the old
     /// Production version archived), all in one transaction; then the canary
     /// track's weight returns to 0 as the stable track now serves the new version.
-    func promote(_ rollout: Row, reason: String) throws {
+    func promote(_ rollout: Row, reason: String, actor: Principal? = nil) throws {
         try registry.pool.withTransaction { c in
             _ = try c.query("UPDATE steward.rollouts SET phase = 'Promoted', weight = 100, reason = $2, updated_at = now() WHERE id = $1",
                             [rollout.id, reason])
@@ -171,7 +173,7 @@ public final class RolloutController: Service, @unchecked Sendable {
             try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
             _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 100, 'promoted', $3)",
                             [rollout.id, rollout.state.stepIndex, reason])
-            try registry.auditSystem(c, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
+            try registry.audit(c, actor: actor, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
             try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "promoted",
                                                                   "reason": reason])
         }

@@ -8,7 +8,9 @@ extension RegistryService {
     public func createQueuedRun(_ c: PostgresConnection, modelName: String, datasetID: Int64, user: String,
                                 tags: [String: String]) throws -> String {
         let experiment: Int64
-        if let row = try c.query("SELECT id FROM steward.experiments WHERE name = $1", [modelName]).first {
+        // Experiment names are stored trimmed (createExperiment); look the model's up the same way.
+        if let row = try c.query("SELECT id FROM steward.experiments WHERE name = $1",
+                                 [modelName.trimmingCharacters(in: .whitespaces)]).first {
             experiment = try row.get("id")
         } else {
             experiment = try tracking.createExperiment(c, name: modelName, artifactLocation: nil, tags: [:])
@@ -65,8 +67,9 @@ extension RegistryService {
         try models.setPolicy(c, name: modelName, policy: policy)
     }
 
-    /// Records an action taken by a control loop (not by a caller) in the audit log.
-    public func auditSystem(_ c: PostgresConnection, action: String, target: String) throws {
-        try AuditLog.record(c, actor: Principal(name: "orchestrator", role: .admin), action: action, target: target)
+    /// Records an action in the audit log inside the caller's transaction: taken by `actor`
+    /// (a caller of the API), or by a control loop when `actor` is nil.
+    public func audit(_ c: PostgresConnection, actor: Principal? = nil, action: String, target: String) throws {
+        try AuditLog.record(c, actor: actor ?? Principal(name: "orchestrator", role: .admin), action: action, target: target)
     }
 }

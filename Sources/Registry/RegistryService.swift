@@ -23,12 +23,17 @@ public final class RegistryService: Sendable {
         public var vocabularyPath: String?
         /// Datasets registered by path must lie under one of these.
         public var datasetRoots: [URL]
+        /// Checks a promotion policy given at model creation (the language is the
+        /// Orchestrator's, which stewardd plugs in); its error's description is the 400's message.
+        public var policyValidator: (@Sendable (String) throws -> Void)?
 
-        public init(artifactRoot: URL, bootstrapToken: String? = nil, vocabularyPath: String? = nil, datasetRoots: [URL] = []) {
+        public init(artifactRoot: URL, bootstrapToken: String? = nil, vocabularyPath: String? = nil, datasetRoots: [URL] = [],
+                    policyValidator: (@Sendable (String) throws -> Void)? = nil) {
             self.artifactRoot = artifactRoot
             self.bootstrapToken = bootstrapToken
             self.vocabularyPath = vocabularyPath
             self.datasetRoots = datasetRoots
+            self.policyValidator = policyValidator
         }
     }
 

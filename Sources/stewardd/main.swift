@@ -42,7 +42,9 @@ do {
     registry = try RegistryService(pool: pool, configuration: .init(artifactRoot: configuration.artifactRoot,
                                                                     bootstrapToken: configuration.bootstrapToken,
                                                                     vocabularyPath: configuration.vocabularyPath,
-                                                                    datasetRoots: configuration.datasetRoots), logger: logger)
+                                                                    datasetRoots: configuration.datasetRoots,
+                                                                    policyValidator: { _ = try PromotionPolicy(parsing: $0) }),
+                               logger: logger)
 } catch {
     fail("cannot start the registry: \(error)")
 }

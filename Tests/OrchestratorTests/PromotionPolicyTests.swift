@@ -30,6 +30,16 @@ import Testing
         #expect(try PromotionPolicy(parsing: "accuracy >= 0.8").evaluate(.init(candidate: ["accuracy": 0.8], production: nil, dataset: [:])).passed)
     }
 
+    @Test func deepNestingIsAParseErrorNotACrash() throws {
+        // Each sign or parenthesis was one recursive call: 400 leading '-' overflowed a worker's stack.
+        for text in ["accuracy >= " + String(repeating: "-", count: 5000) + "1",
+                     "accuracy >= " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000)] {
+            #expect(throws: PromotionPolicy.ParseError.self) { try PromotionPolicy(parsing: text) }
+        }
+        let nested = try PromotionPolicy(parsing: "accuracy >= " + String(repeating: "-(", count: 16) + "0" + String(repeating: ")", count: 16))
+        #expect(nested.clauses.count == 1)
+    }
+
     @Test func parseErrorsPointAtTheColumn() {
         let cases: [(String, Int)] = [("accuracy >= ", 13), ("accuracy 0.8", 10), ("accuracy >= 0.8 or f1 > 0", 17),
                                       ("", 1), ("accuracy >= (0.8", 17), ("production. >= 1", 1)]
