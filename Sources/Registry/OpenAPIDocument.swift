@@ -1,8 +1,9 @@
 import Foundation
 
 /// The OpenAPI 3 description of the native API, served at `/openapi.json`.
-/// Kept by hand beside NativeAPI; `tests/registry/test_openapi.py` runs
-/// schemathesis against it, so a drift between the two fails the tests.
+/// Kept by hand beside NativeAPI, OrchestratorAPI, RolloutAPI and MonitorAPI;
+/// `tests/registry/test_openapi.py` runs schemathesis against it, so a drift
+/// between the document and the handlers fails the tests.
 enum OpenAPIDocument {
     static let data = Data(text.utf8)
 
@@ -12,7 +13,7 @@ enum OpenAPIDocument {
  "info": {
   "title": "Steward native API",
   "version": "1.0.0",
-  "description": "Registry, datasets, models, aliases, audit and tokens. Errors are {\"error\": {\"code\", \"message\"}}. Every call needs a bearer token: viewer reads, operator writes, admin manages tokens and the audit log. MLflow's protocol is served beside it under /api/2.0/mlflow (see docs/mlflow-protocol.md)."
+  "description": "Registry (datasets, experiments, runs, models, versions, stages, aliases, audit, tokens), training runs and promotion policies, canary rollouts, drift, feedback and alerts. Errors are {\"error\": {\"code\", \"message\"}}. Every call needs a bearer token: viewer reads, operator writes, admin manages tokens and the audit log. MLflow's protocol is served beside it under /api/2.0/mlflow (see docs/mlflow-protocol.md)."
  },
  "servers": [
   {
@@ -687,6 +688,702 @@ enum OpenAPIDocument {
       "nullable": true
      }
     }
+   },
+   "VersionFiles": {
+    "type": "object",
+    "required": [
+     "model",
+     "version",
+     "files"
+    ],
+    "properties": {
+     "model": {
+      "type": "string"
+     },
+     "version": {
+      "type": "integer"
+     },
+     "artifact_sha256": {
+      "type": "string",
+      "description": "Omitted when the version has no digest."
+     },
+     "files": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "path",
+        "sha256",
+        "size",
+        "url"
+       ],
+       "properties": {
+        "path": {
+         "type": "string",
+         "description": "Relative to the version's source."
+        },
+        "sha256": {
+         "type": "string"
+        },
+        "size": {
+         "type": "integer"
+        },
+        "url": {
+         "type": "string",
+         "description": "Download path under /api/2.0/mlflow-artifacts/artifacts/."
+        }
+       }
+      }
+     }
+    }
+   },
+   "SubmittedRun": {
+    "type": "object",
+    "required": [
+     "run_id",
+     "status"
+    ],
+    "properties": {
+     "run_id": {
+      "type": "string"
+     },
+     "status": {
+      "type": "string",
+      "enum": [
+       "QUEUED"
+      ]
+     }
+    }
+   },
+   "CancelledRun": {
+    "type": "object",
+    "required": [
+     "run_id",
+     "status",
+     "previous_status"
+    ],
+    "properties": {
+     "run_id": {
+      "type": "string"
+     },
+     "status": {
+      "type": "string",
+      "enum": [
+       "KILLED"
+      ]
+     },
+     "previous_status": {
+      "type": "string",
+      "enum": [
+       "QUEUED",
+       "SCHEDULED",
+       "SUBMITTED",
+       "RUNNING"
+      ]
+     }
+    }
+   },
+   "RunEvent": {
+    "type": "object",
+    "required": [
+     "at",
+     "to_status",
+     "reason"
+    ],
+    "properties": {
+     "at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "from_status": {
+      "type": "string",
+      "description": "Omitted for the first event (submission)."
+     },
+     "to_status": {
+      "type": "string"
+     },
+     "reason": {
+      "type": "string"
+     }
+    }
+   },
+   "RunEventList": {
+    "type": "object",
+    "required": [
+     "items"
+    ],
+    "properties": {
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/RunEvent"
+      }
+     }
+    }
+   },
+   "ModelPolicy": {
+    "type": "object",
+    "required": [
+     "model",
+     "policy"
+    ],
+    "properties": {
+     "model": {
+      "type": "string"
+     },
+     "policy": {
+      "type": "string",
+      "description": "The promotion policy; empty when the model has none."
+     }
+    }
+   },
+   "PromotionDecision": {
+    "type": "object",
+    "required": [
+     "model",
+     "version",
+     "policy",
+     "passed",
+     "inputs",
+     "clauses",
+     "decided_at"
+    ],
+    "properties": {
+     "model": {
+      "type": "string"
+     },
+     "version": {
+      "type": "integer"
+     },
+     "policy": {
+      "type": "string"
+     },
+     "passed": {
+      "type": "boolean"
+     },
+     "inputs": {
+      "type": "object",
+      "required": [
+       "candidate",
+       "production",
+       "dataset"
+      ],
+      "properties": {
+       "candidate": {
+        "type": "object",
+        "additionalProperties": {
+         "type": "number"
+        }
+       },
+       "production": {
+        "type": "object",
+        "additionalProperties": {
+         "type": "number"
+        },
+        "description": "Empty when there was no Production version."
+       },
+       "dataset": {
+        "type": "object",
+        "additionalProperties": {
+         "type": "number"
+        }
+       }
+      }
+     },
+     "clauses": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "required": [
+        "clause",
+        "passed",
+        "reason"
+       ],
+       "properties": {
+        "clause": {
+         "type": "string"
+        },
+        "passed": {
+         "type": "boolean"
+        },
+        "left": {
+         "oneOf": [
+          {
+           "type": "number"
+          },
+          {
+           "type": "string",
+           "enum": [
+            "NaN",
+            "Infinity",
+            "-Infinity"
+           ]
+          }
+         ],
+         "description": "Omitted when a name was missing."
+        },
+        "right": {
+         "oneOf": [
+          {
+           "type": "number"
+          },
+          {
+           "type": "string",
+           "enum": [
+            "NaN",
+            "Infinity",
+            "-Infinity"
+           ]
+          }
+         ],
+         "description": "Omitted when a name was missing."
+        },
+        "reason": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "decided_at": {
+      "type": "string",
+      "format": "date-time",
+      "description": "Whole seconds, e.g. 2025-01-01T12:00:00Z."
+     }
+    }
+   },
+   "DaemonStatus": {
+    "type": "object",
+    "required": [
+     "replica",
+     "leader",
+     "executor",
+     "runs"
+    ],
+    "properties": {
+     "replica": {
+      "type": "string"
+     },
+     "leader": {
+      "type": "boolean"
+     },
+     "executor": {
+      "type": "string",
+      "enum": [
+       "local",
+       "kubernetes"
+      ]
+     },
+     "runs": {
+      "type": "object",
+      "additionalProperties": {
+       "type": "integer"
+      },
+      "description": "Run count per status (statuses with no run are absent)."
+     }
+    }
+   },
+   "RolloutStep": {
+    "oneOf": [
+     {
+      "type": "object",
+      "required": [
+       "weight"
+      ],
+      "additionalProperties": false,
+      "properties": {
+       "weight": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 100
+       }
+      }
+     },
+     {
+      "type": "object",
+      "required": [
+       "analysis_seconds"
+      ],
+      "additionalProperties": false,
+      "properties": {
+       "analysis_seconds": {
+        "type": "integer",
+        "minimum": 1
+       }
+      }
+     }
+    ]
+   },
+   "RolloutStepInput": {
+    "description": "A weight step ({\"weight\": 0-100}) or an analysis pause ({\"analysis_seconds\": >= 1}); a non-null weight wins over analysis_seconds.",
+    "anyOf": [
+     {
+      "type": "object",
+      "required": [
+       "weight"
+      ],
+      "properties": {
+       "weight": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 100
+       }
+      }
+     },
+     {
+      "type": "object",
+      "required": [
+       "analysis_seconds"
+      ],
+      "properties": {
+       "analysis_seconds": {
+        "type": "integer",
+        "minimum": 1
+       },
+       "weight": {
+        "type": "integer",
+        "nullable": true,
+        "enum": [
+         null
+        ]
+       }
+      }
+     }
+    ]
+   },
+   "RolloutEvent": {
+    "type": "object",
+    "required": [
+     "at",
+     "step",
+     "weight",
+     "kind",
+     "detail"
+    ],
+    "properties": {
+     "at": {
+      "type": "string",
+      "format": "date-time",
+      "description": "As Postgres renders timestamptz in JSON, e.g. 2025-01-01T12:00:00.123456+00:00."
+     },
+     "step": {
+      "type": "integer"
+     },
+     "weight": {
+      "type": "integer"
+     },
+     "kind": {
+      "type": "string",
+      "description": "weight, analysis, manual-promote, paused, resumed, retry, aborted or promoted"
+     },
+     "detail": {
+      "type": "string"
+     }
+    }
+   },
+   "Rollout": {
+    "type": "object",
+    "required": [
+     "id",
+     "model",
+     "stable_version",
+     "canary_version",
+     "phase",
+     "step",
+     "steps",
+     "weight",
+     "failures",
+     "reason",
+     "step_started_at",
+     "events"
+    ],
+    "properties": {
+     "id": {
+      "type": "integer"
+     },
+     "model": {
+      "type": "string"
+     },
+     "stable_version": {
+      "type": "integer",
+      "nullable": true
+     },
+     "canary_version": {
+      "type": "integer"
+     },
+     "phase": {
+      "type": "string",
+      "enum": [
+       "Progressing",
+       "Paused",
+       "Promoted",
+       "Aborted"
+      ]
+     },
+     "step": {
+      "type": "integer",
+      "description": "Index of the current step (equals len(steps) once all are done)."
+     },
+     "steps": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/RolloutStep"
+      }
+     },
+     "weight": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 100
+     },
+     "failures": {
+      "type": "integer"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "step_started_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "events": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/RolloutEvent"
+      }
+     }
+    }
+   },
+   "DriftResult": {
+    "type": "object",
+    "required": [
+     "model",
+     "feature",
+     "method",
+     "dataset",
+     "from",
+     "to",
+     "current_rows",
+     "bins"
+    ],
+    "properties": {
+     "model": {
+      "type": "string"
+     },
+     "version": {
+      "type": "string",
+      "description": "Echoed when given."
+     },
+     "track": {
+      "type": "string",
+      "description": "Echoed when given."
+     },
+     "feature": {
+      "type": "string"
+     },
+     "method": {
+      "type": "string",
+      "enum": [
+       "quantile",
+       "evidently"
+      ]
+     },
+     "dataset": {
+      "type": "string"
+     },
+     "from": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "to": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "psi": {
+      "type": "number",
+      "description": "Omitted when it cannot be computed (empty window, no reference values)."
+     },
+     "current_rows": {
+      "type": "integer"
+     },
+     "bins": {
+      "type": "integer"
+     }
+    }
+   },
+   "FeedbackCreated": {
+    "type": "object",
+    "required": [
+     "id"
+    ],
+    "properties": {
+     "id": {
+      "type": "integer"
+     }
+    }
+   },
+   "VersionAccuracy": {
+    "type": "object",
+    "required": [
+     "version",
+     "labelled",
+     "correct",
+     "accuracy"
+    ],
+    "properties": {
+     "version": {
+      "type": "string"
+     },
+     "labelled": {
+      "type": "integer"
+     },
+     "correct": {
+      "type": "integer"
+     },
+     "accuracy": {
+      "type": "number"
+     }
+    }
+   },
+   "VersionAccuracyList": {
+    "type": "object",
+    "required": [
+     "items"
+    ],
+    "properties": {
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/VersionAccuracy"
+      }
+     }
+    }
+   },
+   "DriftWindow": {
+    "type": "object",
+    "required": [
+     "window_start",
+     "window_end",
+     "version",
+     "track",
+     "feature",
+     "method",
+     "psi",
+     "rows"
+    ],
+    "properties": {
+     "window_start": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "window_end": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "version": {
+      "type": "string"
+     },
+     "track": {
+      "type": "string"
+     },
+     "feature": {
+      "type": "string"
+     },
+     "method": {
+      "type": "string",
+      "enum": [
+       "quantile",
+       "evidently"
+      ]
+     },
+     "psi": {
+      "type": "number"
+     },
+     "rows": {
+      "type": "integer"
+     }
+    }
+   },
+   "DriftWindowList": {
+    "type": "object",
+    "required": [
+     "items"
+    ],
+    "properties": {
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/DriftWindow"
+      }
+     }
+    }
+   },
+   "AlertRuleSaved": {
+    "type": "object",
+    "required": [
+     "name"
+    ],
+    "properties": {
+     "name": {
+      "type": "string"
+     }
+    }
+   },
+   "Alert": {
+    "type": "object",
+    "required": [
+     "rule",
+     "metric",
+     "model",
+     "threshold",
+     "started_at",
+     "ended_at",
+     "value"
+    ],
+    "properties": {
+     "rule": {
+      "type": "string"
+     },
+     "metric": {
+      "type": "string",
+      "enum": [
+       "input_psi",
+       "error_rate",
+       "latency_p99_ms"
+      ]
+     },
+     "model": {
+      "type": "string"
+     },
+     "threshold": {
+      "type": "number"
+     },
+     "started_at": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "ended_at": {
+      "type": "string",
+      "format": "date-time",
+      "nullable": true,
+      "description": "null while the alert is firing."
+     },
+     "value": {
+      "type": "number"
+     }
+    }
+   },
+   "AlertList": {
+    "type": "object",
+    "required": [
+     "items"
+    ],
+    "properties": {
+     "items": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Alert"
+      }
+     }
+    }
    }
   }
  },
@@ -971,6 +1668,125 @@ enum OpenAPIDocument {
       }
      }
     ]
+   },
+   "post": {
+    "summary": "Submit a training run: queued for the executor, audited (operator)",
+    "operationId": "submitRun",
+    "responses": {
+     "201": {
+      "description": "Queued",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/SubmittedRun"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid JSON or field type, dataset not name@version, empty base_model, a NUL character, warm_start_version beyond 32 bits, or a model name that is blank once trimmed",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown dataset, model, or warm_start_version",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "the model's experiment name (the model name trimmed of spaces) is taken by another experiment",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "model",
+         "dataset"
+        ],
+        "properties": {
+         "model": {
+          "type": "string",
+          "description": "A registered model"
+         },
+         "dataset": {
+          "type": "string",
+          "pattern": "[^@]@[\\s\\S]",
+          "description": "name@version: split at the first '@' after a non-empty name; the version must be non-empty (otherwise 400)"
+         },
+         "base_model": {
+          "type": "string",
+          "nullable": true,
+          "description": "Default tiny; must not be empty (400)."
+         },
+         "params": {
+          "type": "object",
+          "nullable": true,
+          "additionalProperties": true,
+          "description": "Free-form training parameters."
+         },
+         "warm_start_version": {
+          "type": "integer",
+          "format": "int32",
+          "minimum": -2147483648,
+          "maximum": 2147483647,
+          "nullable": true,
+          "description": "An existing version of the model (404 otherwise)."
+         },
+         "extra_data_uri": {
+          "type": "string",
+          "nullable": true
+         },
+         "reason": {
+          "type": "string",
+          "nullable": true,
+          "description": "Default manual."
+         }
+        }
+       }
+      }
+     }
+    }
    }
   },
   "/api/v1/runs/{id}": {
@@ -2680,6 +3496,1408 @@ enum OpenAPIDocument {
       }
      }
     ]
+   }
+  },
+  "/api/v1/models/{name}/versions/{version}/files": {
+   "get": {
+    "summary": "A version's files with digests and download paths, for serving to fetch and verify (viewer). 400 when the version's source is outside this registry.",
+    "operationId": "listVersionFiles",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/VersionFiles"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "version not a positive integer (or beyond 32 bits), or the version's files are outside this registry",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown model or version; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "name",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     },
+     {
+      "name": "version",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "integer",
+       "format": "int32",
+       "minimum": 1,
+       "maximum": 2147483647
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/runs/{id}/cancel": {
+   "post": {
+    "summary": "Cancel a run that has not finished (status KILLED), audited (operator)",
+    "operationId": "cancelRun",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/CancelledRun"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown run; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "the run is already FINISHED, FAILED or KILLED",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/runs/{id}/events": {
+   "get": {
+    "summary": "A run's status changes, oldest first (viewer)",
+    "operationId": "listRunEvents",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/RunEventList"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown run; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/runs/{id}/logs": {
+   "get": {
+    "summary": "The last lines of a run's training log, as plain text (empty when there is none) (viewer)",
+    "operationId": "getRunLogs",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "tail not an integer in 1...10000",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown run; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "id",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     },
+     {
+      "name": "tail",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 10000,
+       "default": 100
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/models/{name}/policy": {
+   "get": {
+    "summary": "A model's promotion policy (empty string when none) (viewer)",
+    "operationId": "getPolicy",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ModelPolicy"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown model; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "name",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     }
+    ]
+   },
+   "put": {
+    "summary": "Set a model's promotion policy (parsed first; blank clears it), audited (operator)",
+    "operationId": "setPolicy",
+    "responses": {
+     "200": {
+      "description": "The policy as stored (trimmed)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/ModelPolicy"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid JSON, missing policy, or a policy that does not parse (checked before the model is looked up)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown model; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "policy"
+        ],
+        "properties": {
+         "policy": {
+          "type": "string",
+          "description": "e.g. accuracy >= 0.8 and f1 >= production.f1; empty or blank removes the policy"
+         }
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "name",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/models/{name}/versions/{version}/decision": {
+   "get": {
+    "summary": "The promotion decision recorded for a version: inputs, per-clause results (viewer)",
+    "operationId": "getDecision",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/PromotionDecision"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "version not an integer (or beyond 32 bits)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown model, or no decision for that version; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "name",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     },
+     {
+      "name": "version",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "integer",
+       "format": "int32",
+       "minimum": -2147483648,
+       "maximum": 2147483647
+      },
+      "description": "Any 32-bit integer is accepted; one with no decision answers 404."
+     }
+    ]
+   }
+  },
+  "/api/v1/status": {
+   "get": {
+    "summary": "This replica, whether it leads, its executor and run counts by status (viewer)",
+    "operationId": "getStatus",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/DaemonStatus"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/rollouts": {
+   "post": {
+    "summary": "Start a canary rollout of a version against the Production one, audited (operator). 409 when the model already has one in progress or the version is Production/Archived.",
+    "operationId": "startRollout",
+    "responses": {
+     "201": {
+      "description": "Started",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Rollout"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid JSON or field, a step out of range, empty steps, or canary_version beyond 32 bits",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown model or version",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "the version is Production or Archived, or the model already has a rollout in progress",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "model",
+         "canary_version"
+        ],
+        "properties": {
+         "model": {
+          "type": "string"
+         },
+         "canary_version": {
+          "type": "integer",
+          "format": "int32",
+          "minimum": -2147483648,
+          "maximum": 2147483647,
+          "description": "Beyond 32 bits: 400"
+         },
+         "steps": {
+          "type": "array",
+          "nullable": true,
+          "minItems": 1,
+          "items": {
+           "$ref": "#/components/schemas/RolloutStepInput"
+          },
+          "description": "Absent or null: the daemon's default plan."
+         },
+         "analysis": {
+          "type": "object",
+          "description": "Analysis thresholds; absent or null fields take the defaults shown. No range is checked.",
+          "properties": {
+           "min_requests": {
+            "type": "integer",
+            "nullable": true,
+            "default": 100
+           },
+           "max_error_rate_ratio": {
+            "type": "number",
+            "nullable": true,
+            "default": 2.0
+           },
+           "max_error_rate_delta": {
+            "type": "number",
+            "nullable": true,
+            "default": 0.01
+           },
+           "max_p99_delta_ms": {
+            "type": "number",
+            "nullable": true,
+            "default": 50.0
+           },
+           "max_input_psi": {
+            "type": "number",
+            "nullable": true,
+            "default": 0.25
+           },
+           "max_confidence_psi": {
+            "type": "number",
+            "nullable": true,
+            "default": 0.25
+           },
+           "failure_limit": {
+            "type": "integer",
+            "nullable": true,
+            "default": 1
+           }
+          },
+          "nullable": true
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/rollouts/{model}": {
+   "get": {
+    "summary": "A model's latest rollout (any phase) with its events (viewer)",
+    "operationId": "getRollout",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Rollout"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown model, or it has no rollout; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "405": {
+      "description": "the model parameter is empty or holds an encoded '/', so the path reaches the POST-only /api/v1/rollouts or /api/v1/rollouts/{model}/{action}",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "model",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/rollouts/{model}/{action}": {
+   "post": {
+    "summary": "Command the latest rollout (operator): promote (skip the current step), promote-full, abort, pause (Progressing only), resume (Paused only) or retry (Aborted only). Not audited as the caller.",
+    "operationId": "commandRollout",
+    "responses": {
+     "200": {
+      "description": "The rollout after the command",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Rollout"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown model, no rollout, or unknown action; no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "405": {
+      "description": "the action parameter is empty, so the path reaches the GET-only /api/v1/rollouts/{model}",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "409": {
+      "description": "the action does not apply in the rollout's phase",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "model",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     },
+     {
+      "name": "action",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "promote",
+        "promote-full",
+        "abort",
+        "pause",
+        "resume",
+        "retry"
+       ]
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/drift": {
+   "get": {
+    "summary": "PSI of a feature over a window of logged predictions against a dataset's reference, computed in Postgres (viewer)",
+    "operationId": "computeDrift",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/DriftResult"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "model, feature or dataset missing; dataset not name@version; bad method or time; unknown feature (evidently)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "unknown dataset",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "quantile: the dataset has no reference profile for the feature (also for an unknown feature)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "model",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "feature",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "description": "char_length, word_count, oov_share or non_letter_share"
+     },
+     {
+      "name": "dataset",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "pattern": "[^@]@[\\s\\S]",
+       "description": "name@version: split at the first '@' after a non-empty name; the version must be non-empty (otherwise 400)"
+      }
+     },
+     {
+      "name": "method",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": [
+        "quantile",
+        "evidently"
+       ],
+       "default": "quantile"
+      }
+     },
+     {
+      "name": "from",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": "ISO 8601; default an hour before to"
+     },
+     {
+      "name": "to",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "date-time"
+      },
+      "description": "ISO 8601; default now"
+     },
+     {
+      "name": "version",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     },
+     {
+      "name": "track",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/feedback": {
+   "post": {
+    "summary": "Record a true label for a text (with request_id, for the prediction it got), audited (operator). The model is not checked.",
+    "operationId": "addFeedback",
+    "responses": {
+     "201": {
+      "description": "Recorded",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/FeedbackCreated"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid JSON or field type, or a NUL character",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "422": {
+      "description": "label not negative/positive, or text not 1-20000 characters",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "model",
+         "text",
+         "label"
+        ],
+        "properties": {
+         "model": {
+          "type": "string"
+         },
+         "text": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 20000
+         },
+         "label": {
+          "type": "string",
+          "enum": [
+           "negative",
+           "positive"
+          ]
+         },
+         "request_id": {
+          "type": "string",
+          "nullable": true
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/models/{name}/accuracy": {
+   "get": {
+    "summary": "Live accuracy per version from labelled feedback (empty items for an unknown model) (viewer)",
+    "operationId": "getAccuracy",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/VersionAccuracyList"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "name",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/models/{name}/drift": {
+   "get": {
+    "summary": "The monitor's stored drift windows, newest first (empty items for an unknown model) (viewer)",
+    "operationId": "listDriftWindows",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/DriftWindowList"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "limit not an integer in 1...10000",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "name",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 10000,
+       "default": 40
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/alert-rules/{name}": {
+   "put": {
+    "summary": "Create or replace an alert rule, audited (operator). The model is not checked.",
+    "operationId": "putAlertRule",
+    "responses": {
+     "200": {
+      "description": "Created or replaced",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AlertRuleSaved"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "invalid JSON or field type, unknown metric, for_seconds negative or beyond 32 bits, or a NUL character",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "404": {
+      "description": "no such route (a path parameter holding an encoded '/' or empty)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "required": [
+         "metric",
+         "model",
+         "threshold"
+        ],
+        "properties": {
+         "metric": {
+          "type": "string",
+          "enum": [
+           "input_psi",
+           "error_rate",
+           "latency_p99_ms"
+          ]
+         },
+         "model": {
+          "type": "string"
+         },
+         "threshold": {
+          "type": "number"
+         },
+         "for_seconds": {
+          "type": "integer",
+          "nullable": true,
+          "minimum": 0,
+          "maximum": 2147483647,
+          "description": "Default 0"
+         },
+         "enabled": {
+          "type": "boolean",
+          "nullable": true,
+          "description": "Default true"
+         }
+        }
+       }
+      }
+     }
+    },
+    "parameters": [
+     {
+      "name": "name",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "pattern": "^[^/]+$"
+      }
+     }
+    ]
+   }
+  },
+  "/api/v1/alerts": {
+   "get": {
+    "summary": "The 200 newest alerts, firing and resolved (viewer)",
+    "operationId": "listAlerts",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/AlertList"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No bearer token, or not a valid one",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "The token's role is too low",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
    }
   }
  }

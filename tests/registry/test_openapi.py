@@ -41,7 +41,7 @@ MAX_EXAMPLES = int(os.environ.get("STEWARD_SCHEMATHESIS_MAX_EXAMPLES", "10"))
 SEED = os.environ.get("STEWARD_SCHEMATHESIS_SEED", "20261126")
 CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance"
 SCHEMATHESIS_BUDGET_S = 90
-MIN_PATHS = 10
+MIN_PATHS = 30  # every native path: registry, orchestrator, rollouts, monitor
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
