@@ -70,6 +70,7 @@ public struct MonitorAPI: Sendable {
         guard !body.text.isEmpty, body.text.unicodeScalars.count <= 20_000 else {
             throw HTTPError.unprocessable("text must be 1-20000 characters", code: "invalid_text")
         }
+        _ = try registry.model(named: body.model)   // 404 for a model the registry does not know
         let id = try registry.write(request, principal: principal, action: "feedback.add", target: "model:\(body.model)") { c -> Int64 in
             var version: String?, predicted: String?
             if let requestID = body.requestID,
@@ -100,6 +101,7 @@ public struct MonitorAPI: Sendable {
             throw HTTPError.badRequest("metric must be input_psi, error_rate or latency_p99_ms", code: "invalid_argument")
         }
         guard rule.threshold.isFinite, (rule.forSeconds ?? 0) >= 0 else { throw HTTPError.badRequest("threshold must be a number, for_seconds >= 0", code: "invalid_argument") }
+        _ = try registry.model(named: rule.model)
         try registry.write(request, principal: principal, action: "alert_rule.put", target: "alert_rule:\(name)") { c in
             _ = try c.query("""
                 INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds, enabled) VALUES ($1, $2, $3, $4, $5, $6)

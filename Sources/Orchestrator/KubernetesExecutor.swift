@@ -141,6 +141,12 @@ public final class KubernetesExecutor: Executor, @unchecked Sendable {
         guard let pod = (pods["items"] as? [[String: Any]])?.last, let name = (pod["metadata"] as? [String: Any])?["name"] as? String else {
             return ""
         }
-        return try client.logs(namespace: client.namespace, pod: name, tailLines: tail)
+        do {
+            return try client.logs(namespace: client.namespace, pod: name, tailLines: tail)
+        } catch let error as KubernetesError where error.code == 400 || error.code == 404 {
+            // The container has not started yet (400), or the pod went away since the list (404):
+            // no logs to show, as for a local run that wrote none.
+            return ""
+        }
     }
 }

@@ -4559,6 +4559,16 @@ enum OpenAPIDocument {
        }
       }
      },
+     "404": {
+      "description": "No registered model of that name",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
      "422": {
       "description": "label not negative/positive, or text not 1-20000 characters",
       "content": {
@@ -4795,7 +4805,7 @@ enum OpenAPIDocument {
       }
      },
      "404": {
-      "description": "no such route (a path parameter holding an encoded '/' or empty)",
+      "description": "No registered model of that name (or an empty rule name)",
       "content": {
        "application/json": {
         "schema": {
