@@ -60,6 +60,10 @@ if let url = configuration.databaseURL {
     services.append(log)
 }
 
+if configuration.precision == .int8, configuration.batcher.maxBatch > 1 {
+    logger.warning("int8 with STEWARD_MAX_BATCH > 1: a text's answer depends on the texts it is batched with",
+                   ["max_batch": .int(configuration.batcher.maxBatch)])
+}
 let batcher = Batcher(options: configuration.batcher, metrics: metrics)
 var router = Router()
 ServingAPI(holder: holder, batcher: batcher, log: predictionLog, track: configuration.track, logText: configuration.logText,
