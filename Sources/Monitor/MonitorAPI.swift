@@ -28,22 +28,24 @@ public struct MonitorAPI: Sendable {
         registry.route(&router, .GET, "/drift", .viewer) { request, _ in try api.compute(request) }
         registry.route(&router, .POST, "/feedback", .operator, feedback)
         registry.route(&router, .GET, "/models/{name}/accuracy", .viewer) { request, _ in
+            let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
             let text = try api.registry.pool.query("""
                 SELECT COALESCE(json_agg(json_build_object('version', model_version, 'labelled', n, 'correct', correct,
                        'accuracy', correct::float8 / n) ORDER BY model_version), '[]')::text AS items FROM (
                     SELECT model_version, count(*) AS n, count(*) FILTER (WHERE predicted_label = label) AS correct
                     FROM steward.feedback WHERE model_name = $1 AND model_version IS NOT NULL GROUP BY model_version) v
-                """, [try request.parameter("name")]).first!.get("items", as: String.self)
+                """, [name]).first!.get("items", as: String.self)
             return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
         }
         // The monitor's stored windows, newest first: what the drift alert and retrainer read.
         registry.route(&router, .GET, "/models/{name}/drift", .viewer) { request, _ in
+            let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
             let text = try api.registry.pool.query("""
                 SELECT COALESCE(json_agg(json_build_object('window_start', window_start, 'window_end', window_end, 'version', model_version,
                        'track', track, 'feature', feature, 'method', method, 'psi', psi, 'rows', current_rows)
                        ORDER BY window_start DESC, model_version, track, feature), '[]')::text AS items
                 FROM (SELECT * FROM steward.drift_windows WHERE model_name = $1 ORDER BY window_start DESC LIMIT $2) w
-                """, [try request.parameter("name"), try request.queryInt("limit", default: 40, range: 1...10_000)]).first!.get("items", as: String.self)
+                """, [name, try request.queryInt("limit", default: 40, range: 1...10_000)]).first!.get("items", as: String.self)
             return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
         }
         registry.route(&router, .PUT, "/alert-rules/{name}", .operator, putRule)

@@ -4654,7 +4654,7 @@ enum OpenAPIDocument {
       }
      },
      "404": {
-      "description": "no such route (a path parameter holding an encoded '/' or empty)",
+      "description": "No registered model of that name (or no such route: a path parameter holding an encoded '/' or empty)",
       "content": {
        "application/json": {
         "schema": {
@@ -4724,7 +4724,7 @@ enum OpenAPIDocument {
       }
      },
      "404": {
-      "description": "no such route (a path parameter holding an encoded '/' or empty)",
+      "description": "No registered model of that name (or no such route: a path parameter holding an encoded '/' or empty)",
       "content": {
        "application/json": {
         "schema": {
@@ -4805,7 +4805,7 @@ enum OpenAPIDocument {
       }
      },
      "404": {
-      "description": "No registered model of that name (or an empty rule name)",
+      "description": "No registered model of that name (or no such route: a path parameter holding an encoded '/' or empty)",
       "content": {
        "application/json": {
         "schema": {

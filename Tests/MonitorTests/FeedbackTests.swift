@@ -22,6 +22,8 @@ import TestSupport
         #expect(try client.send(.json(.POST, "/api/v1/feedback", ["model": "m", "text": "x", "label": "neutral"])).status == 422)
         #expect(try client.send(.json(.POST, "/api/v1/feedback", ["model": "m", "text": "", "label": "positive"])).status == 422)
         #expect(try client.send(.json(.POST, "/api/v1/feedback", ["model": "nope", "text": "x", "label": "positive"])).status == 404)
+        #expect(try client.send(ClientRequest(.GET, "/api/v1/models/nope/accuracy")).status == 404)
+        #expect(try client.send(ClientRequest(.GET, "/api/v1/models/nope/drift")).status == 404)
         #expect(try client.send(ClientRequest(.PUT, "/api/v1/alert-rules/r", body: Data(#"{"metric": "input_psi", "model": "nope", "threshold": 0.2}"#.utf8))).status == 404)
         let accuracy = try client.send(ClientRequest(.GET, "/api/v1/models/m/accuracy")).json(Accuracy.self)
         #expect(accuracy.items.count == 1)

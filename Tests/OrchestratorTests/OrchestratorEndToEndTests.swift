@@ -159,7 +159,8 @@ import TestSupport
         let drift = try Subprocess.run(ctl, ["drift", "sentiment", "--limit", "8"], environment: env)
         #expect(drift.status == 0 && (3...9).contains(drift.stdout.split(separator: "\n").count), "a header and at most 8 windows: \(drift.stdout)")
         #expect(drift.stdout.contains("non_letter_share") && drift.stdout.contains("stable"))
-        #expect(try Subprocess.run(ctl, ["drift", "nope"], environment: env).stdout.split(separator: "\n").count == 1)
+        let unknown = try Subprocess.run(ctl, ["drift", "nope"], environment: env)
+        #expect(unknown.status == 1 && unknown.stderr.contains("HTTP 404"), "\(unknown.stderr)")
         try eventually(timeout: 90, "a retrain run") { try driftRuns().count == 1 }
         // Later drifted windows belong to the same episode: still one run.
         let windowsAtQueue = try windows(worse: true)
