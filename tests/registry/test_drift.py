@@ -3,6 +3,7 @@ numpy for Steward's reference-quantile method, the `evidently` package itself
 for its own method. Synthetic samples with a known shift and empty bins."""
 
 import json
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
@@ -111,3 +112,15 @@ def test_an_in_distribution_window_has_a_small_psi(steward_only, drift_data, tes
     assert got["current_rows"] == 200
     assert abs(got["psi"] - numpy_quantile_psi(ref, tail)) < 1e-6
     assert got["psi"] < 0.1
+
+
+def test_an_unknown_feature_is_a_400_whichever_method(steward_only, drift_data):
+    for method in ("quantile", "evidently"):
+        try:
+            call(steward_only, f"/api/v1/drift?model=m&dataset=drift@1&feature=shoe_size&method={method}")
+        except urllib.error.HTTPError as error:
+            body = json.load(error)
+            assert error.code == 400 and body["error"]["code"] == "invalid_argument", (method, body)
+            assert "shoe_size" in body["error"]["message"] and "char_length" in body["error"]["message"]
+        else:
+            raise AssertionError(f"{method}: an unknown feature was answered 200")
