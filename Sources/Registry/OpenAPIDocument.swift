@@ -1724,7 +1724,7 @@ enum OpenAPIDocument {
       }
      },
      "409": {
-      "description": "the model's experiment name (the model name trimmed of spaces) is taken by another experiment",
+      "description": "The model's first runs raced to create its experiment (named after the model, trimmed); submitting again succeeds",
       "content": {
        "application/json": {
         "schema": {
