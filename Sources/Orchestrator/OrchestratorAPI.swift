@@ -121,18 +121,10 @@ public struct OrchestratorAPI: Sendable {
     func setPolicy(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name")
         let body = try request.json(PolicyBody.self)
-        let text = body.policy.trimmingCharacters(in: .whitespacesAndNewlines)
-        if !text.isEmpty {
-            do {
-                _ = try PromotionPolicy(parsing: text)
-            } catch {
-                throw HTTPError.badRequest(error.description, code: "invalid_policy")
-            }
+        let stored = try registry.write(request, principal: principal, action: "policy.set", target: "model:\(name)") { c in
+            try registry.setPolicy(c, modelName: name, policy: body.policy)
         }
-        try registry.write(request, principal: principal, action: "policy.set", target: "model:\(name)") { c in
-            try registry.setPolicy(c, modelName: name, policy: text.isEmpty ? nil : text)
-        }
-        return .json(["model": name, "policy": text])
+        return .json(["model": name, "policy": stored ?? ""])
     }
 
     func decision(_ request: Request, _ principal: Principal) throws -> Response {

@@ -179,13 +179,9 @@ struct NativeAPI {
 
     func createModel(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(CreateModel.self)
-        let policy = body.policy?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let policy, !policy.isEmpty, let validate = registry.configuration.policyValidator {
-            do { try validate(policy) } catch { throw HTTPError.badRequest("\(error)", code: "invalid_policy") }
-        }
         try registry.write(request, principal: principal, action: "model.create", target: "model:\(body.name)") { c in
             _ = try models.createModel(c, name: body.name, description: body.description ?? "", tags: body.tags ?? [:])
-            if let policy, !policy.isEmpty { try models.setPolicy(c, name: body.name, policy: policy) }
+            if body.policy != nil { try registry.setPolicy(c, modelName: body.name, policy: body.policy) }
         }
         return .json(ModelBody(try models.model(named: body.name)), status: 201)
     }

@@ -63,8 +63,16 @@ extension RegistryService {
             """, [modelName, alias])
     }
 
-    public func setPolicy(_ c: PostgresConnection, modelName: String, policy: String?) throws {
-        try models.setPolicy(c, name: modelName, policy: policy)
+    /// Stores a model's promotion policy, trimmed (empty clears it), after the configured
+    /// `policyValidator` accepts it (a 400 `invalid_policy` saying where, otherwise). Returns what was stored.
+    @discardableResult
+    public func setPolicy(_ c: PostgresConnection, modelName: String, policy: String?) throws -> String? {
+        let text = policy?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if !text.isEmpty, let validate = configuration.policyValidator {
+            do { try validate(text) } catch { throw HTTPError.badRequest("\(error)", code: "invalid_policy") }
+        }
+        try models.setPolicy(c, name: modelName, policy: text.isEmpty ? nil : text)
+        return text.isEmpty ? nil : text
     }
 
     /// Records an action in the audit log inside the caller's transaction: taken by `actor`

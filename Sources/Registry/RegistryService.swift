@@ -23,7 +23,7 @@ public final class RegistryService: Sendable {
         public var vocabularyPath: String?
         /// Datasets registered by path must lie under one of these.
         public var datasetRoots: [URL]
-        /// Checks a promotion policy given at model creation (the language is the
+        /// Checks a promotion policy before `setPolicy` stores it (the language is the
         /// Orchestrator's, which stewardd plugs in); its error's description is the 400's message.
         public var policyValidator: (@Sendable (String) throws -> Void)?
 

@@ -283,7 +283,7 @@ import TextFeatures
 @Suite struct PolicyToRolloutTests {
     @Test func aPassingVersionMovesToStagingAndStartsACanary() throws {
         let setup = try RolloutControllerTests.setUp()
-        try setup.database.pool.withTransaction { try setup.registry.setPolicy($0, modelName: "m", policy: "dataset.rows >= 100 and dataset.duplicates == 0") }
+        try setup.database.pool.withTransaction { _ = try setup.registry.setPolicy($0, modelName: "m", policy: "dataset.rows >= 100 and dataset.duplicates == 0") }
         let verdict = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(modelName: "m", version: 2)
         #expect(verdict?.passed == true)
         #expect(try RolloutControllerTests.stage(setup, 2) == "Staging")
