@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
-        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"], exclude: ["README.md"]),
+        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"], exclude: ["README.md"],
+                         resources: [.copy("openapi.json")]),
         .executableTarget(name: "steward-serve", dependencies: ["Serving", "Lifecycle"], exclude: ["README.md"]),
         .executableTarget(name: "stewardctl", dependencies: ["HTTPKit"], exclude: ["README.md"]),
 

@@ -16,8 +16,6 @@ struct NativeAPI {
     }
 
     func install(on router: inout Router, maxUploadBytes: Int) {
-        router.get("/openapi.json") { _ in Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(OpenAPIDocument.data)) }
-
         route(&router, .GET, "/experiments", .viewer, listExperiments)
         route(&router, .POST, "/experiments", .operator, createExperiment)
         route(&router, .GET, "/runs", .viewer, listRuns)

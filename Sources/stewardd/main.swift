@@ -62,6 +62,14 @@ router.get("/ready") { _ in
     }
 }
 router.add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
+// The OpenAPI document of every /api/v1 route (all modules'), a resource of this executable.
+guard let openAPIURL = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+      let openAPIDocument = try? Data(contentsOf: openAPIURL) else {
+    fail("the openapi.json resource is missing from the build")
+}
+router.add(.GET, "/openapi.json", .inline { _ in
+    Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(openAPIDocument))
+})
 if configuration.debugRoutes {
     router.add(.GET, "/debug/sleep", .blocking { request in
         let milliseconds = try request.queryInt("ms", default: 100, range: 0...60_000)
