@@ -69,16 +69,14 @@ final class Exchange: @unchecked Sendable {
         return true
     }
 
-    func closeUpload() {
-        if let upload, upload.descriptor >= 0 {
-            close(upload.descriptor)
-            self.upload = (-1, upload.url)
-        }
-    }
-
+    /// Removes the upload file (unless the handler moved it) and closes it, which
+    /// releases its lock. The descriptor stays open until then, so a file in the
+    /// upload directory that no process holds locked is a crashed process's leftover.
     func discardUpload() {
-        closeUpload()
-        if let upload { unlink(upload.url.path) }
+        guard let upload, upload.descriptor >= 0 else { return }
+        unlink(upload.url.path)
+        close(upload.descriptor)
+        self.upload = (-1, upload.url)
     }
 }
 

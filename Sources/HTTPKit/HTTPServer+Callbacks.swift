@@ -100,6 +100,8 @@ extension HTTPServer {
             } else if route.options.streamsBodyToFile {
                 let url = configuration.uploadDirectory.appendingPathComponent(".upload-\(exchange.requestID)-\(UUID().uuidString.prefix(8))")
                 let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+                // Held until the exchange ends: a file nobody holds is a dead process's (see sweepAbandonedUploads).
+                if descriptor >= 0 { flock(descriptor, LOCK_EX | LOCK_NB) }
                 if descriptor < 0 {
                     logger.error("cannot create an upload file", ["path": .string(url.path), "errno": .int(Int(errno))])
                     exchange.rejection = .internalError
@@ -135,7 +137,6 @@ extension HTTPServer {
             return queue(router.errorResponse(for: exchange.path, rejection), on: exchange)
         }
         guard case .found(let route, let parameters) = exchange.match else { return .NO }
-        exchange.closeUpload()
         var incoming = Request(method: exchange.method, path: exchange.path, query: exchange.query, headers: exchange.headers,
                               body: exchange.body, bodyFile: exchange.upload?.url, requestID: exchange.requestID)
         incoming.pathParameters = parameters

@@ -80,6 +80,7 @@ public final class HTTPServer: Service, @unchecked Sendable {
         lifecycle.lock()
         defer { lifecycle.unlock() }
         guard daemon == nil, !stopped else { return }
+        sweepAbandonedUploads()
 
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -118,6 +119,23 @@ public final class HTTPServer: Service, @unchecked Sendable {
         daemon = started
         port = Int(steward_mhd_bound_port(started))
         logger.info("listening", ["host": .string(configuration.host), "port": .int(port)])
+    }
+
+    /// Deletes upload spool files left by a process that died while receiving them
+    /// (SIGKILL, a crash): each live upload holds an exclusive lock on its file, so one
+    /// that can be locked here is nobody's. Safe with other servers sharing the directory.
+    func sweepAbandonedUploads() {
+        let directory = configuration.uploadDirectory
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        var removed = 0
+        for name in names where name.hasPrefix(".upload-") {
+            let path = directory.appendingPathComponent(name).path
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard descriptor >= 0 else { continue }
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0, unlink(path) == 0 { removed += 1 }
+            close(descriptor)
+        }
+        if removed > 0 { logger.info("removed upload files abandoned by a stopped process", ["count": .int(removed)]) }
     }
 
     /// Starts (if needed) and blocks until `shutdown()` has finished.

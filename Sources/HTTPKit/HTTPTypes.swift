@@ -41,18 +41,28 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 }
 
 /// An error a handler throws to answer with a status and a JSON error body.
-/// `message` is shown to the client: it must never carry secrets.
+/// `message` is shown to the client: it must never carry secrets. Messages often
+/// quote the input they refuse, so one is cut at `maxMessageLength` characters: an
+/// error body never echoes unbounded input.
 public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public let status: Int
     public let code: String
     public let message: String
     public var headers: HTTPHeaders
 
+    public static let maxMessageLength = 1000
+
     public init(status: Int, code: String, message: String, headers: HTTPHeaders = HTTPHeaders()) {
         self.status = status
         self.code = code
-        self.message = message
+        self.message = Self.bounded(message)
         self.headers = headers
+    }
+
+    static func bounded(_ message: String) -> String {
+        guard message.utf8.count > maxMessageLength else { return message }
+        let kept = message.prefix(maxMessageLength)
+        return "\(kept)… (\(message.count - kept.count) more characters)"
     }
 
     public var description: String { "HTTP \(status) \(code): \(message)" }

@@ -48,6 +48,22 @@ public final class PostgresPool: @unchecked Sendable {
         try withConnection { connection in try connection.withTransaction { try body(connection) } }
     }
 
+    /// A transaction that is run again when PostgreSQL aborts it as a deadlock victim
+    /// or for a serialization failure (up to `attempts` times, after a short random
+    /// pause), so such a conflict between concurrent writers never reaches the caller.
+    /// For bodies with no effect outside the database: a retried body runs twice.
+    public func withRetryingTransaction<T>(attempts: Int = 5, _ body: (PostgresConnection) throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try withTransaction(body)
+            } catch let error as PostgresError where error.isSerializationFailure && attempt < attempts {
+                usleep(UInt32.random(in: 1_000...(5_000 * UInt32(attempt))))
+                attempt += 1
+            }
+        }
+    }
+
     @discardableResult
     public func query(_ sql: String, _ binds: [any PostgresEncodable] = []) throws -> PostgresRows {
         try withConnection { try $0.query(sql, binds) }

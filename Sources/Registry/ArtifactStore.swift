@@ -18,6 +18,19 @@ public final class ArtifactStore: Sendable {
         for directory in [root.appendingPathComponent("objects"), incoming] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
+        removeStalePuts()
+    }
+
+    /// `ingest(data:)` writes and renames its file within milliseconds; one an hour
+    /// old was left by a process that died in between.
+    private func removeStalePuts() {
+        let cutoff = Date().addingTimeInterval(-3600)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: incoming.path)) ?? []
+        for name in names where name.hasPrefix(".put-") {
+            let url = incoming.appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
+            if let modified, modified < cutoff { try? FileManager.default.removeItem(at: url) }
+        }
     }
 
     public struct Entry: Sendable, Equatable {

@@ -30,12 +30,45 @@ public final class TokenStore: Sendable {
         self.cacheSeconds = cacheSeconds
     }
 
-    /// Installs (or replaces) the bootstrap admin token from the environment.
-    public func installBootstrap(_ token: String) throws {
-        _ = try pool.query("""
-            INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ('bootstrap', $1, 'admin', 'environment')
-            ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = 'admin', revoked_at = NULL
-            """, [SHA256.hex(token)])
+    /// What starting with a bootstrap token did.
+    public enum BootstrapInstall: Sendable, Equatable {
+        /// There was none: it is installed.
+        case installed
+        /// The same token is installed and active.
+        case unchanged
+        /// The environment holds a new value: it replaces the old one (a rotation).
+        case rotated
+        /// The environment holds the value an operator revoked: it stays revoked.
+        case keptRevoked
+    }
+
+    /// Installs the bootstrap admin token from the environment: the first time, or
+    /// when its value changed (a rotation). Both are audited under "environment". A
+    /// revoked bootstrap token stays revoked for as long as the environment holds it.
+    public func installBootstrap(_ token: String) throws -> BootstrapInstall {
+        let hash = SHA256.hex(token)
+        let environment = Principal(name: "environment", role: .admin)
+        return try pool.withRetryingTransaction { c in
+            let inserted = try c.query("""
+                INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ('bootstrap', $1, 'admin', 'environment')
+                ON CONFLICT (name) DO NOTHING
+                """, [hash])
+            if inserted.affectedRows == 1 {
+                try AuditLog.record(c, actor: environment, action: "token.create", target: "token:bootstrap")
+                return .installed
+            }
+            guard let row = try c.query("""
+                SELECT token_sha256, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens WHERE name = 'bootstrap' FOR UPDATE
+                """).first else { return .unchanged }
+            if try row.get("token_sha256", as: String.self) == hash {
+                return try row.get("revoked", as: Bool.self) ? .keptRevoked : .unchanged
+            }
+            _ = try c.query("UPDATE steward.api_tokens SET token_sha256 = $1, role = 'admin', revoked_at = NULL WHERE name = 'bootstrap'",
+                            [hash])
+            try AuditLog.record(c, actor: environment, action: "token.rotate", target: "token:bootstrap")
+            cache.withLock { $0.removeAll() }
+            return .rotated
+        }
     }
 
     public func principal(for token: String) throws -> Principal? {
@@ -91,12 +124,11 @@ public final class TokenStore: Sendable {
 
     /// Resolves the request's bearer token and checks its role: 401 without a
     /// valid token, 403 when the role is too low.
-    func authorize(_ request: Request, needs role: Role, unauthorized: (String) -> HTTPError,
-                   forbidden: (String) -> HTTPError) throws -> Principal {
-        guard let token = request.bearerToken else { throw unauthorized("a bearer token is required") }
-        guard let principal = try principal(for: token) else { throw unauthorized("the bearer token is not valid") }
+    func authorize(_ request: Request, needs role: Role) throws -> Principal {
+        guard let token = request.bearerToken else { throw HTTPError.unauthorized("a bearer token is required") }
+        guard let principal = try principal(for: token) else { throw HTTPError.unauthorized("the bearer token is not valid") }
         guard principal.role >= role else {
-            throw forbidden("this needs the \(role.rawValue) role; token \(principal.name) has \(principal.role.rawValue)")
+            throw HTTPError.forbidden("this needs the \(role.rawValue) role; token \(principal.name) has \(principal.role.rawValue)")
         }
         return principal
     }

@@ -53,18 +53,7 @@ struct MLflowAPI {
     /// Adds a route that authorises the caller and answers errors MLflow's way.
     func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role,
                options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) {
-        let tokens = registry.tokens
-        router.add(method, path, options: options, .blocking { request in
-            let principal = try tokens.authorize(request, needs: role, unauthorized: { HTTPError(status: 401, code: "UNAUTHENTICATED", message: $0) },
-                                                 forbidden: { HTTPError(status: 403, code: "PERMISSION_DENIED", message: $0) })
-            do {
-                return try handler(request, principal)
-            } catch let error as RegistryError {
-                throw error.mlflow
-            } catch let error as PostgresError {
-                throw error.asInvalidInput?.mlflow ?? error
-            }
-        })
+        registry.route(&router, method, path, role, view: .mlflow, options: options, handler)
     }
 
     /// MLflow's error body: `{"error_code": "...", "message": "..."}`.
@@ -118,8 +107,8 @@ struct MLflowAPI {
     func searchExperiments(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
         let limit = try parameters.int("max_results", default: 1000, range: 1...50_000)
-        let nameLike = try ModelFilter.parse(try parameters.string("filter") ?? "").nameCondition()
-        let page = try tracking.searchExperiments(nameLike: nameLike, viewType: try parameters.string("view_type") ?? "ACTIVE_ONLY",
+        let filter = try ModelFilter.parse(try parameters.string("filter") ?? "")
+        let page = try tracking.searchExperiments(filter: filter, viewType: try parameters.string("view_type") ?? "ACTIVE_ONLY",
                                                   limit: limit, pageToken: try parameters.string("page_token"))
         return MLflowJSON.response(MLflowJSON.page("experiments", page.items.map(MLflowJSON.experiment), page.nextPageToken))
     }

@@ -4,7 +4,7 @@ import Postgres
 /// model-version searches: `name = 'm' AND tag.\`k\` != 'true' AND run_id = '...'`.
 struct ModelFilter {
     struct Clause: Equatable {
-        /// `name`, `run_id`, `source_path`, `version_number`, or `tag.<key>`.
+        /// `name`, `run_id`, `source_path`, `version_number`, `stage`, or `tag.<key>`.
         let field: String
         let comparator: String
         let value: String
@@ -27,7 +27,8 @@ struct ModelFilter {
             guard case .word(var field) = first else { throw .invalid("Invalid filter '\(text)': expected a field name") }
             if field.hasPrefix("tags.") { field = "tag." + field.dropFirst(5) }
             if field.hasPrefix("attributes.") || field.hasPrefix("attribute.") { field = String(field.split(separator: ".", maxSplits: 1)[1]) }
-            guard ["name", "run_id", "source_path", "version_number"].contains(field) || field.hasPrefix("tag.") else {
+            if field == "current_stage" { field = "stage" }
+            guard ["name", "run_id", "source_path", "version_number", "stage"].contains(field) || field.hasPrefix("tag.") else {
                 throw .invalid("Invalid attribute key '\(field)' in filter '\(text)'")
             }
             let comparator: String
@@ -42,8 +43,11 @@ struct ModelFilter {
             let value: String
             switch try lexer.next() {
             case .string(let text)?: value = text
-            case .number(let number)? where field == "version_number": value = String(Int(number))
+            case .number(let number)? where field == "version_number": value = number.description
             default: throw .invalid("Invalid filter '\(text)': the value for \(field) must be a quoted string")
+            }
+            if field == "version_number", Self.versionNumber(value) == nil {
+                throw .invalid("Invalid filter '\(text)': version_number must be an integer in \(Int32.min)...\(Int32.max)")
             }
             if field != "version_number", ![ "=", "!=", "LIKE", "ILIKE"].contains(comparator) {
                 throw .invalid("Invalid comparator '\(comparator)' for \(field)")
@@ -53,44 +57,52 @@ struct ModelFilter {
         return ModelFilter(clauses: clauses)
     }
 
-    /// For experiments, which only filter on the name: an ILIKE pattern.
-    func nameCondition() throws(RegistryError) -> String? {
-        var pattern: String?
-        for clause in clauses {
-            guard clause.field == "name" else { continue }
-            switch clause.comparator {
-            case "=": pattern = String(ArtifactStore.likePrefix(clause.value).dropLast())
-            case "LIKE", "ILIKE": pattern = clause.value
-            default: throw .invalid("experiments can be filtered by name with =, LIKE or ILIKE")
-            }
-        }
-        return pattern
+    /// A version number as the filter may spell it ('3', 3, 3.0), within the column's range.
+    static func versionNumber(_ text: String) -> Int? {
+        guard let number = Double(text), let version = Int32(exactly: number) else { return nil }
+        return Int(version)
     }
 
-    /// SQL over `m` (registered_models) and, when given, `v` (model_versions).
-    func sql(_ binds: inout [any PostgresEncodable], versions: Bool) -> String {
+    /// What a search looks through: each allows its own fields.
+    enum Subject {
+        /// `e` (experiments): name and tags.
+        case experiments
+        /// `m` (registered_models): name and tags.
+        case models
+        /// `m` and `v` (model_versions): also run_id, source_path, version_number and stage.
+        case versions
+    }
+
+    /// SQL for `subject` with every value bound; a field the subject has not is refused.
+    func sql(_ binds: inout [any PostgresEncodable], for subject: Subject) throws(RegistryError) -> String {
         func bind(_ value: any PostgresEncodable) -> String {
             binds.append(value)
             return "$\(binds.count)"
         }
+        let table = switch subject { case .experiments: "e"; case .models: "m"; case .versions: "v" }
         var parts = ["TRUE"]
         for clause in clauses {
             let op = clause.comparator
             if clause.field.hasPrefix("tag.") {
                 let key = String(clause.field.dropFirst(4))
-                let tags = versions ? "v.tags" : "m.tags"
                 // A missing tag counts as "not equal".
-                parts.append(op == "!=" ? "(\(tags)->>\(bind(key))) IS DISTINCT FROM \(bind(clause.value))"
-                                         : "(\(tags)->>\(bind(key))) \(op) \(bind(clause.value))")
+                parts.append(op == "!=" ? "(\(table).tags->>\(bind(key))) IS DISTINCT FROM \(bind(clause.value))"
+                                         : "(\(table).tags->>\(bind(key))) \(op) \(bind(clause.value))")
                 continue
             }
-            switch clause.field {
-            case "name": parts.append("m.name \(op) \(bind(clause.value))")
-            case "run_id" where versions: parts.append("v.run_id \(op) \(bind(clause.value))")
-            case "source_path" where versions: parts.append("v.source \(op) \(bind(clause.value))")
-            case "version_number" where versions: parts.append("v.version \(op) \(bind(Int(clause.value) ?? -1))")
-            case "stage" where versions: parts.append("v.stage \(op) \(bind(clause.value))")
-            default: parts.append("FALSE")
+            switch (clause.field, subject) {
+            case ("name", .experiments): parts.append("e.name \(op) \(bind(clause.value))")
+            case ("name", _): parts.append("m.name \(op) \(bind(clause.value))")
+            case ("run_id", .versions): parts.append("v.run_id \(op) \(bind(clause.value))")
+            case ("source_path", .versions): parts.append("v.source \(op) \(bind(clause.value))")
+            case ("version_number", .versions): parts.append("v.version \(op) \(bind(Self.versionNumber(clause.value) ?? -1))")
+            case ("stage", .versions):
+                // Exact comparisons take MLflow's spellings of a stage; patterns match the stored one.
+                let value = op == "=" || op == "!=" ? try Stage(parsing: clause.value).rawValue : clause.value
+                parts.append("v.stage \(op) \(bind(value))")
+            default:
+                let allowed = subject == .versions ? "name, run_id, source_path, version_number, stage and tags" : "name and tags"
+                throw .invalid("Invalid attribute key '\(clause.field)': this search filters on \(allowed)")
             }
         }
         return parts.joined(separator: " AND ")

@@ -47,7 +47,7 @@ public final class ModelStore: Sendable {
     func searchModels(filter: ModelFilter, limit: Int, pageToken: String?) throws -> Page<RegisteredModel> {
         let offset = try PageToken.decode(pageToken)
         var binds: [any PostgresEncodable] = []
-        let condition = filter.sql(&binds, versions: false)
+        let condition = try filter.sql(&binds, for: .models)
         let items = try models(where: condition, binds, limit: limit, offset: offset)
         return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
     }
@@ -225,7 +225,7 @@ public final class ModelStore: Sendable {
     func searchVersions(filter: ModelFilter, limit: Int, pageToken: String?) throws -> Page<ModelVersion> {
         let offset = try PageToken.decode(pageToken)
         var binds: [any PostgresEncodable] = []
-        let condition = filter.sql(&binds, versions: true)
+        let condition = try filter.sql(&binds, for: .versions)
         let items = try pool.withConnection { c in
             try versions(c, where: condition, binds, order: "m.name, v.version DESC", limit: limit, offset: offset)
         }

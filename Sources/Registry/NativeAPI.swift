@@ -123,7 +123,8 @@ struct NativeAPI {
     // MARK: Experiments and runs
 
     func listExperiments(_ request: Request, _ principal: Principal) throws -> Response {
-        let page = try tracking.searchExperiments(nameLike: request.query["name"], viewType: "ACTIVE_ONLY", limit: try Self.limit(request),
+        let filter = ModelFilter(clauses: request.query["name"].map { [.init(field: "name", comparator: "ILIKE", value: $0)] } ?? [])
+        let page = try tracking.searchExperiments(filter: filter, viewType: "ACTIVE_ONLY", limit: try Self.limit(request),
                                                   pageToken: request.query["page_token"])
         return .json(PageBody(items: page.items.map(ExperimentBody.init), nextPageToken: page.nextPageToken))
     }

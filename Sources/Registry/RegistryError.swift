@@ -48,6 +48,21 @@ extension PostgresError {
         return nil
     }
 
+    /// The database unreachable, or too busy to answer in time: the caller may retry.
+    var asUnavailable: HTTPError? {
+        if code == .poolTimeout {
+            return .unavailable("the server is busy: no database connection became free in time; retry shortly", retryAfterSeconds: 1)
+        }
+        if sqlState == "57014" {
+            return .unavailable("the database cancelled the query at the statement timeout; retry later or narrow the request",
+                                retryAfterSeconds: 2)
+        }
+        if isConnectionError || code == .poolClosed {
+            return .unavailable("the database is unreachable; retry shortly", retryAfterSeconds: 2)
+        }
+        return nil
+    }
+
     /// A unique violation as the store's "already exists".
     func asAlreadyExists(_ message: String) -> any Error {
         isUniqueViolation ? RegistryError.alreadyExists(message, existingID: nil) : self

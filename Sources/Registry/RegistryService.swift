@@ -46,7 +46,18 @@ public final class RegistryService: Sendable {
         self.artifacts = try ArtifactStore(root: configuration.artifactRoot)
         self.datasets = DatasetStore(pool: pool, tokenizer: try configuration.vocabularyPath.map { try WordPieceTokenizer(vocabularyFile: $0) })
         self.logger = logger.labelled("registry")
-        if let token = configuration.bootstrapToken { try tokens.installBootstrap(token) }
+        if let token = configuration.bootstrapToken {
+            switch try tokens.installBootstrap(token) {
+            case .installed: self.logger.info("installed the bootstrap admin token from the environment")
+            case .rotated: self.logger.info("rotated the bootstrap admin token: the environment holds a new value (audited)")
+            case .keptRevoked:
+                self.logger.warning("""
+                    the bootstrap token in the environment was revoked and stays revoked; \
+                    to rotate it, set STEWARD_BOOTSTRAP_TOKEN (or its file) to a new value and restart (runbook/rotate-tokens.md)
+                    """)
+            case .unchanged: break
+            }
+        }
     }
 
     public func install(on router: inout Router, maxUploadBytes: Int) {
@@ -56,32 +67,45 @@ public final class RegistryService: Sendable {
 
     /// The caller's principal for the native API (401/403 in Steward's error shape).
     public func authorize(_ request: Request, needs role: Role) throws -> Principal {
-        try tokens.authorize(request, needs: role, unauthorized: { .unauthorized($0) }, forbidden: { .forbidden($0) })
+        try tokens.authorize(request, needs: role)
     }
 
     public typealias Handler = @Sendable (Request, Principal) throws -> Response
 
-    /// Adds a native-API route (`/api/v1` + `path`) that authorises the caller
-    /// for `role` and turns registry and database-data errors into Steward's
-    /// error shape; every module's native routes go through here.
-    public func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role,
+    /// Which API a route belongs to: each answers the store's errors in its own shape.
+    public enum ErrorView: Sendable {
+        /// Steward's `/api/v1`: 404, 409 with the existing id, 400.
+        case native
+        /// MLflow's protocol: its error codes and statuses.
+        case mlflow
+
+        func map(_ error: RegistryError) -> HTTPError { self == .native ? error.native : error.mlflow }
+    }
+
+    /// Adds a route that authorises the caller for `role` and answers errors for
+    /// `view`: the store's refusals as 4xx, a database that is unreachable or
+    /// saturated as 503 with Retry-After. Every module's API routes go through here.
+    public func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, view: ErrorView = .native,
                       options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) {
-        router.add(method, "/api/v1" + path, options: options, .blocking { [self] request in
-            let principal = try authorize(request, needs: role)
+        let fullPath = view == .native ? "/api/v1" + path : path
+        router.add(method, fullPath, options: options, .blocking { [self] request in
             do {
-                return try handler(request, principal)
+                return try handler(request, try authorize(request, needs: role))
             } catch let error as RegistryError {
-                throw error.native
+                throw view.map(error)
             } catch let error as PostgresError {
-                throw error.asInvalidInput?.native ?? error
+                if let unavailable = error.asUnavailable { throw unavailable }
+                throw error.asInvalidInput.map(view.map) ?? error
             }
         })
     }
 
-    /// Runs `body` in a transaction for an authorised caller and audits it there.
+    /// Runs `body` in a transaction for an authorised caller and audits it there. A
+    /// deadlock or serialization failure between concurrent writers runs it again, so
+    /// `body` must touch nothing but the database.
     public func write<T>(_ request: Request, principal: Principal, action: String, target: String,
                   _ body: (PostgresConnection) throws -> T) throws -> T {
-        try pool.withTransaction { connection in
+        try pool.withRetryingTransaction { connection in
             let result = try body(connection)
             try AuditLog.record(connection, actor: principal, action: action, target: target,
                                 payload: request.body.isEmpty ? nil : request.body, requestID: request.requestID)

@@ -91,6 +91,9 @@ struct RunFilter: Equatable {
         switch (entity, value) {
         case (.metric, .number), (.attribute, .number) where ["start_time", "end_time"].contains(key):
             guard numeric.contains(comparator) else { throw .invalid("Invalid comparator '\(comparator)' for a number") }
+            if entity == .attribute, case .number(let number) = value, Int64(exactly: number) == nil {
+                throw .invalid("Invalid value \(valueDescription) for attribute \(key): expected an integer number of milliseconds within the 64-bit range")
+            }
         case (.metric, _):
             throw .invalid("Expected numeric value type for metric. Found \(valueDescription)")
         case (.attribute, .list) where key == "run_id", (.dataset, .list):
@@ -238,7 +241,9 @@ struct RunQuery {
         case .attribute:
             let column = Self.column(forAttribute: filter.key)
             switch filter.value {
-            case .number(let number): return "r.\(column) \(op) \(bind(Int64(number)))"
+            case .number(let number):
+                guard let milliseconds = Int64(exactly: number) else { throw .invalid("attribute \(filter.key) needs an integer") }
+                return "r.\(column) \(op) \(bind(milliseconds))"
             case .string(let text): return "r.\(column) \(op) \(bind(text))"
             case .list(let items):
                 return op == "NOT IN" ? "NOT (r.\(column) = ANY(\(bind(items))))" : "r.\(column) = ANY(\(bind(items)))"
@@ -288,11 +293,10 @@ struct RunQuery {
 }
 
 extension RunFilter {
-    /// Order-by keys follow the filter's identifier rules; numeric and string
-    /// keys differ in what they may be compared with, so try both shapes.
-    static func orderKey(_ identifier: String) throws(RegistryError) -> RunFilter {
-        if let numeric = try? parse("\(identifier) = 0").first { return numeric }
-        guard let textual = try parse("\(identifier) = ''").first else { throw .invalid("Invalid order_by key '\(identifier)'") }
-        return textual
+    /// An order-by key: the filter's identifier rules (a backquoted key already
+    /// joined into `identifier` by the lexer), without a comparison.
+    static func orderKey(_ identifier: String) throws(RegistryError) -> (entity: Entity, key: String) {
+        var rest = Lexer("")
+        return try split(identifier, &rest)
     }
 }

@@ -53,18 +53,20 @@ public final class TrackingStore: Sendable {
         return try experiment(from: row)
     }
 
-    func searchExperiments(nameLike: String?, viewType: String, limit: Int, pageToken: String?) throws -> Page<Experiment> {
+    func searchExperiments(filter: ModelFilter, viewType: String, limit: Int, pageToken: String?) throws -> Page<Experiment> {
         let offset = try PageToken.decode(pageToken)
         let stages: [String] = switch viewType {
         case "DELETED_ONLY": ["deleted"]
         case "ALL": ["active", "deleted"]
         default: ["active"]
         }
+        var binds: [any PostgresEncodable] = [stages, limit, offset]
+        let condition = try filter.sql(&binds, for: .experiments)
         let rows = try pool.query("""
-            SELECT \(Self.experimentColumns) FROM steward.experiments
-            WHERE lifecycle_stage = ANY($1) AND ($2::text IS NULL OR name ILIKE $2)
-            ORDER BY id LIMIT $3 OFFSET $4
-            """, [stages, nameLike, limit, offset])
+            SELECT \(Self.experimentColumns) FROM steward.experiments e
+            WHERE lifecycle_stage = ANY($1) AND \(condition)
+            ORDER BY id LIMIT $2 OFFSET $3
+            """, binds)
         let items = try rows.map(experiment(from:))
         return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
     }
@@ -181,9 +183,12 @@ public final class TrackingStore: Sendable {
         return ids.compactMap { byID[$0] }
     }
 
-    /// Locks an active run for writing; refuses unknown or deleted runs.
-    func lockActiveRun(_ c: PostgresConnection, _ id: String) throws {
-        guard let row = try c.query("SELECT lifecycle_stage FROM steward.runs WHERE id = $1 FOR SHARE", [id], prepared: true).first else {
+    /// Locks an active run for writing; refuses unknown or deleted runs. Writers of
+    /// its rows share the lock; one that will also update the run row itself takes the
+    /// stronger lock at once (two sharers upgrading would deadlock).
+    func lockActiveRun(_ c: PostgresConnection, _ id: String, updatingRun: Bool = false) throws {
+        let sql = "SELECT lifecycle_stage FROM steward.runs WHERE id = $1 FOR \(updatingRun ? "NO KEY UPDATE" : "SHARE")"
+        guard let row = try c.query(sql, [id], prepared: true).first else {
             throw RegistryError.notFound("Run with id=\(id) not found")
         }
         guard try row.get("lifecycle_stage", as: String.self) == "active" else {
@@ -194,7 +199,7 @@ public final class TrackingStore: Sendable {
     /// A KILLED run stays KILLED: a training process finishing after its cancel cannot revive it.
     func updateRun(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64?, name: String?,
                    failureReason: String? = nil) throws {
-        try lockActiveRun(c, id)
+        try lockActiveRun(c, id, updatingRun: true)
         let end = endTime ?? (status?.isTerminal == true ? nowMillis() : nil)
         _ = try c.query("""
             UPDATE steward.runs SET status = CASE WHEN status = 'KILLED' THEN status ELSE COALESCE($2, status) END,
@@ -240,14 +245,15 @@ public final class TrackingStore: Sendable {
                 throw RegistryError.invalid("Tag value for '\(key)' exceeded length limit of \(Limits.tagValueLength)")
             }
         }
-        try lockActiveRun(c, runID)
+        // Rows are written in key order, so concurrent batches on one run lock them in the same order.
+        try lockActiveRun(c, runID, updatingRun: tags["mlflow.runName"] != nil)
         if !params.isEmpty { try insertParams(c, runID: runID, params) }
         if !tags.isEmpty { try upsertTags(c, runID: runID, tags) }
         if !metrics.isEmpty { try insertMetrics(c, runID: runID, metrics) }
     }
 
     private func insertParams(_ c: PostgresConnection, runID: String, _ params: [String: String]) throws {
-        let keys = Array(params.keys), values = keys.map { params[$0]! }
+        let keys = params.keys.sorted(), values = keys.map { params[$0]! }
         // A param is written once; the same value again is fine, a different one is refused.
         let clashes = try c.query("""
             INSERT INTO steward.run_params (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
@@ -264,7 +270,7 @@ public final class TrackingStore: Sendable {
 
     func upsertTags(_ c: PostgresConnection, runID: String, _ tags: [String: String]) throws {
         guard !tags.isEmpty else { return }
-        let keys = Array(tags.keys)
+        let keys = tags.keys.sorted()
         _ = try c.query("""
             INSERT INTO steward.run_tags (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
@@ -287,7 +293,7 @@ public final class TrackingStore: Sendable {
         for point in metrics where latest[point.key].map({ Self.isLater(point, than: $0) }) ?? true {
             latest[point.key] = point
         }
-        let last = Array(latest.values)
+        let last = latest.keys.sorted().map { latest[$0]! }
         _ = try c.query("""
             WITH history AS (
                 INSERT INTO steward.metrics (run_id, key, value, step, timestamp)
