@@ -5,14 +5,14 @@ extension PostgresConnection {
     /// the COPY data stream, never spliced into SQL; table and column names are
     /// quoted identifiers. Returns the number of rows copied.
     @discardableResult
-    public func copyIn(table: String, columns: [String], rows: [[any PostgresEncodable]]) throws -> Int {
-        guard !rows.isEmpty else { return 0 }
+    public func copyIn<Rows: Sequence>(table: String, columns: [String], rows: Rows) throws -> Int
+    where Rows.Element == [any PostgresEncodable] {
         let target = try table.split(separator: ".").map { try escapeIdentifier(String($0)) }.joined(separator: ".")
         let columnList = try columns.map { try escapeIdentifier($0) }.joined(separator: ", ")
         _ = try PostgresRows(checking: PQexec(handle, "COPY \(target) (\(columnList)) FROM STDIN"), connection: self)
 
         var buffer = [UInt8]()
-        buffer.reserveCapacity(min(rows.count * 64, 1 << 20))
+        buffer.reserveCapacity(min(rows.underestimatedCount * 64, 1 << 20))
         var failure: PostgresError?
         for row in rows {
             guard row.count == columns.count else {

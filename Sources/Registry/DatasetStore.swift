@@ -2,6 +2,7 @@ import Digest
 import Foundation
 import HTTPKit
 import Postgres
+import Telemetry
 import TextFeatures
 
 /// A dataset version's validation: what is wrong (errors stop registration)
@@ -51,21 +52,16 @@ public struct Dataset: Sendable, Equatable {
 final class DatasetStore: Sendable {
     let pool: PostgresPool
     let tokenizer: WordPieceTokenizer?
+    let logger: Logger?
 
-    init(pool: PostgresPool, tokenizer: WordPieceTokenizer?) {
+    init(pool: PostgresPool, tokenizer: WordPieceTokenizer?, logger: Logger? = nil) {
         self.pool = pool
         self.tokenizer = tokenizer
+        self.logger = logger
     }
 
-    static func validate(_ rows: LabelledText.Rows, rules: DatasetRules) -> ValidationReport {
-        var labelCounts: [String: Int] = [:], unknown: [String: Int] = [:]
-        var seen = Set<String>(), duplicates = 0, empty = 0
-        for (text, label) in zip(rows.texts, rows.labels) {
-            if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { empty += 1 }
-            if !seen.insert(text).inserted { duplicates += 1 }
-            if rules.labels.contains(label) { labelCounts[label, default: 0] += 1 } else { unknown[label, default: 0] += 1 }
-        }
-        let total = rows.texts.count
+    static func validate(rows total: Int, emptyTexts empty: Int, duplicates: Int, labelCounts: [String: Int],
+                         unknownLabels unknown: [String: Int], rules: DatasetRules) -> ValidationReport {
         let largest = total == 0 ? 0 : Double(labelCounts.values.max() ?? 0) / Double(total)
         var errors: [String] = [], warnings: [String] = []
         if total == 0 { errors.append("the dataset has no rows") }
@@ -86,35 +82,42 @@ final class DatasetStore: Sendable {
                                 labelCounts: labelCounts, largestLabelShare: largest, errors: errors, warnings: warnings)
     }
 
-    /// Reads a dataset: a directory with train/validation/test.csv (the train
-    /// split is profiled; its digest follows docs/contracts.md), or one CSV/JSONL file.
-    static func load(path: URL) throws -> (rows: LabelledText.Rows, reference: LabelledText.Rows, sha256: String) {
+    /// Reads a dataset into `ingest` and returns its digest: a directory with
+    /// train/validation/test.csv (the train split is the reference; the digest follows
+    /// docs/contracts.md), or one CSV/JSONL file (the reference; its bytes' digest).
+    private func read(_ path: URL, into ingest: inout DatasetIngest, name: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
             throw RegistryError.invalid("no dataset at \(path.path)")
         }
-        guard isDirectory.boolValue else {
-            let rows = try LabelledText.read(file: path)
-            return (rows, rows, try SHA256.hex(fileAt: path.path))
-        }
-        var all = LabelledText.Rows(columns: ["text", "label"])
-        var reference = all
+        let files = isDirectory.boolValue ? ["train", "validation", "test"].map { path.appendingPathComponent("\($0).csv") } : [path]
         var digests: [String] = []
-        for split in ["train", "validation", "test"] {
-            let file = path.appendingPathComponent("\(split).csv")
+        var bytes = 0, reported = Date()
+        for (index, file) in files.enumerated() {
             guard FileManager.default.fileExists(atPath: file.path) else {
-                throw RegistryError.invalid("dataset directory \(path.path) has no \(split).csv")
+                throw RegistryError.invalid("dataset directory \(path.path) has no \(file.lastPathComponent)")
             }
-            let rows = try LabelledText.read(file: file)
-            if split == "train" { reference = rows }
-            all.texts += rows.texts
-            all.labels += rows.labels
-            digests.append(try SHA256.hex(fileAt: file.path))
+            let hasher = SHA256Hasher()
+            try LabelledText.read(file: file, onChunk: { chunk in
+                hasher.update(chunk)
+                bytes += chunk.count
+                if reported.timeIntervalSinceNow < -10 {
+                    reported = Date()
+                    logger?.info("reading a dataset", ["dataset": .string(name), "mib": .int(bytes >> 20), "rows": .int(ingest.rows)])
+                }
+            }, onRow: { text, label in try ingest.add(text: text, label: label, reference: index == 0) })
+            digests.append(hasher.finalizeHex())
         }
-        return (all, reference, SHA256.hex(digests.joined()))
+        return isDirectory.boolValue ? SHA256.hex(digests.joined()) : digests[0]
     }
 
-    func register(_ c: PostgresConnection, name: String, version: String, path: URL, rules: DatasetRules) throws -> Int64 {
+    /// Registers `source` as `name@version` in the caller's transaction: refused
+    /// with 409 when it exists, 422 (`DatasetRejected`) when validation fails. With
+    /// `storeAt` (an upload), the file is moved there last, once the row is inserted:
+    /// a refused upload never touches a registered dataset's file, and a transaction
+    /// that fails afterwards must remove it (the caller does).
+    func register(_ c: PostgresConnection, name: String, version: String, source: URL, storeAt destination: URL? = nil,
+                  rules: DatasetRules) throws -> Int64 {
         guard Validation.isName(name), Validation.isName(version) else {
             throw RegistryError.invalid("dataset name and version must be 1-128 letters, digits, '.', '_' or '-'")
         }
@@ -122,27 +125,33 @@ final class DatasetStore: Sendable {
             let id: Int64 = try existing.get("id")
             throw RegistryError.alreadyExists("dataset \(name) version \(version) exists", existingID: String(id))
         }
-        let loaded = try Self.load(path: path)
-        let report = Self.validate(loaded.rows, rules: rules)
+        var ingest = try DatasetIngest(connection: c, rules: rules, tokenizer: tokenizer)
+        let sha256 = try read(source, into: &ingest, name: "\(name)@\(version)")
+        let report = try ingest.report()
         guard report.passed else { throw DatasetRejected(report: report) }
-        let columns = ReferenceProfile.featureColumns(texts: loaded.reference.texts, tokenizer: tokenizer)
-        let profile = ReferenceProfile(source: "\(name)@\(version)", columns: columns, labels: loaded.reference.labels)
+        let profile = ingest.profile(source: "\(name)@\(version)")
         let schema = #"{"columns": ["text", "label"], "labels": \#(try JSON.text(rules.labels))}"#
+        let id: Int64
         do {
-            let id: Int64 = try c.query("""
+            id = try c.query("""
                 INSERT INTO steward.datasets (name, version, uri, sha256, rows, schema, label_counts, validation, profile)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb) RETURNING id
-                """, [name, version, path.absoluteString, loaded.sha256, report.rows, schema,
-                      try JSON.text(report.labelCounts),
-                      try JSON.text(report),
-                      try JSON.text(profile)]).first!.get("id")
-            // The raw reference values too: Evidently's binning needs both samples.
-            let rows = columns.keys.sorted().flatMap { feature in columns[feature]!.map { [id, feature, $0] as [any PostgresEncodable] } }
-            _ = try c.copyIn(table: "steward.reference_values", columns: ["dataset_id", "feature", "value"], rows: rows)
-            return id
+                """, [name, version, (destination ?? source).absoluteString, sha256, report.rows, schema,
+                      try JSON.text(report.labelCounts), try JSON.text(report), try JSON.text(profile)]).first!.get("id")
         } catch let error as PostgresError {
             throw error.asAlreadyExists("dataset \(name) version \(version) exists")
         }
+        // The raw reference values too: Evidently's binning needs both samples.
+        let columns = ingest.referenceColumns
+        let rows = columns.keys.sorted().lazy.flatMap { feature in columns[feature]!.lazy.map { [id, feature, $0] as [any PostgresEncodable] } }
+        _ = try c.copyIn(table: "steward.reference_values", columns: ["dataset_id", "feature", "value"], rows: rows)
+        if let destination {
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            guard rename(source.path, destination.path) == 0 else {
+                throw RegistryError.invalid("cannot store the upload: \(String(cString: strerror(errno)))")
+            }
+        }
+        return id
     }
 
     private static let columns = "id, name, version, uri, sha256, rows, label_counts::text AS label_counts, validation::text AS validation, profile::text AS profile, created_at"

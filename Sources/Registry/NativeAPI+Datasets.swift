@@ -76,7 +76,7 @@ extension NativeAPI {
         guard roots.contains(where: { path.path == $0 || path.path.hasPrefix($0 + "/") }) else {
             throw HTTPError.forbidden("datasets are read only from under STEWARD_DATASET_ROOTS (\(roots.joined(separator: ":"))); upload it instead")
         }
-        return try register(request, principal, name: body.name, version: body.version, path: path, rules: rules)
+        return try register(request, principal, name: body.name, version: body.version, source: path, rules: rules)
     }
 
     func uploadDataset(_ request: Request, _ principal: Principal) throws -> Response {
@@ -86,31 +86,37 @@ extension NativeAPI {
         }
         let format = request.query["format"] ?? "csv"
         guard format == "csv" || format == "jsonl" else { throw HTTPError.badRequest("format must be csv or jsonl", code: "invalid_argument") }
-        let rules = try Self.rules(labels: request.query["labels"].map { $0.split(separator: ",").map(String.init) },
-                                   maxLabelShare: request.query["max_label_share"].flatMap(Double.init), maxDuplicateShare: nil)
-        let directory = registry.artifacts.root.appendingPathComponent("datasets/\(name)/\(version)", isDirectory: true)
-        let file = directory.appendingPathComponent("data.\(format)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        if let upload = request.bodyFile {
-            try? FileManager.default.removeItem(at: file)
-            try FileManager.default.moveItem(at: upload, to: file)
-        } else {
-            try request.body.write(to: file)
+        var maxLabelShare: Double?
+        if let text = request.query["max_label_share"] {
+            guard let share = Double(text) else { throw HTTPError.badRequest("max_label_share must be a number", code: "invalid_argument") }
+            maxLabelShare = share
         }
+        let rules = try Self.rules(labels: request.query["labels"].map { $0.split(separator: ",").map(String.init) },
+                                   maxLabelShare: maxLabelShare, maxDuplicateShare: nil)
+        // Read where the server spooled it, named for its format (the reader goes by the suffix); the
+        // spool file keeps its name's prefix and lock, so a crash here leaves nothing the next start keeps.
+        guard let upload = request.bodyFile else { throw HTTPError.internalError }
+        let spooled = upload.appendingPathExtension(format)
+        guard rename(upload.path, spooled.path) == 0 else { throw RegistryError.invalid("cannot read the upload") }
+        defer { try? FileManager.default.removeItem(at: spooled) }
+        let destination = registry.artifacts.root.appendingPathComponent("datasets/\(name)/\(version)/data.\(format)")
         do {
-            return try register(request, principal, name: name, version: version, path: file, rules: rules)
+            return try register(request, principal, name: name, version: version, source: spooled, storeAt: destination, rules: rules)
         } catch {
-            // Keep nothing of a refused upload (unless an earlier upload owns the name).
-            if case RegistryError.alreadyExists = error {} else { try? FileManager.default.removeItem(at: directory) }
+            // Moved into place, then the transaction failed: nothing registered refers to it.
+            if !FileManager.default.fileExists(atPath: spooled.path) { try? FileManager.default.removeItem(at: destination) }
             throw error
         }
     }
 
-    private func register(_ request: Request, _ principal: Principal, name: String, version: String, path: URL,
+    /// Registers in one audited transaction; an upload's file is moved into place
+    /// inside it (so it is never retried, unlike other writes).
+    private func register(_ request: Request, _ principal: Principal, name: String, version: String, source: URL, storeAt: URL? = nil,
                           rules: DatasetRules) throws -> Response {
         do {
-            let id = try registry.write(request, principal: principal, action: "dataset.register", target: "dataset:\(name)@\(version)") { c in
-                try registry.datasets.register(c, name: name, version: version, path: path, rules: rules)
+            let id = try registry.write(request, principal: principal, action: "dataset.register", target: "dataset:\(name)@\(version)",
+                                        retrying: false) { c in
+                try registry.datasets.register(c, name: name, version: version, source: source, storeAt: storeAt, rules: rules)
             }
             return .json(DatasetBody(try registry.datasets.dataset(id: id)), status: 201)
         } catch let rejection as DatasetRejected {

@@ -44,7 +44,8 @@ public final class RegistryService: Sendable {
         self.tracking = TrackingStore(pool: pool)
         self.models = ModelStore(pool: pool)
         self.artifacts = try ArtifactStore(root: configuration.artifactRoot)
-        self.datasets = DatasetStore(pool: pool, tokenizer: try configuration.vocabularyPath.map { try WordPieceTokenizer(vocabularyFile: $0) })
+        self.datasets = DatasetStore(pool: pool, tokenizer: try configuration.vocabularyPath.map { try WordPieceTokenizer(vocabularyFile: $0) },
+                                     logger: logger.labelled("registry"))
         self.logger = logger.labelled("registry")
         if let token = configuration.bootstrapToken {
             switch try tokens.installBootstrap(token) {
@@ -103,9 +104,9 @@ public final class RegistryService: Sendable {
     /// Runs `body` in a transaction for an authorised caller and audits it there. A
     /// deadlock or serialization failure between concurrent writers runs it again, so
     /// `body` must touch nothing but the database.
-    public func write<T>(_ request: Request, principal: Principal, action: String, target: String,
+    public func write<T>(_ request: Request, principal: Principal, action: String, target: String, retrying: Bool = true,
                   _ body: (PostgresConnection) throws -> T) throws -> T {
-        try pool.withRetryingTransaction { connection in
+        try pool.withRetryingTransaction(attempts: retrying ? 5 : 1) { connection in
             let result = try body(connection)
             try AuditLog.record(connection, actor: principal, action: action, target: target,
                                 payload: request.body.isEmpty ? nil : request.body, requestID: request.requestID)

@@ -93,7 +93,7 @@ import TextFeatures
         try ("text,label\n" + (0..<400).map { "\"\(Self.text($0, drifted: false))\",\($0 % 2 == 0 ? "positive" : "negative")" }
             .joined(separator: "\n") + "\n").write(to: data, atomically: true, encoding: .utf8)
         try database.pool.withTransaction { c in
-            let dataset = try registry.datasets.register(c, name: "d", version: "1", path: data, rules: DatasetRules())
+            let dataset = try registry.datasets.register(c, name: "d", version: "1", source: data, rules: DatasetRules())
             _ = try registry.models.createModel(c, name: "m", description: "", tags: [:])
             for version in 1...2 {
                 let run = try registry.createQueuedRun(c, modelName: "m", datasetID: dataset, user: "t", tags: [:])
