@@ -149,12 +149,26 @@ extension HTTPServer {
             return queue(respond(request, exchange, handle), on: exchange)
         case .blocking(let handle):
             suspend(exchange)
-            workers.submit { [self] in exchange.resume(with: respond(request, exchange, handle)) }
+            let queued = ContinuousClock.now
+            let accepted = workers.submit({ [self] in
+                if queued.duration(to: .now) > configuration.maxQueueWait {
+                    exchange.resume(with: shed(exchange, reason: "queue_timeout"))
+                } else {
+                    exchange.resume(with: respond(request, exchange, handle))
+                }
+            }, unlessBacklogReaches: configuration.maxQueuedRequests)
+            if !accepted { exchange.resume(with: shed(exchange, reason: "queue_full")) }
         case .deferred(let handle):
             suspend(exchange)
             handle(request, Responder(exchange: exchange, server: self))
         }
         return .YES
+    }
+
+    /// The answer to a request refused for overload, at once and without running it.
+    private func shed(_ exchange: Exchange, reason: String) -> Response {
+        metrics?.shed.labels(reason).inc()
+        return router.errorResponse(for: exchange.path, .unavailable("the server is overloaded; retry shortly", retryAfterSeconds: 1))
     }
 
     private func respond(_ request: Request, _ exchange: Exchange, _ handle: (Request) throws -> Response) -> Response {

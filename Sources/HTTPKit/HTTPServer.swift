@@ -21,6 +21,11 @@ public final class HTTPServer: Service, @unchecked Sendable {
         public var port: Int
         public var ioThreads: Int
         public var workerThreads: Int
+        /// Blocking requests that may wait for a worker; past it they are answered 503 at once.
+        public var maxQueuedRequests: Int
+        /// A request that waited this long for a worker is answered 503 instead of run:
+        /// its caller has waited long enough, and the work would only deepen the overload.
+        public var maxQueueWait: Duration
         public var maxBodyBytes: Int
         public var connectionLimit: Int
         public var idleTimeoutSeconds: Int
@@ -30,13 +35,15 @@ public final class HTTPServer: Service, @unchecked Sendable {
         public var tls: (certificatePEM: String, keyPEM: String)?
 
         public init(host: String = "127.0.0.1", port: Int = 0, ioThreads: Int = 2, workerThreads: Int = 16,
-                    maxBodyBytes: Int = 8 << 20, connectionLimit: Int = 4096, idleTimeoutSeconds: Int = 75,
+                    maxQueuedRequests: Int = 64, maxQueueWait: Duration = .seconds(2), maxBodyBytes: Int = 8 << 20, connectionLimit: Int = 4096, idleTimeoutSeconds: Int = 75,
                     uploadDirectory: URL = FileManager.default.temporaryDirectory, drainTimeout: Duration = .seconds(10),
                     tls: (certificatePEM: String, keyPEM: String)? = nil) {
             self.host = host
             self.port = port
             self.ioThreads = ioThreads
             self.workerThreads = workerThreads
+            self.maxQueuedRequests = maxQueuedRequests
+            self.maxQueueWait = maxQueueWait
             self.maxBodyBytes = maxBodyBytes
             self.connectionLimit = connectionLimit
             self.idleTimeoutSeconds = idleTimeoutSeconds
@@ -229,13 +236,17 @@ public struct HTTPServerError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The server's own metrics: requests by route and status, latency, in flight.
+/// The server's own metrics: requests by route and status, latency, in flight, shed.
 struct HTTPMetrics: Sendable {
     let requests: CounterFamily
     let duration: HistogramFamily
     let inFlight: Gauge
+    let shed: CounterFamily
 
     init(_ registry: MetricsRegistry) {
+        shed = registry.counter("steward_http_requests_shed_total",
+                                help: "Requests answered 503 without running: the worker queue was full, or they waited too long in it.",
+                                labels: ["reason"])
         requests = registry.counter("steward_http_requests_total", help: "HTTP requests answered, by method, route and status.",
                                     labels: ["method", "route", "status"])
         duration = registry.histogram("steward_http_request_duration_seconds", help: "Time from request received to response queued.",

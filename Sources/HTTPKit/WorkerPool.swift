@@ -23,10 +23,17 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     public func submit(_ job: @escaping @Sendable () -> Void) {
+        _ = submit(job, unlessBacklogReaches: .max)
+    }
+
+    /// Queues `job` unless `limit` jobs are already waiting for a thread; false when refused.
+    public func submit(_ job: @escaping @Sendable () -> Void, unlessBacklogReaches limit: Int) -> Bool {
         condition.lock()
+        defer { condition.unlock() }
+        guard queue.count - head < limit else { return false }
         queue.append(job)
         condition.signal()
-        condition.unlock()
+        return true
     }
 
     /// Jobs waiting for a thread.

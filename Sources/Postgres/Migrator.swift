@@ -101,6 +101,8 @@ public struct Migrator: Sendable {
         var done: [Migration] = []
         for migration in migrations where applied[migration.version] == nil {
             try connection.withTransaction {
+                // A migration may rewrite a large table: no statement timeout for it.
+                try connection.execute("SET LOCAL statement_timeout = 0")
                 try connection.execute(migration.sql)
                 try connection.query("INSERT INTO \(table) (version, name, checksum) VALUES ($1, $2, $3)",
                                      [migration.version, migration.name, migration.checksum])

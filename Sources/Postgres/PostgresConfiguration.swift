@@ -7,11 +7,22 @@ public struct PostgresConfiguration: Sendable {
     public var url: String
     public var applicationName: String
     public var connectTimeoutSeconds: Int
+    /// The server cancels a statement running longer (SQLSTATE 57014); nil: no limit.
+    /// One slow query then cannot hold a connection for ever.
+    public var statementTimeout: Duration?
 
-    public init(url: String, applicationName: String = "steward", connectTimeoutSeconds: Int = 5) {
+    public init(url: String, applicationName: String = "steward", connectTimeoutSeconds: Int = 5, statementTimeout: Duration? = nil) {
         self.url = url
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeout = statementTimeout
+    }
+
+    /// Session settings sent at connection start.
+    var options: String {
+        var options = "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601"
+        if let statementTimeout { options += " -c statement_timeout=\(max(1, Int(statementTimeout.milliseconds)))" }
+        return options
     }
 
     /// The URL with any password replaced, for logs and errors.

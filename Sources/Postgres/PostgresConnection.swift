@@ -16,7 +16,7 @@ public final class PostgresConnection {
         self.configuration = configuration
         let keywords = ["dbname", "application_name", "connect_timeout", "options"]
         let values = [configuration.url, configuration.applicationName, String(configuration.connectTimeoutSeconds),
-                      "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601"]
+                      configuration.options]
         let conn = CStrings.withArray(keywords) { keywordPointers in
             CStrings.withArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)

@@ -27,6 +27,11 @@ public final class PostgresPool: @unchecked Sendable {
     private var open = 0
     private var waiting = 0
     private var closed = false
+    /// The last failed connection attempt: for a moment after it, callers that need a
+    /// new connection fail at once instead of each waiting out a connect timeout
+    /// against a database that is down.
+    private var lastConnectFailure: (at: ContinuousClock.Instant, error: PostgresError)?
+    static let failFastWindow: Duration = .milliseconds(250)
 
     public init(configuration: PostgresConfiguration, options: Options = Options(), logger: Logger) {
         precondition(options.maxConnections > 0, "a pool needs at least one connection")
@@ -110,13 +115,22 @@ public final class PostgresPool: @unchecked Sendable {
                 continue
             }
             if open < options.maxConnections {
+                if let failure = lastConnectFailure, failure.at.duration(to: .now) < Self.failFastWindow {
+                    condition.unlock()
+                    throw failure.error
+                }
                 open += 1
                 condition.unlock()
                 do {
-                    return try PostgresConnection(configuration: configuration)
+                    let connection = try PostgresConnection(configuration: configuration)
+                    condition.lock()
+                    lastConnectFailure = nil
+                    condition.unlock()
+                    return connection
                 } catch {
                     condition.lock()
                     open -= 1
+                    if let error = error as? PostgresError { lastConnectFailure = (.now, error) }
                     condition.signal()
                     condition.unlock()
                     throw error

@@ -106,7 +106,7 @@ struct MLflowAPI {
 
     func searchExperiments(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
-        let limit = try parameters.int("max_results", default: 1000, range: 1...50_000)
+        let limit = min(Limits.pageItems, try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults))
         let filter = try ModelFilter.parse(try parameters.string("filter") ?? "")
         let page = try tracking.searchExperiments(filter: filter, viewType: try parameters.string("view_type") ?? "ACTIVE_ONLY",
                                                   limit: limit, pageToken: try parameters.string("page_token"))
@@ -192,7 +192,7 @@ struct MLflowAPI {
         let page = try tracking.searchRuns(experimentIDs: experiments, filter: try parameters.string("filter") ?? "",
                                            viewType: try parameters.string("run_view_type") ?? "ACTIVE_ONLY",
                                            orderBy: try parameters.strings("order_by"),
-                                           limit: try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults),
+                                           limit: min(Limits.pageItems, try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults)),
                                            pageToken: try parameters.string("page_token"))
         return MLflowJSON.response(MLflowJSON.page("runs", page.items.map(MLflowJSON.run), page.nextPageToken))
     }

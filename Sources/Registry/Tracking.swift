@@ -100,7 +100,12 @@ enum Limits {
     static let batchParams = 100
     static let batchTags = 100
     static let batchTotal = 1000
+    /// The largest `max_results` MLflow's searches accept.
     static let maxResults = 50_000
+    /// The most items one page of a search holds, whatever `max_results` asks: a larger
+    /// request gets this many and a next_page_token (the mlflow client's own search
+    /// helpers follow it), so no single answer can hold the server's memory hostage.
+    static let pageItems = 1000
 
     static func checkKey(_ key: String, _ what: String) throws(RegistryError) {
         if key.isEmpty { throw .invalid("\(what) key must not be empty") }

@@ -10,7 +10,11 @@ struct DaemonConfiguration: Sendable {
     var port: Int
     var ioThreads: Int
     var workerThreads: Int
+    var maxQueuedRequests: Int
+    var maxQueueWait: Duration
     var poolSize: Int
+    var poolAcquireTimeout: Duration
+    var statementTimeout: Duration?
     var artifactRoot: URL
     var bootstrapToken: String?
     var maxUploadBytes: Int
@@ -60,7 +64,12 @@ struct DaemonConfiguration: Sendable {
         port = try env.int("STEWARD_HTTP_PORT", default: 7400, range: 0...65535)
         ioThreads = try env.int("STEWARD_HTTP_IO_THREADS", default: 2, range: 1...64)
         workerThreads = try env.int("STEWARD_HTTP_WORKERS", default: 32, range: 1...1024)
+        maxQueuedRequests = try env.int("STEWARD_HTTP_QUEUE", default: 64, range: 0...100_000)
+        maxQueueWait = .milliseconds(try env.int("STEWARD_HTTP_QUEUE_WAIT_MS", default: 2000, range: 1...600_000))
         poolSize = try env.int("STEWARD_DATABASE_POOL_SIZE", default: 16, range: 1...512)
+        poolAcquireTimeout = .milliseconds(try env.int("STEWARD_DATABASE_ACQUIRE_TIMEOUT_MS", default: 2000, range: 1...600_000))
+        let statementMilliseconds = try env.int("STEWARD_DATABASE_STATEMENT_TIMEOUT_MS", default: 30_000, range: 0...86_400_000)
+        statementTimeout = statementMilliseconds == 0 ? nil : .milliseconds(statementMilliseconds)
         let root = env.string("STEWARD_ARTIFACT_ROOT", default: ".steward/artifacts")
         artifactRoot = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
         bootstrapToken = try env.secret("STEWARD_BOOTSTRAP_TOKEN")

@@ -25,8 +25,11 @@ do {
     fail(error.description)
 }
 
-let database = PostgresConfiguration(url: configuration.databaseURL, applicationName: "stewardd")
-let pool = PostgresPool(configuration: database, options: .init(maxConnections: configuration.poolSize), logger: logger)
+let database = PostgresConfiguration(url: configuration.databaseURL, applicationName: "stewardd",
+                                     statementTimeout: configuration.statementTimeout)
+let pool = PostgresPool(configuration: database,
+                        options: .init(maxConnections: configuration.poolSize, acquireTimeout: configuration.poolAcquireTimeout),
+                        logger: logger)
 do {
     let applied = try pool.withConnection { try Schema.migrator().migrate($0) }
     if !applied.isEmpty {
@@ -53,14 +56,14 @@ var router = Router()
 let server: HTTPServer
 // Probes and metrics never block: they answer on the I/O thread.
 router.add(.GET, "/health", .inline { _ in .text("ok") })
-router.get("/ready") { _ in
-    do {
-        _ = try pool.query("SELECT 1")
-        return .text("ready")
-    } catch {
-        throw HTTPError.unavailable("database unreachable", retryAfterSeconds: 1)
-    }
-}
+let readiness = DatabaseReadiness(configuration: database)
+var readinessConnection: PostgresConnection?
+readiness.probe(&readinessConnection)
+readinessConnection = nil
+router.add(.GET, "/ready", .inline { _ in
+    guard readiness.isReady else { throw HTTPError.unavailable("the database is unreachable", retryAfterSeconds: 1) }
+    return .text("ready")
+})
 router.add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
 // The OpenAPI document of every /api/v1 route (all modules'), a resource of this executable.
 guard let openAPIURL = Bundle.module.url(forResource: "openapi", withExtension: "json"),
@@ -130,7 +133,8 @@ metrics.addCollector {
 }
 
 server = HTTPServer(configuration: .init(host: configuration.host, port: configuration.port, ioThreads: configuration.ioThreads,
-                                         workerThreads: configuration.workerThreads,
+                                         workerThreads: configuration.workerThreads, maxQueuedRequests: configuration.maxQueuedRequests,
+                                         maxQueueWait: configuration.maxQueueWait,
                                          uploadDirectory: configuration.artifactRoot.appendingPathComponent("incoming")),
                     router: router, logger: logger, metrics: metrics)
 do {
@@ -150,7 +154,7 @@ retrainOptions.interval = configuration.retrainInterval
 retrainOptions.cooldown = configuration.retrainCooldown
 let retrainer = DriftRetrainer(registry: registry, options: retrainOptions, executorKind: executor.kind, isLeader: { leadership.isLeader },
                                onQueued: { controller.nudge() }, logger: logger)
-var services: [any Service] = [server, leadership, controller, monitor, rollouts, retrainer]
+var services: [any Service] = [readiness, server, leadership, controller, monitor, rollouts, retrainer]
 if let (port, splitConfiguration) = configuration.split {
     // Its own listener and metrics: what users' traffic hits in the embedded mode.
     let split = LocalTrafficSplit(configuration: splitConfiguration, pool: pool, logger: logger)

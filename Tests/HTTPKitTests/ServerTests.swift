@@ -22,10 +22,12 @@ final class LoopbackServer: @unchecked Sendable {
     var base: String { "http://127.0.0.1:\(server.port)" }
 
     init(maxBodyBytes: Int = 1024, drainTimeout: Duration = .seconds(5), tls: TestCertificates? = nil,
+         workers: Int = 16, maxQueued: Int = 64, maxQueueWait: Duration = .seconds(2),
          configure: (inout Router) -> Void) throws {
         var router = Router()
         configure(&router)
-        let configuration = HTTPServer.Configuration(maxBodyBytes: maxBodyBytes, drainTimeout: drainTimeout,
+        let configuration = HTTPServer.Configuration(workerThreads: workers, maxQueuedRequests: maxQueued, maxQueueWait: maxQueueWait,
+                                                     maxBodyBytes: maxBodyBytes, drainTimeout: drainTimeout,
                                                      tls: tls.map { ($0.serverCertificatePEM, $0.serverKeyPEM) })
         server = HTTPServer(configuration: configuration, router: router, logger: Logger(label: "test", level: .error), metrics: metrics)
         try server.start()
@@ -227,5 +229,86 @@ final class LoopbackServer: @unchecked Sendable {
         // Without the CA the server is not trusted.
         let untrusting = HTTPClient(configuration: .init(baseURL: "https://127.0.0.1:\(fixture.server.port)", retry: .none))
         #expect(throws: CurlError.self) { try untrusting.send(ClientRequest(.GET, "/health")) }
+    }
+
+    /// One worker, busy; one request waiting for it: a third is refused at once with
+    /// 503 and Retry-After, and inline routes (probes) answer meanwhile.
+    @Test func aFullWorkerQueueAnswers503AtOnceAndProbesStillAnswer() throws {
+        let release = DispatchSemaphore(value: 0)
+        let entered = DispatchSemaphore(value: 0)
+        let fixture = try LoopbackServer(workers: 1, maxQueued: 1) { router in
+            router.add(.GET, "/health", .inline { _ in .text("ok") })
+            router.get("/busy") { _ in
+                entered.signal()
+                release.wait()
+                return .text("done")
+            }
+        }
+        let results = Mutex<[Int]>([])
+        let finished = DispatchSemaphore(value: 0)
+        func call() {
+            Thread {
+                let status = (try? fixture.client.send(ClientRequest(.GET, "/busy")).status) ?? -1
+                results.withLock { $0.append(status) }
+                finished.signal()
+            }.start()
+        }
+        call()
+        entered.wait()
+        call()
+        // The second is queued once two requests are in flight.
+        let inFlight = "steward_http_requests_in_flight 2"
+        while !fixture.metrics.exposition().contains(inFlight) { usleep(1000) }
+        let refused = try fixture.client.send(ClientRequest(.GET, "/busy"))
+        #expect(refused.status == 503)
+        #expect(refused.headers["Retry-After"] == "1")
+        #expect(try errorBody(refused).code == "unavailable")
+        #expect(try fixture.client.send(ClientRequest(.GET, "/health")).status == 200)
+        release.signal()
+        entered.wait()
+        release.signal()
+        finished.wait()
+        finished.wait()
+        #expect(results.withLock { $0 } == [200, 200])
+        #expect(fixture.metrics.exposition().contains(#"steward_http_requests_shed_total{reason="queue_full"} 1"#))
+    }
+
+    /// A request that waited for a worker longer than the limit is answered 503 without running.
+    @Test func aRequestThatWaitedTooLongIsShedWithoutRunning() throws {
+        let release = DispatchSemaphore(value: 0)
+        let entered = DispatchSemaphore(value: 0)
+        let ran = Mutex(0)
+        let fixture = try LoopbackServer(workers: 1, maxQueueWait: .milliseconds(50)) { router in
+            router.get("/busy") { _ in
+                ran.withLock { $0 += 1 }
+                entered.signal()
+                release.wait()
+                return .text("done")
+            }
+        }
+        let first = Mutex<Int?>(nil)
+        let firstDone = DispatchSemaphore(value: 0)
+        Thread {
+            first.withLock { $0 = try? fixture.client.send(ClientRequest(.GET, "/busy")).status }
+            firstDone.signal()
+        }.start()
+        entered.wait()
+        let second = Mutex<ClientResponse?>(nil)
+        let secondDone = DispatchSemaphore(value: 0)
+        Thread {
+            second.withLock { $0 = try? fixture.client.send(ClientRequest(.GET, "/busy")) }
+            secondDone.signal()
+        }.start()
+        while !fixture.metrics.exposition().contains("steward_http_requests_in_flight 2") { usleep(1000) }
+        // The policy under test is about elapsed time: let the queued request outwait the limit.
+        let queuedLongEnough = ContinuousClock.now + .milliseconds(100)
+        while ContinuousClock.now < queuedLongEnough { usleep(5000) }
+        release.signal()
+        firstDone.wait()
+        secondDone.wait()
+        #expect(first.withLock { $0 } == 200)
+        #expect(second.withLock { $0?.status } == 503)
+        #expect(ran.withLock { $0 } == 1)
+        #expect(fixture.metrics.exposition().contains(#"steward_http_requests_shed_total{reason="queue_timeout"} 1"#))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Postgres
 import Telemetry
 import Testing
@@ -76,5 +77,37 @@ import TestSupport
         let error = #expect(throws: PostgresError.self) { _ = try PostgresConnection(configuration: configuration) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.description.contains("s3cret-pass") == false)
+    }
+
+    /// Two transactions locking two rows in opposite orders: PostgreSQL aborts one as
+    /// the deadlock victim; the retrying transaction runs it again and both commit.
+    @Test func aDeadlockVictimIsRunAgain() throws {
+        let database = try TestDatabase(migrated: false, maxConnections: 2)
+        try database.pool.query("CREATE TABLE pair (id int PRIMARY KEY, n int NOT NULL)")
+        try database.pool.query("INSERT INTO pair VALUES (1, 0), (2, 0)")
+        let firstLocked = DispatchSemaphore(value: 0), secondLocked = DispatchSemaphore(value: 0)
+        let attempts = Mutex([0, 0])
+        let done = DispatchGroup()
+        func writer(_ index: Int, first: Int, then second: Int, signal: DispatchSemaphore, await other: DispatchSemaphore) {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                _ = try? database.pool.withRetryingTransaction { c in
+                    let attempt = attempts.withLock { $0[index] += 1; return $0[index] }
+                    try c.query("UPDATE pair SET n = n + 1 WHERE id = $1", [first])
+                    if attempt == 1 {
+                        signal.signal()
+                        other.wait()
+                    }
+                    try c.query("UPDATE pair SET n = n + 1 WHERE id = $1", [second])
+                }
+            }.start()
+        }
+        writer(0, first: 1, then: 2, signal: firstLocked, await: secondLocked)
+        writer(1, first: 2, then: 1, signal: secondLocked, await: firstLocked)
+        done.wait()
+        let counts = try database.pool.query("SELECT n FROM pair ORDER BY id").map { try $0.get(0, as: Int.self) }
+        #expect(counts == [2, 2])
+        #expect(attempts.withLock { $0.reduce(0, +) } == 3)
     }
 }

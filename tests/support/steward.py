@@ -421,8 +421,30 @@ class Stewardd:
                 content_type: str | None = None) -> Response:
         """`token=True` sends the bootstrap (admin) token, False/None none, a string that one."""
         bearer = self.token if token is True else (token or None)
-        return http(method, self.url + path, body, token=bearer, headers=headers, timeout=timeout,
-                    content_type=content_type)
+        try:
+            return http(method, self.url + path, body, token=bearer, headers=headers, timeout=timeout,
+                        content_type=content_type)
+        except (OSError, httpclient.HTTPException) as error:
+            self.raise_if_died(f"{method} {path[:200]}", error)
+            raise
+
+    def raise_if_died(self, what: str, error: BaseException | None = None, grace_s: float = 10.0) -> None:
+        """After a failed exchange: when the process is exiting (a crash report takes a moment to
+        write), raises StewarddError naming the request and the crash line from stderr."""
+        if self.process is None:
+            return
+        try:
+            code = self.process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            return
+        raise StewarddError(f"stewardd died on {what} (exit status {code}): {self.crash_summary()}") from error
+
+    def crash_summary(self) -> str:
+        """The fatal-error lines of the last start's stderr (a Swift trap prints `Fatal error: ...`)."""
+        tail = self.stderr_tail(200_000).split(f"==== start {self.starts} ", 1)[-1]
+        lines = [line.strip() for line in tail.splitlines()
+                 if "Fatal error" in line or "Program crashed" in line or "panic" in line.lower()]
+        return " | ".join(lines[:3]) if lines else tail[-800:]
 
     def get(self, path: str, **kw) -> Response:
         return self.request("GET", path, **kw)
