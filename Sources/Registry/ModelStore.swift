@@ -16,6 +16,8 @@ public final class ModelStore: Sendable {
               !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw RegistryError.invalid("Registered model name must be 1-256 characters without '/' or control characters")
         }
+        try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
+        try Limits.checkTags(tags, valueLimit: Limits.registryTagValueLength)
         if let existing = try c.query("SELECT id FROM steward.registered_models WHERE name = $1", [name]).first {
             throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
         }
@@ -87,6 +89,7 @@ public final class ModelStore: Sendable {
     }
 
     func updateModel(_ c: PostgresConnection, name: String, description: String?) throws {
+        try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         let rows = try c.query("""
             UPDATE steward.registered_models SET description = COALESCE($2, description), last_update_time = $3 WHERE name = $1
             """, [name, description, nowMillis()])
@@ -103,6 +106,8 @@ public final class ModelStore: Sendable {
     }
 
     func setModelTag(_ c: PostgresConnection, name: String, key: String, value: String?) throws {
+        try Limits.checkKey(key, "tag")
+        try Limits.checkLength(value, "value", limit: Limits.registryTagValueLength)
         let rows = try c.query("""
             UPDATE steward.registered_models SET tags = CASE WHEN $3::text IS NULL THEN tags - $2 ELSE tags || jsonb_build_object($2::text, $3::text) END,
                    last_update_time = $4 WHERE name = $1
@@ -126,6 +131,8 @@ public final class ModelStore: Sendable {
     /// metrics; its digest is over the artifact files under the source.
     func createVersion(_ c: PostgresConnection, modelName: String, source: String, runID: String?, description: String,
                        tags: [String: String], artifacts: ArtifactStore) throws -> ModelVersion {
+        try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
+        try Limits.checkTags(tags, valueLimit: Limits.registryTagValueLength)
         let modelID = try modelID(c, name: modelName, lock: true)
         if let runID, try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID]).count == 0 {
             throw RegistryError.notFound("Run with id=\(runID) not found")
@@ -253,6 +260,7 @@ public final class ModelStore: Sendable {
     }
 
     func updateVersion(_ c: PostgresConnection, modelName: String, version: Int, description: String?) throws {
+        try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         let modelID = try modelID(c, name: modelName)
         let rows = try c.query("""
             UPDATE steward.model_versions SET description = COALESCE($3, description), last_update_time = $4 WHERE model_id = $1 AND version = $2
@@ -261,6 +269,8 @@ public final class ModelStore: Sendable {
     }
 
     func setVersionTag(_ c: PostgresConnection, modelName: String, version: Int, key: String, value: String?) throws {
+        try Limits.checkKey(key, "tag")
+        try Limits.checkLength(value, "value", limit: Limits.registryTagValueLength)
         let modelID = try modelID(c, name: modelName)
         let rows = try c.query("""
             UPDATE steward.model_versions SET tags = CASE WHEN $4::text IS NULL THEN tags - $3 ELSE tags || jsonb_build_object($3::text, $4::text) END

@@ -107,6 +107,27 @@ enum Limits {
     /// helpers follow it), so no single answer can hold the server's memory hostage.
     static let pageItems = 1000
 
+    /// MLflow's `MAX_EXPERIMENT_TAG_VAL_LENGTH`.
+    static let experimentTagValueLength = 20_000
+    /// MLflow's `MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH`.
+    static let registryTagValueLength = 100_000
+    /// The width of MLflow's description columns (registered models and versions).
+    static let descriptionLength = 5_000
+
+    /// MLflow's `_validate_length_limit`, with its message.
+    static func checkLength(_ value: String?, _ what: String, limit: Int) throws(RegistryError) {
+        guard let value, value.count > limit else { return }
+        throw .invalid("'\(what)' exceeds the maximum length of \(limit) characters")
+    }
+
+    /// Tags of experiments or of registered models and versions: keys and values within limits.
+    static func checkTags(_ tags: [String: String], valueLimit: Int) throws(RegistryError) {
+        for (key, value) in tags {
+            try checkKey(key, "tag")
+            try checkLength(value, "value", limit: valueLimit)
+        }
+    }
+
     static func checkKey(_ key: String, _ what: String) throws(RegistryError) {
         if key.isEmpty { throw .invalid("\(what) key must not be empty") }
         if key.count > keyLength { throw .invalid("\(what) key '\(key.prefix(40))...' is longer than \(keyLength) characters") }

@@ -14,6 +14,7 @@ public final class TrackingStore: Sendable {
     func createExperiment(_ c: PostgresConnection, name: String, artifactLocation: String?, tags: [String: String]) throws -> Int64 {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 500 else { throw RegistryError.invalid("experiment name must be 1-500 characters") }
+        try Limits.checkTags(tags, valueLimit: Limits.experimentTagValueLength)
         if let existing = try c.query("SELECT id FROM steward.experiments WHERE name = $1", [trimmed]).first {
             throw RegistryError.alreadyExists("Experiment(name=\(trimmed)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
         }
@@ -89,6 +90,7 @@ public final class TrackingStore: Sendable {
 
     func setExperimentTag(_ c: PostgresConnection, id: Int64, key: String, value: String) throws {
         try Limits.checkKey(key, "tag")
+        try Limits.checkLength(value, "value", limit: Limits.experimentTagValueLength)
         let rows = try c.query("UPDATE steward.experiments SET tags = tags || jsonb_build_object($2::text, $3::text) WHERE id = $1", [id, key, value])
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
     }
@@ -107,6 +109,7 @@ public final class TrackingStore: Sendable {
     }
 
     func createRun(_ c: PostgresConnection, _ new: NewRun) throws -> String {
+        try Limits.checkTags(new.tags, valueLimit: Limits.tagValueLength)
         guard let stage = try c.query("SELECT lifecycle_stage FROM steward.experiments WHERE id = $1 FOR SHARE", [new.experimentID]).first else {
             throw RegistryError.notFound("No Experiment with id=\(new.experimentID) exists")
         }
