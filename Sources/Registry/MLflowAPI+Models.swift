@@ -183,7 +183,7 @@ extension MLflowAPI {
     func searchVersions(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
         let page = try models.searchVersions(filter: try ModelFilter.parse(try parameters.string("filter") ?? ""),
-                                             limit: try parameters.int("max_results", default: 10_000, range: 1...200_000),
+                                             limit: min(Limits.pageItems, try parameters.int("max_results", default: 10_000, range: 1...200_000)),
                                              pageToken: try parameters.string("page_token"))
         return MLflowJSON.response(MLflowJSON.page("model_versions", page.items.map(MLflowJSON.modelVersion), page.nextPageToken))
     }

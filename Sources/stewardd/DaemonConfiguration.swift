@@ -18,6 +18,7 @@ struct DaemonConfiguration: Sendable {
     var artifactRoot: URL
     var bootstrapToken: String?
     var maxUploadBytes: Int
+    var maxBodyBytes: Int
     /// Enables `/debug/...` routes that tests use (a slow request for the drain test).
     var debugRoutes: Bool
     var vocabularyPath: String?
@@ -77,6 +78,7 @@ struct DaemonConfiguration: Sendable {
             throw ConfigurationError("STEWARD_BOOTSTRAP_TOKEN", "must be at least 16 characters")
         }
         maxUploadBytes = try env.int("STEWARD_MAX_UPLOAD_BYTES", default: 4 << 30, range: 1...(1 << 40))
+        maxBodyBytes = try env.int("STEWARD_HTTP_MAX_BODY_BYTES", default: 8 << 20, range: 1024...(1 << 30))
         debugRoutes = try env.bool("STEWARD_DEBUG_ROUTES", default: false)
         vocabularyPath = env.optional("STEWARD_VOCAB_PATH")
         if let path = vocabularyPath, !FileManager.default.isReadableFile(atPath: path) {

@@ -134,7 +134,7 @@ metrics.addCollector {
 
 server = HTTPServer(configuration: .init(host: configuration.host, port: configuration.port, ioThreads: configuration.ioThreads,
                                          workerThreads: configuration.workerThreads, maxQueuedRequests: configuration.maxQueuedRequests,
-                                         maxQueueWait: configuration.maxQueueWait,
+                                         maxQueueWait: configuration.maxQueueWait, maxBodyBytes: configuration.maxBodyBytes,
                                          uploadDirectory: configuration.artifactRoot.appendingPathComponent("incoming")),
                     router: router, logger: logger, metrics: metrics)
 do {
