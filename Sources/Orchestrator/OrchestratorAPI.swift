@@ -129,7 +129,9 @@ public struct OrchestratorAPI: Sendable {
 
     func decision(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name")
-        guard let version = Int(try request.parameter("version")) else { throw HTTPError.badRequest("version must be an integer", code: "invalid_argument") }
+        guard let version = VersionNumber.parse(try request.parameter("version")) else {
+            throw HTTPError.badRequest(VersionNumber.invalidMessage, code: "invalid_argument")
+        }
         let model = try registry.model(named: name)
         guard let row = try registry.pool.query("""
             SELECT policy, inputs::text AS inputs, passed, clauses::text AS clauses, decided_at FROM steward.promotion_decisions

@@ -39,7 +39,7 @@ extension MLflowAPI {
 
     static func version(_ parameters: MLflowParameters) throws(HTTPError) -> Int {
         let text = try parameters.requiredString("version")
-        guard let version = Int(text), version > 0 else {
+        guard let version = VersionNumber.parse(text) else {
             throw MLflowParameters.invalid("Parameter 'version' must be an integer, got '\(text)'")
         }
         return version

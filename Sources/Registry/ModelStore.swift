@@ -127,6 +127,11 @@ public final class ModelStore: Sendable {
 
     // MARK: Versions
 
+    /// A version number from a body or a path, within the column's range, before any SQL sees it.
+    static func check(version: Int) throws(RegistryError) {
+        guard (1...Int(Int32.max)).contains(version) else { throw .invalid(VersionNumber.invalidMessage) }
+    }
+
     /// Adds the next version. Its metrics snapshot is the source run's latest
     /// metrics; its digest is over the artifact files under the source.
     func createVersion(_ c: PostgresConnection, modelName: String, source: String, runID: String?, description: String,
@@ -194,6 +199,7 @@ public final class ModelStore: Sendable {
     }
 
     func version(_ c: PostgresConnection, modelName: String, version: Int) throws -> ModelVersion {
+        try Self.check(version: version)
         guard let found = try versions(c, where: "m.name = $1 AND v.version = $2", [modelName, version], order: "v.version",
                                        limit: 1, offset: 0, prepared: true).first else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
@@ -244,6 +250,7 @@ public final class ModelStore: Sendable {
     /// Returns the versions archived on the way.
     @discardableResult
     func transition(_ c: PostgresConnection, modelName: String, version: Int, to stage: Stage, archiveExisting: Bool) throws -> [Int] {
+        try Self.check(version: version)
         let modelID = try modelID(c, name: modelName, lock: true)
         let now = nowMillis()
         var archived: [Int] = []
@@ -260,6 +267,7 @@ public final class ModelStore: Sendable {
     }
 
     func updateVersion(_ c: PostgresConnection, modelName: String, version: Int, description: String?) throws {
+        try Self.check(version: version)
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         let modelID = try modelID(c, name: modelName)
         let rows = try c.query("""
@@ -269,6 +277,7 @@ public final class ModelStore: Sendable {
     }
 
     func setVersionTag(_ c: PostgresConnection, modelName: String, version: Int, key: String, value: String?) throws {
+        try Self.check(version: version)
         try Limits.checkKey(key, "tag")
         try Limits.checkLength(value, "value", limit: Limits.registryTagValueLength)
         let modelID = try modelID(c, name: modelName)
@@ -280,6 +289,7 @@ public final class ModelStore: Sendable {
     }
 
     func deleteVersion(_ c: PostgresConnection, modelName: String, version: Int) throws {
+        try Self.check(version: version)
         let modelID = try modelID(c, name: modelName, lock: true)
         let rows = try c.query("DELETE FROM steward.model_versions WHERE model_id = $1 AND version = $2", [modelID, version])
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
@@ -290,6 +300,7 @@ public final class ModelStore: Sendable {
     /// Points an alias at a version; returns the version it pointed at before.
     @discardableResult
     func setAlias(_ c: PostgresConnection, modelName: String, alias: String, version: Int) throws -> Int? {
+        try Self.check(version: version)
         guard Validation.isName(alias), Int(alias) == nil, !alias.lowercased().hasPrefix("v") || Int(alias.dropFirst()) == nil,
               alias.lowercased() != "latest" else {
             throw RegistryError.invalid("Invalid alias name '\(alias)': use letters, digits, '_', '-' or '.', not a version number or 'latest'")

@@ -12,6 +12,17 @@ public enum Stage: String, Sendable, CaseIterable, Codable {
     }
 }
 
+/// A version number as a path segment or parameter spells it: 1 up to the column's
+/// range (PostgreSQL integer), checked before anything reaches the database.
+public enum VersionNumber {
+    public static func parse(_ text: String) -> Int? {
+        guard let version = Int32(text), version > 0 else { return nil }
+        return Int(version)
+    }
+
+    public static let invalidMessage = "version must be an integer in 1...\(Int32.max)"
+}
+
 public struct ModelVersion: Sendable, Equatable {
     public var id: Int64
     public var modelName: String

@@ -116,7 +116,7 @@ struct NativeAPI {
 
     static func version(_ request: Request) throws(HTTPError) -> Int {
         let text = try request.parameter("version")
-        guard let version = Int(text), version > 0 else { throw .badRequest("version must be a positive integer", code: "invalid_argument") }
+        guard let version = VersionNumber.parse(text) else { throw .badRequest(VersionNumber.invalidMessage, code: "invalid_argument") }
         return version
     }
 
@@ -142,7 +142,9 @@ struct NativeAPI {
     func listRuns(_ request: Request, _ principal: Principal) throws -> Response {
         var experiments: [Int64] = []
         if let text = request.query["experiment_id"] {
-            guard let id = Int64(text) else { throw HTTPError.badRequest("experiment_id must be an integer", code: "invalid_argument") }
+            guard let id = Int64(text), id >= 0 else {
+                throw HTTPError.badRequest("experiment_id must be an integer of 0 or more", code: "invalid_argument")
+            }
             experiments = [id]
         } else {
             experiments = try registry.pool.query("SELECT id FROM steward.experiments").map { try $0.get("id") }
