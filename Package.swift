@@ -31,14 +31,17 @@ let package = Package(
         .target(name: "TextFeatures", exclude: ["README.md"]),
         .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
         .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures"], exclude: ["README.md"]),
-        .target(name: "Monitor", dependencies: ["Registry", "Postgres", "HTTPKit", "Telemetry", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
+        .target(name: "ServingLog", dependencies: ["Postgres", "Telemetry", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
+        .target(name: "Monitor", dependencies: ["Registry", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "TextFeatures", "Lifecycle"],
+                exclude: ["README.md"]),
         .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
-        .target(name: "Serving", dependencies: ["COnnxRuntime", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
+        .target(name: "Serving", dependencies: ["COnnxRuntime", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"],
+                exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
         .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"], exclude: ["README.md"],
                          resources: [.copy("openapi.json")]),
-        .executableTarget(name: "steward-serve", dependencies: ["Serving", "Lifecycle"], exclude: ["README.md"]),
+        .executableTarget(name: "steward-serve", dependencies: ["Serving", "ServingLog", "Lifecycle"], exclude: ["README.md"]),
         .executableTarget(name: "stewardctl", dependencies: ["HTTPKit"], exclude: ["README.md"]),
 
         // Shared test fixtures: a database per suite, loopback helpers, fakes.
@@ -51,9 +54,10 @@ let package = Package(
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "HTTPKit", "TestSupport"]),
         .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Postgres", "HTTPKit", "Telemetry", "TestSupport"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Registry", "Postgres", "Telemetry", "TextFeatures", "HTTPKit", "TestSupport"]),
-        .testTarget(name: "ServingTests", dependencies: ["Serving", "TestSupport"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "TestSupport"]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Registry", "Monitor", "ServingLog", "Postgres", "Telemetry", "TextFeatures", "HTTPKit",
+                                                           "TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "ServingLog", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -141,6 +141,7 @@ extension HTTPServer {
                               body: exchange.body, bodyFile: exchange.upload?.url, requestID: exchange.requestID)
         incoming.pathParameters = parameters
         incoming.route = route.pattern
+        incoming.received = exchange.started
         let request = incoming
         exchange.body = Data()
 

@@ -113,6 +113,8 @@ public struct Request: Sendable {
     /// The route pattern that matched, e.g. `/api/v1/runs/{id}` (a low-cardinality label).
     public internal(set) var route: String = ""
     public let requestID: String
+    /// When the server began receiving it (its headers were in): latencies count from here.
+    public internal(set) var received: ContinuousClock.Instant = .now
 
     public init(method: HTTPMethod, path: String, query: [String: String] = [:], headers: HTTPHeaders = HTTPHeaders(),
                 body: Data = Data(), bodyFile: URL? = nil, requestID: String = RequestID.make()) {

@@ -122,10 +122,7 @@ public struct MonitorAPI: Sendable {
         }
         let method = request.query["method"] ?? "quantile"
         guard method == "quantile" || method == "evidently" else { throw HTTPError.badRequest("method must be quantile or evidently", code: "invalid_argument") }
-        let parts = datasetRef.split(separator: "@", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument") }
-        let dataset: Dataset
-        dataset = try registry.dataset(name: parts[0], version: parts[1])
+        let dataset = try registry.dataset(reference: datasetRef)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         func date(_ name: String, _ fallback: Date) throws -> Date {

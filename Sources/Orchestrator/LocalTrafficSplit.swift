@@ -158,12 +158,9 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     /// The active rollout's weight (a paused rollout keeps its weight) and whether the canary serves its version.
     func read() throws -> State {
         var next = State()
-        if let row = try pool.query("""
-            SELECT r.weight, r.canary_version FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
-            WHERE m.name = $1 AND r.phase IN ('Progressing', 'Paused') ORDER BY r.id DESC LIMIT 1
-            """, [configuration.model]).first {
-            next.weight = try row.get("weight")
-            next.canaryVersion = try row.get("canary_version")
+        if let active = try RolloutStore(pool: pool).activeWeight(model: configuration.model) {
+            next.weight = active.weight
+            next.canaryVersion = active.canary
         }
         if next.weight > 0, let version = next.canaryVersion {
             struct Ready: Decodable { let version: String }

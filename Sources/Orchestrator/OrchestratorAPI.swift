@@ -55,9 +55,7 @@ public struct OrchestratorAPI: Sendable {
     /// `{"model": "sentiment", "dataset": "rotten-tomatoes@1", "base_model": "tiny", "params": {...}}` -> a QUEUED run.
     func submit(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(Submit.self)
-        let parts = body.dataset.split(separator: "@", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument") }
-        let dataset = try registry.dataset(name: parts[0], version: parts[1])
+        let dataset = try registry.dataset(reference: body.dataset)
         let baseModel = body.baseModel ?? "tiny"
         guard !baseModel.isEmpty, !baseModel.contains("\0") else { throw HTTPError.badRequest("base_model must not be empty", code: "invalid_argument") }
         let params = try JSONValue.object(body.params ?? [:]).text()

@@ -4,21 +4,30 @@ import Postgres
 import Registry
 import Telemetry
 
-/// Rollouts: start, status with events, and the manual commands
-/// (promote, promote --full, abort, pause, resume, retry).
+/// Rollouts: start, status with events, the operators' commands (promote,
+/// promote-full, abort, pause, resume, retry), a model's rollback and its serving
+/// history. Commands are intents: the call records one (audited under the caller)
+/// and the leader's reconcile pass applies it; the call waits a few seconds for
+/// that and answers 200 with the outcome, or 202 while it is still pending.
 public struct RolloutAPI: Sendable {
     let registry: RegistryService
     let controller: RolloutController
+    /// How long a command call waits for the leader to apply it.
+    let commandWait: Duration
+    var store: RolloutStore { controller.store }
 
-    public init(registry: RegistryService, controller: RolloutController) {
+    public init(registry: RegistryService, controller: RolloutController, commandWait: Duration = .seconds(5)) {
         self.registry = registry
         self.controller = controller
+        self.commandWait = commandWait
     }
 
     public func install(on router: inout Router) {
         registry.route(&router, .POST, "/rollouts", .operator, start)
         registry.route(&router, .GET, "/rollouts/{model}", .viewer, status)
         registry.route(&router, .POST, "/rollouts/{model}/{action}", .operator, command)
+        registry.route(&router, .POST, "/models/{name}/rollback", .operator, rollback)
+        registry.route(&router, .GET, "/models/{name}/history", .viewer, history)
     }
 
     struct Start: Decodable {
@@ -44,83 +53,119 @@ public struct RolloutAPI: Sendable {
                 throw RegistryError.conflict("\(body.model) already has a rollout in progress; abort or promote it first")
             }
         }
+        controller.nudge()
         return try status(model: body.model, statusCode: 201)
     }
+
+    struct Status: Encodable {
+        let id: Int64, model: String, stableVersion: Int?, canaryVersion: Int, phase: String, step: Int, steps: [RolloutState.Step]
+        let weight: Int, failures: Int, reason: String, stepStartedAt: Date, startedAt: Date, canaryReadyAt: Date?
+        let events: [RolloutStore.Event]
+        /// For a command call: what the leader did with it ("applied", "refused: ...", or "pending").
+        let command: CommandResult?
+        enum CodingKeys: String, CodingKey {
+            case id, model, phase, step, steps, weight, failures, reason, events, command
+            case stableVersion = "stable_version", canaryVersion = "canary_version", stepStartedAt = "step_started_at"
+            case startedAt = "started_at", canaryReadyAt = "canary_ready_at"
+        }
+    }
+
+    struct CommandResult: Encodable { let action: String, outcome: String }
 
     func status(_ request: Request, _ principal: Principal) throws -> Response {
         try status(model: try request.parameter("model"), statusCode: 200)
     }
 
-    func latest(_ model: String) throws -> RolloutController.Row {
-        guard let row = try registry.pool.query("""
-            SELECT \(RolloutController.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
-            WHERE m.name = $1 ORDER BY r.id DESC LIMIT 1
-            """, [model]).first else { throw RegistryError.notFound("\(model) has no rollout") }
-        return try RolloutController.row(row)
-    }
-
-    func status(model: String, statusCode: Int) throws -> Response {
-        let rollout = try latest(model)
-        guard let reasonRow = try registry.pool.query("SELECT reason FROM steward.rollouts WHERE id = $1", [rollout.id]).first else {
-            throw RegistryError.notFound("\(model) has no rollout")   // deleted with its model meanwhile
-        }
-        let reason: String = try reasonRow.get("reason")
-        let events = try registry.pool.query("""
-            SELECT json_agg(json_build_object('at', at, 'step', step_index, 'weight', weight, 'kind', kind, 'detail', detail) ORDER BY id)::text AS e
-            FROM steward.rollout_events WHERE rollout_id = $1
-            """, [rollout.id]).first?.get("e", as: String?.self) ?? "[]"
-        let text = """
-            {"id": \(rollout.id), "model": \(try JSON.text(model)), "stable_version": \(rollout.stable.map(String.init) ?? "null"), \
-            "canary_version": \(rollout.canary), "phase": "\(rollout.state.phase.rawValue)", "step": \(rollout.state.stepIndex), \
-            "steps": \(try JSON.text(rollout.state.steps)), "weight": \(rollout.state.weight), "failures": \(rollout.state.failures), \
-            "reason": \(try JSON.text(reason)), "step_started_at": "\(Timestamp.iso8601(rollout.state.stepStartedAt))", \
-            "events": \(events)}
-            """
-        return Response(status: statusCode, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
+    func status(model: String, statusCode: Int, command: CommandResult? = nil) throws -> Response {
+        guard let rollout = try store.latest(model: model) else { throw RegistryError.notFound("\(model) has no rollout") }
+        let state = rollout.state
+        return .json(Status(id: rollout.id, model: rollout.model, stableVersion: rollout.stable, canaryVersion: rollout.canary,
+                            phase: state.phase.rawValue, step: state.stepIndex, steps: state.steps, weight: state.weight, failures: state.failures,
+                            reason: rollout.reason, stepStartedAt: state.stepStartedAt, startedAt: state.startedAt,
+                            canaryReadyAt: state.canaryReadyAt, events: try store.events(rolloutID: rollout.id), command: command),
+                     status: statusCode)
     }
 
     func command(_ request: Request, _ principal: Principal) throws -> Response {
-        let model = try request.parameter("model"), action = try request.parameter("action")
-        let rollout = try latest(model)
-        let who = "by \(principal.name)"
-        switch (action, rollout.state.phase) {
-        case ("promote", .progressing), ("promote", .paused):
-            // Skip the current step's wait or analysis.
-            var state = rollout.state
-            state.stepIndex = min(state.stepIndex + 1, state.steps.count)
-            state.phase = .progressing
-            state.stepStartedAt = Date()
-            try controller.save(rollout, state, kind: "manual-promote", detail: "step skipped \(who)", actor: principal)
-        case ("promote-full", .progressing), ("promote-full", .paused):
-            try controller.promote(rollout, reason: "promoted to 100% \(who)", actor: principal)
-        case ("abort", .progressing), ("abort", .paused):
-            try controller.abort(rollout, reason: "aborted \(who)", actor: principal)
-        case ("pause", .progressing):
-            var state = rollout.state
-            state.phase = .paused
-            try controller.save(rollout, state, kind: "paused", detail: "paused \(who)", actor: principal)
-        case ("resume", .paused):
-            var state = rollout.state
-            state.phase = .progressing
-            state.stepStartedAt = Date()   // an analysis pause restarts its window
-            try controller.save(rollout, state, kind: "resumed", detail: "resumed \(who)", actor: principal)
-        case ("retry", .aborted):
-            try registry.pool.withTransaction { c in
-                _ = try c.query("""
-                    UPDATE steward.rollouts SET phase = 'Progressing', step_index = 0, weight = 0, failures = 0, step_started_at = now(),
-                           reason = '', updated_at = now() WHERE id = $1
-                    """, [rollout.id])
-                try registry.transition(c, modelName: model, version: rollout.canary, to: .staging, archiveExisting: false)
-                try registry.setAlias(c, modelName: model, alias: RolloutController.canaryAlias, version: rollout.canary)
-                _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, 0, 0, 'retry', $2)",
-                                [rollout.id, "retried \(who)"])
-                try registry.audit(c, actor: principal, action: "rollout.retry", target: "model:\(model)/\(rollout.canary)")
-            }
-        case ("promote", _), ("promote-full", _), ("abort", _), ("pause", _), ("resume", _), ("retry", _):
-            throw HTTPError.conflict("cannot \(action) a rollout that is \(rollout.state.phase.rawValue)")
-        default:
-            throw HTTPError.notFound("unknown rollout command \(action) (promote, promote-full, abort, pause, resume, retry)")
+        let model = try request.parameter("model"), text = try request.parameter("action")
+        guard let action = RolloutCommand(rawValue: text) else {
+            throw HTTPError.notFound("unknown rollout command \(text) (\(RolloutCommand.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        return try status(model: model, statusCode: 200)
+        guard let rollout = try store.latest(model: model) else { throw RegistryError.notFound("\(model) has no rollout") }
+        // Refused at once when it cannot apply to the state as it is; the leader checks again when it applies it.
+        if case .refused(let why) = RolloutPlanner.apply(action, to: rollout.state, now: Date()) { throw HTTPError.conflict(why) }
+        let reason = (try? request.json(Reason.self))?.reason ?? ""
+        let id = try registry.write(request, principal: principal, action: "rollout.\(action.rawValue)", target: "model:\(model)/\(rollout.canary)") { c in
+            try store.record(c, modelID: rollout.modelID, rolloutID: rollout.id, action: action.rawValue, actor: principal.name, reason: reason)
+        }
+        return try answer(command: id, action: action.rawValue, model: model)
+    }
+
+    struct Reason: Decodable { let reason: String? }
+
+    /// Nudges this replica's controller (it applies the command at once when it leads)
+    /// and waits for the outcome: 200 applied, 409 refused, 202 still pending.
+    private func answer(command id: Int64, action: String, model: String) throws -> Response {
+        controller.nudge()
+        let deadline = ContinuousClock.now + commandWait
+        var outcome = try store.outcome(command: id)
+        while outcome == nil, ContinuousClock.now < deadline {
+            usleep(20_000)   // polling the command's row; the leader may be another replica
+            outcome = try store.outcome(command: id)
+        }
+        guard let outcome else {
+            return try status(model: model, statusCode: 202, command: CommandResult(action: action, outcome: "pending"))
+        }
+        if outcome.hasPrefix("refused: ") { throw HTTPError.conflict(String(outcome.dropFirst("refused: ".count))) }
+        return try status(model: model, statusCode: 200, command: CommandResult(action: action, outcome: outcome))
+    }
+
+    struct Rollback: Decodable {
+        let to: Int?
+        let reason: String?
+    }
+
+    struct RollbackAnswer: Encodable {
+        let model: String, champion: Int?, outcome: String
+    }
+
+    /// `champion` back to the version the stable track served before (or `to`), at
+    /// once: no analysis; any rollout in progress is aborted.
+    func rollback(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try request.parameter("name")
+        let body = try request.json(Rollback.self)
+        let model = try registry.model(named: name)
+        let id = try registry.write(request, principal: principal, action: "model.rollback.request", target: "model:\(name)") { c -> Int64 in
+            let current = try registry.versionNumber(c, modelName: name, alias: "champion")
+            if let to = body.to {
+                _ = try registry.version(modelName: name, version: to)
+                if to == current { throw RegistryError.conflict("version \(to) is already the champion of \(name)") }
+            } else if try registry.previousStableVersion(c, modelName: name) == nil {
+                throw RegistryError.conflict("\(name) has no earlier version that served the stable track; name one with \"to\"")
+            }
+            let rollout = try store.latest(c, modelID: model.id)
+            return try store.record(c, modelID: model.id, rolloutID: rollout?.state.isActive == true ? rollout?.id : nil, action: "rollback",
+                                    version: body.to, actor: principal.name, reason: body.reason ?? "")
+        }
+        controller.nudge()
+        let deadline = ContinuousClock.now + commandWait
+        var outcome = try store.outcome(command: id)
+        while outcome == nil, ContinuousClock.now < deadline {
+            usleep(20_000)
+            outcome = try store.outcome(command: id)
+        }
+        if let outcome, outcome.hasPrefix("refused: ") { throw HTTPError.conflict(String(outcome.dropFirst("refused: ".count))) }
+        let champion = try registry.pool.withConnection { try registry.versionNumber($0, modelName: name, alias: "champion") }
+        return .json(RollbackAnswer(model: name, champion: champion, outcome: outcome ?? "pending"), status: outcome == nil ? 202 : 200)
+    }
+
+    struct History: Encodable {
+        let model: String
+        let intervals: [RegistryService.ServingInterval]
+    }
+
+    func history(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try request.parameter("name")
+        return .json(History(model: name, intervals: try registry.servingHistory(modelName: name)))
     }
 }

@@ -4,13 +4,18 @@ import Lifecycle
 import Monitor
 import Postgres
 import Registry
+import ServingLog
 import Telemetry
 
-/// Drives canary rollouts (leader only). Each pass reads every active
-/// rollout's row, asks the pure planner for the next action, performs its side
-/// effect (traffic weight) and records the new state with its event in one
-/// transaction. Timers come from the stored `step_started_at`, so a restarted
-/// leader ends a pause at its original time and never applies a step twice.
+/// Drives canary rollouts (leader only): the one writer of a rollout's state.
+///
+/// Each pass takes every model with an active rollout or a pending command. It
+/// first applies the operators' commands (intents the API recorded) in order, then
+/// asks the pure planner for the rollout's next action, performs its side effect
+/// (traffic weight) and records the new state with its event in one transaction,
+/// compare-and-set on the revision it read. Timers come from the stored times, so
+/// a restarted leader ends a pause at its original time and never applies a step
+/// twice.
 public final class RolloutController: Service, @unchecked Sendable {
     public let name = "rollouts"
     let registry: RegistryService
@@ -21,6 +26,7 @@ public final class RolloutController: Service, @unchecked Sendable {
     let clock: @Sendable () -> Date
     let interval: Duration
     let logger: Logger
+    let store: RolloutStore
     private let stop = StopSignal()
 
     public init(registry: RegistryService, router: any TrafficRouter, plan: RolloutState.Plan = RolloutState.Plan(),
@@ -33,16 +39,26 @@ public final class RolloutController: Service, @unchecked Sendable {
         self.clock = clock
         self.interval = interval
         self.logger = logger.labelled("rollouts")
+        self.store = RolloutStore(pool: registry.pool)
     }
 
     public func run() throws {
+        var problem = RepeatedProblem()
         while stop.wait(interval) {
             guard isLeader() else { continue }
-            do { try reconcile() } catch { logger.error("rollout pass failed; retrying", ["error": .string("\(error)")]) }
+            do {
+                try reconcile()
+                problem.clear()
+            } catch {
+                problem.report(error, "rollout pass failed; retrying", to: logger)
+            }
         }
     }
 
     public func shutdown() { stop.stop() }
+
+    /// Starts the next pass now (a command was recorded on this replica).
+    public func nudge() { stop.wake() }
 
     /// The alias the canary track follows (`steward-serve` with
     /// `STEWARD_SERVE_TRACK=canary`): set when a rollout opens, removed when it ends.
@@ -52,173 +68,168 @@ public final class RolloutController: Service, @unchecked Sendable {
     /// points the canary alias at it, in the caller's transaction. Nil when the
     /// model already has an active rollout.
     static func open(_ c: PostgresConnection, registry: RegistryService, model: String, canary: Int, plan: RolloutState.Plan) throws -> Int64? {
-        let modelID = try registry.modelID(c, name: model)
         let stable = try registry.productionVersion(c, modelName: model, excluding: canary)?.version
-        guard let row = try c.query("""
-            INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
-            VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'Progressing', now()) ON CONFLICT DO NOTHING RETURNING id
-            """, [modelID, stable, canary, try JSON.text(plan.steps), try JSON.text(plan.analysis)]).first else { return nil }
+        guard let id = try RolloutStore(pool: registry.pool).open(c, modelID: try registry.modelID(c, name: model), stable: stable,
+                                                                   canary: canary, plan: plan) else { return nil }
         try registry.setAlias(c, modelName: model, alias: canaryAlias, version: canary)
-        return try row.get("id")
-    }
-
-    struct Row {
-        let id: Int64
-        let model: String
-        let stable: Int?
-        let canary: Int
-        var state: RolloutState
-    }
-
-    static let columns = """
-        r.id, m.name AS model, r.stable_version, r.canary_version, r.steps::text AS steps, r.analysis::text AS analysis, r.step_index,
-        r.weight, r.phase, r.step_started_at, r.failures
-        """
-
-    static func row(_ row: PostgresRow) throws -> Row {
-        let decoder = JSONDecoder()
-        let state = RolloutState(steps: try decoder.decode([RolloutState.Step].self, from: Data(try row.get("steps", as: String.self).utf8)),
-                                 analysis: try decoder.decode(RolloutState.Analysis.self, from: Data(try row.get("analysis", as: String.self).utf8)),
-                                 stepIndex: try row.get("step_index"), weight: try row.get("weight"),
-                                 phase: RolloutState.Phase(rawValue: try row.get("phase")) ?? .paused,
-                                 stepStartedAt: try row.get("step_started_at"), failures: try row.get("failures"))
-        return Row(id: try row.get("id"), model: try row.get("model"), stable: try row.get("stable_version"), canary: try row.get("canary_version"),
-                   state: state)
+        return id
     }
 
     public func reconcile() throws {
-        let active = try registry.pool.query("""
-            SELECT \(Self.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
-            WHERE r.phase = 'Progressing' ORDER BY r.id
-            """).map(Self.row)
-        for rollout in active where isLeader() { try step(rollout) }
+        for modelID in try store.modelsNeedingAttention() where isLeader() {
+            do {
+                try applyCommands(modelID: modelID)
+                if let rollout = try registry.pool.withConnection({ try store.latest($0, modelID: modelID) }), rollout.state.phase == .progressing {
+                    try step(rollout)
+                }
+            } catch let stale as RolloutStore.Stale {
+                // Another writer (a previous leader finishing its pass) moved it: the next pass reads it afresh.
+                logger.info("rollout changed under this pass; reading it again next pass", ["rollout": .int(Int(stale.id))])
+            }
+        }
     }
 
-    /// Applies at most one action to one rollout.
-    func step(_ rollout: Row) throws {
+    // MARK: Commands
+
+    /// Applies the model's pending commands in order, each in its own transaction
+    /// with its outcome, so a command is applied exactly once.
+    func applyCommands(modelID: Int64) throws {
+        while try registry.pool.withTransaction({ c -> Bool in
+            guard let command = try store.pendingCommands(c, modelID: modelID).first else { return false }
+            let outcome = try apply(command, to: try store.latest(c, modelID: modelID), c)
+            try store.finish(c, command: command.id, outcome: outcome)
+            logger.info("rollout command", ["model_id": .int(Int(modelID)), "action": .string(command.action), "actor": .string(command.actor),
+                                            "outcome": .string(outcome)])
+            return true
+        }) {}
+    }
+
+    private func apply(_ command: RolloutStore.Command, to rollout: RolloutStore.Row?, _ c: PostgresConnection) throws -> String {
+        let by = "by \(command.actor)" + (command.reason.isEmpty ? "" : ": \(command.reason)")
+        if command.action == "rollback" { return try rollback(c, command, rollout: rollout, by: by) }
+        guard let action = RolloutCommand(rawValue: command.action) else { return "refused: unknown command \(command.action)" }
+        guard let rollout else { return "refused: the model has no rollout" }
+        switch RolloutPlanner.apply(action, to: rollout.state, now: clock()) {
+        case .refused(let why):
+            return "refused: \(why)"
+        case .promote:
+            try promote(c, rollout, reason: "promoted to 100% \(by)")
+        case .abort:
+            try abort(c, rollout, reason: "aborted \(by)")
+        case .update(let state, let kind):
+            if action == .retry {
+                try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .staging, archiveExisting: false)
+                try registry.setAlias(c, modelName: rollout.model, alias: Self.canaryAlias, version: rollout.canary)
+            }
+            let detail = "\(kind) \(by)"
+            try store.save(c, rollout, state, kind: kind, detail: detail, reason: state.phase == .paused ? detail : (action == .retry ? "" : nil))
+        }
+        return "applied"
+    }
+
+    /// `champion` back to an earlier version at once, skipping analysis: the one the
+    /// command names, else the version the stable track served before the current one.
+    /// A rollout in progress is aborted first.
+    private func rollback(_ c: PostgresConnection, _ command: RolloutStore.Command, rollout: RolloutStore.Row?, by: String) throws -> String {
+        guard let model = try registry.modelName(c, id: command.modelID) else { return "refused: the model is gone" }
+        let current = try registry.versionNumber(c, modelName: model, alias: "champion")
+        guard let target = try command.version ?? registry.previousStableVersion(c, modelName: model) else {
+            return "refused: no earlier version served the stable track; name one"
+        }
+        guard target != current else { return "refused: version \(target) is already the champion" }
+        if let rollout, rollout.state.isActive {
+            try abort(c, rollout, reason: "aborted: rolled back to version \(target) \(by)")
+        }
+        try registry.transition(c, modelName: model, version: target, to: .production, archiveExisting: true)
+        try registry.setAlias(c, modelName: model, alias: "champion", version: target)
+        try registry.audit(c, action: "model.rollback", target: "model:\(model)/\(current.map(String.init) ?? "none")->\(target)")
+        try Notifications.queue(c, kind: "rollback", payload: ["model": model, "from_version": current ?? 0, "to_version": target,
+                                                               "reason": "rolled back \(by)"])
+        logger.warning("rolled back", ["model": .string(model), "from": .int(current ?? 0), "to": .int(target), "by": .string(command.actor)])
+        return "applied: champion \(current.map(String.init) ?? "none") -> \(target)"
+    }
+
+    // MARK: Steps
+
+    /// Applies at most one planner action to one progressing rollout.
+    func step(_ rollout: RolloutStore.Row) throws {
         let now = clock()
-        switch RolloutPlanner.next(rollout.state, now: now) {
+        let serves = try rollout.state.canaryReadyAt != nil
+            || ServingInstances(pool: registry.pool).serves(model: rollout.model, track: "canary", version: String(rollout.canary))
+        switch RolloutPlanner.next(rollout.state, now: now, canaryServes: serves) {
         case .none, .wait:
             return
+        case .canaryReady:
+            var state = rollout.state
+            state.canaryReadyAt = now
+            try write(rollout, state, kind: "canary-ready", detail: "the canary track serves version \(rollout.canary)")
         case .setWeight(let weight, let next):
             try router.setCanaryWeight(model: rollout.model, weight: weight)
             var state = rollout.state
             state.weight = weight
             state.stepIndex = next
             state.stepStartedAt = now
-            try save(rollout, state, kind: "weight", detail: "canary weight \(weight)%")
+            try write(rollout, state, kind: "weight", detail: "canary weight \(weight)%")
         case .analyze(let from, let to):
-            let inputs = try RolloutAnalysis(pool: registry.pool).measure(model: rollout.model, stable: rollout.stable,
-                                                                                               canary: rollout.canary, from: from, to: to)
-            let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis)
-            var state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
+            let inputs = try CanaryAnalysis(pool: registry.pool).measure(model: rollout.model, stable: rollout.stable, canary: rollout.canary,
+                                                                         from: from, to: to)
+            let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis, hasStable: rollout.stable != nil)
+            let state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
             let detail: String
             switch verdict {
             case .pass(let checks): detail = "passed: " + checks.joined(separator: "; ")
             case .fail(let failures): detail = "failed: " + failures.joined(separator: "; ")
-            case .inconclusive(let reason): detail = "inconclusive, paused: " + reason
+            case .inconclusive(let reason):
+                detail = "inconclusive, " + (state.phase == .paused ? "paused" : "window extended (\(state.extensions))") + ": " + reason
             }
             if state.phase == .aborted {
-                try abort(rollout, reason: detail)
-                return
+                try registry.pool.withTransaction { try abort($0, rollout, reason: detail) }
+            } else {
+                try write(rollout, state, kind: "analysis", detail: detail, reason: state.phase == .paused ? detail : nil)
             }
-            if case .fail = verdict { state.phase = .progressing }
-            try save(rollout, state, kind: "analysis", detail: detail)
         case .promote:
-            try promote(rollout, reason: "every step passed")
+            try registry.pool.withTransaction { try promote($0, rollout, reason: "every step passed") }
+        case .abort(let reason):
+            try registry.pool.withTransaction { try abort($0, rollout, reason: reason) }
         }
     }
 
-    /// `actor`: the API caller who asked (audited as such); nil when the loop itself moves the rollout.
-    func save(_ rollout: Row, _ state: RolloutState, kind: String, detail: String, actor: Principal? = nil) throws {
-        try registry.pool.withTransaction { c in
-            if let actor { try registry.audit(c, actor: actor, action: "rollout.\(kind)", target: "model:\(rollout.model)/\(rollout.canary)") }
-            _ = try c.query("""
-                UPDATE steward.rollouts SET step_index = $2, weight = $3, phase = $4, step_started_at = $5, failures = $6, updated_at = now(),
-                       reason = CASE WHEN $4 = 'Paused' THEN $7 ELSE reason END
-                WHERE id = $1
-                """, [rollout.id, state.stepIndex, state.weight, state.phase.rawValue, state.stepStartedAt, state.failures, detail])
-            _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, $3, $4, $5)",
-                            [rollout.id, state.stepIndex, state.weight, kind, detail])
-        }
+    private func write(_ rollout: RolloutStore.Row, _ state: RolloutState, kind: String, detail: String, reason: String? = nil) throws {
+        try registry.pool.withTransaction { try store.save($0, rollout, state, kind: kind, detail: detail, reason: reason) }
         logger.info("rollout \(kind)", ["model": .string(rollout.model), "canary": .int(rollout.canary), "detail": .string(detail)])
     }
 
-    /// Traffic back to stable first, then the canary archived with the reason, in one transaction.
-    func abort(_ rollout: Row, reason: String, actor: Principal? = nil) throws {
+    /// Traffic back to stable first, then the canary archived with the reason, in the caller's transaction.
+    private func abort(_ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String) throws {
         try router.setCanaryWeight(model: rollout.model, weight: 0)
-        try registry.pool.withTransaction { c in
-            _ = try c.query("UPDATE steward.rollouts SET phase = 'Aborted', weight = 0, reason = $2, updated_at = now() WHERE id = $1",
-                            [rollout.id, reason])
-            try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
-            try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
-            _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 0, 'aborted', $3)",
-                            [rollout.id, rollout.state.stepIndex, reason])
-            try registry.audit(c, actor: actor, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
-            try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "aborted",
-                                                                  "reason": reason])
-        }
+        var state = rollout.state
+        state.phase = .aborted
+        state.weight = 0
+        try store.save(c, rollout, state, kind: "aborted", detail: reason, reason: reason)
+        try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
+        try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
+        try registry.audit(c, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
+        try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "aborted",
+                                                              "reason": reason])
         logger.warning("rollout aborted", ["model": .string(rollout.model), "canary": .int(rollout.canary), "reason": .string(reason)])
     }
 
-    /// The canary becomes Production with the `champion` alias (the old
-    /// Production version archived), all in one transaction; then the canary
-    /// track's weight returns to 0 as the stable track now serves the new version.
-    func promote(_ rollout: Row, reason: String, actor: Principal? = nil) throws {
-        try registry.pool.withTransaction { c in
-            _ = try c.query("UPDATE steward.rollouts SET phase = 'Promoted', weight = 100, reason = $2, updated_at = now() WHERE id = $1",
-                            [rollout.id, reason])
-            try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .production, archiveExisting: true)
-            try registry.setAlias(c, modelName: rollout.model, alias: "champion", version: rollout.canary)
-            try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
-            _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, 100, 'promoted', $3)",
-                            [rollout.id, rollout.state.stepIndex, reason])
-            try registry.audit(c, actor: actor, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
-            try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "promoted",
-                                                                  "reason": reason])
-        }
+    /// The canary becomes Production with the `champion` alias (the old Production
+    /// version archived), in the caller's transaction. The canary track's weight
+    /// returns to 0 first: the stable track takes everything and moves to the new
+    /// version as the alias does, while the canary track loses its alias.
+    private func promote(_ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String) throws {
         try router.setCanaryWeight(model: rollout.model, weight: 0)
+        var state = rollout.state
+        state.phase = .promoted
+        state.weight = 100
+        try store.save(c, rollout, state, kind: "promoted", detail: reason, reason: reason)
+        try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .production, archiveExisting: true)
+        try registry.setAlias(c, modelName: rollout.model, alias: "champion", version: rollout.canary)
+        try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
+        try registry.audit(c, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
+        try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "promoted",
+                                                              "reason": reason])
         logger.info("rollout promoted", ["model": .string(rollout.model), "canary": .int(rollout.canary)])
-    }
-}
-
-/// The window's numbers for the analysis, all computed in Postgres.
-struct RolloutAnalysis {
-    let pool: PostgresPool
-
-    func measure(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> AnalysisInputs {
-        func track(_ name: String, _ version: Int?) throws -> TrackMetrics {
-            let row = try pool.query("""
-                SELECT count(*) AS n, count(*) FILTER (WHERE status >= 500) AS errors,
-                       percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
-                FROM steward.prediction_log WHERE model_name = $1 AND track = $2 AND ($3::text IS NULL OR model_version = $3)
-                  AND at >= $4 AND at < $5
-                """, [model, name, version.map(String.init), from, to]).first!
-            return TrackMetrics(requests: try row.get("n"), errors: try row.get("errors"), p99Ms: try row.get("p99"))
-        }
-        let stableMetrics = try track("stable", stable), canaryMetrics = try track("canary", canary)
-        // Inputs: the canary's features against stable's over the same window
-        // (both tracks get the same traffic, so a difference is the canary's doing:
-        // its vocabulary, its routing). Drift against the training data is the monitor's job.
-        var inputPSI: Double?
-        let drift = DriftStore(pool: pool)
-        let stableWindow = DriftStore.Window(model: model, version: stable.map(String.init), track: "stable", from: from, to: to)
-        let canaryWindow = DriftStore.Window(model: model, version: String(canary), track: "canary", from: from, to: to)
-        for feature in DriftStore.features {
-            guard let reference = try drift.windowProfile(stableWindow, feature: feature) else { break }
-            let result = try drift.quantilePSI(canaryWindow, feature: feature, profile: reference)
-            if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
-        }
-        // Confidence: canary against stable, ten equal bins over [0.5, 1].
-        let bins = try pool.query("""
-            SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM steward.prediction_log
-            WHERE model_name = $1 AND track IN ('stable', 'canary') AND confidence IS NOT NULL AND at >= $2 AND at < $3 GROUP BY 1, 2
-            """, [model, from, to])
-        var counts: [String: [Int]] = ["stable": Array(repeating: 0, count: 11), "canary": Array(repeating: 0, count: 11)]
-        for row in bins { counts[try row.get("track", as: String.self)]?[max(0, try row.get("bin", as: Int.self))] += try row.get("n", as: Int.self) }
-        let stableTotal = counts["stable"]!.reduce(0, +)
-        let confidencePSI: Double? = stableTotal == 0 || counts["canary"]!.reduce(0, +) == 0 ? nil
-            : PSI.quantile(referenceShares: counts["stable"]!.map { Double($0) / Double(stableTotal) }, currentCounts: counts["canary"]!)
-        return AnalysisInputs(stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI, confidencePSI: confidencePSI)
     }
 }

@@ -284,11 +284,12 @@ extension MLflowAPI {
         var experiments: [Int64] = []
         for text in try parameters.strings("experiment_ids") { experiments.append(try Self.experimentID(text)) }
         let name = try ModelFilter.parse(try parameters.string("filter") ?? "").clauses.first { $0.field == "name" }?.value
+        let limit = try parameters.int("max_results", default: Limits.pageItems, range: 1...Limits.pageItems)
         let found = try registry.pool.withConnection { c in
             try c.query("""
                 SELECT id FROM steward.logged_models WHERE experiment_id = ANY($1) AND ($2::text IS NULL OR name = $2)
-                ORDER BY creation_time DESC LIMIT 1000
-                """, [experiments, name]).map { try models.loggedModel(c, id: try $0.get("id")) }
+                ORDER BY creation_time DESC LIMIT $3
+                """, [experiments, name, limit]).map { try models.loggedModel(c, id: try $0.get("id")) }
         }
         return MLflowJSON.response(found.isEmpty ? [:] : ["models": found.map(MLflowJSON.loggedModel)])
     }

@@ -137,6 +137,7 @@ public final class ModelStore: Sendable {
     func createVersion(_ c: PostgresConnection, modelName: String, source: String, runID: String?, description: String,
                        tags: [String: String], artifacts: ArtifactStore) throws -> ModelVersion {
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
+        try Limits.checkLength(source, "source", limit: Limits.sourceLength)
         try Limits.checkTags(tags, valueLimit: Limits.registryTagValueLength)
         let modelID = try modelID(c, name: modelName, lock: true)
         if let runID, try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID]).count == 0 {
@@ -297,14 +298,24 @@ public final class ModelStore: Sendable {
 
     // MARK: Aliases
 
+    /// MLflow's alias rules: 1-255 letters, digits, '_' or '-', not a version's spelling
+    /// (`v3`, and here plain digits too) and not the reserved `latest`.
+    static func check(alias: String) throws(RegistryError) {
+        let scalars = alias.unicodeScalars
+        let digits = scalars.allSatisfy { ("0"..."9").contains($0) }
+        let versionLike = (scalars.first == "v" || scalars.first == "V") && scalars.count > 1 && scalars.dropFirst().allSatisfy { ("0"..."9").contains($0) }
+        guard (1...255).contains(scalars.count), scalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_" || $0 == "-" }),
+              !digits, !versionLike, alias.lowercased() != "latest" else {
+            throw .invalid("Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes (-), "
+                           + "and may not be a version number or 'latest'.")
+        }
+    }
+
     /// Points an alias at a version; returns the version it pointed at before.
     @discardableResult
     func setAlias(_ c: PostgresConnection, modelName: String, alias: String, version: Int) throws -> Int? {
         try Self.check(version: version)
-        guard Validation.isName(alias), Int(alias) == nil, !alias.lowercased().hasPrefix("v") || Int(alias.dropFirst()) == nil,
-              alias.lowercased() != "latest" else {
-            throw RegistryError.invalid("Invalid alias name '\(alias)': use letters, digits, '_', '-' or '.', not a version number or 'latest'")
-        }
+        try Self.check(alias: alias)
         let modelID = try modelID(c, name: modelName, lock: true)
         guard let target = try c.query("SELECT id FROM steward.model_versions WHERE model_id = $1 AND version = $2", [modelID, version]).first else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")

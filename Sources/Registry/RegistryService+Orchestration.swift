@@ -38,6 +38,16 @@ extension RegistryService {
     public func model(named name: String) throws -> RegisteredModel { try models.model(named: name) }
     public func version(modelName: String, version: Int) throws -> ModelVersion { try models.version(modelName: modelName, version: version) }
     public func dataset(name: String, version: String) throws -> Dataset { try datasets.dataset(name: name, version: version) }
+
+    /// A dataset named `name@version` (split at the first '@', which may be followed
+    /// by any character); a 400 when the text has no '@' with text on both sides.
+    public func dataset(reference: String) throws -> Dataset {
+        let scalars = reference.unicodeScalars
+        guard let at = scalars.firstIndex(of: "@"), at != scalars.startIndex, scalars.index(after: at) != scalars.endIndex else {
+            throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument")
+        }
+        return try datasets.dataset(name: String(scalars[..<at]), version: String(scalars[scalars.index(after: at)...]))
+    }
     public func dataset(id: Int64) throws -> Dataset { try datasets.dataset(id: id) }
 
     /// The newest version in Production other than `excluding`, if any.
@@ -61,6 +71,49 @@ extension RegistryService {
         _ = try c.query("""
             DELETE FROM steward.model_aliases WHERE alias = $2 AND model_id = (SELECT id FROM steward.registered_models WHERE name = $1)
             """, [modelName, alias])
+    }
+
+    public func modelName(_ c: PostgresConnection, id: Int64) throws -> String? {
+        try c.query("SELECT name FROM steward.registered_models WHERE id = $1", [id]).first?.get("name")
+    }
+
+    /// The version an alias points at, if it is set.
+    public func versionNumber(_ c: PostgresConnection, modelName: String, alias: String) throws -> Int? {
+        try c.query("""
+            SELECT v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
+            JOIN steward.registered_models m ON m.id = a.model_id WHERE m.name = $1 AND a.alias = $2
+            """, [modelName, alias]).first?.get("version")
+    }
+
+    /// The version the stable track served before its current one (the rollback target).
+    public func previousStableVersion(_ c: PostgresConnection, modelName: String) throws -> Int? {
+        let current = try versionNumber(c, modelName: modelName, alias: "champion")
+        return try c.query("""
+            SELECT s.version FROM steward.serving_assignments s JOIN steward.registered_models m ON m.id = s.model_id
+            JOIN steward.model_versions v ON v.model_id = s.model_id AND v.version = s.version
+            WHERE m.name = $1 AND s.track = 'stable' AND s.to_at IS NOT NULL AND s.version <> $2
+            ORDER BY s.to_at DESC, s.id DESC LIMIT 1
+            """, [modelName, current ?? -1]).first?.get("version")
+    }
+
+    /// One track's assignment: which version it served, from when to when (nil: still).
+    public struct ServingInterval: Sendable, Equatable, Encodable {
+        public let track: String
+        public let version: Int
+        public let from: Date
+        public let to: Date?
+    }
+
+    /// Which version each track served, oldest first: from the alias history (`champion`
+    /// for stable, `challenger` for canary) that the database records as the aliases move.
+    public func servingHistory(modelName: String) throws -> [ServingInterval] {
+        _ = try models.model(named: modelName)
+        return try pool.query("""
+            SELECT s.track, s.version, s.from_at, s.to_at FROM steward.serving_assignments s
+            JOIN steward.registered_models m ON m.id = s.model_id WHERE m.name = $1 ORDER BY s.from_at, s.id
+            """, [modelName]).map { row in
+            ServingInterval(track: try row.get("track"), version: try row.get("version"), from: try row.get("from_at"), to: try row.get("to_at"))
+        }
     }
 
     /// Stores a model's promotion policy, trimmed (empty clears it), after the configured

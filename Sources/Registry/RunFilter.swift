@@ -124,32 +124,36 @@ enum Token: Equatable {
 }
 
 /// Splits a filter string into identifiers (with backquoted or quoted keys),
-/// comparators, numbers, quoted strings and parenthesised lists.
+/// comparators, numbers, quoted strings and parenthesised lists. It reads Unicode
+/// scalars, not grapheme clusters: a quote followed by a combining mark is still a quote.
 struct Lexer {
-    private let characters: [Character]
+    private let scalars: [Unicode.Scalar]
     private var index = 0
 
-    init(_ text: String) { characters = Array(text) }
+    init(_ text: String) { scalars = Array(text.unicodeScalars) }
 
-    private mutating func skipSpaces() { while index < characters.count, characters[index].isWhitespace { index += 1 } }
+    private static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
+    private static func isOneOf(_ set: String, _ c: Unicode.Scalar) -> Bool { set.unicodeScalars.contains(c) }
+
+    private mutating func skipSpaces() { while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 } }
 
     /// After `metrics.` a key may be quoted: metrics."my key" or metrics.`my key`.
     mutating func takeQuotedKey() -> String? {
-        guard index < characters.count, characters[index] == "`" || characters[index] == "\"" else { return nil }
-        return try? quoted(characters[index])
+        guard index < scalars.count, scalars[index] == "`" || scalars[index] == "\"" else { return nil }
+        return try? quoted(scalars[index])
     }
 
-    private mutating func quoted(_ quote: Character) throws(RegistryError) -> String {
+    private mutating func quoted(_ quote: Unicode.Scalar) throws(RegistryError) -> String {
         index += 1
-        var text = ""
-        while index < characters.count {
-            let c = characters[index]
+        var text = String.UnicodeScalarView()
+        while index < scalars.count {
+            let c = scalars[index]
             index += 1
             if c == quote {
-                if index < characters.count, characters[index] == quote { text.append(quote); index += 1; continue }
-                return text
+                if index < scalars.count, scalars[index] == quote { text.append(quote); index += 1; continue }
+                return String(text)
             }
-            if c == "\\", index < characters.count { text.append(characters[index]); index += 1; continue }
+            if c == "\\", index < scalars.count { text.append(scalars[index]); index += 1; continue }
             text.append(c)
         }
         throw .invalid("Invalid filter: unterminated quoted string")
@@ -157,54 +161,56 @@ struct Lexer {
 
     mutating func next() throws(RegistryError) -> Token? {
         skipSpaces()
-        guard index < characters.count else { return nil }
-        let c = characters[index]
+        guard index < scalars.count else { return nil }
+        let c = scalars[index]
         if c == "'" || c == "\"" { return .string(try quoted(c)) }
         if c == "(" {
             index += 1
             var items: [String] = []
             while true {
                 skipSpaces()
-                guard index < characters.count else { throw .invalid("Invalid filter: unterminated list") }
-                if characters[index] == ")" { index += 1; break }
-                if characters[index] == "," { index += 1; continue }
-                guard characters[index] == "'" || characters[index] == "\"" else { throw .invalid("Invalid filter: list items must be quoted strings") }
-                items.append(try quoted(characters[index]))
+                guard index < scalars.count else { throw .invalid("Invalid filter: unterminated list") }
+                if scalars[index] == ")" { index += 1; break }
+                if scalars[index] == "," { index += 1; continue }
+                guard scalars[index] == "'" || scalars[index] == "\"" else { throw .invalid("Invalid filter: list items must be quoted strings") }
+                items.append(try quoted(scalars[index]))
             }
             return .list(items)
         }
-        if "<>=!".contains(c) {
+        if Self.isOneOf("<>=!", c) {
             var symbol = String(c)
             index += 1
-            if index < characters.count, characters[index] == "=" { symbol.append("="); index += 1 }
+            if index < scalars.count, scalars[index] == "=" { symbol.append("="); index += 1 }
             guard ["<", ">", "=", "<=", ">=", "!=", "=="].contains(symbol) else { throw .invalid("Invalid comparator '\(symbol)'") }
             return .symbol(symbol == "==" ? "=" : symbol)
         }
-        if c.isNumber || c == "-" || c == "." {
-            var text = ""
-            while index < characters.count, characters[index].isNumber || "+-.eE".contains(characters[index]) {
-                text.append(characters[index]); index += 1
+        if Self.isDigit(c) || c == "-" || c == "." {
+            var text = String.UnicodeScalarView()
+            while index < scalars.count, Self.isDigit(scalars[index]) || Self.isOneOf("+-.eE", scalars[index]) {
+                text.append(scalars[index]); index += 1
             }
-            guard let value = Double(text) else { throw .invalid("Invalid number '\(text)' in filter") }
+            guard let value = Double(String(text)) else { throw .invalid("Invalid number '\(String(text))' in filter") }
             return .number(value)
         }
         var word = ""
-        while index < characters.count {
-            let c = characters[index]
+        while index < scalars.count {
+            let c = scalars[index]
             if c == "`" {
                 word += try quoted("`")
                 continue
             }
-            if c.isWhitespace || "<>=!()'".contains(c) { break }
+            if c.properties.isWhitespace || Self.isOneOf("<>=!()'", c) { break }
             if c == "\"" {
                 // Only a key may be double-quoted right after a dot.
                 if word.hasSuffix(".") { word += try quoted("\""); continue }
                 break
             }
-            word.append(c)
+            word.unicodeScalars.append(c)
             index += 1
         }
-        guard !word.isEmpty else { throw .invalid("Invalid filter near '\(String(characters[index...]).prefix(20))'") }
+        guard !word.isEmpty else {
+            throw .invalid("Invalid filter near '\(String(String.UnicodeScalarView(scalars[index...].prefix(20))))'")
+        }
         return .word(word)
     }
 }

@@ -113,6 +113,10 @@ enum Limits {
     static let registryTagValueLength = 100_000
     /// The width of MLflow's description columns (registered models and versions).
     static let descriptionLength = 5_000
+    /// The widths of MLflow's run name, user and model version source columns.
+    static let runNameLength = 250
+    static let userIDLength = 256
+    static let sourceLength = 500
 
     /// MLflow's `_validate_length_limit`, with its message.
     static func checkLength(_ value: String?, _ what: String, limit: Int) throws(RegistryError) {

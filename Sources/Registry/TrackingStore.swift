@@ -80,6 +80,9 @@ public final class TrackingStore: Sendable {
     }
 
     func renameExperiment(_ c: PostgresConnection, id: Int64, name: String) throws {
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 500 else {
+            throw RegistryError.invalid("experiment name must be 1-500 characters")
+        }
         do {
             let rows = try c.query("UPDATE steward.experiments SET name = $2, last_update_time = $3 WHERE id = $1", [id, name, nowMillis()])
             guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
@@ -110,6 +113,8 @@ public final class TrackingStore: Sendable {
 
     func createRun(_ c: PostgresConnection, _ new: NewRun) throws -> String {
         try Limits.checkTags(new.tags, valueLimit: Limits.tagValueLength)
+        try Limits.checkLength(new.name, "run_name", limit: Limits.runNameLength)
+        try Limits.checkLength(new.userID, "user_id", limit: Limits.userIDLength)
         guard let stage = try c.query("SELECT lifecycle_stage FROM steward.experiments WHERE id = $1 FOR SHARE", [new.experimentID]).first else {
             throw RegistryError.notFound("No Experiment with id=\(new.experimentID) exists")
         }
@@ -202,6 +207,7 @@ public final class TrackingStore: Sendable {
     /// A KILLED run stays KILLED: a training process finishing after its cancel cannot revive it.
     func updateRun(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64?, name: String?,
                    failureReason: String? = nil) throws {
+        try Limits.checkLength(name, "run_name", limit: Limits.runNameLength)
         try lockActiveRun(c, id, updatingRun: true)
         let end = endTime ?? (status?.isTerminal == true ? nowMillis() : nil)
         _ = try c.query("""

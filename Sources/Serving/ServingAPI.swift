@@ -1,5 +1,6 @@
 import Foundation
 import HTTPKit
+import ServingLog
 import Synchronization
 import Telemetry
 import TextFeatures
@@ -16,7 +17,9 @@ public struct ServingAPI: Sendable {
 
     let holder: ModelHolder
     let batcher: Batcher
-    let log: PredictionLog?
+    let log: ServedRequestLog?
+    /// The model this process serves (also before one is loaded, for failed requests' records).
+    let model: String
     let track: String
     let logText: Bool
     let limits: Limits
@@ -25,11 +28,12 @@ public struct ServingAPI: Sendable {
     private let confidence: Histogram
     private let failures: CounterFamily
 
-    public init(holder: ModelHolder, batcher: Batcher, log: PredictionLog?, track: String, logText: Bool, limits: Limits,
+    public init(holder: ModelHolder, batcher: Batcher, log: ServedRequestLog?, model: String, track: String, logText: Bool, limits: Limits,
                 metrics: MetricsRegistry) {
         self.holder = holder
         self.batcher = batcher
         self.log = log
+        self.model = model
         self.track = track
         self.logText = logText
         self.limits = limits
@@ -105,18 +109,15 @@ public struct ServingAPI: Sendable {
     }
 
     func predict(_ request: Request, _ responder: Responder) {
-        let received = ContinuousClock.now
         let parsed: (texts: [String], single: Bool)
         do {
             parsed = try parse(request)
         } catch {
-            failures.labels(error.code).inc()
-            responder.send(.error(error))
+            fail(request, responder, error, model: holder.model)
             return
         }
         guard let model = holder.model else {
-            failures.labels("not_ready").inc()
-            responder.send(.error(.unavailable("no model loaded yet", retryAfterSeconds: 1)))
+            fail(request, responder, .unavailable("no model loaded yet", retryAfterSeconds: 1), code: "not_ready", model: nil)
             return
         }
         let texts = parsed.texts
@@ -125,32 +126,51 @@ public struct ServingAPI: Sendable {
         let api = self
         let items = encodings.enumerated().map { index, encoding in
             Batcher.Item(model: model, ids: encoding.ids) { result in
-                let finished: [[Float]]? = results.withLock { state in
+                let (finished, firstFailure): ([[Float]]?, Bool) = results.withLock { state in
+                    var firstFailure = false
                     switch result {
                     case .success(let row): state.rows[index] = row
-                    case .failure: state.failed = true
+                    case .failure:
+                        firstFailure = !state.failed
+                        state.failed = true
                     }
                     state.remaining -= 1
-                    return state.remaining == 0 && !state.failed ? state.rows.map { $0! } : nil
+                    return (state.remaining == 0 && !state.failed ? state.rows.map { $0! } : nil, firstFailure)
                 }
                 if let finished {
-                    api.answer(request, responder, model: model, texts: texts, encodings: encodings, logits: finished,
-                               single: parsed.single, received: received)
-                } else if case .failure(let error) = result {
+                    api.answer(request, responder, model: model, texts: texts, encodings: encodings, logits: finished, single: parsed.single)
+                } else if firstFailure, case .failure(let error) = result {
+                    // A 500 whose body says nothing of the cause; the server logs it.
                     api.failures.labels("inference").inc()
                     responder.fail(error)
+                    api.record(request, status: 500, error: "inference", model: model)
                 }
             }
         }
         guard batcher.submit(items) else {
-            failures.labels("overloaded").inc()
-            responder.send(.error(.unavailable("the prediction queue is full; retry shortly", retryAfterSeconds: 1)))
+            fail(request, responder, .unavailable("the prediction queue is full; retry shortly", retryAfterSeconds: 1), code: "overloaded",
+                 model: model)
             return
         }
     }
 
+    /// Answers a request that cannot be served and records it with its status.
+    private func fail(_ request: Request, _ responder: Responder, _ error: HTTPError, code: String? = nil, model: LoadedModel?) {
+        let reason = code ?? error.code
+        failures.labels(reason).inc()
+        responder.send(.error(error))
+        record(request, status: error.status, error: reason, model: model)
+    }
+
+    /// A failed request's one record: its status, error code and latency so far.
+    private func record(_ request: Request, status: Int, error: String, model: LoadedModel?) {
+        log?.record(ServedRequest(at: Date(), modelName: self.model, modelVersion: model?.version ?? "", track: track,
+                                  latencyMilliseconds: request.received.duration(to: .now).seconds * 1000, status: status,
+                                  error: error, requestID: request.requestID))
+    }
+
     private func answer(_ request: Request, _ responder: Responder, model: LoadedModel, texts: [String],
-                        encodings: [WordPieceTokenizer.Encoding], logits: [[Float]], single: Bool, received: ContinuousClock.Instant) {
+                        encodings: [WordPieceTokenizer.Encoding], logits: [[Float]], single: Bool) {
         let labels = model.manifest.labels
         let results = logits.map { row -> Prediction in
             let probabilities = LoadedModel.probabilities(row)
@@ -162,7 +182,7 @@ public struct ServingAPI: Sendable {
         responder.send(.json(PredictResponse(label: first?.label, confidence: first?.confidence, probabilities: first?.probabilities,
                                              predictions: results, model: .init(name: model.name, version: model.version),
                                              track: track, requestID: request.requestID)))
-        let latency = received.duration(to: .now).seconds * 1000
+        let latency = request.received.duration(to: .now).seconds * 1000
         let now = Date()
         for (index, prediction) in results.enumerated() {
             predictions.labels(prediction.label, model.version, track).inc()
@@ -171,9 +191,9 @@ public struct ServingAPI: Sendable {
             // Features come from the full text; the encoding's counts were taken before truncation.
             let features = TextFeatures(text: texts[index], unknownTokens: encodings[index].unknownCount,
                                         totalTokens: encodings[index].tokenCount)
-            log.record(PredictionRecord(at: now, modelName: model.name, modelVersion: model.version, track: track,
-                                        latencyMilliseconds: latency, status: 200, label: prediction.label, confidence: prediction.confidence,
-                                        features: features, requestID: request.requestID, text: logText ? texts[index] : nil))
+            log.record(ServedRequest(at: now, modelName: model.name, modelVersion: model.version, track: track, latencyMilliseconds: latency,
+                                     status: 200, textIndex: index, label: prediction.label, confidence: prediction.confidence,
+                                     features: features, requestID: request.requestID, text: logText ? texts[index] : nil))
         }
     }
 }

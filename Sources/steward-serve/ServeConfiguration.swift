@@ -19,6 +19,13 @@ struct ServeConfiguration: Sendable {
     var precision: ModelPrecision
     var limits: ServingAPI.Limits
     var databaseURL: String?
+    /// The model served, by name (known before a version is loaded).
+    var modelName: String {
+        switch source {
+        case .local(_, let name, _): name
+        case .registry(_, _, let model, _, _): model
+        }
+    }
     var logText: Bool
     var cache: URL
 

@@ -3,6 +3,7 @@ import HTTPKit
 import Lifecycle
 import Postgres
 import Serving
+import ServingLog
 import Telemetry
 
 // Signals first: every thread started from here on inherits the mask.
@@ -50,14 +51,17 @@ case .registry(let url, let token, let model, let selector, let poll):
     services.append(source)
 }
 
-var predictionLog: PredictionLog?
+var predictionLog: ServedRequestLog?
 if let url = configuration.databaseURL {
     // The pool connects lazily: a database that is down at start only costs dropped log rows.
     let pool = PostgresPool(configuration: PostgresConfiguration(url: url, applicationName: "steward-serve", connectTimeoutSeconds: 2),
                             options: .init(maxConnections: 2, acquireTimeout: .seconds(2)), logger: logger)
-    let log = PredictionLog(pool: pool, metrics: metrics, logger: logger)
+    let log = ServedRequestLog(pool: pool, metrics: metrics, logger: logger)
     predictionLog = log
-    services.append(log)
+    // Which version this process serves, for the rollout controller (a canary that never loads is aborted).
+    let instance = ProcessInfo.processInfo.environment["STEWARD_SERVE_INSTANCE"] ?? "\(ProcessInfo.processInfo.hostName)/\(getpid())"
+    services += [log, ServingHeartbeat(pool: pool, instance: instance, model: configuration.modelName, track: configuration.track,
+                                       logger: logger, version: { holder.model?.version })]
 }
 
 if configuration.precision == .int8, configuration.batcher.maxBatch > 1 {
@@ -66,7 +70,8 @@ if configuration.precision == .int8, configuration.batcher.maxBatch > 1 {
 }
 let batcher = Batcher(options: configuration.batcher, metrics: metrics)
 var router = Router()
-ServingAPI(holder: holder, batcher: batcher, log: predictionLog, track: configuration.track, logText: configuration.logText,
+ServingAPI(holder: holder, batcher: batcher, log: predictionLog, model: configuration.modelName, track: configuration.track,
+           logText: configuration.logText,
            limits: configuration.limits, metrics: metrics).install(on: &router)
 let server = HTTPServer(configuration: .init(host: configuration.host, port: configuration.port, ioThreads: configuration.ioThreads,
                                              workerThreads: 2, maxBodyBytes: configuration.limits.maxBodyBytes),

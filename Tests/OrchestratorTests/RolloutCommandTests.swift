@@ -29,7 +29,7 @@ import TestSupport
         }
         let audit = try admin.send(ClientRequest(.GET, "/api/v1/audit?limit=200")).success().json(AuditPage.self).items
         let byOps = Set(audit.filter { $0.actor == "ops" && $0.target == "model:sentiment/2" }.map(\.action))
-        #expect(byOps.isSuperset(of: ["rollout.start", "rollout.paused", "rollout.resumed", "rollout.abort", "rollout.retry", "rollout.promote"]),
+        #expect(byOps.isSuperset(of: ["rollout.start", "rollout.pause", "rollout.resume", "rollout.abort", "rollout.retry", "rollout.promote-full"]),
                 "\(byOps)")
 
         // A policy nested a thousand signs deep is a 400, at creation and when set; the daemon lives on.

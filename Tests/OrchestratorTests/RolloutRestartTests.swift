@@ -1,6 +1,7 @@
 import Foundation
 import HTTPKit
 import Postgres
+import ServingLog
 import Testing
 import TestSupport
 
@@ -23,9 +24,12 @@ import TestSupport
         try first.registerTinyModel()
         let client = first.client()
         _ = try client.send(ClientRequest(.PUT, "/api/v1/models/sentiment/aliases/champion", body: Data(#"{"version": 1, "promote": true}"#.utf8))).success()
+        // The fake serving processes' heartbeat: the canary track serves version 2.
+        try ServingInstances(pool: first.database.pool).beat(instance: "canary", model: "sentiment", track: "canary", version: "2",
+                                                              startedAt: Date())
         let started = try client.send(ClientRequest(.POST, "/api/v1/rollouts", body: Data("""
             {"model": "sentiment", "canary_version": 2, "steps": [{"weight": 10}, {"analysis_seconds": \(Int(pause))}, {"weight": 50},
-             {"analysis_seconds": 3600}], "analysis": {"min_requests": 20}}
+             {"analysis_seconds": 3600}], "analysis": {"min_requests": 20, "min_predictions": 20}}
             """.utf8)))
         #expect(started.status == 201, "\(started.text)")
         func rollout(_ daemon: DaemonProcess) throws -> Rollout {
@@ -56,9 +60,9 @@ import TestSupport
         let after = try rollout(second)
         #expect(after.weight == 50 && after.phase == "Progressing")
         let kinds = after.events.map { "\($0.kind) \($0.weight)" }
-        #expect(kinds == ["weight 10", "analysis 10", "weight 50"], "\(kinds)")
+        #expect(kinds == ["canary-ready 0", "weight 10", "analysis 10", "weight 50"], "\(kinds)")
         // The analysis covered the original pause: the only traffic is there, and it passed.
-        #expect(after.events[1].detail.hasPrefix("passed"), "\(after.events[1].detail)")
-        #expect(try Self.date(after.events[1].at) >= pauseEnd.addingTimeInterval(-0.01), "never before the stored end")
+        #expect(after.events[2].detail.hasPrefix("passed"), "\(after.events[2].detail)")
+        #expect(try Self.date(after.events[2].at) >= pauseEnd.addingTimeInterval(-0.01), "never before the stored end")
     }
 }

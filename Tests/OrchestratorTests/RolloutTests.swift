@@ -1,6 +1,8 @@
 import Foundation
+import Monitor
 import Postgres
 @testable import Orchestrator
+import ServingLog
 @testable import Registry
 import Synchronization
 import Telemetry
@@ -10,7 +12,7 @@ import TextFeatures
 
 @Suite struct RolloutPlannerTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
-    var state: RolloutState { RolloutState(steps: RolloutState.defaultSteps, analysis: .init(), stepStartedAt: start) }
+    var state: RolloutState { RolloutState(steps: RolloutState.defaultSteps, analysis: .init(), stepStartedAt: start, canaryReadyAt: start) }
     let healthy = AnalysisInputs(stable: .init(requests: 500, errors: 5, p99Ms: 20), canary: .init(requests: 400, errors: 4, p99Ms: 22),
                                  inputPSI: 0.02, confidencePSI: 0.03)
 
@@ -19,12 +21,13 @@ import TextFeatures
         var now = start
         var actions: [String] = []
         for _ in 0..<20 {
-            switch RolloutPlanner.next(s, now: now) {
+            switch RolloutPlanner.next(s, now: now, canaryServes: true) {
             case .setWeight(let w, let next): actions.append("w\(w)"); s.weight = w; s.stepIndex = next; s.stepStartedAt = now
             case .wait(let until): now = until
             case .analyze: actions.append("a"); s = RolloutPlanner.afterAnalysis(s, RolloutPlanner.judge(healthy, s.analysis), now: now)
             case .promote: actions.append("promote"); s.phase = .promoted
             case .none: break
+            case .canaryReady, .abort: Issue.record("unexpected")
             }
         }
         #expect(actions == ["w10", "a", "w25", "a", "w50", "a", "w100", "promote"])
@@ -51,8 +54,64 @@ import TextFeatures
         s.stepIndex = 1
         s.weight = 10
         // A new leader reads the row 100 s into a 300 s analysis pause.
-        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(100)) == .wait(until: start.addingTimeInterval(300)))
-        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(300)) == .analyze(from: start, to: start.addingTimeInterval(300)))
+        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(100), canaryServes: true) == .wait(until: start.addingTimeInterval(300)))
+        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(300), canaryServes: true)
+                == .analyze(from: start, to: start.addingTimeInterval(300)))
+    }
+
+    /// No weight before the canary's track serves its version; past the progress
+    /// deadline without that, the rollout aborts with the reason.
+    @Test func aCanaryThatNeverServesAbortsAtTheProgressDeadline() {
+        var s = state
+        s.canaryReadyAt = nil
+        s.analysis.progressDeadlineSeconds = 120
+        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(60), canaryServes: false) == .wait(until: start.addingTimeInterval(120)))
+        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(60), canaryServes: true) == .canaryReady)
+        guard case .abort(let reason) = RolloutPlanner.next(s, now: start.addingTimeInterval(120), canaryServes: false) else {
+            Issue.record("not aborted")
+            return
+        }
+        #expect(reason.contains("progress deadline (120 s)"))
+    }
+
+    /// Each check needs its minimum sample: below it the verdict is inconclusive with the
+    /// counts, never a pass; a failure measured on enough requests fails regardless.
+    @Test func tooLittleTrafficIsInconclusiveAndExtendsOrPauses() {
+        var few = healthy
+        few.canary = TrackMetrics(requests: 400, errors: 4, p99Ms: 22, predictions: 30)
+        guard case .inconclusive(let reason) = RolloutPlanner.judge(few, .init()) else { Issue.record("not inconclusive"); return }
+        #expect(reason.contains("predictions canary 30, stable 500 (minimum 100)"))
+        var failing = few
+        failing.canary.errors = 40
+        guard case .fail = RolloutPlanner.judge(failing, .init()) else { Issue.record("a conclusive failure must fail"); return }
+        var extending = state
+        extending.analysis.onInconclusive = .extend
+        extending.analysis.maxExtensions = 1
+        extending.stepIndex = 1
+        let once = RolloutPlanner.afterAnalysis(extending, .inconclusive("x"), now: start.addingTimeInterval(300))
+        #expect(once.phase == .progressing && once.extensions == 1)
+        #expect(RolloutPlanner.next(once, now: start.addingTimeInterval(300), canaryServes: true) == .wait(until: start.addingTimeInterval(600)))
+        #expect(RolloutPlanner.afterAnalysis(once, .inconclusive("x"), now: start.addingTimeInterval(600)).phase == .paused)
+        // Without a stable version the canary is held to the absolute error limit alone.
+        let alone = AnalysisInputs(stable: .init(requests: 0, errors: 0, p99Ms: nil), canary: .init(requests: 200, errors: 1, p99Ms: 30),
+                                   inputPSI: nil, confidencePSI: nil)
+        guard case .pass = RolloutPlanner.judge(alone, .init(), hasStable: false) else { Issue.record("not passed"); return }
+    }
+
+    @Test func commandsApplyOnlyWhereTheyMakeSense() {
+        let now = start.addingTimeInterval(50)
+        #expect(RolloutPlanner.apply(.abort, to: state, now: now) == .abort)
+        #expect(RolloutPlanner.apply(.promoteFull, to: state, now: now) == .promote)
+        guard case .update(let paused, "paused") = RolloutPlanner.apply(.pause, to: state, now: now) else { Issue.record("no pause"); return }
+        #expect(paused.phase == .paused)
+        #expect(RolloutPlanner.apply(.pause, to: paused, now: now) == .refused("cannot pause a rollout that is Paused"))
+        guard case .update(let resumed, "resumed") = RolloutPlanner.apply(.resume, to: paused, now: now) else { Issue.record("no resume"); return }
+        #expect(resumed.phase == .progressing && resumed.stepStartedAt == now)
+        var aborted = state
+        aborted.phase = .aborted
+        #expect(RolloutPlanner.apply(.abort, to: aborted, now: now) == .refused("cannot abort a rollout that is Aborted"))
+        guard case .update(let retried, "retry") = RolloutPlanner.apply(.retry, to: aborted, now: now) else { Issue.record("no retry"); return }
+        #expect(retried.phase == .progressing && retried.stepIndex == 0 && retried.startedAt == now && retried.canaryReadyAt == nil)
     }
 }
 
@@ -105,13 +164,18 @@ import TextFeatures
         return Setup(database: database, registry: registry)
     }
 
-    static func start(_ setup: Setup, steps: String = #"[{"weight": 10}, {"analysis_seconds": 300}, {"weight": 50}, {"analysis_seconds": 300}, {"weight": 100}]"#) throws {
+    /// A rollout of version 2 against 1 whose canary track serves version 2 (`ready`: already recorded as ready).
+    static func start(_ setup: Setup, ready: Bool = true,
+                      steps: String = #"[{"weight": 10}, {"analysis_seconds": 300}, {"weight": 50}, {"analysis_seconds": 300}, {"weight": 100}]"#,
+                      analysis: String = #"{"min_requests": 50}"#) throws {
+        let now = setup.clock.now.withLock { $0 }
         try setup.database.pool.withTransaction { c in
             let model = try setup.registry.modelID(c, name: "m")
             _ = try c.query("""
-                INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at)
-                VALUES ($1, 1, 2, $2::jsonb, '{"min_requests": 50}', 'Progressing', $3)
-                """, [model, steps, setup.clock.now.withLock { $0 }])
+                INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at, started_at,
+                                              canary_ready_at)
+                VALUES ($1, 1, 2, $2::jsonb, $3::jsonb, 'Progressing', $4, $4, $5)
+                """, [model, steps, analysis, now, ready ? now : nil])
         }
     }
 
@@ -236,6 +300,64 @@ import TextFeatures
         let weights: Int = try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollout_events WHERE kind = 'weight'").first!.get("n")
         #expect(weights == 1)
         #expect(setup.router.weights.withLock { $0 } == [10])
+    }
+}
+
+/// What the controller makes of the serving processes' heartbeats and of the
+/// operators' commands (intents it applies as the rollout's one writer).
+@Suite struct RolloutReadinessAndCommandTests {
+    typealias Controller = RolloutControllerTests
+
+    @Test func aCanaryIsWeightedOnlyOnceItsTrackServesItAndAbortedAtTheDeadlineOtherwise() throws {
+        let setup = try Controller.setUp()
+        try Controller.start(setup, ready: false, analysis: #"{"min_requests": 50, "progress_deadline_seconds": 120}"#)
+        let controller = setup.controller()
+        try controller.reconcile()
+        #expect(try Controller.phase(setup) == ("Progressing", 0, 0))
+        // The canary track beats with the stable version only (still loading the canary's): not ready.
+        try ServingInstances(pool: setup.database.pool).beat(instance: "canary-1", model: "m", track: "canary", version: "1", startedAt: Date())
+        setup.clock.advance(121)
+        try controller.reconcile()
+        #expect(try Controller.phase(setup) == ("Aborted", 0, 0))
+        let reason: String = try setup.database.pool.query("SELECT reason FROM steward.rollouts").first!.get("reason")
+        #expect(reason.contains("progress deadline"))
+        #expect(try Controller.stage(setup, 2) == "Archived")
+
+        // Retried, the canary now loads its version: recorded ready, then weighted.
+        let modelID = try setup.database.pool.withConnection { try setup.registry.modelID($0, name: "m") }
+        try setup.database.pool.withTransaction { c in
+            _ = try controller.store.record(c, modelID: modelID, rolloutID: nil, action: "retry", actor: "ops", reason: "")
+        }
+        try ServingInstances(pool: setup.database.pool).beat(instance: "canary-1", model: "m", track: "canary", version: "2", startedAt: Date())
+        try controller.reconcile()   // the retry, then the canary is ready
+        try controller.reconcile()   // weight 10
+        #expect(try Controller.phase(setup) == ("Progressing", 10, 1), "\(Controller.events(setup))")
+        #expect(Controller.events(setup).contains("canary-ready: the canary track serves version 2"))
+        let outcomes = try setup.database.pool.query("SELECT outcome FROM steward.rollout_commands").map { try $0.get("outcome", as: String.self) }
+        #expect(outcomes == ["applied"])
+    }
+
+    /// A command recorded while the controller holds an older read of the row: the
+    /// controller's own write is compare-and-set, so the command is applied, never lost.
+    @Test func aStaleWriteIsRefusedAndTheCommandWins() throws {
+        let setup = try Controller.setUp()
+        try Controller.start(setup)
+        let controller = setup.controller()
+        let stale = try #require(try controller.store.latest(model: "m"))
+        try setup.database.pool.withTransaction { c in
+            _ = try controller.store.record(c, modelID: stale.modelID, rolloutID: stale.id, action: "abort", actor: "ops", reason: "bad")
+        }
+        try controller.reconcile()
+        #expect(try Controller.phase(setup) == ("Aborted", 0, 0))
+        // The pass that read the row before the abort tries to write its weight: refused.
+        var state = stale.state
+        state.weight = 10
+        #expect(throws: RolloutStore.Stale.self) {
+            try setup.database.pool.withTransaction { try controller.store.save($0, stale, state, kind: "weight", detail: "late") }
+        }
+        #expect(try Controller.phase(setup) == ("Aborted", 0, 0))
+        let reason: String = try setup.database.pool.query("SELECT reason FROM steward.rollouts").first!.get("reason")
+        #expect(reason == "aborted by ops: bad")
     }
 }
 

@@ -4,32 +4,17 @@ import Postgres
 import Telemetry
 import TextFeatures
 
-/// One row of `steward.prediction_log`.
-public struct PredictionRecord: Sendable {
-    public var at: Date
-    public var modelName: String
-    public var modelVersion: String
-    public var track: String
-    public var latencyMilliseconds: Double
-    public var status: Int
-    public var label: String?
-    public var confidence: Double?
-    public var features: TextFeatures?
-    public var requestID: String
-    public var text: String?
-}
-
-/// Writes predictions to Postgres in batches from a bounded in-memory queue on
+/// Writes served requests to Postgres in batches from a bounded in-memory queue on
 /// its own thread. `record` never blocks: when the queue is full (the database
-/// is slow or down) the row is dropped and counted.
-public final class PredictionLog: Service, @unchecked Sendable {
+/// is slow or down) the record is dropped and counted.
+public final class ServedRequestLog: Service, @unchecked Sendable {
     public let name = "prediction-log"
     private let pool: PostgresPool
     private let capacity: Int
     private let flushEvery: Duration
     private let logger: Logger
     private let condition = NSCondition()
-    private var pending: [PredictionRecord] = []
+    private var pending: [ServedRequest] = []
     private var stopping = false
     private let dropped: Counter
     private let written: Counter
@@ -51,7 +36,7 @@ public final class PredictionLog: Service, @unchecked Sendable {
         }
     }
 
-    public func record(_ record: PredictionRecord) {
+    public func record(_ record: ServedRequest) {
         condition.lock()
         defer { condition.unlock() }
         guard pending.count < capacity, !stopping else {
@@ -98,16 +83,7 @@ public final class PredictionLog: Service, @unchecked Sendable {
         condition.unlock()
     }
 
-    private func write(_ batch: [PredictionRecord]) throws {
-        _ = try pool.withConnection { connection in
-            try connection.copyIn(table: "steward.prediction_log",
-                                  columns: ["at", "model_name", "model_version", "track", "latency_ms", "status", "label", "confidence",
-                                            "char_length", "word_count", "oov_share", "non_letter_share", "request_id", "text"],
-                                  rows: batch.map { r in
-                                      [r.at, r.modelName, r.modelVersion, r.track, r.latencyMilliseconds, r.status, r.label, r.confidence,
-                                       r.features?.charLength, r.features?.wordCount, r.features?.oovShare, r.features?.nonLetterShare,
-                                       r.requestID, r.text] as [any PostgresEncodable]
-                                  })
-        }
+    private func write(_ batch: [ServedRequest]) throws {
+        try pool.withConnection { try ServedRequest.copy(batch, into: $0) }
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import Postgres
+
+/// One track's requests over an analysis window, from the prediction log.
+public struct TrackMetrics: Sendable, Equatable {
+    /// Requests answered, failed ones included (records with `text_index = 0`).
+    public var requests: Int
+    /// Server errors: 5xx and timeouts, whoever recorded them (steward-serve, the split).
+    public var errors: Int
+    /// Client errors (4xx): counted, never held against a version.
+    public var clientErrors: Int
+    /// Over every request, failed ones included; nil without requests.
+    public var p99Ms: Double?
+    /// Predictions with a label and features: the sample the PSI checks read.
+    public var predictions: Int
+
+    public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
+
+    public init(requests: Int, errors: Int, clientErrors: Int = 0, p99Ms: Double?, predictions: Int? = nil) {
+        self.requests = requests
+        self.errors = errors
+        self.clientErrors = clientErrors
+        self.p99Ms = p99Ms
+        self.predictions = predictions ?? requests
+    }
+}
+
+/// What a canary analysis measured: both tracks over the same window.
+public struct AnalysisInputs: Sendable, Equatable {
+    public var stable: TrackMetrics
+    public var canary: TrackMetrics
+    /// The largest PSI of the canary's input features against stable's over the window.
+    public var inputPSI: Double?
+    /// PSI of the canary's confidence against stable's over the window.
+    public var confidencePSI: Double?
+
+    public init(stable: TrackMetrics, canary: TrackMetrics, inputPSI: Double?, confidencePSI: Double?) {
+        self.stable = stable
+        self.canary = canary
+        self.inputPSI = inputPSI
+        self.confidencePSI = confidencePSI
+    }
+}
+
+/// Measures a canary against stable over a window of the prediction log, in
+/// Postgres (a window of any size never comes into memory). Both tracks get the
+/// same traffic, so a difference is the canary's doing; drift against the training
+/// data is the drift monitor's job, not the canary's.
+public struct CanaryAnalysis: Sendable {
+    let pool: PostgresPool
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    public func measure(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> AnalysisInputs {
+        let stableMetrics = try track(model: model, "stable", stable, from: from, to: to)
+        let canaryMetrics = try track(model: model, "canary", canary, from: from, to: to)
+        var inputPSI: Double?
+        let drift = DriftStore(pool: pool)
+        let stableWindow = DriftStore.Window(model: model, version: stable.map(String.init), track: "stable", from: from, to: to)
+        let canaryWindow = DriftStore.Window(model: model, version: String(canary), track: "canary", from: from, to: to)
+        for feature in DriftStore.features {
+            guard let reference = try drift.windowProfile(stableWindow, feature: feature) else { break }
+            let result = try drift.quantilePSI(canaryWindow, feature: feature, profile: reference)
+            if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
+        }
+        return AnalysisInputs(stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI,
+                              confidencePSI: try confidencePSI(model: model, stable: stable, canary: canary, from: from, to: to))
+    }
+
+    private func track(model: String, _ track: String, _ version: Int?, from: Date, to: Date) throws -> TrackMetrics {
+        // A failed request the split recorded for an unreachable canary carries the canary's version too.
+        guard let row = try pool.query("""
+            SELECT count(*) FILTER (WHERE text_index = 0) AS requests,
+                   count(*) FILTER (WHERE text_index = 0 AND status >= 500) AS errors,
+                   count(*) FILTER (WHERE text_index = 0 AND status BETWEEN 400 AND 499) AS client_errors,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
+                   count(*) FILTER (WHERE label IS NOT NULL) AS predictions
+            FROM steward.prediction_log WHERE model_name = $1 AND track = $2 AND ($3::text IS NULL OR model_version = $3)
+              AND at >= $4 AND at < $5
+            """, [model, track, version.map(String.init), from, to]).first else {
+            return TrackMetrics(requests: 0, errors: 0, p99Ms: nil, predictions: 0)
+        }
+        return TrackMetrics(requests: try row.get("requests"), errors: try row.get("errors"), clientErrors: try row.get("client_errors"),
+                            p99Ms: try row.get("p99"), predictions: try row.get("predictions"))
+    }
+
+    /// Canary against stable, ten equal bins of confidence over [0.5, 1].
+    private func confidencePSI(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> Double? {
+        let bins = try pool.query("""
+            SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM steward.prediction_log
+            WHERE model_name = $1 AND confidence IS NOT NULL AND at >= $2 AND at < $3
+              AND ((track = 'stable' AND ($4::text IS NULL OR model_version = $4)) OR (track = 'canary' AND model_version = $5))
+            GROUP BY 1, 2
+            """, [model, from, to, stable.map(String.init), String(canary)])
+        var stableCounts = [Int](repeating: 0, count: 11), canaryCounts = stableCounts
+        for row in bins {
+            let bin = max(0, try row.get("bin", as: Int.self)), n: Int = try row.get("n")
+            if try row.get("track", as: String.self) == "stable" { stableCounts[bin] += n } else { canaryCounts[bin] += n }
+        }
+        let stableTotal = stableCounts.reduce(0, +)
+        guard stableTotal > 0, canaryCounts.reduce(0, +) > 0 else { return nil }
+        return PSI.quantile(referenceShares: stableCounts.map { Double($0) / Double(stableTotal) }, currentCounts: canaryCounts)
+    }
+}
