@@ -1,5 +1,7 @@
 """The adversarial suite: hostile inputs, races, a database that goes away, overload, crashes.
 
+    STEWARD_BIN_DIR=/path/to/bins .steward/venv/bin/python -m pytest -q -p no:cacheprovider tests/adversarial
+
 Binaries: `$STEWARD_BIN_DIR` (default `.build/debug` under the repository root).
 Database: `$STEWARD_TEST_DATABASE_URL` (default: the test cluster, started with
 `scripts/pg.sh start --test` when down); every database made here is dropped at the end.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,14 +49,12 @@ _WATCHED = pytest.StashKey[list]()
 @pytest.fixture(autouse=True)
 def _daemon_survives(request):
     """Servers used by the test are checked (alive, /ready 200) once its body has passed."""
-    request.node.stash[_WATCHED] = []
+    request.node.stash.setdefault(_WATCHED, [])
     yield
 
 
 def _check_survived(server: Stewardd) -> None:
     server.assert_alive()
-    import time
-
     end = time.monotonic() + SURVIVAL_READY_DEADLINE_S
     status = server.ready_status()
     while status != 200 and time.monotonic() < end:
@@ -81,9 +82,59 @@ def shared_database():
     database.drop()
 
 
+REGISTRY_TABLES = ("api_tokens", "audit_log", "datasets", "experiments", "runs", "run_params", "run_tags",
+                   "metrics", "latest_metrics", "run_inputs", "artifacts", "registered_models", "model_versions",
+                   "model_aliases", "logged_models", "reference_values")
+
+
+class DatabaseFingerprint:
+    """What each registry table holds: equal fingerprints before and after a refused request
+    mean it wrote nothing (audit rows included). Tables that the background
+    loops write (prediction log, rollups, drift windows, alerts) are left out."""
+
+    def __init__(self, database: TestDatabase):
+        self.database = database
+        self.connection = None
+        self.sql = None
+
+    def __call__(self) -> dict[str, str]:
+        if self.connection is None or self.connection.closed:
+            self.connection = self.database.connect()
+        with self.connection.cursor() as cur:
+            if self.sql is None:
+                cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'steward'")
+                present = {row[0] for row in cur.fetchall()}
+                # Row count and newest row version (xmin) per table: any insert, update or
+                # delete changes one of them, and neither needs to read large values.
+                self.sql = " UNION ALL ".join(
+                    f"SELECT '{t}', count(*) || ':' || coalesce(max(xmin::text::bigint), 0) FROM steward.{t}"
+                    for t in REGISTRY_TABLES if t in present)
+            cur.execute(self.sql)
+            return dict(cur.fetchall())
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+@pytest.fixture(scope="session")
+def fingerprint(shared_database, _shared_stewardd):
+    """What the shared stewardd has stored: its registry tables and its dataset folders."""
+    tables = DatabaseFingerprint(shared_database)
+
+    def take():
+        folders = sorted(str(p.relative_to(_shared_stewardd.artifact_root))
+                         for p in _shared_stewardd.artifact_root.glob("datasets/**/*"))
+        return tables(), folders
+    yield take
+    tables.close()
+
+
 @pytest.fixture(scope="session")
 def _shared_stewardd(shared_database, tmp_path_factory):
-    server = Stewardd(shared_database.url, tmp_path_factory.mktemp("shared-stewardd"))
+    # Debug routes: /debug/sleep?ms= is one more integer query parameter to attack.
+    server = Stewardd(shared_database.url, tmp_path_factory.mktemp("shared-stewardd"),
+                      env={"STEWARD_DEBUG_ROUTES": "true"})
     server.start()
     yield server
     if server.alive():

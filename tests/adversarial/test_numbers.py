@@ -182,6 +182,7 @@ QUERY_INT = [
     "/api/2.0/mlflow/model-versions/get?name=adv-model&version={N}",
     "/api/2.0/mlflow/model-versions/get-download-uri?name=adv-model&version={N}",
     "/api/2.0/mlflow/metrics/get-history?run_id={RUN}&metric_key=acc&max_results={N}",
+    "/debug/sleep?ms={N}",
 ]
 
 
@@ -261,6 +262,8 @@ def test_numeric_path_segment_out_of_range_is_4xx(steward, seed, viewer, method,
 JSON_INT = [
     ("runs/search max_results", "POST", "/api/2.0/mlflow/runs/search", '{"experiment_ids": ["{E}"], "max_results": {N}}'),
     ("runs/search experiment_ids", "POST", "/api/2.0/mlflow/runs/search", '{"experiment_ids": [{N}]}'),
+    ("logged-models/search max_results", "POST", "/api/2.0/mlflow/logged-models/search",
+     '{"experiment_ids": ["{E}"], "max_results": {N}}'),
     ("experiments/search max_results", "POST", "/api/2.0/mlflow/experiments/search", '{"max_results": {N}}'),
     ("runs/create start_time", "POST", "/api/2.0/mlflow/runs/create", '{"experiment_id": "{E}", "start_time": {N}}'),
     ("runs/create experiment_id", "POST", "/api/2.0/mlflow/runs/create", '{"experiment_id": {N}}'),
@@ -290,7 +293,7 @@ JSON_INT = [
      '{"metric": "error_rate", "model": "adv-model", "threshold": 0.1, "for_seconds": {N}}'),
     ("native run warm_start_version", "POST", "/api/v1/runs",
      '{"model": "adv-model", "dataset": "adv-data@v1", "warm_start_version": {N}}'),
-    ("native feedback (no numbers; version in request_id)", "POST", "/api/v1/feedback",
+    ("native feedback request_id (a string) given numbers", "POST", "/api/v1/feedback",
      '{"model": "adv-model", "text": "x", "label": "positive", "request_id": {N}}'),
 ]
 

@@ -14,6 +14,7 @@ from .steward import (  # noqa: F401
     free_port,
     http,
     new_token,
+    probe,
     rss_kib,
     wait_until,
 )

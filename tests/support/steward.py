@@ -144,7 +144,12 @@ def http(method: str, url: str, body: Any = None, *, token: str | None = None,
     all_headers.update(headers or {})
     conn = httpclient.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        conn.request(method, target, body=data, headers=all_headers)
+        try:
+            conn.request(method, target, body=data, headers=all_headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server answered (a 413, say) and closed before the whole body was sent:
+            # its answer is still there to read.
+            pass
         response = conn.getresponse()
         payload = response.read()
         return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, payload)
@@ -220,7 +225,7 @@ class TestDatabase:
         conn = self.connect()
         try:
             with conn.cursor() as cur:
-                cur.execute(sql, params)
+                cur.execute(sql, params or None)
                 return cur.fetchall() if cur.description else []
         finally:
             conn.close()
@@ -290,7 +295,7 @@ class ScratchCluster:
 # ---------------------------------------------------------------------------------------------
 # stewardd
 
-@dataclass
+@dataclass(eq=False)
 class Stewardd:
     """One stewardd. `start()` returns once GET /ready answers 200; `env` adds or overrides
     variables (a None value removes one). Restarts reuse the database and artifact root."""
@@ -433,8 +438,12 @@ class Stewardd:
         write), raises StewarddError naming the request and the crash line from stderr."""
         if self.process is None:
             return
+        if isinstance(error, TimeoutError):
+            grace_s = 0.0  # a slow answer is not a crash sign: only report one that already happened
         try:
-            code = self.process.wait(timeout=grace_s)
+            code = self.process.wait(timeout=grace_s) if grace_s > 0 else self.process.poll()
+            if code is None:
+                return
         except subprocess.TimeoutExpired:
             return
         raise StewarddError(f"stewardd died on {what} (exit status {code}): {self.crash_summary()}") from error
