@@ -34,12 +34,14 @@ let package = Package(
         .target(name: "ServingLog", dependencies: ["Postgres", "Telemetry", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
         .target(name: "Monitor", dependencies: ["Registry", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "TextFeatures", "Lifecycle"],
                 exclude: ["README.md"]),
-        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
+        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"],
+                exclude: ["README.md"]),
         .target(name: "Serving", dependencies: ["COnnxRuntime", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"],
                 exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
-        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "Schema", "Lifecycle"], exclude: ["README.md"],
+        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "ServingLog", "Schema", "Lifecycle"],
+                         exclude: ["README.md"],
                          resources: [.copy("openapi.json")]),
         .executableTarget(name: "steward-serve", dependencies: ["Serving", "ServingLog", "Lifecycle"], exclude: ["README.md"]),
         .executableTarget(name: "stewardctl", dependencies: ["HTTPKit"], exclude: ["README.md"]),

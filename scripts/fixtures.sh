@@ -2,7 +2,8 @@
 # Generates the test fixtures computed with the Python reference stack
 # (transformers/tokenizers, PyTorch, onnxruntime) into .steward/fixtures/:
 # tokenizer cases, tokenizers' Unicode table, a tiny ONNX model with expected
-# logits, and a two-operation ONNX graph. Skips what is up to date.
+# logits, its faulty variants for canary tests, and a two-operation ONNX graph.
+# Skips what is up to date.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/.steward/fixtures"
@@ -32,3 +33,8 @@ fresh make_tiny_model.py "$OUT/tiny-model" \
   "$PY" tests/fixtures/make_tiny_model.py --out "$OUT/tiny-model"
 fresh make_add_model.py "$OUT/add.onnx" \
   sh -c "'$PY' tests/fixtures/make_add_model.py --out '$OUT/add.onnx' > '$OUT/add.json'"
+# The tiny model made faulty for the canary tests: fails past 12 tokens, slow, cannot load.
+for kind in short-positions slow unloadable; do
+  fresh make_faulty_models.py "$OUT/faulty-$kind" \
+    "$PY" tests/fixtures/make_faulty_models.py --from "$OUT/tiny-model" --out "$OUT/faulty-$kind" --kind "$kind"
+done

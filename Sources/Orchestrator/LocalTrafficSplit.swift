@@ -2,6 +2,7 @@ import Foundation
 import HTTPKit
 import Lifecycle
 import Postgres
+import ServingLog
 import Synchronization
 import Telemetry
 
@@ -11,6 +12,12 @@ import Telemetry
 /// `rollouts.weight` that `DatabaseRouter` leaves to it). Like a Gateway with
 /// readiness checks, it sends the canary nothing until the canary's `/ready`
 /// names the rollout's canary version. Runs on every replica, leader or not.
+///
+/// What only the split sees is recorded as the track's failed requests (through
+/// the same log steward-serve writes): a canary that cannot be reached (the
+/// request then goes to stable), one that fails or times out mid-request (502,
+/// 504 to the caller), and the same for stable. A request a serving process
+/// answered, even with an error, is recorded by that process, not here.
 public final class LocalTrafficSplit: Service, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var model: String
@@ -18,11 +25,15 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         public var canaryURL: String
         /// How often the weight and the canary's readiness are read.
         public var refresh: Duration
-        public init(model: String, stableURL: String, canaryURL: String, refresh: Duration = .milliseconds(500)) {
+        /// A serving process that has not answered in this long: 504, recorded as its error.
+        public var timeout: Duration
+        public init(model: String, stableURL: String, canaryURL: String, refresh: Duration = .milliseconds(500),
+                    timeout: Duration = .seconds(10)) {
             self.model = model
             self.stableURL = stableURL
             self.canaryURL = canaryURL
             self.refresh = refresh
+            self.timeout = timeout
         }
     }
 
@@ -30,6 +41,7 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     public struct State: Sendable, Equatable {
         /// The rollout's weight; 0 without an active rollout.
         public var weight = 0
+        public var stableVersion: Int?
         public var canaryVersion: Int?
         /// The canary answers `/ready` with the rollout's canary version.
         public var canaryReady = false
@@ -40,6 +52,7 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     public let name = "traffic-split"
     let configuration: Configuration
     let pool: PostgresPool
+    let log: ServedRequestLog?
     let logger: Logger
     private let client: HTTPClient
     private let probe: HTTPClient
@@ -49,11 +62,12 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     private let metrics = MetricsRegistry()
     private let forwarded: CounterFamily
 
-    public init(configuration: Configuration, pool: PostgresPool, logger: Logger) {
+    public init(configuration: Configuration, pool: PostgresPool, log: ServedRequestLog?, logger: Logger) {
         self.configuration = configuration
         self.pool = pool
+        self.log = log
         self.logger = logger.labelled("split")
-        client = HTTPClient(configuration: .init(timeout: .seconds(30), connectTimeout: .seconds(2), retry: .none))
+        client = HTTPClient(configuration: .init(timeout: configuration.timeout, connectTimeout: .seconds(2), retry: .none))
         probe = HTTPClient(configuration: .init(timeout: .seconds(1), connectTimeout: .seconds(1), retry: .none))
         forwarded = metrics.counter("steward_split_requests_total", help: "Requests the local split forwarded, by track and upstream status.",
                                     labels: ["track", "status"])
@@ -94,26 +108,39 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
 
     func forward(_ request: Request) throws -> Response {
         let n = sequence.add(1, ordering: .relaxed).newValue
-        let track = Self.isCanary(sequence: n, weight: current.effectiveWeight) ? "canary" : "stable"
+        let now = current
+        let track = Self.isCanary(sequence: n, weight: now.effectiveWeight) ? "canary" : "stable"
         do {
             return try send(request, to: track)
         } catch let error as CurlError where track == "canary" && error.neverSent {
             // Like a proxy's retry on connect failure: the canary never saw the request, stable answers it.
-            forwarded.labels(track, "unreachable").inc()
+            // The canary still failed it: recorded as its error.
+            failed(request, track: "canary", version: now.canaryVersion, status: 502, code: "canary_unreachable")
             logger.warning("the canary is unreachable; sent to stable", ["error": .string("\(error)")])
             do {
                 return try send(request, to: "stable")
             } catch {
-                throw unreachable("stable", error)
+                throw gatewayError("stable", error, request, version: now.stableVersion)
             }
         } catch {
-            throw unreachable(track, error)
+            throw gatewayError(track, error, request, version: track == "canary" ? now.canaryVersion : now.stableVersion)
         }
     }
 
-    private func unreachable(_ track: String, _ error: any Error) -> HTTPError {
-        forwarded.labels(track, "unreachable").inc()
-        return HTTPError(status: 502, code: "bad_gateway", message: "the \(track) serving process is unreachable: \(error)")
+    /// A track that failed a request it was sent: 504 when it timed out, 502 otherwise; recorded as its error.
+    private func gatewayError(_ track: String, _ error: any Error, _ request: Request, version: Int?) -> HTTPError {
+        let timedOut = (error as? CurlError)?.isTimeout == true
+        let status = timedOut ? 504 : 502
+        failed(request, track: track, version: version, status: status, code: "\(track)_\(timedOut ? "timeout" : "unreachable")")
+        return HTTPError(status: status, code: timedOut ? "gateway_timeout" : "bad_gateway",
+                         message: "the \(track) serving process \(timedOut ? "did not answer in time" : "is unreachable"): \(error)")
+    }
+
+    private func failed(_ request: Request, track: String, version: Int?, status: Int, code: String) {
+        forwarded.labels(track, code.hasSuffix("timeout") ? "timeout" : "unreachable").inc()
+        log?.record(ServedRequest(at: Date(), modelName: configuration.model, modelVersion: version.map(String.init) ?? "", track: track,
+                                  latencyMilliseconds: request.received.duration(to: .now).seconds * 1000, status: status, error: code,
+                                  requestID: request.requestID, source: .split))
     }
 
     /// One request to one track's process; its answer passed on as it came.
@@ -160,6 +187,7 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         var next = State()
         if let active = try RolloutStore(pool: pool).activeWeight(model: configuration.model) {
             next.weight = active.weight
+            next.stableVersion = active.stable
             next.canaryVersion = active.canary
         }
         if next.weight > 0, let version = next.canaryVersion {

@@ -99,12 +99,12 @@ struct RolloutStore: Sendable {
     }
 
     /// The weight the split applies for `model` (an active rollout's; a paused one keeps
-    /// its weight) and its canary version; nil without an active rollout.
-    func activeWeight(model: String) throws -> (weight: Int, canary: Int)? {
+    /// its weight) and its versions; nil without an active rollout.
+    func activeWeight(model: String) throws -> (weight: Int, stable: Int?, canary: Int)? {
         try pool.query("""
-            SELECT r.weight, r.canary_version FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
+            SELECT r.weight, r.stable_version, r.canary_version FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
             WHERE m.name = $1 AND r.phase IN ('Progressing', 'Paused') ORDER BY r.id DESC LIMIT 1
-            """, [model]).first.map { (try $0.get("weight"), try $0.get("canary_version")) }
+            """, [model]).first.map { (try $0.get("weight"), try $0.get("stable_version"), try $0.get("canary_version")) }
     }
 
     // MARK: Writes

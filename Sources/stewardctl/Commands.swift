@@ -27,7 +27,10 @@ struct Command {
           policy show MODEL | policy set MODEL 'EXPR' (e.g. 'accuracy >= 0.8 and f1 >= production.f1 + 0.005')
           tokens create NAME --role viewer|operator|admin | tokens revoke NAME
           rollout start MODEL CANARY_VERSION
-          rollout status|watch|promote|abort|pause|resume|retry MODEL   (promote --full: straight to 100%)
+          rollout status|watch MODEL
+          rollout promote|abort|pause|resume|retry MODEL [--reason TEXT]   (promote --full: straight to 100%)
+          rollback MODEL [--to VERSION] [--reason TEXT]   champion back to the previous stable version at once
+          history MODEL                               which version served each track, from when to when
           drift MODEL [--limit N]                     the monitor's newest drift windows (PSI per feature)
           alerts                                      alerts, firing first
 
@@ -47,6 +50,8 @@ struct Command {
         case "policy": return try policy(try arguments.word(1, "policy subcommand"))
         case "tokens": return try tokens(try arguments.word(1, "tokens subcommand"))
         case "rollout": return try rollout(try arguments.word(1, "rollout subcommand"))
+        case "rollback": return try rollback(try arguments.word(1, "model name"))
+        case "history": return try history(try arguments.word(1, "model name"))
         case "drift": return try drift(try arguments.word(1, "model name"))
         case "alerts": return try alerts()
         default: throw UsageError("unknown command '\(noun)' (see --help)")
@@ -295,10 +300,39 @@ struct Command {
                 Thread.sleep(forTimeInterval: 2)
             }
         case "promote", "abort", "pause", "resume", "retry":
-            let action = verb == "promote" && arguments.options["full"] != nil || arguments.switches.contains("full") ? "promote-full" : verb
-            return try show(.POST, "\(path)/\(action)", render: render)
+            let full = arguments.switches.contains("full")
+            guard !full || verb == "promote" else { throw UsageError("--full goes with promote only") }
+            let body = arguments.options["reason"].map { ["reason": $0] as [String: Any] }
+            return try show(.POST, "\(path)/\(full ? "promote-full" : verb)", body: body) { o in
+                render(o)
+                if let command = o["command"] as? [String: Any], Output.cell(command["outcome"]) == "pending" {
+                    print("\nthe leader has not applied it yet; `stewardctl rollout status \(model)` shows when it does")
+                }
+            }
         default:
             throw UsageError("unknown rollout subcommand '\(verb)'")
+        }
+    }
+
+    func rollback(_ model: String) throws -> Int32 {
+        var body: [String: Any] = [:]
+        if let to = arguments.options["to"] {
+            guard let version = Int(to), version > 0 else { throw UsageError("--to must be a version number") }
+            body["to"] = version
+        }
+        if let reason = arguments.options["reason"] { body["reason"] = reason }
+        return try show(.POST, "/api/v1/models/\(escaped(model))/rollback", body: body) { o in
+            let outcome = Output.cell(o["outcome"])
+            print(outcome == "pending" ? "rollback of \(model) recorded; the leader has not applied it yet"
+                                       : "\(model): \(outcome); champion is version \(Output.cell(o["champion"]))")
+        }
+    }
+
+    func history(_ model: String) throws -> Int32 {
+        try show(.GET, "/api/v1/models/\(escaped(model))/history") { o in
+            Output.table(["track", "version", "from", "to"], (o["intervals"] as? [[String: Any]] ?? []).map {
+                [Output.cell($0["track"]), Output.cell($0["version"]), Output.cell($0["from"]), $0["to"] is NSNull ? "now" : Output.cell($0["to"])]
+            })
         }
     }
 

@@ -47,6 +47,8 @@ struct DaemonConfiguration: Sendable {
     var split: (port: Int, configuration: LocalTrafficSplit.Configuration)?
     /// Steps and analysis of rollouts that do not name their own.
     var rolloutPlan = RolloutState.Plan()
+    /// How often the leader's rollout pass runs (and so how soon a command applies).
+    var rolloutInterval: Duration = .seconds(1)
     /// The monitor's drift window, and the fewest predictions a window needs to be stored.
     var driftWindow: Duration = .seconds(300)
     var driftMinRows = 100
@@ -127,6 +129,7 @@ struct DaemonConfiguration: Sendable {
         predictionRetention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
         retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
         retrainCooldown = .seconds(try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
+        rolloutInterval = .milliseconds(try env.int("STEWARD_ROLLOUT_INTERVAL_MS", default: 1000, range: 10...60_000))
         if let text = env.optional("STEWARD_ROLLOUT_STEPS") {
             rolloutPlan.steps = try Self.decode([RolloutState.Step].self, text, "STEWARD_ROLLOUT_STEPS", #"e.g. [{"weight": 10}, {"analysis_seconds": 60}, {"weight": 100}]"#)
             guard !rolloutPlan.steps.isEmpty else { throw ConfigurationError("STEWARD_ROLLOUT_STEPS", "must name at least one step") }
@@ -139,7 +142,8 @@ struct DaemonConfiguration: Sendable {
             let model = try env.required("STEWARD_SPLIT_MODEL", hint: "the registered model whose rollout weight the split applies")
             let stable = try env.required("STEWARD_SPLIT_STABLE_URL", hint: "the stable steward-serve's base URL")
             let canary = try env.required("STEWARD_SPLIT_CANARY_URL", hint: "the canary steward-serve's base URL")
-            split = (port, LocalTrafficSplit.Configuration(model: model, stableURL: stable, canaryURL: canary))
+            let timeout = try env.int("STEWARD_SPLIT_TIMEOUT_MS", default: 10_000, range: 100...600_000)
+            split = (port, LocalTrafficSplit.Configuration(model: model, stableURL: stable, canaryURL: canary, timeout: .milliseconds(timeout)))
         }
         trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")
             .split(separator: " ").map(String.init)

@@ -6,6 +6,7 @@ import Orchestrator
 import Postgres
 import Registry
 import Schema
+import ServingLog
 import Synchronization
 import Telemetry
 
@@ -121,7 +122,7 @@ case (let kubernetes?, nil, let replicas?): trafficRouter = ReplicaRatioRouter(c
 default: trafficRouter = DatabaseRouter()
 }
 let rollouts = RolloutController(registry: registry, router: trafficRouter, plan: configuration.rolloutPlan,
-                                 isLeader: { leadership.isLeader }, logger: logger)
+                                 isLeader: { leadership.isLeader }, interval: configuration.rolloutInterval, logger: logger)
 RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
 OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
 let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
@@ -157,14 +158,16 @@ let retrainer = DriftRetrainer(registry: registry, options: retrainOptions, exec
 var services: [any Service] = [readiness, server, leadership, controller, monitor, rollouts, retrainer]
 if let (port, splitConfiguration) = configuration.split {
     // Its own listener and metrics: what users' traffic hits in the embedded mode.
-    let split = LocalTrafficSplit(configuration: splitConfiguration, pool: pool, logger: logger)
+    // What only the split sees (a canary unreachable or timing out) is recorded as that track's failed requests.
+    let splitLog = ServedRequestLog(pool: pool, metrics: metrics, logger: logger)
+    let split = LocalTrafficSplit(configuration: splitConfiguration, pool: pool, log: splitLog, logger: logger)
     let splitServer = split.server(host: configuration.host, port: port, workerThreads: configuration.workerThreads)
     do {
         try splitServer.start()
     } catch {
         fail("cannot start the traffic split: \(error)")
     }
-    services += [split, splitServer]
+    services += [splitLog, split, splitServer]
 }
 let outcome = ServiceGroup(services: services, logger: logger).run()
 (executor as? LocalExecutor)?.stopAll()

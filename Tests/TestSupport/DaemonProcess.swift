@@ -59,22 +59,39 @@ extension DaemonProcess {
     /// MLflow protocol and registers it as `sentiment` versions 1...`versions`,
     /// with the `champion` alias on version 1.
     public func registerTinyModel(versions: Int = 2) throws {
+        _ = try client().send(.json(.POST, "/api/v1/models", ["name": "sentiment"])).success()
+        let source = try logModel(try Fixtures.url("tiny-model"))
+        for expected in 1...versions {
+            guard try addVersion(source: source) == expected else { throw TestSupportError("expected version \(expected)") }
+        }
+        _ = try client().send(.json(.PUT, "/api/v1/models/sentiment/aliases/champion", ["version": 1])).success()
+    }
+
+    /// Registers the model in `directory` (a tiny-model-shaped folder) as the next
+    /// version of `sentiment`; returns the version.
+    public func registerModel(_ directory: URL) throws -> Int {
+        try addVersion(source: try logModel(directory))
+    }
+
+    /// A run whose `model/` artifacts are the files of `directory`; returns their source URI.
+    private func logModel(_ directory: URL) throws -> String {
         let client = client()
         let run = try client.send(.json(.POST, "/api/2.0/mlflow/runs/create", ["experiment_id": "0"])).success().json(Created.self).run.info.run_id
-        let directory = try Fixtures.url("tiny-model")
         for file in ["model.onnx", "vocab.txt", "steward.json", "model_card.md"] {
             _ = try client.send(ClientRequest(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/model/\(file)",
                                               bodyFile: directory.appendingPathComponent(file))).success()
         }
-        _ = try client.send(.json(.POST, "/api/v1/models", ["name": "sentiment"])).success()
-        for expected in 1...versions {
-            let version = try client.send(.json(.POST, "/api/2.0/mlflow/model-versions/create",
-                                                ["name": "sentiment", "source": "mlflow-artifacts:/0/\(run)/artifacts/model", "run_id": run]))
-            guard try version.success().json(Version.self).model_version.version == String(expected) else {
-                throw TestSupportError("expected version \(expected), got \(version.text)")
-            }
+        return "mlflow-artifacts:/0/\(run)/artifacts/model"
+    }
+
+    private func addVersion(source: String) throws -> Int {
+        let run = String(source.split(separator: "/")[2])
+        let version = try client().send(.json(.POST, "/api/2.0/mlflow/model-versions/create",
+                                              ["name": "sentiment", "source": source, "run_id": run]))
+        guard let number = Int(try version.success().json(Version.self).model_version.version) else {
+            throw TestSupportError("no version number in \(version.text)")
         }
-        _ = try client.send(.json(.PUT, "/api/v1/models/sentiment/aliases/champion", ["version": 1])).success()
+        return number
     }
 }
 

@@ -44,6 +44,8 @@ DECLARE
     row_model bigint;
     row_alias text;
     track_name text;
+    -- One instant: an interval ends exactly where the next begins.
+    moved_at timestamptz := clock_timestamp();
 BEGIN
     IF TG_OP = 'DELETE' THEN
         row_model := OLD.model_id; row_alias := OLD.alias;
@@ -53,11 +55,11 @@ BEGIN
     track_name := CASE row_alias WHEN 'champion' THEN 'stable' WHEN 'challenger' THEN 'canary' END;
     IF track_name IS NULL THEN RETURN NULL; END IF;
     IF TG_OP = 'UPDATE' AND OLD.version_id = NEW.version_id THEN RETURN NULL; END IF;
-    UPDATE steward.serving_assignments SET to_at = clock_timestamp()
+    UPDATE steward.serving_assignments SET to_at = moved_at
     WHERE model_id = row_model AND track = track_name AND to_at IS NULL;
     IF TG_OP <> 'DELETE' THEN
         INSERT INTO steward.serving_assignments (model_id, track, version, from_at)
-        SELECT row_model, track_name, v.version, clock_timestamp() FROM steward.model_versions v WHERE v.id = NEW.version_id;
+        SELECT row_model, track_name, v.version, moved_at FROM steward.model_versions v WHERE v.id = NEW.version_id;
     END IF;
     RETURN NULL;
 END $$;
