@@ -35,6 +35,8 @@ swift test --skip-build
 PY="$ROOT/.steward/venv/bin/python"
 step "MLflow-client and API suites against stewardd"
 "$PY" -m pytest -q -p no:cacheprovider tests/registry
+step "adversarial suite: stewardd attacked as a hostile authenticated user"
+"$PY" -m pytest -q -p no:cacheprovider tests/adversarial
 step "serving API checks against steward-serve and the Python baseline"
 "$PY" -m pytest -q -p no:cacheprovider tests/serving
 step "infrastructure checks"

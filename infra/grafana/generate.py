@@ -317,7 +317,7 @@ ORDER BY 1""", w=10, h=8, minimum=0)
 
 def rollouts() -> Board:
     b = Board("steward-rollouts", "Steward / Rollouts",
-              "Canary rollouts: weights and every decision (steward.rollouts, steward.rollout_events).",
+              "Canary rollouts: weights, every decision and the serving history (steward.rollouts, rollout_events, serving_assignments).",
               ["rollouts"], [model_variable()], time_from="now-24h")
     b.sql("timeseries", "Canary weight", "canary traffic weight (%) after each rollout event", "time_series", """
 SELECT e.at AS "time", 'rollout ' || r.id || ' (v' || r.canary_version || ')' AS metric, e.weight AS weight
@@ -345,6 +345,19 @@ JOIN steward.registered_models m ON m.id = r.model_id
 WHERE $__timeFilter(e.at) AND m.name = '$model'
 ORDER BY e.at DESC, e.id DESC
 LIMIT 500""", w=24, h=10, expect=["at", "rollout", "canary_version", "step_index", "weight", "kind", "detail"])
+    b.sql("timeseries", "Version served per track", "the version each track was assigned (champion: stable, challenger: canary)",
+          "time_series", """
+SELECT s.from_at AS "time", s.track AS metric, s.version AS version
+FROM steward.serving_assignments s
+JOIN steward.registered_models m ON m.id = s.model_id
+WHERE m.name = '$model' AND s.from_at <= $__timeTo() AND COALESCE(s.to_at, now()) >= $__timeFrom()
+ORDER BY 1""", w=12, h=8, minimum=0, step=True)
+    b.sql("table", "Serving history", "which version served each track, from when to when (to empty: still serving)", "table", """
+SELECT s.track, s.version, s.from_at AS "from", s.to_at AS "to"
+FROM steward.serving_assignments s
+JOIN steward.registered_models m ON m.id = s.model_id
+WHERE m.name = '$model' AND s.from_at <= $__timeTo() AND COALESCE(s.to_at, now()) >= $__timeFrom()
+ORDER BY s.from_at DESC, s.id DESC""", w=12, h=8, expect=["track", "version", "from", "to"])
     return b
 
 
