@@ -5,8 +5,9 @@
 # (stable and canary) behind stewardd's traffic split, real traffic with true
 # labels fed back, injected drift, the drift alert, one retrain, the retrained
 # version's verdict, a canary rollout step by step with its analysis, and the
-# promotion. With --bad-canary, a broken version is then pushed into a canary
-# by hand and rolled back by the analysis. Services stay up for stewardctl
+# promotion. With --bad-canary, two broken versions are then pushed into canaries
+# by hand and rolled back by the analysis: an untrained one (on confidence PSI)
+# and one that fails on long texts (on its measured error rate). Services stay up for stewardctl
 # until Ctrl-C (or --exit).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -103,7 +104,7 @@ STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DE
   STEWARD_SPLIT_STABLE_URL=http://127.0.0.1:7501 STEWARD_SPLIT_CANARY_URL=http://127.0.0.1:7502 \
   STEWARD_DRIFT_WINDOW_SECONDS=15 STEWARD_DRIFT_WINDOWS=2 STEWARD_RETRAIN_INTERVAL_SECONDS=3 \
   STEWARD_ROLLOUT_STEPS='[{"weight": 25}, {"analysis_seconds": 30}, {"weight": 50}, {"analysis_seconds": 30}, {"weight": 100}]' \
-  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40, "max_confidence_psi": 1.0}' \
+  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40, "min_predictions": 40, "max_confidence_psi": 1.0}' \
   "$BIN/stewardd" >>"$LOGS/stewardd.log" 2>&1 &
 PIDS+=($!)
 wait_ready "$API/ready" stewardd
@@ -252,6 +253,27 @@ if [ "$BAD_CANARY" -eq 1 ]; then
   ctl rollout start $MODEL "$V3" >/dev/null
   OUTCOME3=$(follow_rollout)
   note "rollout of version $V3: $OUTCOME3 (reason: $(rollout_field .reason))"
+
+  step "--bad-canary, second: version $V2's model with a position table cut to 20 (it fails on every text past 20 word pieces), pushed into a canary"
+  # The version's files as serving fetches them, made faulty by the tests' own fixture maker, logged as a new run's model.
+  GOOD="$DEMO/v$V2-model" FAULTY="$DEMO/v$V2-faulty"
+  mkdir -p "$GOOD"
+  api "/api/v1/models/$MODEL/versions/$V2/files" | jq -r '.files[] | "\(.path) \(.url)"' | while read -r path url; do
+    mkdir -p "$GOOD/$(dirname "$path")" && api "$url" -f -o "$GOOD/$path"
+  done
+  "$PY" tests/fixtures/make_faulty_models.py --from "$GOOD" --out "$FAULTY" --kind short-positions --positions 20 >/dev/null
+  RUN4=$(api /api/2.0/mlflow/runs/create -X POST -d '{"experiment_id": "0", "run_name": "faulty-export"}' | jq -r .run.info.run_id)
+  for file in "$FAULTY"/*; do
+    api "/api/2.0/mlflow-artifacts/artifacts/0/$RUN4/artifacts/model/$(basename "$file")" -f -o /dev/null -X PUT --data-binary "@$file"
+  done
+  V4=$(api /api/2.0/mlflow/model-versions/create -X POST \
+    -d "{\"name\": \"$MODEL\", \"source\": \"mlflow-artifacts:/0/$RUN4/artifacts/model\", \"run_id\": \"$RUN4\"}" | jq -r .model_version.version)
+  note "registered it as version $V4; an operator pushes it: stewardctl rollout start $MODEL $V4"
+  ctl rollout start $MODEL "$V4" >/dev/null
+  OUTCOME4=$(follow_rollout)
+  note "rollout of version $V4: $OUTCOME4 (reason: $(rollout_field .reason))"
+  note "serving history (stewardctl history $MODEL):"
+  ctl history $MODEL | sed 's/^/      /'
 fi
 
 step "summary ($(clock) since start)"
