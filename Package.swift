@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd"),
         .systemLibrary(name: "COnnxRuntime", pkgConfig: "libonnxruntime"),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto"),
+        .systemLibrary(name: "CMalloc"),
 
         // Infrastructure: knows nothing of MLOps.
         .target(name: "Telemetry", exclude: ["README.md"]),
@@ -40,7 +41,7 @@ let package = Package(
                 exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
-        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "ServingLog", "Schema", "Lifecycle"],
+        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "ServingLog", "Schema", "Lifecycle", "CMalloc"],
                          exclude: ["README.md"],
                          resources: [.copy("openapi.json")]),
         .executableTarget(name: "steward-serve", dependencies: ["Serving", "ServingLog", "Lifecycle"], exclude: ["README.md"]),

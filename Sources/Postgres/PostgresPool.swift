@@ -31,7 +31,7 @@ public final class PostgresPool: @unchecked Sendable {
     /// new connection fail at once instead of each waiting out a connect timeout
     /// against a database that is down.
     private var lastConnectFailure: (at: ContinuousClock.Instant, error: PostgresError)?
-    static let failFastWindow: Duration = .milliseconds(250)
+    static let failFastWindow: Duration = .milliseconds(100)
 
     public init(configuration: PostgresConfiguration, options: Options = Options(), logger: Logger) {
         precondition(options.maxConnections > 0, "a pool needs at least one connection")

@@ -66,8 +66,10 @@ struct DaemonConfiguration: Sendable {
         host = env.string("STEWARD_HTTP_HOST", default: "127.0.0.1")
         port = try env.int("STEWARD_HTTP_PORT", default: 7400, range: 0...65535)
         ioThreads = try env.int("STEWARD_HTTP_IO_THREADS", default: 2, range: 1...64)
-        workerThreads = try env.int("STEWARD_HTTP_WORKERS", default: 32, range: 1...1024)
-        maxQueuedRequests = try env.int("STEWARD_HTTP_QUEUE", default: 64, range: 0...100_000)
+        // Four per core: enough to overlap database waits, few enough that a burst of heavy
+        // requests does not run all at once on a small box (each holds its answer's memory).
+        workerThreads = try env.int("STEWARD_HTTP_WORKERS", default: 4 * ProcessInfo.processInfo.activeProcessorCount, range: 1...1024)
+        maxQueuedRequests = try env.int("STEWARD_HTTP_QUEUE", default: 2 * workerThreads, range: 0...100_000)
         maxQueueWait = .milliseconds(try env.int("STEWARD_HTTP_QUEUE_WAIT_MS", default: 2000, range: 1...600_000))
         poolSize = try env.int("STEWARD_DATABASE_POOL_SIZE", default: 16, range: 1...512)
         poolAcquireTimeout = .milliseconds(try env.int("STEWARD_DATABASE_ACQUIRE_TIMEOUT_MS", default: 2000, range: 1...600_000))

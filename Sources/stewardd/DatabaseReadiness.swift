@@ -4,8 +4,8 @@ import Postgres
 import Synchronization
 import Telemetry
 
-/// What `/ready` answers: whether the database answered a probe lately. The probe
-/// runs on its own thread and connection once a second, so `/ready` answers on
+/// What `/ready` answers: whether the database answered its latest probe. The probe
+/// runs on its own thread and connection twice a second, so `/ready` answers on
 /// the I/O thread from memory: no worker, no pool connection, nothing an overload
 /// can queue it behind (a probe that waits behind the load it measures reports the
 /// load, and a saturated replica that Kubernetes takes out of its Service only
@@ -15,8 +15,9 @@ final class DatabaseReadiness: Service, @unchecked Sendable {
     private let configuration: PostgresConfiguration
     private let stop = StopSignal()
     private let lastSuccess = Mutex<ContinuousClock.Instant?>(nil)
-    /// A probe older than this no longer counts.
-    static let staleAfter: Duration = .seconds(3)
+    /// A probe older than this no longer counts (one that hangs past its own timeouts).
+    static let staleAfter: Duration = .seconds(2)
+    static let interval: Duration = .milliseconds(500)
 
     init(configuration: PostgresConfiguration) {
         var probe = configuration
@@ -36,13 +37,21 @@ final class DatabaseReadiness: Service, @unchecked Sendable {
             _ = try connection?.query("SELECT 1")
             lastSuccess.withLock { $0 = .now }
         } catch {
+            // Not ready from the first failed probe on.
+            lastSuccess.withLock { $0 = nil }
             connection = nil
         }
     }
 
     func run() throws {
         var connection: PostgresConnection?
-        repeat { probe(&connection) } while stop.wait(.seconds(1))
+        var probes = 0
+        repeat {
+            probe(&connection)
+            probes += 1
+            // Hand freed memory back to the system now and then (see MemoryTrim).
+            if probes % 20 == 0 { MemoryTrim.now() }
+        } while stop.wait(Self.interval)
     }
 
     func shutdown() { stop.stop() }

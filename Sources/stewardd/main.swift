@@ -12,6 +12,7 @@ import Telemetry
 
 // Signals first: every thread started from here on inherits the mask.
 TerminationSignals.block()
+MemoryTrim.limitArenas()
 let logger = Logger.fromEnvironment(label: "stewardd")
 
 func fail(_ message: String) -> Never {
