@@ -125,6 +125,11 @@ public struct OrchestratorAPI: Sendable {
         return .json(["model": name, "policy": stored ?? ""])
     }
 
+    struct Decision: Encodable {
+        let model: String, version: Int, policy: String, passed: Bool, inputs: JSONValue, clauses: JSONValue, decidedAt: Date
+        enum CodingKeys: String, CodingKey { case model, version, policy, passed, inputs, clauses, decidedAt = "decided_at" }
+    }
+
     func decision(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name")
         guard let version = VersionNumber.parse(try request.parameter("version")) else {
@@ -137,25 +142,20 @@ public struct OrchestratorAPI: Sendable {
             """, [model.id, version]).first else {
             throw HTTPError.notFound("no promotion decision for \(name) version \(version)")
         }
-        let decided: Date = try row.get("decided_at")
-        let text = """
-            {"model": \(try JSONValue.string(name).text()), "version": \(version), "policy": \(try JSONValue.string(try row.get("policy")).text()), \
-            "passed": \(try row.get("passed", as: Bool.self)), "inputs": \(try row.get("inputs", as: String.self)), \
-            "clauses": \(try row.get("clauses", as: String.self)), "decided_at": "\(ISO8601DateFormatter().string(from: decided))"}
-            """
-        return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
+        return .json(Decision(model: name, version: version, policy: try row.get("policy"), passed: try row.get("passed"),
+                              inputs: try JSON.decode(JSONValue.self, from: Data(try row.get("inputs", as: String.self).utf8)),
+                              clauses: try JSON.decode(JSONValue.self, from: Data(try row.get("clauses", as: String.self).utf8)),
+                              decidedAt: try row.get("decided_at")))
     }
+
+    struct Status: Encodable { let replica: String, leader: Bool, executor: String, runs: [String: Int] }
 
     func status(_ request: Request, _ principal: Principal) throws -> Response {
         var counts: [String: Int] = [:]
         for row in try registry.pool.query("SELECT status, count(*) AS n FROM steward.runs GROUP BY status") {
             counts[try row.get("status")] = try row.get("n")
         }
-        let text = """
-            {"replica": \(try JSONValue.string(replica).text()), "leader": \(leadership.isLeader), "executor": "\(executor.kind)", \
-            "runs": \(try JSONValue.object(counts.mapValues { .number(Double($0)) }).text())}
-            """
-        return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
+        return .json(Status(replica: replica, leader: leadership.isLeader, executor: executor.kind, runs: counts))
     }
 }
 

@@ -68,6 +68,26 @@ public struct RolloutAPI: Sendable {
             case stableVersion = "stable_version", canaryVersion = "canary_version", stepStartedAt = "step_started_at"
             case startedAt = "started_at", canaryReadyAt = "canary_ready_at"
         }
+
+        /// A rollout with no stable version, or a canary not ready yet, says null.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(model, forKey: .model)
+            try c.encode(stableVersion, forKey: .stableVersion)
+            try c.encode(canaryVersion, forKey: .canaryVersion)
+            try c.encode(phase, forKey: .phase)
+            try c.encode(step, forKey: .step)
+            try c.encode(steps, forKey: .steps)
+            try c.encode(weight, forKey: .weight)
+            try c.encode(failures, forKey: .failures)
+            try c.encode(reason, forKey: .reason)
+            try c.encode(stepStartedAt, forKey: .stepStartedAt)
+            try c.encode(startedAt, forKey: .startedAt)
+            try c.encode(canaryReadyAt, forKey: .canaryReadyAt)
+            try c.encode(events, forKey: .events)
+            try c.encodeIfPresent(command, forKey: .command)
+        }
     }
 
     struct CommandResult: Encodable { let action: String, outcome: String }
@@ -93,8 +113,8 @@ public struct RolloutAPI: Sendable {
         }
         guard let rollout = try store.latest(model: model) else { throw RegistryError.notFound("\(model) has no rollout") }
         // Refused at once when it cannot apply to the state as it is; the leader checks again when it applies it.
+        let reason = try request.json(Reason.self).reason ?? ""
         if case .refused(let why) = RolloutPlanner.apply(action, to: rollout.state, now: Date()) { throw HTTPError.conflict(why) }
-        let reason = (try? request.json(Reason.self))?.reason ?? ""
         let id = try registry.write(request, principal: principal, action: "rollout.\(action.rawValue)", target: "model:\(model)/\(rollout.canary)") { c in
             try store.record(c, modelID: rollout.modelID, rolloutID: rollout.id, action: action.rawValue, actor: principal.name, reason: reason)
         }
@@ -103,9 +123,17 @@ public struct RolloutAPI: Sendable {
 
     struct Reason: Decodable { let reason: String? }
 
-    /// Nudges this replica's controller (it applies the command at once when it leads)
-    /// and waits for the outcome: 200 applied, 409 refused, 202 still pending.
+    /// The command's answer: 200 applied, 409 refused, 202 still pending after `commandWait`.
     private func answer(command id: Int64, action: String, model: String) throws -> Response {
+        guard let outcome = try awaitOutcome(command: id) else {
+            return try status(model: model, statusCode: 202, command: CommandResult(action: action, outcome: "pending"))
+        }
+        return try status(model: model, statusCode: 200, command: CommandResult(action: action, outcome: outcome))
+    }
+
+    /// Nudges this replica's controller and waits up to `commandWait` for the
+    /// command's outcome: nil while still pending, 409 when it was refused.
+    private func awaitOutcome(command id: Int64) throws -> String? {
         controller.nudge()
         let deadline = ContinuousClock.now + commandWait
         var outcome = try store.outcome(command: id)
@@ -113,11 +141,8 @@ public struct RolloutAPI: Sendable {
             usleep(20_000)   // polling the command's row; the leader may be another replica
             outcome = try store.outcome(command: id)
         }
-        guard let outcome else {
-            return try status(model: model, statusCode: 202, command: CommandResult(action: action, outcome: "pending"))
-        }
-        if outcome.hasPrefix("refused: ") { throw HTTPError.conflict(String(outcome.dropFirst("refused: ".count))) }
-        return try status(model: model, statusCode: 200, command: CommandResult(action: action, outcome: outcome))
+        if let outcome, outcome.hasPrefix("refused: ") { throw HTTPError.conflict(String(outcome.dropFirst("refused: ".count))) }
+        return outcome
     }
 
     struct Rollback: Decodable {
@@ -147,14 +172,7 @@ public struct RolloutAPI: Sendable {
             return try store.record(c, modelID: model.id, rolloutID: rollout?.state.isActive == true ? rollout?.id : nil, action: "rollback",
                                     version: body.to, actor: principal.name, reason: body.reason ?? "")
         }
-        controller.nudge()
-        let deadline = ContinuousClock.now + commandWait
-        var outcome = try store.outcome(command: id)
-        while outcome == nil, ContinuousClock.now < deadline {
-            usleep(20_000)
-            outcome = try store.outcome(command: id)
-        }
-        if let outcome, outcome.hasPrefix("refused: ") { throw HTTPError.conflict(String(outcome.dropFirst("refused: ".count))) }
+        let outcome = try awaitOutcome(command: id)
         let champion = try registry.pool.withConnection { try registry.versionNumber($0, modelName: name, alias: "champion") }
         return .json(RollbackAnswer(model: name, champion: champion, outcome: outcome ?? "pending"), status: outcome == nil ? 202 : 200)
     }

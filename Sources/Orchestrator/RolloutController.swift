@@ -85,23 +85,57 @@ public final class RolloutController: Service, @unchecked Sendable {
             } catch let stale as RolloutStore.Stale {
                 // Another writer (a previous leader finishing its pass) moved it: the next pass reads it afresh.
                 logger.info("rollout changed under this pass; reading it again next pass", ["rollout": .int(Int(stale.id))])
+            } catch where !Self.isTransient(error) {
+                // One model's trouble never holds up the others' rollouts and commands.
+                logger.error("rollout pass failed for one model", ["model_id": .int(Int(modelID)), "error": .string("\(error)")])
             }
         }
+    }
+
+    /// Errors worth the same work again on the next pass: the database away or
+    /// busy, or another writer in the way. Anything else would fail the same way.
+    static func isTransient(_ error: any Error) -> Bool {
+        if error is RolloutStore.Stale { return true }
+        guard let pg = error as? PostgresError else { return false }
+        return pg.isConnectionError || pg.isSerializationFailure || pg.code == .poolTimeout || pg.code == .poolClosed
+            || pg.sqlState == "57014" || pg.sqlState == "55P03"
     }
 
     // MARK: Commands
 
     /// Applies the model's pending commands in order, each in its own transaction
-    /// with its outcome, so a command is applied exactly once.
+    /// with its outcome, so a command is applied exactly once. A command that fails
+    /// for good (its version deleted meanwhile, say) is closed as refused with the
+    /// error, so it never blocks the commands after it; a transient failure leaves
+    /// it pending for the next pass.
     func applyCommands(modelID: Int64) throws {
-        while try registry.pool.withTransaction({ c -> Bool in
-            guard let command = try store.pendingCommands(c, modelID: modelID).first else { return false }
-            let outcome = try apply(command, to: try store.latest(c, modelID: modelID), c)
-            try store.finish(c, command: command.id, outcome: outcome)
+        while true {
+            var taken: RolloutStore.Command?
+            let outcome: String
+            do {
+                guard let applied = try registry.pool.withTransaction({ c -> String? in
+                    guard let command = try store.pendingCommands(c, modelID: modelID).first else { return nil }
+                    taken = command
+                    let outcome = try apply(command, to: try store.latest(c, modelID: modelID), c)
+                    try store.finish(c, command: command.id, outcome: outcome)
+                    return outcome
+                }) else { return }
+                outcome = applied
+            } catch where !Self.isTransient(error) {
+                guard let command = taken else { throw error }
+                outcome = "refused: \(Self.describe(error))"
+                try registry.pool.withTransaction { try store.finish($0, command: command.id, outcome: outcome) }
+            }
+            guard let command = taken else { return }
             logger.info("rollout command", ["model_id": .int(Int(modelID)), "action": .string(command.action), "actor": .string(command.actor),
                                             "outcome": .string(outcome)])
-            return true
-        }) {}
+        }
+    }
+
+    /// What an operator reads for a failed command: the API error's message, not its type.
+    private static func describe(_ error: any Error) -> String {
+        if let http = error as? HTTPError { return http.message }
+        return "\(error)"
     }
 
     private func apply(_ command: RolloutStore.Command, to rollout: RolloutStore.Row?, _ c: PostgresConnection) throws -> String {

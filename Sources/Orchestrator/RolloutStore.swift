@@ -155,7 +155,7 @@ struct RolloutStore: Sendable {
     }
 
     func finish(_ c: PostgresConnection, command: Int64, outcome: String) throws {
-        _ = try c.query("UPDATE steward.rollout_commands SET applied_at = now(), outcome = $2 WHERE id = $1", [command, outcome])
+        _ = try c.query("UPDATE steward.rollout_commands SET applied_at = now(), outcome = $2 WHERE id = $1 AND applied_at IS NULL", [command, outcome])
     }
 
     /// A command's outcome once applied ("applied", or why it was refused); nil while pending.

@@ -12,7 +12,7 @@ public final class ModelStore: Sendable {
     // MARK: Registered models
 
     func createModel(_ c: PostgresConnection, name: String, description: String, tags: [String: String]) throws -> Int64 {
-        guard !name.isEmpty, name.count <= 256, !name.contains("/"),
+        guard !name.isEmpty, name.unicodeScalars.count <= 256, !name.contains("/"),
               !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw RegistryError.invalid("Registered model name must be 1-256 characters without '/' or control characters")
         }
@@ -304,10 +304,19 @@ public final class ModelStore: Sendable {
         let scalars = alias.unicodeScalars
         let digits = scalars.allSatisfy { ("0"..."9").contains($0) }
         let versionLike = (scalars.first == "v" || scalars.first == "V") && scalars.count > 1 && scalars.dropFirst().allSatisfy { ("0"..."9").contains($0) }
-        guard (1...255).contains(scalars.count), scalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_" || $0 == "-" }),
+        guard (1...255).contains(scalars.count), scalars.allSatisfy({ isWordScalar($0) || $0 == "-" }),
               !digits, !versionLike, alias.lowercased() != "latest" else {
             throw .invalid("Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes (-), "
                            + "and may not be a version number or 'latest'.")
+        }
+    }
+
+    /// Python's `\w` on text, which MLflow's alias rule uses: letters (not marks or
+    /// symbols that merely look alphabetic), anything numeric, and `_`.
+    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return scalar.properties.numericType != nil || scalar == "_"
         }
     }
 

@@ -118,9 +118,10 @@ enum Limits {
     static let userIDLength = 256
     static let sourceLength = 500
 
-    /// MLflow's `_validate_length_limit`, with its message.
+    /// MLflow's `_validate_length_limit`, with its message. Lengths are Python's:
+    /// code points, not grapheme clusters (an emoji with a skin tone is two).
     static func checkLength(_ value: String?, _ what: String, limit: Int) throws(RegistryError) {
-        guard let value, value.count > limit else { return }
+        guard let value, value.unicodeScalars.count > limit else { return }
         throw .invalid("'\(what)' exceeds the maximum length of \(limit) characters")
     }
 
@@ -134,7 +135,7 @@ enum Limits {
 
     static func checkKey(_ key: String, _ what: String) throws(RegistryError) {
         if key.isEmpty { throw .invalid("\(what) key must not be empty") }
-        if key.count > keyLength { throw .invalid("\(what) key '\(key.prefix(40))...' is longer than \(keyLength) characters") }
+        if key.unicodeScalars.count > keyLength { throw .invalid("\(what) key '\(key.prefix(40))...' is longer than \(keyLength) characters") }
         if key.hasPrefix("/") || key.split(separator: "/").contains("..") || key.contains("\0") {
             throw .invalid("\(what) key \(key.debugDescription) is not a valid name")
         }

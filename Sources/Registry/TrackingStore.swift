@@ -244,13 +244,13 @@ public final class TrackingStore: Sendable {
         for metric in metrics { try Limits.checkKey(metric.key, "metric") }
         for (key, value) in params {
             try Limits.checkKey(key, "param")
-            if value.count > Limits.paramValueLength {
-                throw RegistryError.invalid("Param value for '\(key)' had length \(value.count), which exceeded length limit of \(Limits.paramValueLength)")
+            if value.unicodeScalars.count > Limits.paramValueLength {
+                throw RegistryError.invalid("Param value for '\(key)' had length \(value.unicodeScalars.count), which exceeded length limit of \(Limits.paramValueLength)")
             }
         }
         for (key, value) in tags {
             try Limits.checkKey(key, "tag")
-            if value.count > Limits.tagValueLength {
+            if value.unicodeScalars.count > Limits.tagValueLength {
                 throw RegistryError.invalid("Tag value for '\(key)' exceeded length limit of \(Limits.tagValueLength)")
             }
         }

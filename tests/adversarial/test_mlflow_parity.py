@@ -164,3 +164,38 @@ def test_alias_names_mlflow_refuses_are_refused(steward, alias):
                                     {"name": name, "alias": alias, "version": "1"}), f"alias {alias[:20]!r}")
     aliases = steward.get(f"/api/v1/models/{name}/versions/1").json().get("aliases", [])
     assert alias not in aliases
+
+
+@pytest.mark.parametrize("alias,accepted", [("e\u0301", False), ("\u24b6", False), ("\u00e9", True), ("\u65e5\u672c", True),
+                                            ("\u0661\u0662x", True)])
+def test_alias_characters_follow_pythons_word_class(steward, alias, accepted):
+    """`\\w` in MLflow's alias pattern is Python's: letters and numbers, not combining marks
+    (e + U+0301) nor symbols Unicode calls alphabetic (U+24B6, a circled A)."""
+    from mlflow.utils.validation import _validate_model_alias_name
+    try:
+        _validate_model_alias_name(alias)
+        mlflow_accepts = True
+    except Exception:  # mlflow.exceptions.MlflowException
+        mlflow_accepts = False
+    assert mlflow_accepts == accepted, "the expectation no longer matches the installed mlflow"
+    name = new_model(steward)
+    response = steward.post("/api/2.0/mlflow/registered-models/alias", {"name": name, "alias": alias, "version": "1"})
+    if accepted:
+        assert response.status == 200, response
+    else:
+        refused_as_invalid(response, f"alias {alias!r}")
+
+
+def test_lengths_count_code_points_as_python_does(steward):
+    """MLflow's limits are `len(str)`: code points. 126 copies of e + U+0301 are 252 code
+    points (126 characters as a person reads them): over the 250 a key may have."""
+    key = "e\u0301" * 126
+    experiment_id = new_experiment(steward)
+    run = steward.post("/api/2.0/mlflow/runs/create", {"experiment_id": experiment_id}).json()["run"]["info"]
+    refused_as_invalid(steward.post("/api/2.0/mlflow/runs/log-parameter", {"run_id": run["run_id"], "key": key, "value": "1"}),
+                       "param key of 252 code points")
+    refused_as_invalid(steward.post("/api/2.0/mlflow/experiments/set-experiment-tag",
+                                    {"experiment_id": experiment_id, "key": "k", "value": "e\u0301" * 10_001}),
+                       "experiment tag value of 20,002 code points")
+    params = steward.get(f"/api/2.0/mlflow/runs/get?run_id={run['run_id']}").json()["run"]["data"].get("params", [])
+    assert params == []

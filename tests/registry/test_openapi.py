@@ -11,12 +11,16 @@
   next_page_token...). The number of examples per operation is bounded, so that it finishes in well
   under SCHEMATHESIS_BUDGET_S.
 - Before the run, the server gets a little data (a dataset version, a model with a policy, its
-  version 1 with an alias, a run, a rollout, feedback, an alert rule), so that schemathesis, which
-  reuses values it has seen in responses, gets past "404 not found" on reads and commands.
+  versions 1 and 2 with `champion` moved from 1 to 2, so that its serving history holds an earlier
+  stable version and a rollback can apply, a run, a rollout, feedback, an alert rule), so that
+  schemathesis, which reuses values it has seen in responses, gets past "404 not found" on reads
+  and commands.
 - What the document cannot say, and what the run is told instead (a config file and flags, below):
   no string may hold NUL (the document says so in prose: OpenAPI 3.0 cannot constrain object keys),
   so none is generated; an upload's content (CSV that parses, label balance, duplicates) is checked
-  beyond any schema, so a schema-valid upload may get 400 or 422; links are the document's own
+  beyond any schema, so a schema-valid upload may get 400 or 422; tag keys (experiments', models')
+  have MLflow's rules, which OpenAPI 3.0 cannot put on an object's keys (the document says them in
+  prose), so a schema-valid `tags` map may get 400; links are the document's own
   (schemathesis' guessed ones feed an experiment's string id into an integer parameter and blame
   the server).
 - Operations that can revoke tokens run in a second pass: schemathesis reuses names it saw in
@@ -57,6 +61,8 @@ SCHEMATHESIS_BUDGET_S = 90
 MIN_PATHS = 30  # every native path: registry, orchestrator, rollouts, monitor
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 UPLOAD = "PUT /api/v1/datasets/{name}/{version}"
+CREATE_EXPERIMENT = "POST /api/v1/experiments"
+CREATE_MODEL = "POST /api/v1/models"
 CONFIG = f"""\
 # The document's links (and Location headers) drive stateful testing; guessed links feed an
 # experiment's id (a string) into integer parameters and report that as the server's fault.
@@ -68,6 +74,17 @@ algorithms = ["location-headers"]
 [[operations]]
 include-name = "{UPLOAD}"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "413", "422"]
+
+# Tag keys must be 1-250 characters, not start with '/' and hold no '..' segment (MLflow's rules): the
+# document says so in prose, since OpenAPI 3.0 cannot constrain an object's keys, so a `tags` map the
+# schema allows may be refused with 400. Only these two operations take a `tags` map.
+[[operations]]
+include-name = "{CREATE_EXPERIMENT}"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
+
+[[operations]]
+include-name = "{CREATE_MODEL}"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409"]
 """
 SEED_CSV = "text,label\n" + "".join(
     f"review {i}: a {'fine' if i % 2 else 'dull'} film,{'positive' if i % 2 else 'negative'}\n" for i in range(20))
@@ -217,6 +234,11 @@ def seed(server) -> None:
     call(server, "POST", "/api/2.0/mlflow/model-versions/create",
          {"name": "sentiment", "source": f"{run['artifact_uri']}/model", "run_id": run["run_id"]})
     call(server, "PUT", "/api/v1/models/sentiment/aliases/champion", {"version": 1})
+    # A second version that took over the stable track: the serving history then holds an earlier
+    # stable version, so a rollback (to it, or to the version history's link names) can apply.
+    call(server, "POST", "/api/2.0/mlflow/model-versions/create",
+         {"name": "sentiment", "source": f"{run['artifact_uri']}/model", "run_id": run["run_id"]})
+    call(server, "PUT", "/api/v1/models/sentiment/aliases/champion", {"version": 2, "promote": True})
     # Queued for the local executor, whose training command is absent here: the run fails at once.
     call(server, "POST", "/api/v1/runs", {"model": "sentiment", "dataset": "reviews@1"})
     call(server, "POST", "/api/v1/rollouts", {"model": "sentiment", "canary_version": 1})
