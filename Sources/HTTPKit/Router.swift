@@ -1,4 +1,5 @@
 import Foundation
+import Telemetry
 
 /// How a route's handler runs.
 public enum Handler: Sendable {
@@ -52,11 +53,14 @@ public struct Router: Sendable {
 
     private let root = Node()
     private var formatters: [(prefix: String, format: ErrorFormatter)] = []
+    /// Every route, in the order added (what a test compares with the API's document).
+    public private(set) var routes: [Route] = []
 
     public init() {}
 
     public mutating func add(_ method: HTTPMethod, _ pattern: String, options: RouteOptions = RouteOptions(), _ handler: Handler) {
         let route = Route(method: method, pattern: pattern, handler: handler, options: options)
+        routes.append(route)
         var node = root
         let segments = Self.segments(pattern)
         for (index, segment) in segments.enumerated() {
@@ -147,5 +151,12 @@ public struct Router: Sendable {
         if parts.first == "" { parts.removeFirst() }
         if parts.last == "", parts.count > 0 { parts.removeLast() }
         return parts
+    }
+}
+
+extension Router {
+    /// `GET /metrics`: the registry's families in Prometheus' text format.
+    public mutating func addMetrics(_ metrics: MetricsRegistry) {
+        add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
     }
 }

@@ -155,6 +155,34 @@ public struct DriftStore: Sendable {
         let r = (1...bins).map { referenceCounts[$0] ?? 0 }, c = (1...bins).map { currentCounts[$0] ?? 0 }
         return Result(feature: feature, method: "evidently", psi: PSI.evidently(referenceCounts: r, currentCounts: c), currentRows: total, bins: bins)
     }
+
+    /// The newest `windows` stored drift windows of a version's stable track,
+    /// newest first: each window's largest PSI and the feature it was on.
+    public func recentWorstDrift(model: String, version: Int, windows: Int) throws -> [(psi: Double, feature: String)] {
+        try pool.query("""
+            SELECT DISTINCT ON (window_start) window_start, feature, psi FROM steward.drift_windows
+            WHERE model_name = $1 AND model_version = $2 AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT $3
+            """, [model, String(version), windows]).map { (psi: try $0.get("psi", as: Double.self), feature: try $0.get("feature", as: String.self)) }
+    }
+
+    public struct StoredWindow: Encodable, Sendable {
+        let windowStart: Date, windowEnd: Date, version: String, track: String, feature: String, method: String, psi: Double, rows: Int
+        enum CodingKeys: String, CodingKey {
+            case version, track, feature, method, psi, rows, windowStart = "window_start", windowEnd = "window_end"
+        }
+    }
+
+    /// The monitor's stored windows of a model, newest first (at most `limit` rows).
+    func storedWindows(model: String, limit: Int) throws -> [StoredWindow] {
+        try pool.query("""
+            SELECT window_start, window_end, model_version, track, feature, method, psi, current_rows FROM steward.drift_windows
+            WHERE model_name = $1 ORDER BY window_start DESC, model_version, track, feature LIMIT $2
+            """, [model, limit]).map { row in
+            StoredWindow(windowStart: try row.get("window_start"), windowEnd: try row.get("window_end"), version: try row.get("model_version"),
+                         track: try row.get("track"), feature: try row.get("feature"), method: try row.get("method"), psi: try row.get("psi"),
+                         rows: try row.get("current_rows"))
+        }
+    }
 }
 
 public struct DriftError: Error, CustomStringConvertible {

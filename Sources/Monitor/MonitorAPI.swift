@@ -8,10 +8,14 @@ import TextFeatures
 public struct MonitorAPI: Sendable {
     let registry: RegistryService
     let drift: DriftStore
+    let feedback: FeedbackStore
+    let alerts: AlertStore
 
     public init(registry: RegistryService) {
         self.registry = registry
         self.drift = DriftStore(pool: registry.pool)
+        self.feedback = FeedbackStore(pool: registry.pool)
+        self.alerts = AlertStore(pool: registry.pool)
     }
 
     struct Body: Encodable {
@@ -26,37 +30,19 @@ public struct MonitorAPI: Sendable {
     public func install(on router: inout Router) {
         let api = self
         registry.route(&router, .GET, "/drift", .viewer) { request, _ in try api.compute(request) }
-        registry.route(&router, .POST, "/feedback", .operator, feedback)
+        registry.route(&router, .POST, "/feedback", .operator, postFeedback)
         registry.route(&router, .GET, "/models/{name}/accuracy", .viewer) { request, _ in
             let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
-            let text = try api.registry.pool.query("""
-                SELECT COALESCE(json_agg(json_build_object('version', model_version, 'labelled', n, 'correct', correct,
-                       'accuracy', correct::float8 / n) ORDER BY model_version), '[]')::text AS items FROM (
-                    SELECT model_version, count(*) AS n, count(*) FILTER (WHERE predicted_label = label) AS correct
-                    FROM steward.feedback WHERE model_name = $1 AND model_version IS NOT NULL GROUP BY model_version) v
-                """, [name]).first!.get("items", as: String.self)
-            return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
+            return .json(["items": try api.feedback.accuracy(model: name)])
         }
         // The monitor's stored windows, newest first: what the drift alert and retrainer read.
         registry.route(&router, .GET, "/models/{name}/drift", .viewer) { request, _ in
             let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
-            let text = try api.registry.pool.query("""
-                SELECT COALESCE(json_agg(json_build_object('window_start', window_start, 'window_end', window_end, 'version', model_version,
-                       'track', track, 'feature', feature, 'method', method, 'psi', psi, 'rows', current_rows)
-                       ORDER BY window_start DESC, model_version, track, feature), '[]')::text AS items
-                FROM (SELECT * FROM steward.drift_windows WHERE model_name = $1 ORDER BY window_start DESC LIMIT $2) w
-                """, [name, try request.queryInt("limit", default: 40, range: 1...10_000)]).first!.get("items", as: String.self)
-            return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
+            let limit = try request.queryInt("limit", default: 40, range: 1...10_000)
+            return .json(["items": try api.drift.storedWindows(model: name, limit: limit)])
         }
         registry.route(&router, .PUT, "/alert-rules/{name}", .operator, putRule)
-        registry.route(&router, .GET, "/alerts", .viewer) { _, _ in
-            let text = try api.registry.pool.query("""
-                SELECT COALESCE(json_agg(json_build_object('rule', r.name, 'metric', r.metric, 'model', r.model_name, 'threshold', r.threshold,
-                       'started_at', a.started_at, 'ended_at', a.ended_at, 'value', a.value) ORDER BY a.id DESC), '[]')::text AS items
-                FROM (SELECT * FROM steward.alerts ORDER BY id DESC LIMIT 200) a JOIN steward.alert_rules r ON r.id = a.rule_id
-                """).first!.get("items", as: String.self)
-            return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data("{\"items\": \(text)}".utf8)))
-        }
+        registry.route(&router, .GET, "/alerts", .viewer) { _, _ in .json(["items": try api.alerts.recent()]) }
     }
 
     struct Feedback: Decodable {
@@ -66,50 +52,30 @@ public struct MonitorAPI: Sendable {
     }
 
     /// A true label for a text (and, with `request_id`, for the prediction it got).
-    func feedback(_ request: Request, _ principal: Principal) throws -> Response {
+    func postFeedback(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(Feedback.self)
         guard ["negative", "positive"].contains(body.label) else { throw HTTPError.unprocessable("label must be negative or positive", code: "invalid_label") }
         guard !body.text.isEmpty, body.text.unicodeScalars.count <= 20_000 else {
             throw HTTPError.unprocessable("text must be 1-20000 characters", code: "invalid_text")
         }
         _ = try registry.model(named: body.model)   // 404 for a model the registry does not know
-        let id = try registry.write(request, principal: principal, action: "feedback.add", target: "model:\(body.model)") { c -> Int64 in
-            var version: String?, predicted: String?
-            if let requestID = body.requestID,
-               let row = try c.query("SELECT model_version, label FROM steward.prediction_log WHERE request_id = $1 AND model_name = $2 LIMIT 1",
-                                     [requestID, body.model]).first {
-                version = try row.get("model_version")
-                predicted = try row.get("label")
-            }
-            return try c.query("""
-                INSERT INTO steward.feedback (model_name, request_id, text, label, model_version, predicted_label)
-                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-                """, [body.model, body.requestID, body.text, body.label, version, predicted]).first!.get("id")
+        let id = try registry.write(request, principal: principal, action: "feedback.add", target: "model:\(body.model)") { c in
+            try feedback.add(c, model: body.model, requestID: body.requestID, text: body.text, label: body.label)
         }
         return .json(["id": Int(id)], status: 201)
-    }
-
-    struct Rule: Decodable {
-        let metric: String, model: String, threshold: Double
-        let forSeconds: Int?, enabled: Bool?
-        enum CodingKeys: String, CodingKey { case metric, model, threshold, enabled, forSeconds = "for_seconds" }
     }
 
     /// Creates or replaces an alert rule.
     func putRule(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name")
-        let rule = try request.json(Rule.self)
-        guard ["input_psi", "error_rate", "latency_p99_ms"].contains(rule.metric) else {
+        let rule = try request.json(AlertStore.Rule.self)
+        guard AlertStore.metrics.contains(rule.metric) else {
             throw HTTPError.badRequest("metric must be input_psi, error_rate or latency_p99_ms", code: "invalid_argument")
         }
         guard rule.threshold.isFinite, (rule.forSeconds ?? 0) >= 0 else { throw HTTPError.badRequest("threshold must be a number, for_seconds >= 0", code: "invalid_argument") }
         _ = try registry.model(named: rule.model)
         try registry.write(request, principal: principal, action: "alert_rule.put", target: "alert_rule:\(name)") { c in
-            _ = try c.query("""
-                INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds, enabled) VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, model_name = excluded.model_name, threshold = excluded.threshold,
-                    for_seconds = excluded.for_seconds, enabled = excluded.enabled, pending_since = NULL
-                """, [name, rule.metric, rule.model, rule.threshold, rule.forSeconds ?? 0, rule.enabled ?? true])
+            try alerts.put(c, name: name, rule)
         }
         return .json(["name": name], status: 200)
     }

@@ -9,10 +9,9 @@ import Telemetry
 /// stores each window's PSI per feature for every model version and track
 /// that served, against the reference of the version's training dataset; prunes
 /// predictions older than the retention.
-public final class MonitorService: Service, @unchecked Sendable {
+public final class MonitorService: LeaderService, @unchecked Sendable {
     public let name = "monitor"
     let registry: RegistryService
-    let isLeader: @Sendable () -> Bool
     let window: Duration
     /// A window with fewer predictions than this is not stored: PSI over a
     /// handful of texts is noise (ten bins want a few hundred), and would alert.
@@ -20,7 +19,7 @@ public final class MonitorService: Service, @unchecked Sendable {
     /// How long predictions are kept (nil: for ever); pruned at most once an hour.
     let retention: Duration?
     let logger: Logger
-    private let stop = StopSignal()
+    public let loop: LeaderLoop
     private var lastDrift = Date.distantPast
     private var lastPrune = Date.distantPast
 
@@ -34,23 +33,13 @@ public final class MonitorService: Service, @unchecked Sendable {
         self.retention = retention
         self.webhook = webhook
         self.window = window
-        self.isLeader = isLeader
         self.logger = logger.labelled("monitor")
-    }
-
-    public func run() throws {
         // Often enough that a short (demo) window is stored soon after it closes.
-        while stop.wait(min(.seconds(15), window / 3)) {
-            guard isLeader() else { continue }
-            do {
-                try pass(now: Date())
-            } catch {
-                logger.error("monitor pass failed; retrying", ["error": .string("\(error)")])
-            }
-        }
+        self.loop = LeaderLoop(every: min(.seconds(15), window / 3), isLeader: isLeader, logger: self.logger,
+                               failure: "monitor pass failed; retrying")
     }
 
-    public func shutdown() { stop.stop() }
+    public func pass() throws { try pass(now: Date()) }
 
     /// Rolls up the last hour's closed minutes; every window, stores drift.
     public func pass(now: Date) throws {

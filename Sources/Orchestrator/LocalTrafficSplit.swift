@@ -91,9 +91,7 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
 
     func install(on router: inout Router) {
         router.add(.GET, "/health", .inline { _ in .text("ok") })
-        router.add(.GET, "/metrics", .inline { [metrics] _ in
-            .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8")
-        })
+        router.addMetrics(metrics)
         router.add(.GET, "/split", .inline { [self] _ in
             let now = current
             return .json(SplitBody(model: configuration.model, weight: now.weight, effective_weight: now.effectiveWeight,

@@ -11,6 +11,7 @@ public struct OrchestratorAPI: Sendable {
     let leadership: Leadership
     let executor: any Executor
     let replica: String
+    let runs: RunStore
 
     public init(registry: RegistryService, controller: RunController, leadership: Leadership, executor: any Executor, replica: String) {
         self.registry = registry
@@ -18,6 +19,7 @@ public struct OrchestratorAPI: Sendable {
         self.leadership = leadership
         self.executor = executor
         self.replica = replica
+        self.runs = RunStore(pool: registry.pool)
     }
 
     func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping RegistryService.Handler) {
@@ -75,31 +77,22 @@ public struct OrchestratorAPI: Sendable {
     func cancel(_ request: Request, _ principal: Principal) throws -> Response {
         let id = try request.parameter("id")
         let outcome = try registry.write(request, principal: principal, action: "run.cancel", target: "run:\(id)") { c -> String in
-            guard let row = try c.query("SELECT status FROM steward.runs WHERE id = $1 FOR UPDATE", [id]).first else {
-                throw RegistryError.notFound("Run with id=\(id) not found")
-            }
-            let current: String = try row.get("status")
+            guard let current = try registry.lockRunStatus(c, id: id) else { throw RegistryError.notFound("Run with id=\(id) not found") }
             guard let status = RunStatus(rawValue: current), !status.isTerminal else {
                 throw RegistryError.conflict("run \(id) is already \(current)")
             }
             try registry.setRunStatus(c, id: id, status: .killed, failureReason: "cancelled by \(principal.name)")
-            _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, $2, 'KILLED', $3)",
-                            [id, current, "cancelled by \(principal.name)"])
+            try runs.recordEvent(c, runID: id, from: current, to: .killed, reason: "cancelled by \(principal.name)")
             return current
         }
         controller.nudge()
         return .json(["run_id": id, "status": "KILLED", "previous_status": outcome])
     }
 
-    struct Event: Encodable { let at: Date; let fromStatus: String?; let toStatus: String; let reason: String
-        enum CodingKeys: String, CodingKey { case at, reason, fromStatus = "from_status", toStatus = "to_status" } }
-
     func events(_ request: Request, _ principal: Principal) throws -> Response {
         let id = try request.parameter("id")
         _ = try registry.run(id: id)
-        let items = try registry.pool.query("SELECT at, from_status, to_status, reason FROM steward.run_events WHERE run_id = $1 ORDER BY id", [id])
-            .map { Event(at: try $0.get("at"), fromStatus: try $0.get("from_status"), toStatus: try $0.get("to_status"), reason: try $0.get("reason")) }
-        return .json(["items": items])
+        return .json(["items": try runs.events(runID: id)])
     }
 
     func logs(_ request: Request, _ principal: Principal) throws -> Response {
@@ -151,11 +144,7 @@ public struct OrchestratorAPI: Sendable {
     struct Status: Encodable { let replica: String, leader: Bool, executor: String, runs: [String: Int] }
 
     func status(_ request: Request, _ principal: Principal) throws -> Response {
-        var counts: [String: Int] = [:]
-        for row in try registry.pool.query("SELECT status, count(*) AS n FROM steward.runs GROUP BY status") {
-            counts[try row.get("status")] = try row.get("n")
-        }
-        return .json(Status(replica: replica, leader: leadership.isLeader, executor: executor.kind, runs: counts))
+        .json(Status(replica: replica, leader: leadership.isLeader, executor: executor.kind, runs: try registry.runCounts()))
     }
 }
 

@@ -16,7 +16,7 @@ import Telemetry
 /// compare-and-set on the revision it read. Timers come from the stored times, so
 /// a restarted leader ends a pause at its original time and never applies a step
 /// twice.
-public final class RolloutController: Service, @unchecked Sendable {
+public final class RolloutController: LeaderService, @unchecked Sendable {
     public let name = "rollouts"
     let registry: RegistryService
     let router: any TrafficRouter
@@ -24,10 +24,9 @@ public final class RolloutController: Service, @unchecked Sendable {
     public let plan: RolloutState.Plan
     let isLeader: @Sendable () -> Bool
     let clock: @Sendable () -> Date
-    let interval: Duration
     let logger: Logger
     let store: RolloutStore
-    private let stop = StopSignal()
+    public let loop: LeaderLoop
 
     public init(registry: RegistryService, router: any TrafficRouter, plan: RolloutState.Plan = RolloutState.Plan(),
                 isLeader: @escaping @Sendable () -> Bool, clock: @escaping @Sendable () -> Date = { Date() }, interval: Duration = .seconds(1),
@@ -37,28 +36,12 @@ public final class RolloutController: Service, @unchecked Sendable {
         self.plan = plan
         self.isLeader = isLeader
         self.clock = clock
-        self.interval = interval
         self.logger = logger.labelled("rollouts")
         self.store = RolloutStore(pool: registry.pool)
+        self.loop = LeaderLoop(every: interval, isLeader: isLeader, logger: self.logger, failure: "rollout pass failed; retrying")
     }
 
-    public func run() throws {
-        var problem = RepeatedProblem()
-        while stop.wait(interval) {
-            guard isLeader() else { continue }
-            do {
-                try reconcile()
-                problem.clear()
-            } catch {
-                problem.report(error, "rollout pass failed; retrying", to: logger)
-            }
-        }
-    }
-
-    public func shutdown() { stop.stop() }
-
-    /// Starts the next pass now (a command was recorded on this replica).
-    public func nudge() { stop.wake() }
+    public func pass() throws { try reconcile() }
 
     /// The alias the canary track follows (`steward-serve` with
     /// `STEWARD_SERVE_TRACK=canary`): set when a rollout opens, removed when it ends.

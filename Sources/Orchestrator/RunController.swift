@@ -9,7 +9,7 @@ import Telemetry
 /// transaction with its `run_events` row, so a restarted leader resumes from
 /// the database. Submitting is idempotent (deterministic job names), so a crash
 /// between "job created" and "row updated" creates no second job.
-public final class RunController: Service, @unchecked Sendable {
+public final class RunController: LeaderService, @unchecked Sendable {
     public struct Options: Sendable {
         public var interval: Duration = .seconds(1)
         public var maxActivePerModel: Int = 1
@@ -36,7 +36,8 @@ public final class RunController: Service, @unchecked Sendable {
     let leadership: Leadership
     let options: Options
     let logger: Logger
-    private let stop = StopSignal()
+    public let loop: LeaderLoop
+    let store: RunStore
 
     public init(registry: RegistryService, executor: any Executor, leadership: Leadership, options: Options, logger: Logger) {
         self.registry = registry
@@ -44,54 +45,14 @@ public final class RunController: Service, @unchecked Sendable {
         self.leadership = leadership
         self.options = options
         self.logger = logger.labelled("runs")
+        self.store = RunStore(pool: registry.pool)
+        self.loop = LeaderLoop(every: options.interval, isLeader: { leadership.isLeader }, logger: self.logger,
+                               failure: "reconcile pass failed; retrying")
     }
 
-    public func run() throws {
-        while stop.wait(options.interval) {
-            guard leadership.isLeader else { continue }
-            do {
-                try reconcile()
-            } catch {
-                logger.error("reconcile pass failed; retrying", ["error": .string("\(error)")])
-            }
-        }
-    }
+    public func pass() throws { try reconcile() }
 
-    public func shutdown() { stop.stop() }
-
-    /// Wakes the loop now (a run was submitted or cancelled).
-    public func nudge() { stop.wake() }
-
-    struct Spec {
-        let runID: String
-        let status: RunStatus
-        let modelName: String
-        let datasetURI: String
-        let datasetName: String
-        let datasetVersion: String
-        let baseModel: String
-        let params: String
-        let warmStartVersion: Int?
-        let extraDataURI: String?
-        let jobName: String?
-    }
-
-    func pendingSpecs() throws -> [Spec] {
-        try registry.pool.query("""
-            SELECT r.id, r.status, r.job_name, m.name AS model, d.uri, d.name AS dataset, d.version AS dataset_version,
-                   s.base_model, s.params::text AS params, s.warm_start_version, s.extra_data_uri
-            FROM steward.run_specs s JOIN steward.runs r ON r.id = s.run_id
-            JOIN steward.registered_models m ON m.id = s.model_id JOIN steward.datasets d ON d.id = s.dataset_id
-            WHERE s.finished_at IS NULL ORDER BY r.start_time, r.id
-            """).map { row in
-            Spec(runID: try row.get("id"), status: RunStatus(rawValue: try row.get("status")) ?? .failed, modelName: try row.get("model"),
-                 datasetURI: try row.get("uri"), datasetName: try row.get("dataset"), datasetVersion: try row.get("dataset_version"),
-                 baseModel: try row.get("base_model"), params: try row.get("params"), warmStartVersion: try row.get("warm_start_version"),
-                 extraDataURI: try row.get("extra_data_uri"), jobName: try row.get("job_name"))
-        }
-    }
-
-    func job(for spec: Spec, token: String? = nil) -> TrainingJob {
+    func job(for spec: RunStore.Spec, token: String? = nil) -> TrainingJob {
         var environment = [
             "MLFLOW_TRACKING_URI": options.trackingURI(),
             "MLFLOW_RUN_ID": spec.runID,
@@ -116,7 +77,7 @@ public final class RunController: Service, @unchecked Sendable {
 
     /// One pass over every run that is not settled yet.
     public func reconcile() throws {
-        let specs = try pendingSpecs()
+        let specs = try store.unsettled()
         var active: [String: Int] = [:]
         for spec in specs where [.submitted, .running, .scheduled].contains(spec.status) { active[spec.modelName, default: 0] += 1 }
         for spec in specs {
@@ -130,7 +91,7 @@ public final class RunController: Service, @unchecked Sendable {
                 } : nil
                 try executor.submit(self.job(for: spec, token: token))
                 try transition(spec, to: .submitted, reason: "submitted to the \(executor.kind) executor as \(job.name)", jobName: job.name) { c in
-                    _ = try c.query("UPDATE steward.run_specs SET submitted_at = now(), attempts = attempts + 1 WHERE run_id = $1", [spec.runID])
+                    try self.store.markSubmitted(c, runID: spec.runID)
                 }
                 active[spec.modelName, default: 0] += 1
             case .killed:
@@ -142,7 +103,7 @@ public final class RunController: Service, @unchecked Sendable {
         }
     }
 
-    private func follow(_ spec: Spec, _ job: TrainingJob) throws {
+    private func follow(_ spec: RunStore.Spec, _ job: TrainingJob) throws {
         switch try executor.state(of: job) {
         case .pending:
             break
@@ -165,28 +126,26 @@ public final class RunController: Service, @unchecked Sendable {
     static func tokenName(_ runID: String) -> String { "run-\(runID)" }
 
     /// A run that ended: its finish time, and its own token retired.
-    private func settle(_ spec: Spec, _ c: PostgresConnection) throws {
-        _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [spec.runID])
+    private func settle(_ spec: RunStore.Spec, _ c: PostgresConnection) throws {
+        try store.settle(c, runID: spec.runID)
         if options.runTokens { try registry.tokens.retire(name: Self.tokenName(spec.runID), in: c) }
     }
 
     /// Moves a run from the status this pass read to `status`, with its event, in one
     /// transaction; a run that changed meanwhile (cancelled) is left alone.
-    private func transition(_ spec: Spec, to status: RunStatus, reason: String, failureReason: String? = nil, jobName: String? = nil,
+    private func transition(_ spec: RunStore.Spec, to status: RunStatus, reason: String, failureReason: String? = nil, jobName: String? = nil,
                             also: ((PostgresConnection) throws -> Void)? = nil) throws {
         try registry.pool.withTransaction { c in
-            let current = try c.query("SELECT status FROM steward.runs WHERE id = $1 FOR UPDATE", [spec.runID]).first?.get("status", as: String.self)
+            let current = try registry.lockRunStatus(c, id: spec.runID)
             guard let current, current != RunStatus.killed.rawValue else { return }
             // The trainer may have reported the status through the tracking API already;
             // the history still gets the event, from the last status it recorded.
-            let recorded = try c.query("SELECT to_status FROM steward.run_events WHERE run_id = $1 ORDER BY id DESC LIMIT 1",
-                                       [spec.runID]).first?.get("to_status", as: String.self)
+            let recorded = try store.lastRecordedStatus(c, runID: spec.runID)
             if current != status.rawValue {
                 try registry.setRunStatus(c, id: spec.runID, status: status, failureReason: failureReason, jobName: jobName)
             }
             if recorded != status.rawValue {
-                _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
-                                [spec.runID, recorded ?? current, status.rawValue, reason])
+                try store.recordEvent(c, runID: spec.runID, from: recorded ?? current, to: status, reason: reason)
             }
             try also?(c)
         }

@@ -250,12 +250,8 @@ struct MLflowAPI {
         guard let id = [body.runID, body.runUUID].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
             throw MLflowParameters.missing("run_id")
         }
-        let items = body.metrics ?? []
-        if items.count > Limits.batchMetrics {
-            throw MLflowParameters.invalid("A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(items.count) metrics. Please split up metrics across multiple requests and try again.")
-        }
         let now = nowMillis()
-        let metrics = try items.map { item throws(HTTPError) in
+        let metrics = try (body.metrics ?? []).map { item throws(HTTPError) in
             guard let key = item.key, !key.isEmpty else { throw MLflowParameters.missing("key") }
             guard let value = item.value else { throw MLflowParameters.missing("value") }
             return MetricPoint(key: key, value: value.value, timestamp: item.timestamp?.value ?? now, step: item.step?.value ?? 0)

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPKit
+import Telemetry
 
 /// Domain values in MLflow's JSON shapes. ids and versions are strings,
 /// timestamps numbers, empty collections omitted, as MLflow's server writes them.
@@ -24,17 +25,17 @@ enum MLflowJSON {
     /// Protocol Buffers' JSON does ("NaN", "Infinity", "-Infinity").
     private static func write(_ value: Any, into out: inout [UInt8]) throws {
         switch value {
-        case let text as String: write(string: text, into: &out)
+        case let text as String: JSONText.appendString(text, to: &out)
         case let flag as Bool: out.append(contentsOf: (flag ? "true" : "false").utf8)
         case let number as Int: out.append(contentsOf: String(number).utf8)
         case let number as Int64: out.append(contentsOf: String(number).utf8)
         case let number as Double where number.isFinite: out.append(contentsOf: number.description.utf8)
-        case let number as Double: write(string: number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"), into: &out)
+        case let number as Double: JSONText.appendString(number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"), to: &out)
         case let object as [String: Any]:
             out.append(UInt8(ascii: "{"))
             for (index, (key, item)) in object.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                write(string: key, into: &out)
+                JSONText.appendString(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 try write(item, into: &out)
             }
@@ -49,28 +50,6 @@ enum MLflowJSON {
         case is NSNull: out.append(contentsOf: "null".utf8)
         default: throw Unencodable()
         }
-    }
-
-    /// A JSON string: quote, backslash and control characters escaped, the rest as UTF-8.
-    private static func write(string text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20: out.append(contentsOf: #"\u00"#.utf8 + hexDigits(byte))
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private static func hexDigits(_ byte: UInt8) -> [UInt8] {
-        let digits = Array("0123456789abcdef".utf8)
-        return [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
     }
 
     static func keyValues(_ values: [String: String]) -> [[String: Any]] {

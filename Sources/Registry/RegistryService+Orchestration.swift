@@ -25,16 +25,29 @@ extension RegistryService {
 
     public func run(id: String) throws -> Run { try tracking.run(id: id) }
 
-    public func setRunStatus(_ c: PostgresConnection, id: String, status: RunStatus, failureReason: String? = nil, jobName: String? = nil) throws {
-        _ = try c.query("""
-            UPDATE steward.runs SET status = $2, failure_reason = COALESCE($3, failure_reason), job_name = COALESCE($4, job_name),
-                   end_time = CASE WHEN $2 IN ('FINISHED', 'FAILED', 'KILLED') THEN COALESCE(end_time, $5) ELSE end_time END,
-                   updated_at = now()
-            WHERE id = $1
-            """, [id, status.rawValue, failureReason, jobName, Int64(Date().timeIntervalSince1970 * 1000)])
+    /// The run's status, its row locked until the transaction ends (nil: no such run).
+    public func lockRunStatus(_ c: PostgresConnection, id: String) throws -> String? {
+        try c.query("SELECT status FROM steward.runs WHERE id = $1 FOR UPDATE", [id]).first?.get("status")
     }
 
-    public func modelID(_ c: PostgresConnection, name: String) throws -> Int64 { try models.modelID(c, name: name) }
+    /// How many runs are in each status.
+    public func runCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try pool.query("SELECT status, count(*) AS n FROM steward.runs GROUP BY status") {
+            counts[try row.get("status")] = try row.get("n")
+        }
+        return counts
+    }
+
+    public func setRunStatus(_ c: PostgresConnection, id: String, status: RunStatus, failureReason: String? = nil, jobName: String? = nil) throws {
+        try tracking.setStatus(c, id: id, status: status, failureReason: failureReason, jobName: jobName)
+    }
+
+    /// The model's id; with `lock`, its row is locked until the transaction ends
+    /// (what serialises deciders that act on one model).
+    public func modelID(_ c: PostgresConnection, name: String, lock: Bool = false) throws -> Int64 {
+        try models.modelID(c, name: name, lock: lock)
+    }
     public func model(named name: String) throws -> RegisteredModel { try models.model(named: name) }
     public func version(modelName: String, version: Int) throws -> ModelVersion { try models.version(modelName: modelName, version: version) }
     public func dataset(name: String, version: String) throws -> Dataset { try datasets.dataset(name: name, version: version) }

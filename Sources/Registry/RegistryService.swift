@@ -104,6 +104,7 @@ public final class RegistryService: Sendable {
     /// Runs `body` in a transaction for an authorised caller and audits it there. A
     /// deadlock or serialization failure between concurrent writers runs it again, so
     /// `body` must touch nothing but the database.
+    @discardableResult
     public func write<T>(_ request: Request, principal: Principal, action: String, target: String, retrying: Bool = true,
                   _ body: (PostgresConnection) throws -> T) throws -> T {
         try pool.withRetryingTransaction(attempts: retrying ? 5 : 1) { connection in

@@ -204,19 +204,27 @@ public final class TrackingStore: Sendable {
         }
     }
 
-    /// A KILLED run stays KILLED: a training process finishing after its cancel cannot revive it.
-    func updateRun(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64?, name: String?,
-                   failureReason: String? = nil) throws {
+    /// MLflow's update-run: the run must be active.
+    func updateRun(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64?, name: String?) throws {
         try Limits.checkLength(name, "run_name", limit: Limits.runNameLength)
         try lockActiveRun(c, id, updatingRun: true)
-        let end = endTime ?? (status?.isTerminal == true ? nowMillis() : nil)
+        try setStatus(c, id: id, status: status, endTime: endTime, name: name.flatMap { $0.isEmpty ? nil : $0 })
+        if let name, !name.isEmpty { try upsertTags(c, runID: id, ["mlflow.runName": name]) }
+    }
+
+    /// The one writer of a run's status, for the tracking API and the run controller
+    /// alike; nil fields are left as they are. A KILLED run stays KILLED: a training
+    /// process finishing after its cancel cannot revive it. A run that ends without
+    /// an end time keeps the one it has, or gets now.
+    func setStatus(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64? = nil, name: String? = nil,
+                   failureReason: String? = nil, jobName: String? = nil) throws {
+        let endedNow = status?.isTerminal == true ? nowMillis() : nil
         _ = try c.query("""
             UPDATE steward.runs SET status = CASE WHEN status = 'KILLED' THEN status ELSE COALESCE($2, status) END,
-                   end_time = COALESCE($3, end_time), name = COALESCE($4, name),
-                   failure_reason = COALESCE($5, failure_reason), updated_at = now()
+                   end_time = COALESCE($3, end_time, $4), name = COALESCE($5, name),
+                   failure_reason = COALESCE($6, failure_reason), job_name = COALESCE($7, job_name), updated_at = now()
             WHERE id = $1
-            """, [id, status?.rawValue, end, name.flatMap { $0.isEmpty ? nil : $0 }, failureReason])
-        if let name, !name.isEmpty { try upsertTags(c, runID: id, ["mlflow.runName": name]) }
+            """, [id, status?.rawValue, endTime, endedNow, name, failureReason, jobName])
     }
 
     func setRunStage(_ c: PostgresConnection, id: String, stage: String) throws {
@@ -230,7 +238,8 @@ public final class TrackingStore: Sendable {
     func logBatch(_ c: PostgresConnection, runID: String, metrics: [MetricPoint], params: [String: String],
                   tags: [String: String]) throws {
         if metrics.count > Limits.batchMetrics {
-            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(metrics.count) metrics.")
+            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(metrics.count) metrics. "
+                                        + "Please split up metrics across multiple requests and try again.")
         }
         if params.count > Limits.batchParams {
             throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchParams) params. Got \(params.count) params.")

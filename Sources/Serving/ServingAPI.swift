@@ -54,7 +54,7 @@ public struct ServingAPI: Sendable {
             return .json(["model": model.name, "version": model.version, "precision": model.precision.rawValue])
         })
         let metrics = metrics
-        router.add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
+        router.addMetrics(metrics)
         let api = self
         router.add(.POST, "/predict", options: RouteOptions(maxBodyBytes: limits.maxBodyBytes), .deferred { request, responder in
             api.predict(request, responder)

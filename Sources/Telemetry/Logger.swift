@@ -135,27 +135,34 @@ public struct Logger: Sendable {
     }
 }
 
-/// Minimal JSON text writing for log lines; full documents go through Codable.
+/// JSON text written by hand where Codable is too slow or too much: log lines and
+/// MLflow's hot-path responses. Full documents go through Codable (`HTTPKit.JSON`).
 public enum JSONText {
-    public static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where c.value < 0x20:
-                out += "\\u00"
-                let hex = String(c.value, radix: 16)
-                if hex.count < 2 { out += "0" }
-                out += hex
-            default: out.unicodeScalars.append(c)
+    /// A JSON string: quote, backslash and control characters escaped, the rest as UTF-8.
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20: out.append(contentsOf: #"\u00"#.utf8 + [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+            default: out.append(byte)
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
+
+    public static func appendString(_ text: String, to out: inout String) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 2)
+        appendString(text, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     static func append(_ value: LogValue, to out: inout String) {
         switch value {

@@ -66,7 +66,7 @@ router.add(.GET, "/ready", .inline { _ in
     guard readiness.isReady else { throw HTTPError.unavailable("the database is unreachable", retryAfterSeconds: 1) }
     return .text("ready")
 })
-router.add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
+router.addMetrics(metrics)
 // The OpenAPI document of every /api/v1 route (all modules'), a resource of this executable.
 guard let openAPIURL = Bundle.module.url(forResource: "openapi", withExtension: "json"),
       let openAPIDocument = try? Data(contentsOf: openAPIURL) else {
@@ -126,6 +126,11 @@ let rollouts = RolloutController(registry: registry, router: trafficRouter, plan
                                  isLeader: { leadership.isLeader }, interval: configuration.rolloutInterval, logger: logger)
 RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
 OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
+if configuration.debugRoutes {
+    // What a test compares with openapi.json: every route, once all are installed.
+    let routes = router.routes.map { "\($0.method.rawValue) \($0.pattern)" }
+    router.add(.GET, "/debug/routes", .inline { _ in .json(["routes": routes]) })
+}
 let openConnections = metrics.gauge("steward_db_pool_open_connections", help: "Open database connections.")
 let idleConnections = metrics.gauge("steward_db_pool_idle_connections", help: "Idle database connections.")
 metrics.addCollector {

@@ -272,7 +272,7 @@ import TestSupport
         try OrchestratorEndToEndTests.prepare(first.client(), policy: "accuracy >= 0.5")
         struct Status: Decodable { let leader: Bool }
         func leads(_ d: DaemonProcess) throws -> Bool { try d.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader }
-        try eventually(timeout: 15, "one leader") { try [first, second].filter { try leads($0) }.count == 1 }
+        try eventually(timeout: 15, "one leader") { try [first, second].filter(leads).count == 1 }
         let one = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
         try eventually("the job of the first run") { fake.jobNames.contains("steward-train-\(one)") }
         try eventually("SUBMITTED") { try first.client().send(ClientRequest(.GET, "/api/v1/runs/\(one)")).json(Run.self).status == "SUBMITTED" }

@@ -154,7 +154,7 @@ import TextFeatures
         try database.pool.withTransaction { c in
             let dataset = try registry.datasets.register(c, name: "d", version: "1", source: data, rules: DatasetRules())
             _ = try registry.models.createModel(c, name: "m", description: "", tags: [:])
-            for version in 1...2 {
+            for _ in 1...2 {
                 let run = try registry.createQueuedRun(c, modelName: "m", datasetID: dataset, user: "t", tags: [:])
                 _ = try registry.models.createVersion(c, modelName: "m", source: "mlflow-artifacts:/x", runID: run, description: "", tags: [:],
                                                       artifacts: registry.artifacts)

@@ -1,0 +1,47 @@
+import Foundation
+import Postgres
+
+/// True labels posted back for production texts (`steward.feedback`): live accuracy
+/// per version, and extra training data for a retrain.
+public struct FeedbackStore: Sendable {
+    let pool: PostgresPool
+    public init(pool: PostgresPool) { self.pool = pool }
+
+    public struct Accuracy: Encodable, Sendable {
+        let version: String, labelled: Int, correct: Int, accuracy: Double
+    }
+
+    /// A label for a text; with `requestID`, joined to the prediction it got (version
+    /// and predicted label) when the log has it. Returns the feedback's id.
+    func add(_ c: PostgresConnection, model: String, requestID: String?, text: String, label: String) throws -> Int64 {
+        var version: String?, predicted: String?
+        if let requestID,
+           let row = try c.query("SELECT model_version, label FROM steward.prediction_log WHERE request_id = $1 AND model_name = $2 LIMIT 1",
+                                 [requestID, model]).first {
+            version = try row.get("model_version")
+            predicted = try row.get("label")
+        }
+        return try c.query("""
+            INSERT INTO steward.feedback (model_name, request_id, text, label, model_version, predicted_label)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+            """, [model, requestID, text, label, version, predicted]).first!.get("id")
+    }
+
+    /// Per version, how many labelled predictions it made and how many were right.
+    func accuracy(model: String) throws -> [Accuracy] {
+        try pool.query("""
+            SELECT model_version, count(*) AS n, count(*) FILTER (WHERE predicted_label = label) AS correct
+            FROM steward.feedback WHERE model_name = $1 AND model_version IS NOT NULL GROUP BY model_version ORDER BY model_version
+            """, [model]).map { row in
+            let n: Int = try row.get("n"), correct: Int = try row.get("correct")
+            return Accuracy(version: try row.get("model_version"), labelled: n, correct: correct, accuracy: Double(correct) / Double(n))
+        }
+    }
+
+    /// The model's labelled production texts, oldest first.
+    public static func labelled(_ c: PostgresConnection, model: String) throws -> [(text: String, label: String)] {
+        try c.query("SELECT text, label FROM steward.feedback WHERE model_name = $1 ORDER BY id", [model]).map {
+            (text: try $0.get("text", as: String.self), label: try $0.get("label", as: String.self))
+        }
+    }
+}
