@@ -109,6 +109,8 @@ public struct Router: Sendable {
         formatters.sort { $0.prefix.count > $1.prefix.count }
     }
 
+    func hasErrorFormat(under prefix: String) -> Bool { formatters.contains { $0.prefix == prefix } }
+
     public func errorResponse(for path: String, _ error: HTTPError) -> Response {
         let format = formatters.first { path.hasPrefix($0.prefix) }?.format ?? Response.error
         return format(error)

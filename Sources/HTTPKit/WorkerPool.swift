@@ -9,6 +9,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var stopping = false
     private var threads: [Thread] = []
     private var alive = 0
+    /// Threads waiting for work: jobs up to this many are as good as running.
+    private var idle = 0
 
     public init(name: String, threads count: Int) {
         precondition(count > 0, "a worker pool needs a thread")
@@ -26,11 +28,13 @@ public final class WorkerPool: @unchecked Sendable {
         _ = submit(job, unlessBacklogReaches: .max)
     }
 
-    /// Queues `job` unless `limit` jobs are already waiting for a thread; false when refused.
+    /// Queues `job` unless `limit` jobs are already waiting with no idle thread to
+    /// take them; false when refused. (Idle threads count as free even before they
+    /// wake: on a busy box a burst can queue faster than sleeping threads get a core.)
     public func submit(_ job: @escaping @Sendable () -> Void, unlessBacklogReaches limit: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard queue.count - head < limit else { return false }
+        guard queue.count - head - idle < limit else { return false }
         queue.append(job)
         condition.signal()
         return true
@@ -61,7 +65,9 @@ public final class WorkerPool: @unchecked Sendable {
     private func work() {
         while true {
             condition.lock()
+            idle += 1
             while head == queue.count, !stopping { condition.wait() }
+            idle -= 1
             if head == queue.count {
                 alive -= 1
                 condition.broadcast()

@@ -33,18 +33,18 @@ struct AlertStore: Sendable {
     /// Creates or replaces a rule; a replaced rule starts its pending time afresh.
     func put(_ c: PostgresConnection, name: String, _ rule: Rule) throws {
         _ = try c.query("""
-            INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds, enabled) VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds, enabled) VALUES (\(name), \(rule.metric), \(rule.model), \(rule.threshold), \(rule.forSeconds ?? 0), \(rule.enabled ?? true))
             ON CONFLICT (name) DO UPDATE SET metric = excluded.metric, model_name = excluded.model_name, threshold = excluded.threshold,
                 for_seconds = excluded.for_seconds, enabled = excluded.enabled, pending_since = NULL
-            """, [name, rule.metric, rule.model, rule.threshold, rule.forSeconds ?? 0, rule.enabled ?? true])
+            """)
     }
 
     /// The newest alerts, firing or ended, newest first.
     func recent(limit: Int = 200) throws -> [Alert] {
         try pool.query("""
             SELECT r.name, r.metric, r.model_name, r.threshold, a.started_at, a.ended_at, a.value
-            FROM steward.alerts a JOIN steward.alert_rules r ON r.id = a.rule_id ORDER BY a.id DESC LIMIT $1
-            """, [limit]).map { row in
+            FROM steward.alerts a JOIN steward.alert_rules r ON r.id = a.rule_id ORDER BY a.id DESC LIMIT \(limit)
+            """).map { row in
             Alert(rule: try row.get("name"), metric: try row.get("metric"), model: try row.get("model_name"), threshold: try row.get("threshold"),
                   startedAt: try row.get("started_at"), endedAt: try row.get("ended_at"), value: try row.get("value"))
         }

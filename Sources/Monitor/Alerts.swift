@@ -17,15 +17,14 @@ public struct AlertEvaluator: Sendable {
         switch metric {
         case "input_psi":
             return try c.query("""
-                SELECT psi FROM steward.drift_windows WHERE model_name = $1 AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT 1
-                """, [model]).first?.get("psi")
+                SELECT psi FROM steward.drift_windows WHERE model_name = \(model) AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT 1
+                """).first?.get("psi")
         case "error_rate":
             return try c.query("""
-                SELECT sum(errors)::float8 / NULLIF(sum(requests), 0) AS v FROM steward.serving_rollup_1m WHERE model_name = $1 AND minute >= $2
-                """, [model, since]).first?.get("v")
+                SELECT sum(errors)::float8 / NULLIF(sum(requests), 0) AS v FROM steward.serving_rollup_1m WHERE model_name = \(model) AND minute >= \(since)
+                """).first?.get("v")
         default:
-            return try c.query("SELECT max(latency_p99_ms) AS v FROM steward.serving_rollup_1m WHERE model_name = $1 AND minute >= $2",
-                               [model, since]).first?.get("v")
+            return try c.query("SELECT max(latency_p99_ms) AS v FROM steward.serving_rollup_1m WHERE model_name = \(model) AND minute >= \(since)").first?.get("v")
         }
     }
 
@@ -45,17 +44,17 @@ public struct AlertEvaluator: Sendable {
                 guard let value = try value(c, metric: try rule.get("metric"), model: try rule.get("model_name"), now: now) else { continue }
                 if value > threshold {
                     let since = pending ?? now
-                    if pending == nil { _ = try c.query("UPDATE steward.alert_rules SET pending_since = $2 WHERE id = $1", [id, now]) }
+                    if pending == nil { _ = try c.query("UPDATE steward.alert_rules SET pending_since = \(now) WHERE id = \(id)") }
                     if open == nil, now.timeIntervalSince(since) >= Double(forSeconds) {
-                        _ = try c.query("INSERT INTO steward.alerts (rule_id, started_at, value) VALUES ($1, $2, $3)", [id, now, value])
+                        _ = try c.query("INSERT INTO steward.alerts (rule_id, started_at, value) VALUES (\(id), \(now), \(value))")
                         try Notifications.queue(c, kind: "alert", payload: ["alert": name, "state": "firing", "value": value, "threshold": threshold,
                                                                             "at": Timestamp.iso8601(now)])
                         changed.append(name)
                     }
                 } else {
-                    if pending != nil { _ = try c.query("UPDATE steward.alert_rules SET pending_since = NULL WHERE id = $1", [id]) }
+                    if pending != nil { _ = try c.query("UPDATE steward.alert_rules SET pending_since = NULL WHERE id = \(id)") }
                     if let open {
-                        _ = try c.query("UPDATE steward.alerts SET ended_at = $2 WHERE id = $1", [open, now])
+                        _ = try c.query("UPDATE steward.alerts SET ended_at = \(now) WHERE id = \(open)")
                         try Notifications.queue(c, kind: "alert", payload: ["alert": name, "state": "resolved", "value": value, "threshold": threshold,
                                                                             "at": Timestamp.iso8601(now)])
                         changed.append(name)
@@ -72,7 +71,7 @@ public struct AlertEvaluator: Sendable {
 public enum Notifications {
     public static func queue(_ c: PostgresConnection, kind: String, payload: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: payload.merging(["kind": kind]) { old, _ in old }, options: [.sortedKeys])
-        _ = try c.query("INSERT INTO steward.notifications (kind, payload) VALUES ($1, $2::jsonb)", [kind, String(decoding: data, as: UTF8.self)])
+        _ = try c.query("INSERT INTO steward.notifications (kind, payload) VALUES (\(kind), \(String(decoding: data, as: UTF8.self))::jsonb)")
     }
 
     /// Posts what is due to `webhook`; failures are retried later (1 s doubling to 10 min).
@@ -80,8 +79,8 @@ public enum Notifications {
     public static func deliver(pool: PostgresPool, client: HTTPClient, webhook: String, now: Date = Date(), logger: Logger) throws -> Int {
         let due = try pool.query("""
             SELECT id, payload::text AS payload, attempts FROM steward.notifications
-            WHERE delivered_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 100
-            """, [now])
+            WHERE delivered_at IS NULL AND next_attempt_at <= \(now) ORDER BY id LIMIT 100
+            """)
         var delivered = 0
         for row in due {
             let id: Int64 = try row.get("id"), attempts: Int = try row.get("attempts")
@@ -90,13 +89,13 @@ public enum Notifications {
             request.timeout = .seconds(5)
             do {
                 _ = try client.send(request).success()
-                _ = try pool.query("UPDATE steward.notifications SET delivered_at = now(), attempts = attempts + 1 WHERE id = $1", [id])
+                _ = try pool.query("UPDATE steward.notifications SET delivered_at = now(), attempts = attempts + 1 WHERE id = \(id)")
                 delivered += 1
             } catch {
                 let delay = min(600.0, pow(2.0, Double(attempts)))
                 _ = try pool.query("""
-                    UPDATE steward.notifications SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1
-                    """, [id, String("\(error)".prefix(500)), now.addingTimeInterval(delay)])
+                    UPDATE steward.notifications SET attempts = attempts + 1, last_error = \(String("\(error)".prefix(500))), next_attempt_at = \(now.addingTimeInterval(delay)) WHERE id = \(id)
+                    """)
                 logger.warning("webhook delivery failed; will retry", ["notification": .int(Int(id)), "attempts": .int(attempts + 1)])
             }
         }

@@ -74,9 +74,9 @@ public struct CanaryAnalysis: Sendable {
                    count(*) FILTER (WHERE text_index = 0 AND status BETWEEN 400 AND 499) AS client_errors,
                    percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
                    count(*) FILTER (WHERE label IS NOT NULL) AS predictions
-            FROM steward.prediction_log WHERE model_name = $1 AND track = $2 AND ($3::text IS NULL OR model_version = $3)
-              AND at >= $4 AND at < $5
-            """, [model, track, version.map(String.init), from, to]).first else {
+            FROM steward.prediction_log WHERE model_name = \(model) AND track = \(track) AND (\(version.map(String.init))::text IS NULL OR model_version = \(version.map(String.init)))
+              AND at >= \(from) AND at < \(to)
+            """).first else {
             return TrackMetrics(requests: 0, errors: 0, p99Ms: nil, predictions: 0)
         }
         return TrackMetrics(requests: try row.get("requests"), errors: try row.get("errors"), clientErrors: try row.get("client_errors"),
@@ -87,10 +87,10 @@ public struct CanaryAnalysis: Sendable {
     private func confidencePSI(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> Double? {
         let bins = try pool.query("""
             SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM steward.prediction_log
-            WHERE model_name = $1 AND confidence IS NOT NULL AND at >= $2 AND at < $3
-              AND ((track = 'stable' AND ($4::text IS NULL OR model_version = $4)) OR (track = 'canary' AND model_version = $5))
+            WHERE model_name = \(model) AND confidence IS NOT NULL AND at >= \(from) AND at < \(to)
+              AND ((track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR model_version = \(stable.map(String.init)))) OR (track = 'canary' AND model_version = \(String(canary))))
             GROUP BY 1, 2
-            """, [model, from, to, stable.map(String.init), String(canary)])
+            """)
         var stableCounts = [Int](repeating: 0, count: 11), canaryCounts = stableCounts
         for row in bins {
             let bin = max(0, try row.get("bin", as: Int.self)), n: Int = try row.get("n")

@@ -39,29 +39,31 @@ public struct DriftStore: Sendable {
         return feature
     }
 
-    private static let seriesFilter = "model_name = $1 AND ($2::text IS NULL OR model_version = $2) AND ($3::text IS NULL OR track = $3)"
-    private static let windowFilter = "\(seriesFilter) AND at >= $4 AND at < $5"
-
-    /// The window's values of one feature as (v, n) rows: counts from
-    /// `feature_counts_1m` for the whole minutes already counted ($6..$7), raw
-    /// predictions for the rest (the window's ragged edges, the newest minutes).
-    /// Binds $1...$8: model, version, track, from, to, counted from, counted to, feature.
-    private static func sample(_ column: String) -> String {
+    /// The series a window reads: its model, and its version and track when given.
+    private static func series(_ window: Window) -> SQL {
         """
-        SELECT value AS v, n FROM steward.feature_counts_1m WHERE \(seriesFilter) AND feature = $8 AND minute >= $6 AND minute < $7
-        UNION ALL SELECT \(column)::float8, 1 FROM steward.prediction_log WHERE \(seriesFilter) AND at >= $4 AND at < $6 AND \(column) IS NOT NULL
-        UNION ALL SELECT \(column)::float8, 1 FROM steward.prediction_log WHERE \(seriesFilter) AND at >= $7 AND at < $5 AND \(column) IS NOT NULL
+        model_name = \(window.model) AND (\(window.version)::text IS NULL OR model_version = \(window.version)) \
+        AND (\(window.track)::text IS NULL OR track = \(window.track))
         """
     }
 
-    /// The binds of `sample`: the whole minutes inside the window that are counted
-    /// (an empty span at the window's end when none are).
-    private func sampleBinds(_ window: Window, feature: String) throws -> [any PostgresEncodable] {
+    /// The window's values of one feature as (v, n) rows: counts from
+    /// `feature_counts_1m` for the whole minutes inside the window already counted,
+    /// raw predictions for the rest (the window's ragged edges, the newest minutes;
+    /// an empty counted span at the window's end when none are counted).
+    private func sample(_ window: Window, column: String) throws -> SQL {
         let counted: Date? = try pool.query("SELECT rolled_up_to FROM steward.feature_counts_progress").first?.get("rolled_up_to")
         let first = FeatureCounts.minute(window.from, .up)
         let last = min(FeatureCounts.minute(window.to), counted ?? .distantPast)
-        let span = first < last ? (first, last) : (window.to, window.to)
-        return [window.model, window.version, window.track, window.from, window.to, span.0, span.1, feature]
+        let (from, to) = first < last ? (first, last) : (window.to, window.to)
+        let series = Self.series(window), value = SQL.raw(column)
+        return """
+            SELECT value AS v, n FROM steward.feature_counts_1m WHERE \(series) AND feature = \(column) AND minute >= \(from) AND minute < \(to)
+            UNION ALL SELECT \(value)::float8, 1 FROM steward.prediction_log
+                WHERE \(series) AND at >= \(window.from) AND at < \(from) AND \(value) IS NOT NULL
+            UNION ALL SELECT \(value)::float8, 1 FROM steward.prediction_log
+                WHERE \(series) AND at >= \(to) AND at < \(window.to) AND \(value) IS NOT NULL
+            """
     }
 
     /// Reference-quantile PSI against a stored profile (right-closed bins: a
@@ -79,11 +81,12 @@ public struct DriftStore: Sendable {
     public func windowProfile(_ window: Window, feature: String, bins: Int = 10) throws -> FeatureProfile? {
         let column = try Self.column(feature)
         let fractions = (1..<bins).map { Double($0) / Double(bins) }
+        let value = SQL.raw(column)
         let row = try pool.query("""
-            SELECT percentile_cont($6::float8[]) WITHIN GROUP (ORDER BY \(column)) AS q, count(\(column)) AS n, avg(\(column))::float8 AS mean,
-                   min(\(column))::float8 AS lo, max(\(column))::float8 AS hi
-            FROM steward.prediction_log WHERE \(Self.windowFilter)
-            """, [window.model, window.version, window.track, window.from, window.to, fractions]).first!
+            SELECT percentile_cont(\(fractions)::float8[]) WITHIN GROUP (ORDER BY \(value)) AS q, count(\(value)) AS n,
+                   avg(\(value))::float8 AS mean, min(\(value))::float8 AS lo, max(\(value))::float8 AS hi
+            FROM steward.prediction_log WHERE \(Self.series(window)) AND at >= \(window.from) AND at < \(window.to)
+            """).first!
         let n: Int = try row.get("n")
         guard n > 0 else { return nil }
         var edges: [Double] = []
@@ -98,8 +101,9 @@ public struct DriftStore: Sendable {
         // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
         let negated = edges.reversed().map { -$0 }
         let rows = try pool.query("""
-            SELECT cardinality($9::float8[]) - width_bucket(-v, $10::float8[]) AS bin, sum(n)::bigint AS n FROM (\(Self.sample(column))) s GROUP BY 1
-            """, try sampleBinds(window, feature: column) + [edges, Array(negated)])
+            SELECT cardinality(\(edges)::float8[]) - width_bucket(-v, \(Array(negated))::float8[]) AS bin, sum(n)::bigint AS n
+            FROM (\(try sample(window, column: column))) s GROUP BY 1
+            """)
         var counts = [Int](repeating: 0, count: edges.count + 1)
         for row in rows { counts[try row.get("bin", as: Int.self)] = try row.get("n") }
         return counts
@@ -110,11 +114,9 @@ public struct DriftStore: Sendable {
     /// both samples (numpy's edges and bin rule); otherwise one bin per value.
     public func evidentlyPSI(_ window: Window, feature: String, datasetID: Int64) throws -> Result {
         let column = try Self.column(feature)
-        let current = Self.sample(column)
-        let reference = "SELECT value AS v, 1::bigint AS n FROM steward.reference_values WHERE dataset_id = $9 AND feature = $8"
-        let binds = try sampleBinds(window, feature: column) + [datasetID]
-        let distinct: Int = try pool.query("SELECT count(DISTINCT value) AS n FROM steward.reference_values WHERE dataset_id = $1 AND feature = $2",
-                                           [datasetID, feature]).first!.get("n")
+        let current = try sample(window, column: column)
+        let reference: SQL = "SELECT value AS v, 1::bigint AS n FROM steward.reference_values WHERE dataset_id = \(datasetID) AND feature = \(column)"
+        let distinct: Int = try pool.query("SELECT count(DISTINCT value) AS n FROM steward.reference_values WHERE dataset_id = \(datasetID) AND feature = \(feature)").first!.get("n")
         let rows: PostgresRows
         if distinct > 20 {
             rows = try pool.query("""
@@ -132,14 +134,14 @@ public struct DriftStore: Sendable {
                     SELECT 'ref' AS sample, least(width_bucket(v, e), k) AS bin, n FROM ref, edges
                     UNION ALL SELECT 'cur', least(width_bucket(v, e), k), n FROM cur, edges)
                 SELECT sample, bin, sum(n)::bigint AS n, (SELECT k FROM edges) AS bins FROM binned GROUP BY sample, bin
-                """, binds)
+                """)
         } else {
             rows = try pool.query("""
                 WITH cur AS (\(current)), ref AS (\(reference)),
                 keys AS (SELECT v, row_number() OVER (ORDER BY v) AS bin FROM (SELECT v FROM ref UNION SELECT v FROM cur) u),
                 binned AS (SELECT 'ref' AS sample, k.bin, n FROM ref JOIN keys k USING (v) UNION ALL SELECT 'cur', k.bin, n FROM cur JOIN keys k USING (v))
                 SELECT sample, bin, sum(n)::bigint AS n, (SELECT count(*) FROM keys) AS bins FROM binned GROUP BY sample, bin
-                """, binds)
+                """)
         }
         var bins = 0
         var referenceCounts: [Int: Int] = [:], currentCounts: [Int: Int] = [:]
@@ -161,8 +163,8 @@ public struct DriftStore: Sendable {
     public func recentWorstDrift(model: String, version: Int, windows: Int) throws -> [(psi: Double, feature: String)] {
         try pool.query("""
             SELECT DISTINCT ON (window_start) window_start, feature, psi FROM steward.drift_windows
-            WHERE model_name = $1 AND model_version = $2 AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT $3
-            """, [model, String(version), windows]).map { (psi: try $0.get("psi", as: Double.self), feature: try $0.get("feature", as: String.self)) }
+            WHERE model_name = \(model) AND model_version = \(String(version)) AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT \(windows)
+            """).map { (psi: try $0.get("psi", as: Double.self), feature: try $0.get("feature", as: String.self)) }
     }
 
     public struct StoredWindow: Encodable, Sendable {
@@ -176,8 +178,8 @@ public struct DriftStore: Sendable {
     func storedWindows(model: String, limit: Int) throws -> [StoredWindow] {
         try pool.query("""
             SELECT window_start, window_end, model_version, track, feature, method, psi, current_rows FROM steward.drift_windows
-            WHERE model_name = $1 ORDER BY window_start DESC, model_version, track, feature LIMIT $2
-            """, [model, limit]).map { row in
+            WHERE model_name = \(model) ORDER BY window_start DESC, model_version, track, feature LIMIT \(limit)
+            """).map { row in
             StoredWindow(windowStart: try row.get("window_start"), windowEnd: try row.get("window_end"), version: try row.get("model_version"),
                          track: try row.get("track"), feature: try row.get("feature"), method: try row.get("method"), psi: try row.get("psi"),
                          rows: try row.get("current_rows"))

@@ -16,23 +16,22 @@ public struct FeedbackStore: Sendable {
     func add(_ c: PostgresConnection, model: String, requestID: String?, text: String, label: String) throws -> Int64 {
         var version: String?, predicted: String?
         if let requestID,
-           let row = try c.query("SELECT model_version, label FROM steward.prediction_log WHERE request_id = $1 AND model_name = $2 LIMIT 1",
-                                 [requestID, model]).first {
+           let row = try c.query("SELECT model_version, label FROM steward.prediction_log WHERE request_id = \(requestID) AND model_name = \(model) LIMIT 1").first {
             version = try row.get("model_version")
             predicted = try row.get("label")
         }
         return try c.query("""
             INSERT INTO steward.feedback (model_name, request_id, text, label, model_version, predicted_label)
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-            """, [model, requestID, text, label, version, predicted]).first!.get("id")
+            VALUES (\(model), \(requestID), \(text), \(label), \(version), \(predicted)) RETURNING id
+            """).first!.get("id")
     }
 
     /// Per version, how many labelled predictions it made and how many were right.
     func accuracy(model: String) throws -> [Accuracy] {
         try pool.query("""
             SELECT model_version, count(*) AS n, count(*) FILTER (WHERE predicted_label = label) AS correct
-            FROM steward.feedback WHERE model_name = $1 AND model_version IS NOT NULL GROUP BY model_version ORDER BY model_version
-            """, [model]).map { row in
+            FROM steward.feedback WHERE model_name = \(model) AND model_version IS NOT NULL GROUP BY model_version ORDER BY model_version
+            """).map { row in
             let n: Int = try row.get("n"), correct: Int = try row.get("correct")
             return Accuracy(version: try row.get("model_version"), labelled: n, correct: correct, accuracy: Double(correct) / Double(n))
         }
@@ -40,7 +39,7 @@ public struct FeedbackStore: Sendable {
 
     /// The model's labelled production texts, oldest first.
     public static func labelled(_ c: PostgresConnection, model: String) throws -> [(text: String, label: String)] {
-        try c.query("SELECT text, label FROM steward.feedback WHERE model_name = $1 ORDER BY id", [model]).map {
+        try c.query("SELECT text, label FROM steward.feedback WHERE model_name = \(model) ORDER BY id").map {
             (text: try $0.get("text", as: String.self), label: try $0.get("label", as: String.self))
         }
     }

@@ -29,20 +29,20 @@ public struct MonitorAPI: Sendable {
 
     public func install(on router: inout Router) {
         let api = self
-        registry.route(&router, .GET, "/drift", .viewer) { request, _ in try api.compute(request) }
-        registry.route(&router, .POST, "/feedback", .operator, postFeedback)
-        registry.route(&router, .GET, "/models/{name}/accuracy", .viewer) { request, _ in
+        router.add(registry.api, .GET, "/drift", .viewer) { request, _ in try api.compute(request) }
+        router.add(registry.api, .POST, "/feedback", .operator, postFeedback)
+        router.add(registry.api, .GET, "/models/{name}/accuracy", .viewer) { request, _ in
             let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
             return .json(["items": try api.feedback.accuracy(model: name)])
         }
         // The monitor's stored windows, newest first: what the drift alert and retrainer read.
-        registry.route(&router, .GET, "/models/{name}/drift", .viewer) { request, _ in
+        router.add(registry.api, .GET, "/models/{name}/drift", .viewer) { request, _ in
             let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
             let limit = try request.queryInt("limit", default: 40, range: 1...10_000)
             return .json(["items": try api.drift.storedWindows(model: name, limit: limit)])
         }
-        registry.route(&router, .PUT, "/alert-rules/{name}", .operator, putRule)
-        registry.route(&router, .GET, "/alerts", .viewer) { _, _ in .json(["items": try api.alerts.recent()]) }
+        router.add(registry.api, .PUT, "/alert-rules/{name}", .operator, putRule)
+        router.add(registry.api, .GET, "/alerts", .viewer) { _, _ in .json(["items": try api.alerts.recent()]) }
     }
 
     struct Feedback: Decodable {

@@ -73,20 +73,20 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
         _ = try registry.pool.query("""
             UPDATE steward.feedback f SET model_version = p.model_version, predicted_label = p.label
             FROM steward.prediction_log p
-            WHERE f.model_version IS NULL AND f.request_id IS NOT NULL AND f.at >= $1
-              AND p.request_id = f.request_id AND p.model_name = f.model_name AND p.at >= $1
-            """, [since.addingTimeInterval(-600)])
+            WHERE f.model_version IS NULL AND f.request_id IS NOT NULL AND f.at >= \(since.addingTimeInterval(-600))
+              AND p.request_id = f.request_id AND p.model_name = f.model_name AND p.at >= \(since.addingTimeInterval(-600))
+            """)
     }
 
     func storeDrift(from: Date, to: Date) throws {
         let drift = DriftStore(pool: registry.pool)
         let served = try registry.pool.query("""
             SELECT p.model_name, p.model_version, p.track, r.dataset_id
-            FROM (SELECT DISTINCT model_name, model_version, track FROM steward.prediction_log WHERE at >= $1 AND at < $2) p
+            FROM (SELECT DISTINCT model_name, model_version, track FROM steward.prediction_log WHERE at >= \(from) AND at < \(to)) p
             JOIN steward.registered_models m ON m.name = p.model_name
             JOIN steward.model_versions v ON v.model_id = m.id AND v.version::text = p.model_version
             JOIN steward.runs r ON r.id = v.run_id WHERE r.dataset_id IS NOT NULL
-            """, [from, to])
+            """)
         for row in served {
             let model: String = try row.get("model_name"), version: String = try row.get("model_version"), track: String = try row.get("track")
             let dataset = try registry.dataset(id: try row.get("dataset_id"))
@@ -97,10 +97,10 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
                 guard result.psi.isFinite, result.currentRows >= minWindowRows else { continue }
                 _ = try registry.pool.query("""
                     INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows, dataset_id)
-                    VALUES ($1, $2, $3, $4, $5, $6, 'quantile', $7, $8, $9)
+                    VALUES (\(from), \(to), \(model), \(version), \(track), \(feature), 'quantile', \(result.psi), \(result.currentRows), \(dataset.id))
                     ON CONFLICT (window_start, model_name, model_version, track, feature, method) DO UPDATE SET psi = excluded.psi,
                         current_rows = excluded.current_rows, computed_at = now()
-                    """, [from, to, model, version, track, feature, result.psi, result.currentRows, dataset.id])
+                    """)
             }
         }
     }

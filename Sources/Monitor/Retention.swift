@@ -22,12 +22,12 @@ struct Retention {
         for _ in 0..<maxChunks {
             let deleted = try pool.query("""
                 DELETE FROM steward.prediction_log WHERE id IN (
-                    SELECT id FROM steward.prediction_log WHERE at < $1 LIMIT \(chunk))
-                """, [cutoff]).affectedRows
+                    SELECT id FROM steward.prediction_log WHERE at < \(cutoff) LIMIT \(raw: chunk))
+                """).affectedRows
             predictions += deleted
             if deleted < chunk { break }
         }
-        let featureCounts = try pool.query("DELETE FROM steward.feature_counts_1m WHERE minute < $1", [cutoff]).affectedRows
+        let featureCounts = try pool.query("DELETE FROM steward.feature_counts_1m WHERE minute < \(cutoff)").affectedRows
         return Pass(predictions: predictions, featureCounts: featureCounts)
     }
 }

@@ -29,13 +29,13 @@ public struct Rollups: Sendable {
                        percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p95,
                        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
                        avg(confidence) AS confidence
-                FROM steward.prediction_log WHERE at >= date_trunc('minute', $1::timestamptz) AND at < date_trunc('minute', $2::timestamptz)
+                FROM steward.prediction_log WHERE at >= date_trunc('minute', \(from)::timestamptz) AND at < date_trunc('minute', \(to)::timestamptz)
                 GROUP BY 1, 2, 3, 4) m
             ON CONFLICT (minute, model_name, model_version, track) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
                 client_errors = excluded.client_errors,
                 latency_p50_ms = excluded.latency_p50_ms, latency_p95_ms = excluded.latency_p95_ms, latency_p99_ms = excluded.latency_p99_ms,
                 mean_confidence = excluded.mean_confidence, label_counts = excluded.label_counts
-            """, [from, to]).affectedRows
+            """).affectedRows
     }
 }
 
@@ -78,14 +78,14 @@ public struct FeatureCounts: Sendable {
                 FROM steward.prediction_log p,
                      LATERAL (VALUES ('char_length', p.char_length::float8), ('word_count', p.word_count::float8),
                                      ('oov_share', p.oov_share), ('non_letter_share', p.non_letter_share)) AS f (feature, value)
-                WHERE p.at >= $1 AND p.at < $2 AND f.value IS NOT NULL
+                WHERE p.at >= \(start) AND p.at < \(end) AND f.value IS NOT NULL
                 GROUP BY 1, 2, 3, 4, 5, 6
                 ON CONFLICT (model_name, feature, minute, model_version, track, value) DO UPDATE SET n = excluded.n
-                """, [start, end])
+                """)
             _ = try c.query("""
-                INSERT INTO steward.feature_counts_progress (rolled_up_to) VALUES ($1)
+                INSERT INTO steward.feature_counts_progress (rolled_up_to) VALUES (\(end))
                 ON CONFLICT (id) DO UPDATE SET rolled_up_to = excluded.rolled_up_to
-                """, [end])
+                """)
             return Pass(from: start, to: end)
         }
     }

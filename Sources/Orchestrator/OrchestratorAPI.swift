@@ -22,19 +22,15 @@ public struct OrchestratorAPI: Sendable {
         self.runs = RunStore(pool: registry.pool)
     }
 
-    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, _ handler: @escaping RegistryService.Handler) {
-        registry.route(&router, method, path, role, handler)
-    }
-
     public func install(on router: inout Router) {
-        route(&router, .POST, "/runs", .operator, submit)
-        route(&router, .POST, "/runs/{id}/cancel", .operator, cancel)
-        route(&router, .GET, "/runs/{id}/events", .viewer, events)
-        route(&router, .GET, "/runs/{id}/logs", .viewer, logs)
-        route(&router, .GET, "/models/{name}/policy", .viewer, getPolicy)
-        route(&router, .PUT, "/models/{name}/policy", .operator, setPolicy)
-        route(&router, .GET, "/models/{name}/versions/{version}/decision", .viewer, decision)
-        route(&router, .GET, "/status", .viewer, status)
+        router.add(registry.api, .POST, "/runs", .operator, submit)
+        router.add(registry.api, .POST, "/runs/{id}/cancel", .operator, cancel)
+        router.add(registry.api, .GET, "/runs/{id}/events", .viewer, events)
+        router.add(registry.api, .GET, "/runs/{id}/logs", .viewer, logs)
+        router.add(registry.api, .GET, "/models/{name}/policy", .viewer, getPolicy)
+        router.add(registry.api, .PUT, "/models/{name}/policy", .operator, setPolicy)
+        router.add(registry.api, .GET, "/models/{name}/versions/{version}/decision", .viewer, decision)
+        router.add(registry.api, .GET, "/status", .viewer, status)
     }
 
     struct Submit: Decodable {
@@ -131,8 +127,8 @@ public struct OrchestratorAPI: Sendable {
         let model = try registry.model(named: name)
         guard let row = try registry.pool.query("""
             SELECT policy, inputs::text AS inputs, passed, clauses::text AS clauses, decided_at FROM steward.promotion_decisions
-            WHERE model_id = $1 AND version = $2
-            """, [model.id, version]).first else {
+            WHERE model_id = \(model.id) AND version = \(version)
+            """).first else {
             throw HTTPError.notFound("no promotion decision for \(name) version \(version)")
         }
         return .json(Decision(model: name, version: version, policy: try row.get("policy"), passed: try row.get("passed"),

@@ -35,11 +35,10 @@ struct PolicyEvaluator {
             let inputsJSON: [String: [String: Double]] = ["candidate": inputs.candidate, "production": inputs.production ?? [:], "dataset": dataset]
             _ = try c.query("""
                 INSERT INTO steward.promotion_decisions (model_id, version, policy, inputs, passed, clauses)
-                VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb)
+                VALUES (\(model.id), \(version), \(source), \(try JSON.text(inputsJSON))::jsonb, \(verdict.passed), \(try JSON.text(verdict.clauses))::jsonb)
                 ON CONFLICT (model_id, version) DO UPDATE SET policy = excluded.policy, inputs = excluded.inputs, passed = excluded.passed,
                     clauses = excluded.clauses, decided_at = now()
-                """, [model.id, version, source, try JSON.text(inputsJSON), verdict.passed,
-                      try JSON.text(verdict.clauses)])
+                """)
             try registry.audit(c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
             if verdict.passed, candidate.stage == .none {
                 try registry.transition(c, modelName: modelName, version: version, to: .staging, archiveExisting: false)

@@ -23,11 +23,11 @@ public struct RolloutAPI: Sendable {
     }
 
     public func install(on router: inout Router) {
-        registry.route(&router, .POST, "/rollouts", .operator, start)
-        registry.route(&router, .GET, "/rollouts/{model}", .viewer, status)
-        registry.route(&router, .POST, "/rollouts/{model}/{action}", .operator, command)
-        registry.route(&router, .POST, "/models/{name}/rollback", .operator, rollback)
-        registry.route(&router, .GET, "/models/{name}/history", .viewer, history)
+        router.add(registry.api, .POST, "/rollouts", .operator, start)
+        router.add(registry.api, .GET, "/rollouts/{model}", .viewer, status)
+        router.add(registry.api, .POST, "/rollouts/{model}/{action}", .operator, command)
+        router.add(registry.api, .POST, "/models/{name}/rollback", .operator, rollback)
+        router.add(registry.api, .GET, "/models/{name}/history", .viewer, history)
     }
 
     struct Start: Decodable {

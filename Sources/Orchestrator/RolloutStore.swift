@@ -70,16 +70,16 @@ struct RolloutStore: Sendable {
     /// A model's newest rollout.
     func latest(_ c: PostgresConnection, modelID: Int64) throws -> Row? {
         try c.query("""
-            SELECT \(Self.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
-            WHERE r.model_id = $1 ORDER BY r.id DESC LIMIT 1
-            """, [modelID]).first.map(Self.row)
+            SELECT \(raw: Self.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
+            WHERE r.model_id = \(modelID) ORDER BY r.id DESC LIMIT 1
+            """).first.map(Self.row)
     }
 
     func latest(model: String) throws -> Row? {
         try pool.query("""
-            SELECT \(Self.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
-            WHERE m.name = $1 ORDER BY r.id DESC LIMIT 1
-            """, [model]).first.map(Self.row)
+            SELECT \(raw: Self.columns) FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
+            WHERE m.name = \(model) ORDER BY r.id DESC LIMIT 1
+            """).first.map(Self.row)
     }
 
     /// The models the leader has work for: an active rollout, or a command waiting.
@@ -91,8 +91,7 @@ struct RolloutStore: Sendable {
     }
 
     func events(rolloutID: Int64) throws -> [Event] {
-        try pool.query("SELECT at, step_index, weight, kind, detail FROM steward.rollout_events WHERE rollout_id = $1 ORDER BY id",
-                       [rolloutID]).map { row in
+        try pool.query("SELECT at, step_index, weight, kind, detail FROM steward.rollout_events WHERE rollout_id = \(rolloutID) ORDER BY id").map { row in
             Event(at: try row.get("at"), step: try row.get("step_index"), weight: try row.get("weight"), kind: try row.get("kind"),
                   detail: try row.get("detail"))
         }
@@ -103,8 +102,8 @@ struct RolloutStore: Sendable {
     func activeWeight(model: String) throws -> (weight: Int, stable: Int?, canary: Int)? {
         try pool.query("""
             SELECT r.weight, r.stable_version, r.canary_version FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
-            WHERE m.name = $1 AND r.phase IN ('Progressing', 'Paused') ORDER BY r.id DESC LIMIT 1
-            """, [model]).first.map { (try $0.get("weight"), try $0.get("stable_version"), try $0.get("canary_version")) }
+            WHERE m.name = \(model) AND r.phase IN ('Progressing', 'Paused') ORDER BY r.id DESC LIMIT 1
+            """).first.map { (try $0.get("weight"), try $0.get("stable_version"), try $0.get("canary_version")) }
     }
 
     // MARK: Writes
@@ -113,53 +112,51 @@ struct RolloutStore: Sendable {
     func open(_ c: PostgresConnection, modelID: Int64, stable: Int?, canary: Int, plan: RolloutState.Plan) throws -> Int64? {
         try c.query("""
             INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at, started_at)
-            VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, 'Progressing', now(), now()) ON CONFLICT DO NOTHING RETURNING id
-            """, [modelID, stable, canary, try JSON.text(plan.steps), try JSON.text(plan.analysis)]).first?.get("id")
+            VALUES (\(modelID), \(stable), \(canary), \(try JSON.text(plan.steps))::jsonb, \(try JSON.text(plan.analysis))::jsonb, 'Progressing', now(), now()) ON CONFLICT DO NOTHING RETURNING id
+            """).first?.get("id")
     }
 
     /// Writes `state` over the row as read, and its event; `Stale` when another write came first.
     func save(_ c: PostgresConnection, _ rollout: Row, _ state: RolloutState, kind: String, detail: String, reason: String? = nil) throws {
         let updated = try c.query("""
-            UPDATE steward.rollouts SET step_index = $3, weight = $4, phase = $5, step_started_at = $6, failures = $7, extensions = $8,
-                   started_at = $9, canary_ready_at = $10, reason = COALESCE($11, reason), revision = revision + 1, updated_at = now()
-            WHERE id = $1 AND revision = $2
-            """, [rollout.id, rollout.revision, state.stepIndex, state.weight, state.phase.rawValue, state.stepStartedAt, state.failures,
-                  state.extensions, state.startedAt, state.canaryReadyAt, reason])
+            UPDATE steward.rollouts SET step_index = \(state.stepIndex), weight = \(state.weight), phase = \(state.phase.rawValue), step_started_at = \(state.stepStartedAt), failures = \(state.failures), extensions = \(state.extensions),
+                   started_at = \(state.startedAt), canary_ready_at = \(state.canaryReadyAt), reason = COALESCE(\(reason), reason), revision = revision + 1, updated_at = now()
+            WHERE id = \(rollout.id) AND revision = \(rollout.revision)
+            """)
         guard updated.affectedRows == 1 else { throw Stale(id: rollout.id) }
         try event(c, rollout.id, step: state.stepIndex, weight: state.weight, kind: kind, detail: detail)
     }
 
     func event(_ c: PostgresConnection, _ rolloutID: Int64, step: Int, weight: Int, kind: String, detail: String) throws {
-        _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES ($1, $2, $3, $4, $5)",
-                        [rolloutID, step, weight, kind, detail])
+        _ = try c.query("INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES (\(rolloutID), \(step), \(weight), \(kind), \(detail))")
     }
 
     /// Records an operator's command; the leader applies it. Returns its id.
     func record(_ c: PostgresConnection, modelID: Int64, rolloutID: Int64?, action: String, version: Int? = nil, actor: String,
                 reason: String) throws -> Int64 {
         try c.query("""
-            INSERT INTO steward.rollout_commands (model_id, rollout_id, action, version, actor, reason) VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO steward.rollout_commands (model_id, rollout_id, action, version, actor, reason) VALUES (\(modelID), \(rolloutID), \(action), \(version), \(actor), \(reason))
             RETURNING id
-            """, [modelID, rolloutID, action, version, actor, reason]).first!.get("id")
+            """).first!.get("id")
     }
 
     /// The model's commands not yet applied, oldest first, locked against a second applier.
     func pendingCommands(_ c: PostgresConnection, modelID: Int64) throws -> [Command] {
         try c.query("""
-            SELECT id, action, version, actor, reason FROM steward.rollout_commands WHERE model_id = $1 AND applied_at IS NULL
+            SELECT id, action, version, actor, reason FROM steward.rollout_commands WHERE model_id = \(modelID) AND applied_at IS NULL
             ORDER BY id FOR UPDATE SKIP LOCKED
-            """, [modelID]).map { row in
+            """).map { row in
             Command(id: try row.get("id"), modelID: modelID, action: try row.get("action"), version: try row.get("version"), actor: try row.get("actor"),
                     reason: try row.get("reason"))
         }
     }
 
     func finish(_ c: PostgresConnection, command: Int64, outcome: String) throws {
-        _ = try c.query("UPDATE steward.rollout_commands SET applied_at = now(), outcome = $2 WHERE id = $1 AND applied_at IS NULL", [command, outcome])
+        _ = try c.query("UPDATE steward.rollout_commands SET applied_at = now(), outcome = \(outcome) WHERE id = \(command) AND applied_at IS NULL")
     }
 
     /// A command's outcome once applied ("applied", or why it was refused); nil while pending.
     func outcome(command: Int64) throws -> String? {
-        try pool.query("SELECT outcome FROM steward.rollout_commands WHERE id = $1 AND applied_at IS NOT NULL", [command]).first?.get("outcome")
+        try pool.query("SELECT outcome FROM steward.rollout_commands WHERE id = \(command) AND applied_at IS NOT NULL").first?.get("outcome")
     }
 }

@@ -63,33 +63,31 @@ struct RunStore: Sendable {
     func insert(_ c: PostgresConnection, runID: String, modelID: Int64, _ submission: RunSubmission, executor: String) throws {
         _ = try c.query("""
             INSERT INTO steward.run_specs (run_id, model_id, dataset_id, base_model, params, warm_start_version, extra_data_uri, executor, reason)
-            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
-            """, [runID, modelID, submission.datasetID, submission.baseModel, submission.paramsJSON, submission.warmStartVersion,
-                  submission.extraDataURI, executor, submission.reason])
+            VALUES (\(runID), \(modelID), \(submission.datasetID), \(submission.baseModel), \(submission.paramsJSON)::jsonb, \(submission.warmStartVersion), \(submission.extraDataURI), \(executor), \(submission.reason))
+            """)
         try recordEvent(c, runID: runID, from: nil, to: .queued, reason: "submitted by \(submission.submittedBy): \(submission.reason)")
     }
 
     func markSubmitted(_ c: PostgresConnection, runID: String) throws {
-        _ = try c.query("UPDATE steward.run_specs SET submitted_at = now(), attempts = attempts + 1 WHERE run_id = $1", [runID])
+        _ = try c.query("UPDATE steward.run_specs SET submitted_at = now(), attempts = attempts + 1 WHERE run_id = \(runID)")
     }
 
     /// The run ended: the controller stops following it.
     func settle(_ c: PostgresConnection, runID: String) throws {
-        _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = $1", [runID])
+        _ = try c.query("UPDATE steward.run_specs SET finished_at = now() WHERE run_id = \(runID)")
     }
 
     func recordEvent(_ c: PostgresConnection, runID: String, from: String?, to: RunStatus, reason: String) throws {
-        _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES ($1, $2, $3, $4)",
-                        [runID, from, to.rawValue, reason])
+        _ = try c.query("INSERT INTO steward.run_events (run_id, from_status, to_status, reason) VALUES (\(runID), \(from), \(to.rawValue), \(reason))")
     }
 
     /// The status the last event recorded (nil before the first).
     func lastRecordedStatus(_ c: PostgresConnection, runID: String) throws -> String? {
-        try c.query("SELECT to_status FROM steward.run_events WHERE run_id = $1 ORDER BY id DESC LIMIT 1", [runID]).first?.get("to_status")
+        try c.query("SELECT to_status FROM steward.run_events WHERE run_id = \(runID) ORDER BY id DESC LIMIT 1").first?.get("to_status")
     }
 
     func events(runID: String) throws -> [Event] {
-        try pool.query("SELECT at, from_status, to_status, reason FROM steward.run_events WHERE run_id = $1 ORDER BY id", [runID]).map {
+        try pool.query("SELECT at, from_status, to_status, reason FROM steward.run_events WHERE run_id = \(runID) ORDER BY id").map {
             Event(at: try $0.get("at"), fromStatus: try $0.get("from_status"), toStatus: try $0.get("to_status"), reason: try $0.get("reason"))
         }
     }
@@ -98,13 +96,13 @@ struct RunStore: Sendable {
     func hasOpenRun(_ c: PostgresConnection, modelID: Int64) throws -> Bool {
         try c.query("""
             SELECT 1 FROM steward.run_specs s JOIN steward.runs r ON r.id = s.run_id
-            WHERE s.model_id = $1 AND r.status IN ('QUEUED', 'SUBMITTED', 'SCHEDULED', 'RUNNING') LIMIT 1
-            """, [modelID]).count > 0
+            WHERE s.model_id = \(modelID) AND r.status IN ('QUEUED', 'SUBMITTED', 'SCHEDULED', 'RUNNING') LIMIT 1
+            """).count > 0
     }
 
     /// When the model's last retrain for drift was queued.
     func lastDriftRetrain(_ c: PostgresConnection, modelID: Int64) throws -> Date? {
-        try c.query("SELECT max(created_at) AS at FROM steward.run_specs WHERE model_id = $1 AND reason LIKE 'drift%'", [modelID]).first?.get("at")
+        try c.query("SELECT max(created_at) AS at FROM steward.run_specs WHERE model_id = \(modelID) AND reason LIKE 'drift%'").first?.get("at")
     }
 
     /// Every Production version with what it was trained from (a version logged

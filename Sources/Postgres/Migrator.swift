@@ -104,8 +104,7 @@ public struct Migrator: Sendable {
                 // A migration may rewrite a large table: no statement timeout for it.
                 try connection.execute("SET LOCAL statement_timeout = 0")
                 try connection.execute(migration.sql)
-                try connection.query("INSERT INTO \(table) (version, name, checksum) VALUES ($1, $2, $3)",
-                                     [migration.version, migration.name, migration.checksum])
+                try connection.query("INSERT INTO \(raw: table) (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))")
             }
             done.append(migration)
         }
@@ -114,14 +113,14 @@ public struct Migrator: Sendable {
 
     /// The highest applied version, or 0 for an empty database.
     public func currentVersion(_ connection: PostgresConnection) throws -> Int {
-        let exists: Bool = try connection.query("SELECT to_regclass($1) IS NOT NULL", [table]).first?.get(0) ?? false
+        let exists: Bool = try connection.query("SELECT to_regclass(\(table)) IS NOT NULL").first?.get(0) ?? false
         guard exists else { return 0 }
         return try appliedVersions(connection).keys.max() ?? 0
     }
 
     private func appliedVersions(_ connection: PostgresConnection) throws -> [Int: String] {
         var versions: [Int: String] = [:]
-        for row in try connection.query("SELECT version, checksum FROM \(table)") {
+        for row in try connection.query("SELECT version, checksum FROM \(raw: table)") {
             versions[try row.get(0)] = try row.get(1)
         }
         return versions

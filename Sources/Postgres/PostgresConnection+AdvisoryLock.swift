@@ -3,17 +3,17 @@ extension PostgresConnection {
     /// re-entrant within one connection and vanish when the connection closes,
     /// which is what leader election relies on.
     public func tryAdvisoryLock(_ key: Int64) throws -> Bool {
-        try query("SELECT pg_try_advisory_lock($1::bigint)", [key]).first?.get(0) ?? false
+        try query("SELECT pg_try_advisory_lock(\(key)::bigint)").first?.get(0) ?? false
     }
 
     /// Waits for a session-level advisory lock.
     public func advisoryLock(_ key: Int64) throws {
-        try query("SELECT pg_advisory_lock($1::bigint)", [key])
+        try query("SELECT pg_advisory_lock(\(key)::bigint)")
     }
 
     @discardableResult
     public func advisoryUnlock(_ key: Int64) throws -> Bool {
-        try query("SELECT pg_advisory_unlock($1::bigint)", [key]).first?.get(0) ?? false
+        try query("SELECT pg_advisory_unlock(\(key)::bigint)").first?.get(0) ?? false
     }
 
     /// A stable 64-bit key for a lock name (FNV-1a), so call sites name locks in words.

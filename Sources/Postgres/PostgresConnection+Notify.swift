@@ -19,7 +19,7 @@ extension PostgresConnection {
 
     /// `NOTIFY` takes no parameters; `pg_notify` does.
     public func notify(_ channel: String, payload: String = "") throws {
-        try query("SELECT pg_notify($1, $2)", [channel, payload])
+        try query("SELECT pg_notify(\(channel), \(payload))")
     }
 
     /// Waits up to `timeout` for a notification on a channel this connection

@@ -57,15 +57,9 @@ public final class PostgresConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
 
-    /// Runs one statement with bound parameters (`$1`, `$2`, ...), all sent as text
-    /// so the server infers or casts their types.
-    ///
-    /// `prepared: true` is for a hot statement whose text comes from a small set (every
-    /// value in binds): it is parsed once per connection and PostgreSQL may reuse its plan,
-    /// which saves most of a short lookup's time. At most `preparedLimit` are kept; past
-    /// that the connection's statements are dropped and prepared again as used.
+    /// Runs one statement with its parameters (`$1`, `$2`, ...). Callers build statements as `SQL` (values can only be binds there); this is what runs them.
     @discardableResult
-    public func query(_ sql: String, _ binds: [any PostgresEncodable] = [], prepared: Bool = false) throws -> PostgresRows {
+    func query(text sql: String, binds: [any PostgresEncodable], prepared: Bool) throws -> PostgresRows {
         let texts = try binds.enumerated().map { index, bind -> String? in
             let text = bind.postgresText
             if let text, text.utf8.contains(0) {

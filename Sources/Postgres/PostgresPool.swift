@@ -69,9 +69,10 @@ public final class PostgresPool: @unchecked Sendable {
         }
     }
 
+    /// One statement on a connection borrowed for it.
     @discardableResult
-    public func query(_ sql: String, _ binds: [any PostgresEncodable] = []) throws -> PostgresRows {
-        try withConnection { try $0.query(sql, binds) }
+    public func query(_ sql: SQL) throws -> PostgresRows {
+        try withConnection { try $0.query(sql) }
     }
 
     /// Closes idle connections and refuses new loans; borrowed ones close when returned.

@@ -71,7 +71,7 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
         }
 
         /// Text that goes into the statement as it is: never pass input here.
-        public mutating func appendInterpolation(raw text: String) { self.text += text }
+        public mutating func appendInterpolation(raw text: some CustomStringConvertible) { self.text += text.description }
     }
 
     /// `$n` placeholders moved up by `offset` (a `$` followed by digits, outside
@@ -98,13 +98,15 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
 }
 
 extension PostgresConnection {
+    /// Runs one statement, its values bound as parameters (sent as text, so the
+    /// server infers or casts their types).
+    ///
+    /// `prepared: true` is for a hot statement whose text comes from a small set (every
+    /// value a bind): it is parsed once per connection and PostgreSQL may reuse its plan,
+    /// which saves most of a short lookup's time. At most `preparedLimit` are kept; past
+    /// that the connection's statements are dropped and prepared again as used.
+    @discardableResult
     public func query(_ sql: SQL, prepared: Bool = false) throws -> PostgresRows {
-        try query(sql.text, sql.binds, prepared: prepared)
-    }
-}
-
-extension PostgresPool {
-    public func query(_ sql: SQL) throws -> PostgresRows {
-        try query(sql.text, sql.binds)
+        try query(text: sql.text, binds: sql.binds, prepared: prepared)
     }
 }

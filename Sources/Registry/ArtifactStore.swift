@@ -88,14 +88,14 @@ public final class ArtifactStore: Sendable {
 
     func record(_ connection: PostgresConnection, path: String, sha256: String, size: Int64) throws {
         _ = try connection.query("""
-            INSERT INTO steward.artifacts (path, sha256, size) VALUES ($1, $2, $3)
+            INSERT INTO steward.artifacts (path, sha256, size) VALUES (\(path), \(sha256), \(size))
             ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, created_at = now()
-            """, [path, sha256, size])
+            """)
     }
 
     /// The stored file for a path, or nil.
     func lookup(_ pool: PostgresPool, path: String) throws -> (url: URL, sha256: String, size: Int64)? {
-        guard let row = try pool.query("SELECT sha256, size FROM steward.artifacts WHERE path = $1", [path]).first else { return nil }
+        guard let row = try pool.query("SELECT sha256, size FROM steward.artifacts WHERE path = \(path)").first else { return nil }
         let sha: String = try row.get("sha256")
         return (objectURL(sha), sha, try row.get("size"))
     }
@@ -104,8 +104,8 @@ public final class ArtifactStore: Sendable {
     func list(_ pool: PostgresPool, under prefix: String) throws -> [Entry] {
         let start = prefix.isEmpty ? "" : prefix + "/"
         let rows = try pool.query("""
-            SELECT path, size FROM steward.artifacts WHERE path LIKE $1 ESCAPE '\\' ORDER BY path
-            """, [Self.likePrefix(start)])
+            SELECT path, size FROM steward.artifacts WHERE path LIKE \(Self.likePrefix(start)) ESCAPE '\\' ORDER BY path
+            """)
         var entries: [Entry] = []
         var folders = Set<String>()
         for row in rows {
@@ -123,8 +123,7 @@ public final class ArtifactStore: Sendable {
 
     /// Every file under `prefix`, recursively, with digests.
     func files(_ connection: PostgresConnection, under prefix: String) throws -> [(path: String, sha256: String, size: Int64)] {
-        try connection.query("SELECT path, sha256, size FROM steward.artifacts WHERE path LIKE $1 ESCAPE '\\' ORDER BY path",
-                             [Self.likePrefix(prefix + "/")]).map { row in
+        try connection.query("SELECT path, sha256, size FROM steward.artifacts WHERE path LIKE \(Self.likePrefix(prefix + "/")) ESCAPE '\\' ORDER BY path").map { row in
             (try row.get("path"), try row.get("sha256"), try row.get("size"))
         }
     }

@@ -8,7 +8,7 @@ enum AuditLog {
     static func record(_ connection: PostgresConnection, actor: Principal, action: String, target: String,
                        payload: Data? = nil, requestID: String? = nil) throws {
         _ = try connection.query("""
-            INSERT INTO steward.audit_log (actor, action, target, payload_sha256, request_id) VALUES ($1, $2, $3, $4, $5)
-            """, [actor.name, action, target, payload.map { SHA256.hex($0) }, requestID], prepared: true)
+            INSERT INTO steward.audit_log (actor, action, target, payload_sha256, request_id) VALUES (\(actor.name), \(action), \(target), \(payload.map { SHA256.hex($0) }), \(requestID))
+            """, prepared: true)
     }
 }

@@ -50,9 +50,9 @@ public final class TokenStore: Sendable {
         let environment = Principal(name: "environment", role: .admin)
         return try pool.withRetryingTransaction { c in
             let inserted = try c.query("""
-                INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ('bootstrap', $1, 'admin', 'environment')
+                INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ('bootstrap', \(hash), 'admin', 'environment')
                 ON CONFLICT (name) DO NOTHING
-                """, [hash])
+                """)
             if inserted.affectedRows == 1 {
                 try AuditLog.record(c, actor: environment, action: "token.create", target: "token:bootstrap")
                 return .installed
@@ -63,8 +63,7 @@ public final class TokenStore: Sendable {
             if try row.get("token_sha256", as: String.self) == hash {
                 return try row.get("revoked", as: Bool.self) ? .keptRevoked : .unchanged
             }
-            _ = try c.query("UPDATE steward.api_tokens SET token_sha256 = $1, role = 'admin', revoked_at = NULL WHERE name = 'bootstrap'",
-                            [hash])
+            _ = try c.query("UPDATE steward.api_tokens SET token_sha256 = \(hash), role = 'admin', revoked_at = NULL WHERE name = 'bootstrap'")
             try AuditLog.record(c, actor: environment, action: "token.rotate", target: "token:bootstrap")
             cache.withLock { $0.removeAll() }
             return .rotated
@@ -75,7 +74,7 @@ public final class TokenStore: Sendable {
         let hash = SHA256.hex(token)
         let now = Date()
         if let hit = cache.withLock({ $0[hash] }), hit.until > now { return hit.principal }
-        let rows = try pool.query("SELECT name, role FROM steward.api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL", [hash])
+        let rows = try pool.query("SELECT name, role FROM steward.api_tokens WHERE token_sha256 = \(hash) AND revoked_at IS NULL")
         let principal = try rows.first.map { row in
             Principal(name: try row.get("name"), role: Role(rawValue: try row.get("role")) ?? .viewer)
         }
@@ -91,8 +90,7 @@ public final class TokenStore: Sendable {
         guard Validation.isName(name) else { throw RegistryError.invalid("token name must be 1-128 letters, digits, '.', '_' or '-'") }
         let secret = "stw_" + SecureRandom.hex(bytes: 24)
         do {
-            _ = try connection.query("INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ($1, $2, $3, $4)",
-                                     [name, SHA256.hex(secret), role.rawValue, actor.name])
+            _ = try connection.query("INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES (\(name), \(SHA256.hex(secret)), \(role.rawValue), \(actor.name))")
         } catch let error as PostgresError {
             throw error.asAlreadyExists("a token named \(name) exists")
         }
@@ -104,16 +102,16 @@ public final class TokenStore: Sendable {
     public func issue(name: String, role: Role, by creator: String, in connection: PostgresConnection) throws -> String {
         let secret = "stw_" + SecureRandom.hex(bytes: 24)
         _ = try connection.query("""
-            INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES ($1, $2, $3, $4)
+            INSERT INTO steward.api_tokens (name, token_sha256, role, created_by) VALUES (\(name), \(SHA256.hex(secret)), \(role.rawValue), \(creator))
             ON CONFLICT (name) DO UPDATE SET token_sha256 = excluded.token_sha256, role = excluded.role, revoked_at = NULL
-            """, [name, SHA256.hex(secret), role.rawValue, creator])
+            """)
         return secret
     }
 
     /// Revokes a token if it is active (no error otherwise); whether it was.
     @discardableResult
     public func retire(name: String, in connection: PostgresConnection) throws -> Bool {
-        let rows = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", [name])
+        let rows = try connection.query("UPDATE steward.api_tokens SET revoked_at = now() WHERE name = \(name) AND revoked_at IS NULL")
         cache.withLock { $0.removeAll() }
         return rows.affectedRows == 1
     }

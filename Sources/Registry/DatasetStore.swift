@@ -121,7 +121,7 @@ final class DatasetStore: Sendable {
         guard Validation.isName(name), Validation.isName(version) else {
             throw RegistryError.invalid("dataset name and version must be 1-128 letters, digits, '.', '_' or '-'")
         }
-        if let existing = try c.query("SELECT id FROM steward.datasets WHERE name = $1 AND version = $2", [name, version]).first {
+        if let existing = try c.query("SELECT id FROM steward.datasets WHERE name = \(name) AND version = \(version)").first {
             let id: Int64 = try existing.get("id")
             throw RegistryError.alreadyExists("dataset \(name) version \(version) exists", existingID: String(id))
         }
@@ -135,9 +135,8 @@ final class DatasetStore: Sendable {
         do {
             id = try c.query("""
                 INSERT INTO steward.datasets (name, version, uri, sha256, rows, schema, label_counts, validation, profile)
-                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb) RETURNING id
-                """, [name, version, (destination ?? source).absoluteString, sha256, report.rows, schema,
-                      try JSON.text(report.labelCounts), try JSON.text(report), try JSON.text(profile)]).first!.get("id")
+                VALUES (\(name), \(version), \((destination ?? source).absoluteString), \(sha256), \(report.rows), \(schema)::jsonb, \(try JSON.text(report.labelCounts))::jsonb, \(try JSON.text(report))::jsonb, \(try JSON.text(profile))::jsonb) RETURNING id
+                """).first!.get("id")
         } catch let error as PostgresError {
             throw error.asAlreadyExists("dataset \(name) version \(version) exists")
         }
@@ -168,14 +167,14 @@ final class DatasetStore: Sendable {
     }
 
     func dataset(name: String, version: String) throws -> Dataset {
-        guard let row = try pool.query("SELECT \(Self.columns) FROM steward.datasets WHERE name = $1 AND version = $2", [name, version]).first else {
+        guard let row = try pool.query("SELECT \(raw: Self.columns) FROM steward.datasets WHERE name = \(name) AND version = \(version)").first else {
             throw RegistryError.notFound("dataset \(name) version \(version) not found")
         }
         return try dataset(from: row)
     }
 
     func dataset(id: Int64) throws -> Dataset {
-        guard let row = try pool.query("SELECT \(Self.columns) FROM steward.datasets WHERE id = $1", [id]).first else {
+        guard let row = try pool.query("SELECT \(raw: Self.columns) FROM steward.datasets WHERE id = \(id)").first else {
             throw RegistryError.notFound("dataset \(id) not found")
         }
         return try dataset(from: row)
@@ -184,8 +183,8 @@ final class DatasetStore: Sendable {
     func list(name: String?, limit: Int, pageToken: String?) throws -> Page<Dataset> {
         let offset = try PageToken.decode(pageToken)
         let items = try pool.query("""
-            SELECT \(Self.columns) FROM steward.datasets WHERE ($1::text IS NULL OR name = $1) ORDER BY id DESC LIMIT $2 OFFSET $3
-            """, [name, limit, offset]).map(dataset(from:))
+            SELECT \(raw: Self.columns) FROM steward.datasets WHERE (\(name)::text IS NULL OR name = \(name)) ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)
+            """).map(dataset(from:))
         return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
     }
 }

@@ -9,10 +9,11 @@ extension MLflowAPI {
 
     func installArtifacts(on router: inout Router, maxUploadBytes: Int) {
         let upload = RouteOptions(maxBodyBytes: maxUploadBytes, streamsBodyToFile: true)
-        route(&router, .PUT, "\(Self.artifactsPrefix)/{path...}", .operator, options: upload, putArtifact)
-        route(&router, .GET, "\(Self.artifactsPrefix)/{path...}", .viewer, getArtifact)
-        route(&router, .GET, Self.artifactsPrefix, .viewer, listArtifacts)
-        route(&router, .GET, "\(Self.prefix)/artifacts/list", .viewer, listRunArtifacts)
+        let proxy = registry.mlflowGroup(prefix: Self.artifactsPrefix)
+        router.add(proxy, .PUT, "/{path...}", .operator, options: upload, putArtifact)
+        router.add(proxy, .GET, "/{path...}", .viewer, getArtifact)
+        router.add(proxy, .GET, "", .viewer, listArtifacts)
+        router.add(mlflow, .GET, "/artifacts/list", .viewer, listRunArtifacts)
         // Tells the client that multipart transfers are off, so it uses plain PUT/GET.
         router.get("/api/3.0/mlflow/server-info") { _ in
             MLflowJSON.response(["store_type": "SqlStore", "multipart_uploads_enabled": false, "multipart_downloads_enabled": false])

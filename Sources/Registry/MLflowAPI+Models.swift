@@ -5,36 +5,35 @@ import Postgres
 /// Registered models, versions, stages, aliases and MLflow 3 logged models.
 extension MLflowAPI {
     func installModels(on router: inout Router) {
-        let p = Self.prefix
-        route(&router, .POST, "\(p)/registered-models/create", .operator, createModel)
-        route(&router, .GET, "\(p)/registered-models/get", .viewer, getModel)
-        route(&router, .GET, "\(p)/registered-models/search", .viewer, searchModels)
-        route(&router, .PATCH, "\(p)/registered-models/update", .operator, updateModel)
-        route(&router, .POST, "\(p)/registered-models/rename", .operator, renameModel)
-        route(&router, .DELETE, "\(p)/registered-models/delete", .admin, deleteModel)
-        route(&router, .POST, "\(p)/registered-models/set-tag", .operator) { try setModelTag($0, $1, delete: false) }
-        route(&router, .DELETE, "\(p)/registered-models/delete-tag", .operator) { try setModelTag($0, $1, delete: true) }
-        route(&router, .POST, "\(p)/registered-models/get-latest-versions", .viewer, latestVersions)
-        route(&router, .GET, "\(p)/registered-models/get-latest-versions", .viewer, latestVersions)
-        route(&router, .POST, "\(p)/registered-models/alias", .operator, setAlias)
-        route(&router, .DELETE, "\(p)/registered-models/alias", .operator, deleteAlias)
-        route(&router, .GET, "\(p)/registered-models/alias", .viewer, versionByAlias)
+        router.add(mlflow, .POST, "/registered-models/create", .operator, createModel)
+        router.add(mlflow, .GET, "/registered-models/get", .viewer, getModel)
+        router.add(mlflow, .GET, "/registered-models/search", .viewer, searchModels)
+        router.add(mlflow, .PATCH, "/registered-models/update", .operator, updateModel)
+        router.add(mlflow, .POST, "/registered-models/rename", .operator, renameModel)
+        router.add(mlflow, .DELETE, "/registered-models/delete", .admin, deleteModel)
+        router.add(mlflow, .POST, "/registered-models/set-tag", .operator) { try setModelTag($0, $1, delete: false) }
+        router.add(mlflow, .DELETE, "/registered-models/delete-tag", .operator) { try setModelTag($0, $1, delete: true) }
+        router.add(mlflow, .POST, "/registered-models/get-latest-versions", .viewer, latestVersions)
+        router.add(mlflow, .GET, "/registered-models/get-latest-versions", .viewer, latestVersions)
+        router.add(mlflow, .POST, "/registered-models/alias", .operator, setAlias)
+        router.add(mlflow, .DELETE, "/registered-models/alias", .operator, deleteAlias)
+        router.add(mlflow, .GET, "/registered-models/alias", .viewer, versionByAlias)
 
-        route(&router, .POST, "\(p)/model-versions/create", .operator, createVersion)
-        route(&router, .GET, "\(p)/model-versions/get", .viewer, getVersion)
-        route(&router, .GET, "\(p)/model-versions/search", .viewer, searchVersions)
-        route(&router, .PATCH, "\(p)/model-versions/update", .operator, updateVersion)
-        route(&router, .DELETE, "\(p)/model-versions/delete", .admin, deleteVersion)
-        route(&router, .POST, "\(p)/model-versions/transition-stage", .operator, transitionStage)
-        route(&router, .GET, "\(p)/model-versions/get-download-uri", .viewer, downloadURI)
-        route(&router, .POST, "\(p)/model-versions/set-tag", .operator) { try setVersionTag($0, $1, delete: false) }
-        route(&router, .DELETE, "\(p)/model-versions/delete-tag", .operator) { try setVersionTag($0, $1, delete: true) }
+        router.add(mlflow, .POST, "/model-versions/create", .operator, createVersion)
+        router.add(mlflow, .GET, "/model-versions/get", .viewer, getVersion)
+        router.add(mlflow, .GET, "/model-versions/search", .viewer, searchVersions)
+        router.add(mlflow, .PATCH, "/model-versions/update", .operator, updateVersion)
+        router.add(mlflow, .DELETE, "/model-versions/delete", .admin, deleteVersion)
+        router.add(mlflow, .POST, "/model-versions/transition-stage", .operator, transitionStage)
+        router.add(mlflow, .GET, "/model-versions/get-download-uri", .viewer, downloadURI)
+        router.add(mlflow, .POST, "/model-versions/set-tag", .operator) { try setVersionTag($0, $1, delete: false) }
+        router.add(mlflow, .DELETE, "/model-versions/delete-tag", .operator) { try setVersionTag($0, $1, delete: true) }
 
-        route(&router, .POST, "\(p)/logged-models", .operator, createLoggedModel)
-        route(&router, .GET, "\(p)/logged-models/{id}", .viewer, getLoggedModel)
-        route(&router, .PATCH, "\(p)/logged-models/{id}", .operator, finalizeLoggedModel)
-        route(&router, .PATCH, "\(p)/logged-models/{id}/tags", .operator, setLoggedModelTags)
-        route(&router, .POST, "\(p)/logged-models/search", .viewer, searchLoggedModels)
+        router.add(mlflow, .POST, "/logged-models", .operator, createLoggedModel)
+        router.add(mlflow, .GET, "/logged-models/{id}", .viewer, getLoggedModel)
+        router.add(mlflow, .PATCH, "/logged-models/{id}", .operator, finalizeLoggedModel)
+        router.add(mlflow, .PATCH, "/logged-models/{id}/tags", .operator, setLoggedModelTags)
+        router.add(mlflow, .POST, "/logged-models/search", .viewer, searchLoggedModels)
     }
 
     static func version(_ parameters: MLflowParameters) throws(HTTPError) -> Int {
@@ -287,9 +286,9 @@ extension MLflowAPI {
         let limit = try parameters.int("max_results", default: Limits.pageItems, range: 1...Limits.pageItems)
         let found = try registry.pool.withConnection { c in
             try c.query("""
-                SELECT id FROM steward.logged_models WHERE experiment_id = ANY($1) AND ($2::text IS NULL OR name = $2)
-                ORDER BY creation_time DESC LIMIT $3
-                """, [experiments, name, limit]).map { try models.loggedModel(c, id: try $0.get("id")) }
+                SELECT id FROM steward.logged_models WHERE experiment_id = ANY(\(experiments)) AND (\(name)::text IS NULL OR name = \(name))
+                ORDER BY creation_time DESC LIMIT \(limit)
+                """).map { try models.loggedModel(c, id: try $0.get("id")) }
         }
         return MLflowJSON.response(found.isEmpty ? [:] : ["models": found.map(MLflowJSON.loggedModel)])
     }

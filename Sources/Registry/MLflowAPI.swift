@@ -12,49 +12,42 @@ struct MLflowAPI {
     static let prefix = "/api/2.0/mlflow"
 
     func install(on router: inout Router, maxUploadBytes: Int) {
-        router.formatErrors(under: Self.prefix, with: Self.format)
         router.formatErrors(under: "/api/2.0/mlflow-artifacts", with: Self.format)
         router.formatErrors(under: "/api/3.0/mlflow", with: Self.format)
-        let p = Self.prefix
 
         // Experiments
-        route(&router, .POST, "\(p)/experiments/create", .operator, createExperiment)
-        route(&router, .GET, "\(p)/experiments/get", .viewer, getExperiment)
-        route(&router, .GET, "\(p)/experiments/get-by-name", .viewer, getExperimentByName)
-        route(&router, .POST, "\(p)/experiments/search", .viewer, searchExperiments)
-        route(&router, .GET, "\(p)/experiments/search", .viewer, searchExperiments)
-        route(&router, .POST, "\(p)/experiments/delete", .admin) { try setExperimentStage($0, $1, "deleted") }
-        route(&router, .POST, "\(p)/experiments/restore", .operator) { try setExperimentStage($0, $1, "active") }
-        route(&router, .POST, "\(p)/experiments/update", .operator, updateExperiment)
-        route(&router, .POST, "\(p)/experiments/set-experiment-tag", .operator, setExperimentTag)
+        router.add(mlflow, .POST, "/experiments/create", .operator, createExperiment)
+        router.add(mlflow, .GET, "/experiments/get", .viewer, getExperiment)
+        router.add(mlflow, .GET, "/experiments/get-by-name", .viewer, getExperimentByName)
+        router.add(mlflow, .POST, "/experiments/search", .viewer, searchExperiments)
+        router.add(mlflow, .GET, "/experiments/search", .viewer, searchExperiments)
+        router.add(mlflow, .POST, "/experiments/delete", .admin) { try setExperimentStage($0, $1, "deleted") }
+        router.add(mlflow, .POST, "/experiments/restore", .operator) { try setExperimentStage($0, $1, "active") }
+        router.add(mlflow, .POST, "/experiments/update", .operator, updateExperiment)
+        router.add(mlflow, .POST, "/experiments/set-experiment-tag", .operator, setExperimentTag)
 
         // Runs
-        route(&router, .POST, "\(p)/runs/create", .operator, createRun)
-        route(&router, .GET, "\(p)/runs/get", .viewer, getRun)
-        route(&router, .POST, "\(p)/runs/update", .operator, updateRun)
-        route(&router, .POST, "\(p)/runs/delete", .admin) { try setRunStage($0, $1, "deleted") }
-        route(&router, .POST, "\(p)/runs/restore", .operator) { try setRunStage($0, $1, "active") }
-        route(&router, .POST, "\(p)/runs/search", .viewer, searchRuns)
-        route(&router, .POST, "\(p)/runs/log-metric", .operator, logMetric)
-        route(&router, .POST, "\(p)/runs/log-parameter", .operator, logParameter)
-        route(&router, .POST, "\(p)/runs/set-tag", .operator, setTag)
-        route(&router, .POST, "\(p)/runs/delete-tag", .operator, deleteTag)
-        route(&router, .POST, "\(p)/runs/log-batch", .operator, logBatch)
-        route(&router, .POST, "\(p)/runs/log-inputs", .operator, logInputs)
-        route(&router, .POST, "\(p)/runs/outputs", .operator) { _, _ in MLflowJSON.response([:]) }
-        route(&router, .GET, "\(p)/metrics/get-history", .viewer, metricHistory)
+        router.add(mlflow, .POST, "/runs/create", .operator, createRun)
+        router.add(mlflow, .GET, "/runs/get", .viewer, getRun)
+        router.add(mlflow, .POST, "/runs/update", .operator, updateRun)
+        router.add(mlflow, .POST, "/runs/delete", .admin) { try setRunStage($0, $1, "deleted") }
+        router.add(mlflow, .POST, "/runs/restore", .operator) { try setRunStage($0, $1, "active") }
+        router.add(mlflow, .POST, "/runs/search", .viewer, searchRuns)
+        router.add(mlflow, .POST, "/runs/log-metric", .operator, logMetric)
+        router.add(mlflow, .POST, "/runs/log-parameter", .operator, logParameter)
+        router.add(mlflow, .POST, "/runs/set-tag", .operator, setTag)
+        router.add(mlflow, .POST, "/runs/delete-tag", .operator, deleteTag)
+        router.add(mlflow, .POST, "/runs/log-batch", .operator, logBatch)
+        router.add(mlflow, .POST, "/runs/log-inputs", .operator, logInputs)
+        router.add(mlflow, .POST, "/runs/outputs", .operator) { _, _ in MLflowJSON.response([:]) }
+        router.add(mlflow, .GET, "/metrics/get-history", .viewer, metricHistory)
 
         installModels(on: &router)
         installArtifacts(on: &router, maxUploadBytes: maxUploadBytes)
     }
 
-    typealias Handler = @Sendable (Request, Principal) throws -> Response
-
-    /// Adds a route that authorises the caller and answers errors MLflow's way.
-    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role,
-               options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) {
-        registry.route(&router, method, path, role, view: .mlflow, options: options, handler)
-    }
+    /// MLflow's tracking and registry routes.
+    var mlflow: RouteGroup<Role, Principal> { registry.mlflowGroup(prefix: Self.prefix) }
 
     /// MLflow's error body: `{"error_code": "...", "message": "..."}`.
     static func format(_ error: HTTPError) -> Response {

@@ -74,37 +74,34 @@ struct ModelFilter {
     }
 
     /// SQL for `subject` with every value bound; a field the subject has not is refused.
-    func sql(_ binds: inout [any PostgresEncodable], for subject: Subject) throws(RegistryError) -> String {
-        func bind(_ value: any PostgresEncodable) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        let table = switch subject { case .experiments: "e"; case .models: "m"; case .versions: "v" }
-        var parts = ["TRUE"]
+    func sql(for subject: Subject) throws(RegistryError) -> SQL {
+        let alias = switch subject { case .experiments: "e"; case .models: "m"; case .versions: "v" }
+        let table = SQL.raw(alias)
+        var parts: [SQL] = ["TRUE"]
         for clause in clauses {
-            let op = clause.comparator
+            let op = SQL.raw(clause.comparator)
             if clause.field.hasPrefix("tag.") {
                 let key = String(clause.field.dropFirst(4))
                 // A missing tag counts as "not equal".
-                parts.append(op == "!=" ? "(\(table).tags->>\(bind(key))) IS DISTINCT FROM \(bind(clause.value))"
-                                         : "(\(table).tags->>\(bind(key))) \(op) \(bind(clause.value))")
+                parts.append(clause.comparator == "!=" ? "(\(table).tags->>\(key)) IS DISTINCT FROM \(clause.value)"
+                                                     : "(\(table).tags->>\(key)) \(op) \(clause.value)")
                 continue
             }
             switch (clause.field, subject) {
-            case ("name", .experiments): parts.append("e.name \(op) \(bind(clause.value))")
-            case ("name", _): parts.append("m.name \(op) \(bind(clause.value))")
-            case ("run_id", .versions): parts.append("v.run_id \(op) \(bind(clause.value))")
-            case ("source_path", .versions): parts.append("v.source \(op) \(bind(clause.value))")
-            case ("version_number", .versions): parts.append("v.version \(op) \(bind(Self.versionNumber(clause.value) ?? -1))")
+            case ("name", .experiments): parts.append("e.name \(op) \(clause.value)")
+            case ("name", _): parts.append("m.name \(op) \(clause.value)")
+            case ("run_id", .versions): parts.append("v.run_id \(op) \(clause.value)")
+            case ("source_path", .versions): parts.append("v.source \(op) \(clause.value)")
+            case ("version_number", .versions): parts.append("v.version \(op) \(Self.versionNumber(clause.value) ?? -1)")
             case ("stage", .versions):
                 // Exact comparisons take MLflow's spellings of a stage; patterns match the stored one.
-                let value = op == "=" || op == "!=" ? try Stage(parsing: clause.value).rawValue : clause.value
-                parts.append("v.stage \(op) \(bind(value))")
+                let value = clause.comparator == "=" || clause.comparator == "!=" ? try Stage(parsing: clause.value).rawValue : clause.value
+                parts.append("v.stage \(op) \(value)")
             default:
                 let allowed = subject == .versions ? "name, run_id, source_path, version_number, stage and tags" : "name and tags"
                 throw .invalid("Invalid attribute key '\(clause.field)': this search filters on \(allowed)")
             }
         }
-        return parts.joined(separator: " AND ")
+        return SQL.joined(parts, separator: " AND ")
     }
 }

@@ -18,29 +18,29 @@ public final class ModelStore: Sendable {
         }
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         try Limits.checkTags(tags, valueLimit: Limits.registryTagValueLength)
-        if let existing = try c.query("SELECT id FROM steward.registered_models WHERE name = $1", [name]).first {
+        if let existing = try c.query("SELECT id FROM steward.registered_models WHERE name = \(name)").first {
             throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
         }
         let now = nowMillis()
         do {
             return try c.query("""
                 INSERT INTO steward.registered_models (name, description, tags, creation_time, last_update_time)
-                VALUES ($1, $2, $3::jsonb, $4, $4) RETURNING id
-                """, [name, description, try JSONCoding.text(tags), now]).first!.get("id")
+                VALUES (\(name), \(description), \(try JSONCoding.text(tags))::jsonb, \(now), \(now)) RETURNING id
+                """).first!.get("id")
         } catch let error as PostgresError where error.isUniqueViolation {
             throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: nil)
         }
     }
 
     func modelID(_ c: PostgresConnection, name: String, lock: Bool = false) throws -> Int64 {
-        guard let row = try c.query("SELECT id FROM steward.registered_models WHERE name = $1\(lock ? " FOR UPDATE" : "")", [name]).first else {
+        guard let row = try c.query("SELECT id FROM steward.registered_models WHERE name = \(name)\(raw: lock ? " FOR UPDATE" : "")").first else {
             throw RegistryError.notFound("Registered Model with name=\(name) not found")
         }
         return try row.get("id")
     }
 
     func model(named name: String) throws -> RegisteredModel {
-        guard let model = try models(where: "m.name = $1", [name], limit: 1, offset: 0).first else {
+        guard let model = try models(where: "m.name = \(name)", limit: 1, offset: 0).first else {
             throw RegistryError.notFound("Registered Model with name=\(name) not found")
         }
         return model
@@ -48,19 +48,17 @@ public final class ModelStore: Sendable {
 
     func searchModels(filter: ModelFilter, limit: Int, pageToken: String?) throws -> Page<RegisteredModel> {
         let offset = try PageToken.decode(pageToken)
-        var binds: [any PostgresEncodable] = []
-        let condition = try filter.sql(&binds, for: .models)
-        let items = try models(where: condition, binds, limit: limit, offset: offset)
+        let items = try models(where: try filter.sql(for: .models), limit: limit, offset: offset)
         return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
     }
 
-    private func models(where condition: String, _ binds: [any PostgresEncodable], limit: Int, offset: Int) throws -> [RegisteredModel] {
+    private func models(where condition: SQL, limit: Int, offset: Int) throws -> [RegisteredModel] {
         try pool.withConnection { c in
             let rows = try c.query("""
                 SELECT m.id, m.name, m.description, m.tags::text AS tags, m.policy, m.creation_time, m.last_update_time
                 FROM steward.registered_models m WHERE \(condition) ORDER BY m.name
                 LIMIT \(limit) OFFSET \(offset)
-                """, binds)
+                """)
             var models: [RegisteredModel] = try rows.map { row in
                 RegisteredModel(id: try row.get("id"), name: try row.get("name"), description: try row.get("description"),
                                 tags: try JSONCoding.dictionary(try row.get("tags")), policy: try row.get("policy"),
@@ -72,14 +70,14 @@ public final class ModelStore: Sendable {
             var aliases: [Int64: [String: Int]] = [:]
             for row in try c.query("""
                 SELECT a.model_id, a.alias, v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
-                WHERE a.model_id = ANY($1)
-                """, [ids]) {
+                WHERE a.model_id = ANY(\(ids))
+                """) {
                 aliases[try row.get("model_id"), default: [:]][try row.get("alias")] = try row.get("version")
             }
             let latest = try versions(c, where: """
                 v.id IN (SELECT DISTINCT ON (model_id, stage) id FROM steward.model_versions
-                         WHERE model_id = ANY($1) ORDER BY model_id, stage, version DESC)
-                """, [ids], order: "v.version", limit: 10_000, offset: 0)
+                         WHERE model_id = ANY(\(ids)) ORDER BY model_id, stage, version DESC)
+                """, order: "v.version", limit: 10_000, offset: 0)
             for index in models.indices {
                 models[index].aliases = aliases[models[index].id] ?? [:]
                 models[index].latestVersions = latest.filter { $0.modelName == models[index].name }
@@ -91,14 +89,14 @@ public final class ModelStore: Sendable {
     func updateModel(_ c: PostgresConnection, name: String, description: String?) throws {
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         let rows = try c.query("""
-            UPDATE steward.registered_models SET description = COALESCE($2, description), last_update_time = $3 WHERE name = $1
-            """, [name, description, nowMillis()])
+            UPDATE steward.registered_models SET description = COALESCE(\(description), description), last_update_time = \(nowMillis()) WHERE name = \(name)
+            """)
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
     }
 
     func renameModel(_ c: PostgresConnection, name: String, newName: String) throws {
         do {
-            let rows = try c.query("UPDATE steward.registered_models SET name = $2, last_update_time = $3 WHERE name = $1", [name, newName, nowMillis()])
+            let rows = try c.query("UPDATE steward.registered_models SET name = \(newName), last_update_time = \(nowMillis()) WHERE name = \(name)")
             guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
         } catch let error as PostgresError {
             throw error.asAlreadyExists("Registered Model (name=\(newName)) already exists.")
@@ -109,19 +107,19 @@ public final class ModelStore: Sendable {
         try Limits.checkKey(key, "tag")
         try Limits.checkLength(value, "value", limit: Limits.registryTagValueLength)
         let rows = try c.query("""
-            UPDATE steward.registered_models SET tags = CASE WHEN $3::text IS NULL THEN tags - $2 ELSE tags || jsonb_build_object($2::text, $3::text) END,
-                   last_update_time = $4 WHERE name = $1
-            """, [name, key, value, nowMillis()])
+            UPDATE steward.registered_models SET tags = CASE WHEN \(value)::text IS NULL THEN tags - \(key) ELSE tags || jsonb_build_object(\(key)::text, \(value)::text) END,
+                   last_update_time = \(nowMillis()) WHERE name = \(name)
+            """)
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
     }
 
     func setPolicy(_ c: PostgresConnection, name: String, policy: String?) throws {
-        let rows = try c.query("UPDATE steward.registered_models SET policy = $2, last_update_time = $3 WHERE name = $1", [name, policy, nowMillis()])
+        let rows = try c.query("UPDATE steward.registered_models SET policy = \(policy), last_update_time = \(nowMillis()) WHERE name = \(name)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
     }
 
     func deleteModel(_ c: PostgresConnection, name: String) throws {
-        let rows = try c.query("DELETE FROM steward.registered_models WHERE name = $1", [name])
+        let rows = try c.query("DELETE FROM steward.registered_models WHERE name = \(name)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
     }
 
@@ -140,27 +138,26 @@ public final class ModelStore: Sendable {
         try Limits.checkLength(source, "source", limit: Limits.sourceLength)
         try Limits.checkTags(tags, valueLimit: Limits.registryTagValueLength)
         let modelID = try modelID(c, name: modelName, lock: true)
-        if let runID, try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID]).count == 0 {
+        if let runID, try c.query("SELECT 1 FROM steward.runs WHERE id = \(runID)").count == 0 {
             throw RegistryError.notFound("Run with id=\(runID) not found")
         }
         var metrics: [String: Double] = [:]
         if let runID {
-            for row in try c.query("SELECT key, value FROM steward.latest_metrics WHERE run_id = $1", [runID]) {
+            for row in try c.query("SELECT key, value FROM steward.latest_metrics WHERE run_id = \(runID)") {
                 metrics[try row.get("key")] = try row.get("value")
             }
         }
         let digest = try Self.artifactDigest(c, source: source, artifacts: artifacts)
         let now = nowMillis()
-        let next: Int = try c.query("SELECT COALESCE(max(version), 0) + 1 AS next FROM steward.model_versions WHERE model_id = $1",
-                                    [modelID]).first!.get("next")
+        let next: Int = try c.query("SELECT COALESCE(max(version), 0) + 1 AS next FROM steward.model_versions WHERE model_id = \(modelID)").first!.get("next")
         let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics.filter { $0.value.isFinite }, options: [.sortedKeys]),
                                  as: UTF8.self)
         _ = try c.query("""
             INSERT INTO steward.model_versions (model_id, version, source, run_id, description, tags, artifact_sha256, metrics,
                                                 creation_time, last_update_time)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $9)
-            """, [modelID, next, source, runID, description, try JSONCoding.text(tags), digest, metricsJSON, now])
-        _ = try c.query("UPDATE steward.registered_models SET last_update_time = $2 WHERE id = $1", [modelID, now])
+            VALUES (\(modelID), \(next), \(source), \(runID), \(description), \(try JSONCoding.text(tags))::jsonb, \(digest), \(metricsJSON)::jsonb, \(now), \(now))
+            """)
+        _ = try c.query("UPDATE steward.registered_models SET last_update_time = \(now) WHERE id = \(modelID)")
         return try version(c, modelName: modelName, version: next)
     }
 
@@ -182,12 +179,12 @@ public final class ModelStore: Sendable {
         """
 
     /// `prepared`: the lookup's SQL never varies (one version by name and number or alias).
-    func versions(_ c: PostgresConnection, where condition: String, _ binds: [any PostgresEncodable], order: String,
-                  limit: Int, offset: Int, prepared: Bool = false) throws -> [ModelVersion] {
+    func versions(_ c: PostgresConnection, where condition: SQL, order: SQL, limit: Int, offset: Int,
+                  prepared: Bool = false) throws -> [ModelVersion] {
         try c.query("""
-            SELECT \(Self.versionColumns) FROM steward.model_versions v JOIN steward.registered_models m ON m.id = v.model_id
+            SELECT \(raw: Self.versionColumns) FROM steward.model_versions v JOIN steward.registered_models m ON m.id = v.model_id
             WHERE \(condition) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
-            """, binds, prepared: prepared).map { row in
+            """, prepared: prepared).map { row in
             let metricsText: String = try row.get("metrics")
             let metrics = try JSONDecoder().decode([String: Double].self, from: Data(metricsText.utf8))
             return ModelVersion(id: try row.get("id"), modelName: try row.get("model_name"), version: try row.get("version"),
@@ -201,7 +198,7 @@ public final class ModelStore: Sendable {
 
     func version(_ c: PostgresConnection, modelName: String, version: Int) throws -> ModelVersion {
         try Self.check(version: version)
-        guard let found = try versions(c, where: "m.name = $1 AND v.version = $2", [modelName, version], order: "v.version",
+        guard let found = try versions(c, where: "m.name = \(modelName) AND v.version = \(version)", order: "v.version",
                                        limit: 1, offset: 0, prepared: true).first else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
         }
@@ -216,8 +213,8 @@ public final class ModelStore: Sendable {
         try pool.withConnection { c in
             guard let found = try versions(c, where: """
                 v.id = (SELECT a.version_id FROM steward.model_aliases a JOIN steward.registered_models m2 ON m2.id = a.model_id
-                        WHERE m2.name = $1 AND a.alias = $2)
-                """, [modelName, alias], order: "v.version", limit: 1, offset: 0, prepared: true).first else {
+                        WHERE m2.name = \(modelName) AND a.alias = \(alias))
+                """, order: "v.version", limit: 1, offset: 0, prepared: true).first else {
                 throw RegistryError.notFound("Registered model alias \(alias) not found.")
             }
             return found
@@ -230,18 +227,17 @@ public final class ModelStore: Sendable {
             let wanted = (stages.isEmpty ? Stage.allCases : stages).map(\.rawValue)
             return try versions(c, where: """
                 v.id IN (SELECT DISTINCT ON (stage) id FROM steward.model_versions
-                         WHERE model_id = (SELECT id FROM steward.registered_models WHERE name = $1) AND stage = ANY($2)
+                         WHERE model_id = (SELECT id FROM steward.registered_models WHERE name = \(modelName)) AND stage = ANY(\(wanted))
                          ORDER BY stage, version DESC)
-                """, [modelName, wanted], order: "v.version", limit: 100, offset: 0)
+                """, order: "v.version", limit: 100, offset: 0)
         }
     }
 
     func searchVersions(filter: ModelFilter, limit: Int, pageToken: String?) throws -> Page<ModelVersion> {
         let offset = try PageToken.decode(pageToken)
-        var binds: [any PostgresEncodable] = []
-        let condition = try filter.sql(&binds, for: .versions)
+        let condition = try filter.sql(for: .versions)
         let items = try pool.withConnection { c in
-            try versions(c, where: condition, binds, order: "m.name, v.version DESC", limit: limit, offset: offset)
+            try versions(c, where: condition, order: "m.name, v.version DESC", limit: limit, offset: offset)
         }
         return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
     }
@@ -257,12 +253,11 @@ public final class ModelStore: Sendable {
         var archived: [Int] = []
         if archiveExisting, stage == .staging || stage == .production {
             archived = try c.query("""
-                UPDATE steward.model_versions SET stage = 'Archived', last_update_time = $4
-                WHERE model_id = $1 AND stage = $2 AND version <> $3 RETURNING version
-                """, [modelID, stage.rawValue, version, now]).map { try $0.get("version") }
+                UPDATE steward.model_versions SET stage = 'Archived', last_update_time = \(now)
+                WHERE model_id = \(modelID) AND stage = \(stage.rawValue) AND version <> \(version) RETURNING version
+                """).map { try $0.get("version") }
         }
-        let rows = try c.query("UPDATE steward.model_versions SET stage = $3, last_update_time = $4 WHERE model_id = $1 AND version = $2",
-                               [modelID, version, stage.rawValue, now])
+        let rows = try c.query("UPDATE steward.model_versions SET stage = \(stage.rawValue), last_update_time = \(now) WHERE model_id = \(modelID) AND version = \(version)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
         return archived
     }
@@ -272,8 +267,8 @@ public final class ModelStore: Sendable {
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         let modelID = try modelID(c, name: modelName)
         let rows = try c.query("""
-            UPDATE steward.model_versions SET description = COALESCE($3, description), last_update_time = $4 WHERE model_id = $1 AND version = $2
-            """, [modelID, version, description, nowMillis()])
+            UPDATE steward.model_versions SET description = COALESCE(\(description), description), last_update_time = \(nowMillis()) WHERE model_id = \(modelID) AND version = \(version)
+            """)
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
     }
 
@@ -283,16 +278,16 @@ public final class ModelStore: Sendable {
         try Limits.checkLength(value, "value", limit: Limits.registryTagValueLength)
         let modelID = try modelID(c, name: modelName)
         let rows = try c.query("""
-            UPDATE steward.model_versions SET tags = CASE WHEN $4::text IS NULL THEN tags - $3 ELSE tags || jsonb_build_object($3::text, $4::text) END
-            WHERE model_id = $1 AND version = $2
-            """, [modelID, version, key, value])
+            UPDATE steward.model_versions SET tags = CASE WHEN \(value)::text IS NULL THEN tags - \(key) ELSE tags || jsonb_build_object(\(key)::text, \(value)::text) END
+            WHERE model_id = \(modelID) AND version = \(version)
+            """)
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
     }
 
     func deleteVersion(_ c: PostgresConnection, modelName: String, version: Int) throws {
         try Self.check(version: version)
         let modelID = try modelID(c, name: modelName, lock: true)
-        let rows = try c.query("DELETE FROM steward.model_versions WHERE model_id = $1 AND version = $2", [modelID, version])
+        let rows = try c.query("DELETE FROM steward.model_versions WHERE model_id = \(modelID) AND version = \(version)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
     }
 
@@ -326,24 +321,24 @@ public final class ModelStore: Sendable {
         try Self.check(version: version)
         try Self.check(alias: alias)
         let modelID = try modelID(c, name: modelName, lock: true)
-        guard let target = try c.query("SELECT id FROM steward.model_versions WHERE model_id = $1 AND version = $2", [modelID, version]).first else {
+        guard let target = try c.query("SELECT id FROM steward.model_versions WHERE model_id = \(modelID) AND version = \(version)").first else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
         }
         let previous = try c.query("""
             SELECT v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
-            WHERE a.model_id = $1 AND a.alias = $2
-            """, [modelID, alias]).first?.get("version", as: Int.self)
+            WHERE a.model_id = \(modelID) AND a.alias = \(alias)
+            """).first?.get("version", as: Int.self)
         _ = try c.query("""
-            INSERT INTO steward.model_aliases (model_id, alias, version_id) VALUES ($1, $2, $3)
+            INSERT INTO steward.model_aliases (model_id, alias, version_id) VALUES (\(modelID), \(alias), \(try target.get("id", as: Int64.self)))
             ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = now()
-            """, [modelID, alias, try target.get("id", as: Int64.self)])
-        _ = try c.query("NOTIFY steward_alias, '\(modelID)'")
+            """)
+        _ = try c.query("NOTIFY steward_alias, '\(raw: modelID)'")
         return previous
     }
 
     func deleteAlias(_ c: PostgresConnection, modelName: String, alias: String) throws {
         let modelID = try modelID(c, name: modelName, lock: true)
-        let rows = try c.query("DELETE FROM steward.model_aliases WHERE model_id = $1 AND alias = $2", [modelID, alias])
+        let rows = try c.query("DELETE FROM steward.model_aliases WHERE model_id = \(modelID) AND alias = \(alias)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered model alias \(alias) not found.") }
     }
 
@@ -356,9 +351,8 @@ public final class ModelStore: Sendable {
         do {
             _ = try c.query("""
                 INSERT INTO steward.logged_models (id, experiment_id, run_id, name, artifact_uri, tags, params, creation_time, last_update_time)
-                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $8)
-                """, [id, experimentID, runID, name, "mlflow-artifacts:/\(experimentID)/models/\(id)/artifacts",
-                      try JSONCoding.text(tags), try JSONCoding.text(params), now])
+                VALUES (\(id), \(experimentID), \(runID), \(name), \("mlflow-artifacts:/\(experimentID)/models/\(id)/artifacts"), \(try JSONCoding.text(tags))::jsonb, \(try JSONCoding.text(params))::jsonb, \(now), \(now))
+                """)
         } catch let error as PostgresError where error.isForeignKeyViolation {
             throw RegistryError.notFound("the experiment or run of the logged model does not exist")
         }
@@ -368,8 +362,8 @@ public final class ModelStore: Sendable {
     func loggedModel(_ c: PostgresConnection, id: String) throws -> LoggedModel {
         guard let row = try c.query("""
             SELECT id, experiment_id, run_id, name, artifact_uri, status, tags::text AS tags, params::text AS params, creation_time, last_update_time
-            FROM steward.logged_models WHERE id = $1
-            """, [id]).first else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
+            FROM steward.logged_models WHERE id = \(id)
+            """).first else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
         return LoggedModel(id: try row.get("id"), experimentID: try row.get("experiment_id"), runID: try row.get("run_id"),
                            name: try row.get("name"), artifactURI: try row.get("artifact_uri"), status: try row.get("status"),
                            tags: try JSONCoding.dictionary(try row.get("tags")), params: try JSONCoding.dictionary(try row.get("params")),
@@ -377,13 +371,13 @@ public final class ModelStore: Sendable {
     }
 
     func finalizeLoggedModel(_ c: PostgresConnection, id: String, status: String) throws -> LoggedModel {
-        let rows = try c.query("UPDATE steward.logged_models SET status = $2, last_update_time = $3 WHERE id = $1", [id, status, nowMillis()])
+        let rows = try c.query("UPDATE steward.logged_models SET status = \(status), last_update_time = \(nowMillis()) WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
         return try loggedModel(c, id: id)
     }
 
     func setLoggedModelTags(_ c: PostgresConnection, id: String, tags: [String: String]) throws {
-        let rows = try c.query("UPDATE steward.logged_models SET tags = tags || $2::jsonb WHERE id = $1", [id, try JSONCoding.text(tags)])
+        let rows = try c.query("UPDATE steward.logged_models SET tags = tags || \(try JSONCoding.text(tags))::jsonb WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
     }
 }

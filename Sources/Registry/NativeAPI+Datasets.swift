@@ -6,10 +6,10 @@ import TextFeatures
 /// Dataset versions: register by path (under the configured roots) or upload.
 extension NativeAPI {
     func installDatasets(on router: inout Router, maxUploadBytes: Int) {
-        route(&router, .GET, "/datasets", .viewer, listDatasets)
-        route(&router, .POST, "/datasets", .operator, registerDataset)
-        route(&router, .GET, "/datasets/{name}/{version}", .viewer, getDataset)
-        route(&router, .PUT, "/datasets/{name}/{version}", .operator,
+        router.add(registry.api, .GET, "/datasets", .viewer, listDatasets)
+        router.add(registry.api, .POST, "/datasets", .operator, registerDataset)
+        router.add(registry.api, .GET, "/datasets/{name}/{version}", .viewer, getDataset)
+        router.add(registry.api, .PUT, "/datasets/{name}/{version}", .operator,
               options: RouteOptions(maxBodyBytes: maxUploadBytes, streamsBodyToFile: true), uploadDataset)
     }
 

@@ -9,33 +9,27 @@ struct NativeAPI {
     var tracking: TrackingStore { registry.tracking }
     var models: ModelStore { registry.models }
 
-
-    func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, options: RouteOptions = RouteOptions(),
-               _ handler: @escaping RegistryService.Handler) {
-        registry.route(&router, method, path, role, options: options, handler)
-    }
-
     func install(on router: inout Router, maxUploadBytes: Int) {
-        route(&router, .GET, "/experiments", .viewer, listExperiments)
-        route(&router, .POST, "/experiments", .operator, createExperiment)
-        route(&router, .GET, "/runs", .viewer, listRuns)
-        route(&router, .GET, "/runs/{id}", .viewer, getRun)
-        route(&router, .GET, "/runs/{id}/metrics/{key}", .viewer, metricHistory)
-        route(&router, .GET, "/models", .viewer, listModels)
-        route(&router, .POST, "/models", .operator, createModel)
-        route(&router, .GET, "/models/{name}", .viewer, getModel)
-        route(&router, .GET, "/models/{name}/versions", .viewer, listVersions)
-        route(&router, .GET, "/models/{name}/versions/{version}", .viewer, getVersion)
-        route(&router, .POST, "/models/{name}/versions/{version}/stage", .operator, transition)
-        route(&router, .GET, "/models/{name}/versions/{version}/files", .viewer, versionFiles)
-        route(&router, .GET, "/models/{name}/aliases/{alias}", .viewer, getAlias)
-        route(&router, .PUT, "/models/{name}/aliases/{alias}", .operator, setAlias)
-        route(&router, .DELETE, "/models/{name}/aliases/{alias}", .operator, deleteAlias)
+        router.add(registry.api, .GET, "/experiments", .viewer, listExperiments)
+        router.add(registry.api, .POST, "/experiments", .operator, createExperiment)
+        router.add(registry.api, .GET, "/runs", .viewer, listRuns)
+        router.add(registry.api, .GET, "/runs/{id}", .viewer, getRun)
+        router.add(registry.api, .GET, "/runs/{id}/metrics/{key}", .viewer, metricHistory)
+        router.add(registry.api, .GET, "/models", .viewer, listModels)
+        router.add(registry.api, .POST, "/models", .operator, createModel)
+        router.add(registry.api, .GET, "/models/{name}", .viewer, getModel)
+        router.add(registry.api, .GET, "/models/{name}/versions", .viewer, listVersions)
+        router.add(registry.api, .GET, "/models/{name}/versions/{version}", .viewer, getVersion)
+        router.add(registry.api, .POST, "/models/{name}/versions/{version}/stage", .operator, transition)
+        router.add(registry.api, .GET, "/models/{name}/versions/{version}/files", .viewer, versionFiles)
+        router.add(registry.api, .GET, "/models/{name}/aliases/{alias}", .viewer, getAlias)
+        router.add(registry.api, .PUT, "/models/{name}/aliases/{alias}", .operator, setAlias)
+        router.add(registry.api, .DELETE, "/models/{name}/aliases/{alias}", .operator, deleteAlias)
         installDatasets(on: &router, maxUploadBytes: maxUploadBytes)
-        route(&router, .GET, "/audit", .admin, audit)
-        route(&router, .GET, "/tokens", .admin, listTokens)
-        route(&router, .POST, "/tokens", .admin, createToken)
-        route(&router, .DELETE, "/tokens/{name}", .admin, revokeToken)
+        router.add(registry.api, .GET, "/audit", .admin, audit)
+        router.add(registry.api, .GET, "/tokens", .admin, listTokens)
+        router.add(registry.api, .POST, "/tokens", .admin, createToken)
+        router.add(registry.api, .DELETE, "/tokens/{name}", .admin, revokeToken)
     }
 
     // MARK: Shapes
@@ -283,8 +277,8 @@ struct NativeAPI {
         let limit = try Self.limit(request)
         let rows = try registry.pool.query("""
             SELECT id, at, actor, action, target, request_id FROM steward.audit_log
-            WHERE ($1::text IS NULL OR target LIKE $1 || '%') ORDER BY id DESC LIMIT $2 OFFSET $3
-            """, [request.query["target"], limit, offset])
+            WHERE (\(request.query["target"])::text IS NULL OR target LIKE \(request.query["target"]) || '%') ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)
+            """)
         let items = try rows.map { row in
             AuditEntry(id: try row.get("id"), at: try row.get("at"), actor: try row.get("actor"), action: try row.get("action"),
                        target: try row.get("target"), requestID: try row.get("request_id"))

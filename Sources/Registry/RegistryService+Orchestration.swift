@@ -9,8 +9,7 @@ extension RegistryService {
                                 tags: [String: String]) throws -> String {
         let experiment: Int64
         // Experiment names are stored trimmed (createExperiment); look the model's up the same way.
-        if let row = try c.query("SELECT id FROM steward.experiments WHERE name = $1",
-                                 [modelName.trimmingCharacters(in: .whitespaces)]).first {
+        if let row = try c.query("SELECT id FROM steward.experiments WHERE name = \(modelName.trimmingCharacters(in: .whitespaces))").first {
             experiment = try row.get("id")
         } else {
             experiment = try tracking.createExperiment(c, name: modelName, artifactLocation: nil, tags: [:])
@@ -27,7 +26,7 @@ extension RegistryService {
 
     /// The run's status, its row locked until the transaction ends (nil: no such run).
     public func lockRunStatus(_ c: PostgresConnection, id: String) throws -> String? {
-        try c.query("SELECT status FROM steward.runs WHERE id = $1 FOR UPDATE", [id]).first?.get("status")
+        try c.query("SELECT status FROM steward.runs WHERE id = \(id) FOR UPDATE").first?.get("status")
     }
 
     /// How many runs are in each status.
@@ -65,7 +64,7 @@ extension RegistryService {
 
     /// The newest version in Production other than `excluding`, if any.
     public func productionVersion(_ c: PostgresConnection, modelName: String, excluding: Int? = nil) throws -> ModelVersion? {
-        try models.versions(c, where: "m.name = $1 AND v.stage = 'Production' AND v.version <> $2", [modelName, excluding ?? -1],
+        try models.versions(c, where: "m.name = \(modelName) AND v.stage = 'Production' AND v.version <> \(excluding ?? -1)",
                             order: "v.version DESC", limit: 1, offset: 0).first
     }
 
@@ -82,20 +81,20 @@ extension RegistryService {
     /// Removes an alias if it is set (no error when it is not).
     public func removeAlias(_ c: PostgresConnection, modelName: String, alias: String) throws {
         _ = try c.query("""
-            DELETE FROM steward.model_aliases WHERE alias = $2 AND model_id = (SELECT id FROM steward.registered_models WHERE name = $1)
-            """, [modelName, alias])
+            DELETE FROM steward.model_aliases WHERE alias = \(alias) AND model_id = (SELECT id FROM steward.registered_models WHERE name = \(modelName))
+            """)
     }
 
     public func modelName(_ c: PostgresConnection, id: Int64) throws -> String? {
-        try c.query("SELECT name FROM steward.registered_models WHERE id = $1", [id]).first?.get("name")
+        try c.query("SELECT name FROM steward.registered_models WHERE id = \(id)").first?.get("name")
     }
 
     /// The version an alias points at, if it is set.
     public func versionNumber(_ c: PostgresConnection, modelName: String, alias: String) throws -> Int? {
         try c.query("""
             SELECT v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
-            JOIN steward.registered_models m ON m.id = a.model_id WHERE m.name = $1 AND a.alias = $2
-            """, [modelName, alias]).first?.get("version")
+            JOIN steward.registered_models m ON m.id = a.model_id WHERE m.name = \(modelName) AND a.alias = \(alias)
+            """).first?.get("version")
     }
 
     /// The version the stable track served before its current one (the rollback target).
@@ -104,9 +103,9 @@ extension RegistryService {
         return try c.query("""
             SELECT s.version FROM steward.serving_assignments s JOIN steward.registered_models m ON m.id = s.model_id
             JOIN steward.model_versions v ON v.model_id = s.model_id AND v.version = s.version
-            WHERE m.name = $1 AND s.track = 'stable' AND s.to_at IS NOT NULL AND s.version <> $2
+            WHERE m.name = \(modelName) AND s.track = 'stable' AND s.to_at IS NOT NULL AND s.version <> \(current ?? -1)
             ORDER BY s.to_at DESC, s.id DESC LIMIT 1
-            """, [modelName, current ?? -1]).first?.get("version")
+            """).first?.get("version")
     }
 
     /// One track's assignment: which version it served, from when to when (nil: still).
@@ -134,8 +133,8 @@ extension RegistryService {
         _ = try models.model(named: modelName)
         return try pool.query("""
             SELECT s.track, s.version, s.from_at, s.to_at FROM steward.serving_assignments s
-            JOIN steward.registered_models m ON m.id = s.model_id WHERE m.name = $1 ORDER BY s.from_at, s.id
-            """, [modelName]).map { row in
+            JOIN steward.registered_models m ON m.id = s.model_id WHERE m.name = \(modelName) ORDER BY s.from_at, s.id
+            """).map { row in
             ServingInterval(track: try row.get("track"), version: try row.get("version"), from: try row.get("from_at"), to: try row.get("to_at"))
         }
     }

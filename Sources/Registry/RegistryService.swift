@@ -71,8 +71,6 @@ public final class RegistryService: Sendable {
         try tokens.authorize(request, needs: role)
     }
 
-    public typealias Handler = @Sendable (Request, Principal) throws -> Response
-
     /// Which API a route belongs to: each answers the store's errors in its own shape.
     public enum ErrorView: Sendable {
         /// Steward's `/api/v1`: 404, 409 with the existing id, 400.
@@ -83,22 +81,24 @@ public final class RegistryService: Sendable {
         func map(_ error: RegistryError) -> HTTPError { self == .native ? error.native : error.mlflow }
     }
 
-    /// Adds a route that authorises the caller for `role` and answers errors for
-    /// `view`: the store's refusals as 4xx, a database that is unreachable or
-    /// saturated as 503 with Retry-After. Every module's API routes go through here.
-    public func route(_ router: inout Router, _ method: HTTPMethod, _ path: String, _ role: Role, view: ErrorView = .native,
-                      options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) {
-        let fullPath = view == .native ? "/api/v1" + path : path
-        router.add(method, fullPath, options: options, .blocking { [self] request in
-            do {
-                return try handler(request, try authorize(request, needs: role))
-            } catch let error as RegistryError {
-                throw view.map(error)
-            } catch let error as PostgresError {
-                if let unavailable = error.asUnavailable { throw unavailable }
-                throw error.asInvalidInput.map(view.map) ?? error
-            }
-        })
+    /// Steward's own API, `/api/v1`: every module's routes are added to it. Each
+    /// route authorises the caller for its role and answers the stores' refusals
+    /// as 4xx, a database that is unreachable or saturated as 503 with Retry-After.
+    public var api: RouteGroup<Role, Principal> { group(prefix: "/api/v1", view: .native) }
+
+    /// Routes of one of MLflow's families (its error codes and body shape, unknown paths included).
+    func mlflowGroup(prefix: String) -> RouteGroup<Role, Principal> { group(prefix: prefix, view: .mlflow) }
+
+    private func group(prefix: String, view: ErrorView) -> RouteGroup<Role, Principal> {
+        RouteGroup(prefix: prefix, format: view == .mlflow ? MLflowAPI.format : nil,
+                   admit: { [tokens] request, role in try tokens.authorize(request, needs: role) },
+                   mapError: { error in
+                       switch error {
+                       case let error as RegistryError: view.map(error)
+                       case let error as PostgresError: error.asUnavailable ?? error.asInvalidInput.map(view.map)
+                       default: nil
+                       }
+                   })
     }
 
     /// Runs `body` in a transaction for an authorised caller and audits it there. A

@@ -215,44 +215,38 @@ struct Lexer {
     }
 }
 
-/// Turns parsed clauses and order-by strings into SQL over `steward.runs r`.
-struct RunQuery {
-    private(set) var binds: [any PostgresEncodable] = []
-
-    mutating func bind(_ value: any PostgresEncodable) -> String {
-        binds.append(value)
-        return "$\(binds.count)"
-    }
-
-    mutating func condition(for filter: RunFilter) throws(RegistryError) -> String {
-        let op = filter.comparator
+/// Turns parsed clauses and order-by strings into SQL over `steward.runs r`, every
+/// value a bind (the comparators and columns come from the parser's fixed lists).
+enum RunQuery {
+    static func condition(for filter: RunFilter) throws(RegistryError) -> SQL {
+        let op = SQL.raw(filter.comparator)
         switch filter.entity {
         case .metric:
             guard case .number(let number) = filter.value else { throw .invalid("metric filters need a number") }
-            return "EXISTS (SELECT 1 FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(bind(filter.key)) AND m.value \(op) \(bind(number)))"
+            return "EXISTS (SELECT 1 FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(filter.key) AND m.value \(op) \(number))"
         case .param, .tag:
             guard case .string(let text) = filter.value else { throw .invalid("\(filter.entity.rawValue) filters need a quoted string") }
-            let table = filter.entity == .param ? "steward.run_params" : "steward.run_tags"
-            return "EXISTS (SELECT 1 FROM \(table) p WHERE p.run_id = r.id AND p.key = \(bind(filter.key)) AND p.value \(op) \(bind(text)))"
+            let table = SQL.raw(filter.entity == .param ? "steward.run_params" : "steward.run_tags")
+            return "EXISTS (SELECT 1 FROM \(table) p WHERE p.run_id = r.id AND p.key = \(filter.key) AND p.value \(op) \(text))"
         case .dataset:
-            let column = filter.key == "digest" ? "digest" : filter.key == "context" ? "tags->>'mlflow.data.context'" : "name"
+            let column = SQL.raw(filter.key == "digest" ? "digest" : filter.key == "context" ? "tags->>'mlflow.data.context'" : "name")
             switch filter.value {
             case .list(let items):
-                let negate = op == "NOT IN" ? "NOT " : ""
-                return "\(negate)EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) = ANY(\(bind(items))))"
+                let negate = SQL.raw(filter.comparator == "NOT IN" ? "NOT " : "")
+                return "\(negate)EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) = ANY(\(items)))"
             case .string(let text):
-                return "EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) \(op) \(bind(text)))"
+                return "EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) \(op) \(text))"
             case .number: throw .invalid("dataset filters need a quoted string")
             }
         case .attribute:
-            let column = Self.column(forAttribute: filter.key)
+            let column = SQL.raw(Self.column(forAttribute: filter.key))
             switch filter.value {
             case .number(let number):
                 guard let milliseconds = Int64(exactly: number) else { throw .invalid("attribute \(filter.key) needs an integer") }
-                return "r.\(column) \(op) \(bind(milliseconds))"
-            case .string(let text): return "r.\(column) \(op) \(bind(text))"
+                return "r.\(column) \(op) \(milliseconds)"
+            case .string(let text): return "r.\(column) \(op) \(text)"
             case .list(let items):
-                return op == "NOT IN" ? "NOT (r.\(column) = ANY(\(bind(items))))" : "r.\(column) = ANY(\(bind(items)))"
+                return filter.comparator == "NOT IN" ? "NOT (r.\(column) = ANY(\(items)))" : "r.\(column) = ANY(\(items))"
             }
         }
     }
@@ -266,8 +260,8 @@ struct RunQuery {
     }
 
     /// `metrics.acc DESC`, `params.lr`, `start_time ASC`... then start_time DESC, id.
-    mutating func ordering(_ orderBy: [String]) throws(RegistryError) -> String {
-        var parts: [String] = []
+    static func ordering(_ orderBy: [String]) throws(RegistryError) -> SQL {
+        var parts: [SQL] = []
         for clause in orderBy where !clause.trimmingCharacters(in: .whitespaces).isEmpty {
             var text = clause.trimmingCharacters(in: .whitespaces)
             var direction = "ASC"
@@ -280,21 +274,21 @@ struct RunQuery {
                 throw .invalid("Invalid order_by clause '\(clause)'")
             }
             let parsed = try RunFilter.orderKey(identifier)
+            let order = SQL.raw("\(direction) NULLS LAST")
             switch parsed.entity {
             case .metric:
-                parts.append("(SELECT m.value FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(bind(parsed.key))) \(direction) NULLS LAST")
+                parts.append("(SELECT m.value FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(parsed.key)) \(order)")
             case .param, .tag:
-                let table = parsed.entity == .param ? "steward.run_params" : "steward.run_tags"
-                parts.append("(SELECT p.value FROM \(table) p WHERE p.run_id = r.id AND p.key = \(bind(parsed.key))) \(direction) NULLS LAST")
+                let table = SQL.raw(parsed.entity == .param ? "steward.run_params" : "steward.run_tags")
+                parts.append("(SELECT p.value FROM \(table) p WHERE p.run_id = r.id AND p.key = \(parsed.key)) \(order)")
             case .attribute:
-                parts.append("r.\(Self.column(forAttribute: parsed.key)) \(direction) NULLS LAST")
+                parts.append("r.\(raw: Self.column(forAttribute: parsed.key)) \(order)")
             case .dataset:
                 throw .invalid("cannot order by a dataset field")
             }
         }
-        parts.append("r.start_time DESC")
-        parts.append("r.id")
-        return parts.joined(separator: ", ")
+        parts += ["r.start_time DESC", "r.id"]
+        return SQL.joined(parts, separator: ", ")
     }
 }
 

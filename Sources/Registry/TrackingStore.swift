@@ -15,16 +15,16 @@ public final class TrackingStore: Sendable {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 500 else { throw RegistryError.invalid("experiment name must be 1-500 characters") }
         try Limits.checkTags(tags, valueLimit: Limits.experimentTagValueLength)
-        if let existing = try c.query("SELECT id FROM steward.experiments WHERE name = $1", [trimmed]).first {
+        if let existing = try c.query("SELECT id FROM steward.experiments WHERE name = \(trimmed)").first {
             throw RegistryError.alreadyExists("Experiment(name=\(trimmed)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
         }
         let now = nowMillis()
         do {
             let id: Int64 = try c.query("""
-                INSERT INTO steward.experiments (name, tags, creation_time, last_update_time) VALUES ($1, $2::jsonb, $3, $3) RETURNING id
-                """, [trimmed, try JSONCoding.text(tags), now]).first!.get("id")
+                INSERT INTO steward.experiments (name, tags, creation_time, last_update_time) VALUES (\(trimmed), \(try JSONCoding.text(tags))::jsonb, \(now), \(now)) RETURNING id
+                """).first!.get("id")
             let location = artifactLocation ?? "mlflow-artifacts:/\(id)"
-            _ = try c.query("UPDATE steward.experiments SET artifact_location = $2 WHERE id = $1", [id, location])
+            _ = try c.query("UPDATE steward.experiments SET artifact_location = \(location) WHERE id = \(id)")
             return id
         } catch let error as PostgresError where error.isUniqueViolation {
             // Created by a concurrent request since the check above.
@@ -41,14 +41,14 @@ public final class TrackingStore: Sendable {
     }
 
     func experiment(id: Int64) throws -> Experiment {
-        guard let row = try pool.query("SELECT \(Self.experimentColumns) FROM steward.experiments WHERE id = $1", [id]).first else {
+        guard let row = try pool.query("SELECT \(raw: Self.experimentColumns) FROM steward.experiments WHERE id = \(id)").first else {
             throw RegistryError.notFound("No Experiment with id=\(id) exists")
         }
         return try experiment(from: row)
     }
 
     func experiment(named name: String) throws -> Experiment {
-        guard let row = try pool.query("SELECT \(Self.experimentColumns) FROM steward.experiments WHERE name = $1", [name]).first else {
+        guard let row = try pool.query("SELECT \(raw: Self.experimentColumns) FROM steward.experiments WHERE name = \(name)").first else {
             throw RegistryError.notFound("Could not find experiment with name '\(name)'")
         }
         return try experiment(from: row)
@@ -61,21 +61,18 @@ public final class TrackingStore: Sendable {
         case "ALL": ["active", "deleted"]
         default: ["active"]
         }
-        var binds: [any PostgresEncodable] = [stages, limit, offset]
-        let condition = try filter.sql(&binds, for: .experiments)
         let rows = try pool.query("""
-            SELECT \(Self.experimentColumns) FROM steward.experiments e
-            WHERE lifecycle_stage = ANY($1) AND \(condition)
-            ORDER BY id LIMIT $2 OFFSET $3
-            """, binds)
+            SELECT \(raw: Self.experimentColumns) FROM steward.experiments e
+            WHERE lifecycle_stage = ANY(\(stages)) AND \(try filter.sql(for: .experiments))
+            ORDER BY id LIMIT \(limit) OFFSET \(offset)
+            """)
         let items = try rows.map(experiment(from:))
         return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
     }
 
     func setExperimentStage(_ c: PostgresConnection, id: Int64, stage: String) throws {
         if id == 0, stage == "deleted" { throw RegistryError.invalid("the Default experiment cannot be deleted") }
-        let rows = try c.query("UPDATE steward.experiments SET lifecycle_stage = $2, last_update_time = $3 WHERE id = $1",
-                               [id, stage, nowMillis()])
+        let rows = try c.query("UPDATE steward.experiments SET lifecycle_stage = \(stage), last_update_time = \(nowMillis()) WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
     }
 
@@ -84,7 +81,7 @@ public final class TrackingStore: Sendable {
             throw RegistryError.invalid("experiment name must be 1-500 characters")
         }
         do {
-            let rows = try c.query("UPDATE steward.experiments SET name = $2, last_update_time = $3 WHERE id = $1", [id, name, nowMillis()])
+            let rows = try c.query("UPDATE steward.experiments SET name = \(name), last_update_time = \(nowMillis()) WHERE id = \(id)")
             guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
         } catch let error as PostgresError {
             throw error.asAlreadyExists("Experiment '\(name)' already exists.")
@@ -94,7 +91,7 @@ public final class TrackingStore: Sendable {
     func setExperimentTag(_ c: PostgresConnection, id: Int64, key: String, value: String) throws {
         try Limits.checkKey(key, "tag")
         try Limits.checkLength(value, "value", limit: Limits.experimentTagValueLength)
-        let rows = try c.query("UPDATE steward.experiments SET tags = tags || jsonb_build_object($2::text, $3::text) WHERE id = $1", [id, key, value])
+        let rows = try c.query("UPDATE steward.experiments SET tags = tags || jsonb_build_object(\(key)::text, \(value)::text) WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
     }
 
@@ -115,7 +112,7 @@ public final class TrackingStore: Sendable {
         try Limits.checkTags(new.tags, valueLimit: Limits.tagValueLength)
         try Limits.checkLength(new.name, "run_name", limit: Limits.runNameLength)
         try Limits.checkLength(new.userID, "user_id", limit: Limits.userIDLength)
-        guard let stage = try c.query("SELECT lifecycle_stage FROM steward.experiments WHERE id = $1 FOR SHARE", [new.experimentID]).first else {
+        guard let stage = try c.query("SELECT lifecycle_stage FROM steward.experiments WHERE id = \(new.experimentID) FOR SHARE").first else {
             throw RegistryError.notFound("No Experiment with id=\(new.experimentID) exists")
         }
         guard try stage.get("lifecycle_stage", as: String.self) == "active" else {
@@ -129,9 +126,8 @@ public final class TrackingStore: Sendable {
         do {
             _ = try c.query("""
                 INSERT INTO steward.runs (id, experiment_id, name, status, user_id, start_time, artifact_uri, dataset_id, parent_run_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                """, [id, new.experimentID, name, new.status.rawValue, new.userID, new.startTime ?? nowMillis(),
-                      "mlflow-artifacts:/\(new.experimentID)/\(id)/artifacts", new.datasetID, new.parentRunID])
+                VALUES (\(id), \(new.experimentID), \(name), \(new.status.rawValue), \(new.userID), \(new.startTime ?? nowMillis()), \("mlflow-artifacts:/\(new.experimentID)/\(id)/artifacts"), \(new.datasetID), \(new.parentRunID))
+                """)
         } catch let error as PostgresError where error.isForeignKeyViolation {
             throw RegistryError.notFound("the parent run or dataset does not exist")
         }
@@ -165,24 +161,24 @@ public final class TrackingStore: Sendable {
     private func runs(_ c: PostgresConnection, ids: [String]) throws -> [Run] {
         guard !ids.isEmpty else { return [] }
         var byID: [String: Run] = [:]
-        for row in try c.query("SELECT \(Self.runColumns) FROM steward.runs WHERE id = ANY($1)", [ids], prepared: true) {
+        for row in try c.query("SELECT \(raw: Self.runColumns) FROM steward.runs WHERE id = ANY(\(ids))", prepared: true) {
             let run = try runInfo(from: row)
             byID[run.id] = run
         }
-        for row in try c.query("SELECT run_id, key, value FROM steward.run_params WHERE run_id = ANY($1)", [ids], prepared: true) {
+        for row in try c.query("SELECT run_id, key, value FROM steward.run_params WHERE run_id = ANY(\(ids))", prepared: true) {
             byID[try row.get("run_id")]?.params[try row.get("key")] = try row.get("value")
         }
-        for row in try c.query("SELECT run_id, key, value FROM steward.run_tags WHERE run_id = ANY($1)", [ids], prepared: true) {
+        for row in try c.query("SELECT run_id, key, value FROM steward.run_tags WHERE run_id = ANY(\(ids))", prepared: true) {
             byID[try row.get("run_id")]?.tags[try row.get("key")] = try row.get("value")
         }
-        for row in try c.query("SELECT run_id, key, value, step, timestamp FROM steward.latest_metrics WHERE run_id = ANY($1) ORDER BY key", [ids], prepared: true) {
+        for row in try c.query("SELECT run_id, key, value, step, timestamp FROM steward.latest_metrics WHERE run_id = ANY(\(ids)) ORDER BY key", prepared: true) {
             byID[try row.get("run_id")]?.metrics.append(MetricPoint(key: try row.get("key"), value: try row.get("value"),
                                                                      timestamp: try row.get("timestamp"), step: try row.get("step")))
         }
         for row in try c.query("""
             SELECT run_id, name, digest, source_type, source, schema, profile, tags::text AS tags
-            FROM steward.run_inputs WHERE run_id = ANY($1) ORDER BY name
-            """, [ids], prepared: true) {
+            FROM steward.run_inputs WHERE run_id = ANY(\(ids)) ORDER BY name
+            """, prepared: true) {
             byID[try row.get("run_id")]?.inputs.append(DatasetInput(
                 name: try row.get("name"), digest: try row.get("digest"), sourceType: try row.get("source_type"),
                 source: try row.get("source"), schema: try row.get("schema"), profile: try row.get("profile"),
@@ -195,8 +191,8 @@ public final class TrackingStore: Sendable {
     /// its rows share the lock; one that will also update the run row itself takes the
     /// stronger lock at once (two sharers upgrading would deadlock).
     func lockActiveRun(_ c: PostgresConnection, _ id: String, updatingRun: Bool = false) throws {
-        let sql = "SELECT lifecycle_stage FROM steward.runs WHERE id = $1 FOR \(updatingRun ? "NO KEY UPDATE" : "SHARE")"
-        guard let row = try c.query(sql, [id], prepared: true).first else {
+        let sql: SQL = "SELECT lifecycle_stage FROM steward.runs WHERE id = \(id) FOR \(raw: updatingRun ? "NO KEY UPDATE" : "SHARE")"
+        guard let row = try c.query(sql, prepared: true).first else {
             throw RegistryError.notFound("Run with id=\(id) not found")
         }
         guard try row.get("lifecycle_stage", as: String.self) == "active" else {
@@ -220,15 +216,15 @@ public final class TrackingStore: Sendable {
                    failureReason: String? = nil, jobName: String? = nil) throws {
         let endedNow = status?.isTerminal == true ? nowMillis() : nil
         _ = try c.query("""
-            UPDATE steward.runs SET status = CASE WHEN status = 'KILLED' THEN status ELSE COALESCE($2, status) END,
-                   end_time = COALESCE($3, end_time, $4), name = COALESCE($5, name),
-                   failure_reason = COALESCE($6, failure_reason), job_name = COALESCE($7, job_name), updated_at = now()
-            WHERE id = $1
-            """, [id, status?.rawValue, endTime, endedNow, name, failureReason, jobName])
+            UPDATE steward.runs SET status = CASE WHEN status = 'KILLED' THEN status ELSE COALESCE(\(status?.rawValue), status) END,
+                   end_time = COALESCE(\(endTime), end_time, \(endedNow)), name = COALESCE(\(name), name),
+                   failure_reason = COALESCE(\(failureReason), failure_reason), job_name = COALESCE(\(jobName), job_name), updated_at = now()
+            WHERE id = \(id)
+            """)
     }
 
     func setRunStage(_ c: PostgresConnection, id: String, stage: String) throws {
-        let rows = try c.query("UPDATE steward.runs SET lifecycle_stage = $2, updated_at = now() WHERE id = $1", [id, stage])
+        let rows = try c.query("UPDATE steward.runs SET lifecycle_stage = \(stage), updated_at = now() WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Run with id=\(id) not found") }
     }
 
@@ -274,10 +270,10 @@ public final class TrackingStore: Sendable {
         let keys = params.keys.sorted(), values = keys.map { params[$0]! }
         // A param is written once; the same value again is fine, a different one is refused.
         let clashes = try c.query("""
-            INSERT INTO steward.run_params (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
+            INSERT INTO steward.run_params (run_id, key, value) SELECT \(runID), k, v FROM unnest(\(keys)::text[], \(values)::text[]) AS t(k, v)
             ON CONFLICT (run_id, key) DO UPDATE SET value = steward.run_params.value
             RETURNING key, value
-            """, [runID, keys, values])
+            """)
         for row in clashes {
             let key: String = try row.get("key"), value: String = try row.get("value")
             if value != params[key] {
@@ -290,17 +286,17 @@ public final class TrackingStore: Sendable {
         guard !tags.isEmpty else { return }
         let keys = tags.keys.sorted()
         _ = try c.query("""
-            INSERT INTO steward.run_tags (run_id, key, value) SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
+            INSERT INTO steward.run_tags (run_id, key, value) SELECT \(runID), k, v FROM unnest(\(keys)::text[], \(keys.map { tags[$0]! })::text[]) AS t(k, v)
             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
-            """, [runID, keys, keys.map { tags[$0]! }])
+            """)
         if let name = tags["mlflow.runName"] {
-            _ = try c.query("UPDATE steward.runs SET name = $2 WHERE id = $1", [runID, name])
+            _ = try c.query("UPDATE steward.runs SET name = \(name) WHERE id = \(runID)")
         }
     }
 
     func deleteTag(_ c: PostgresConnection, runID: String, key: String) throws {
         try lockActiveRun(c, runID)
-        let rows = try c.query("DELETE FROM steward.run_tags WHERE run_id = $1 AND key = $2", [runID, key])
+        let rows = try c.query("DELETE FROM steward.run_tags WHERE run_id = \(runID) AND key = \(key)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("No tag with name: \(key) in run with id \(runID)") }
     }
 
@@ -315,14 +311,13 @@ public final class TrackingStore: Sendable {
         _ = try c.query("""
             WITH history AS (
                 INSERT INTO steward.metrics (run_id, key, value, step, timestamp)
-                SELECT $1, k, v, s, t FROM unnest($2::text[], $3::float8[], $4::int8[], $5::int8[]) AS b(k, v, s, t)
+                SELECT \(runID), k, v, s, t FROM unnest(\(metrics.map(\.key))::text[], \(metrics.map(\.value))::float8[], \(metrics.map(\.step))::int8[], \(metrics.map(\.timestamp))::int8[]) AS b(k, v, s, t)
             )
             INSERT INTO steward.latest_metrics AS l (run_id, key, value, step, timestamp)
-            SELECT $1, k, v, s, t FROM unnest($6::text[], $7::float8[], $8::int8[], $9::int8[]) AS b(k, v, s, t)
+            SELECT \(runID), k, v, s, t FROM unnest(\(last.map(\.key))::text[], \(last.map(\.value))::float8[], \(last.map(\.step))::int8[], \(last.map(\.timestamp))::int8[]) AS b(k, v, s, t)
             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
             WHERE (excluded.step, excluded.timestamp, excluded.value) > (l.step, l.timestamp, l.value)
-            """, [runID, metrics.map(\.key), metrics.map(\.value), metrics.map(\.step), metrics.map(\.timestamp),
-                  last.map(\.key), last.map(\.value), last.map(\.step), last.map(\.timestamp)], prepared: true)
+            """, prepared: true)
     }
 
     /// MLflow's order for a key's latest value: higher step, then later timestamp, then
@@ -339,23 +334,22 @@ public final class TrackingStore: Sendable {
         for input in inputs {
             _ = try c.query("""
                 INSERT INTO steward.run_inputs (run_id, name, digest, source_type, source, schema, profile, tags)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+                VALUES (\(runID), \(input.name), \(input.digest), \(input.sourceType), \(input.source), \(input.schema), \(input.profile), \(try JSONCoding.text(input.tags))::jsonb)
                 ON CONFLICT (run_id, name, digest) DO UPDATE SET tags = steward.run_inputs.tags || excluded.tags
-                """, [runID, input.name, input.digest, input.sourceType, input.source, input.schema, input.profile,
-                      try JSONCoding.text(input.tags)])
+                """)
         }
     }
 
     func metricHistory(runID: String, key: String, limit: Int, pageToken: String?) throws -> Page<MetricPoint> {
         let offset = try PageToken.decode(pageToken)
         return try pool.withConnection { c in
-            guard try c.query("SELECT 1 FROM steward.runs WHERE id = $1", [runID], prepared: true).count == 1 else {
+            guard try c.query("SELECT 1 FROM steward.runs WHERE id = \(runID)", prepared: true).count == 1 else {
                 throw RegistryError.notFound("Run with id=\(runID) not found")
             }
             let rows = try c.query("""
-                SELECT value, step, timestamp FROM steward.metrics WHERE run_id = $1 AND key = $2
-                ORDER BY step, timestamp, id LIMIT $3 OFFSET $4
-                """, [runID, key, limit, offset], prepared: true)
+                SELECT value, step, timestamp FROM steward.metrics WHERE run_id = \(runID) AND key = \(key)
+                ORDER BY step, timestamp, id LIMIT \(limit) OFFSET \(offset)
+                """, prepared: true)
             let items = try rows.map { row in
                 MetricPoint(key: key, value: try row.get("value"), timestamp: try row.get("timestamp"), step: try row.get("step"))
             }
@@ -368,22 +362,20 @@ public final class TrackingStore: Sendable {
     func searchRuns(experimentIDs: [Int64], filter: String, viewType: String, orderBy: [String], limit: Int,
                     pageToken: String?) throws -> Page<Run> {
         let offset = try PageToken.decode(pageToken)
-        var query = RunQuery()
         let stages: [String] = switch viewType {
         case "DELETED_ONLY": ["deleted"]
         case "ALL": ["active", "deleted"]
         default: ["active"]
         }
-        var conditions = ["r.experiment_id = ANY(\(query.bind(experimentIDs)))", "r.lifecycle_stage = ANY(\(query.bind(stages)))"]
-        conditions += try RunFilter.parse(filter).map { try query.condition(for: $0) }
-        let order = try query.ordering(orderBy)
-        let sql = """
-            SELECT r.id FROM steward.runs r WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY \(order) LIMIT \(query.bind(limit)) OFFSET \(query.bind(offset))
+        var conditions: [SQL] = ["r.experiment_id = ANY(\(experimentIDs))", "r.lifecycle_stage = ANY(\(stages))"]
+        conditions += try RunFilter.parse(filter).map { filter throws(RegistryError) in try RunQuery.condition(for: filter) }
+        let sql: SQL = """
+            SELECT r.id FROM steward.runs r WHERE \(SQL.joined(conditions, separator: " AND "))
+            ORDER BY \(try RunQuery.ordering(orderBy)) LIMIT \(limit) OFFSET \(offset)
             """
         return try pool.withConnection { c in
             // Prepared: a search's text depends only on the filter's shape (every value is bound).
-            let ids: [String] = try c.query(sql, query.binds, prepared: true).map { try $0.get("id") }
+            let ids: [String] = try c.query(sql, prepared: true).map { try $0.get("id") }
             return Page(items: try runs(c, ids: ids), nextPageToken: PageToken.next(offset: offset, returned: ids.count, limit: limit))
         }
     }

@@ -17,18 +17,18 @@ public struct ServingInstances: Sendable {
     public func beat(instance: String, model: String, track: String, version: String?, startedAt: Date) throws {
         try pool.query("""
             INSERT INTO steward.serving_instances (instance, model_name, track, model_version, started_at, seen_at)
-            VALUES ($1, $2, $3, $4, $5, now())
+            VALUES (\(instance), \(model), \(track), \(version), \(startedAt), now())
             ON CONFLICT (instance) DO UPDATE SET model_name = excluded.model_name, track = excluded.track,
                 model_version = excluded.model_version, seen_at = now()
-            """, [instance, model, track, version, startedAt])
+            """)
     }
 
     /// Whether a live instance of `track` serves `version` of `model`.
     public func serves(model: String, track: String, version: String) throws -> Bool {
         try pool.query("""
-            SELECT 1 FROM steward.serving_instances WHERE model_name = $1 AND track = $2 AND model_version = $3
-              AND seen_at > now() - make_interval(secs => $4)
-            """, [model, track, version, Self.liveness.seconds]).count > 0
+            SELECT 1 FROM steward.serving_instances WHERE model_name = \(model) AND track = \(track) AND model_version = \(version)
+              AND seen_at > now() - make_interval(secs => \(Self.liveness.seconds))
+            """).count > 0
     }
 }
 

@@ -15,8 +15,8 @@ import TestSupport
         func window(_ at: Date, _ psi: Double) throws {
             _ = try pool.query("""
                 INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows)
-                VALUES ($1, $2, 'm', '1', 'stable', 'char_length', 'quantile', $3, 100)
-                """, [at.addingTimeInterval(-300), at, psi])
+                VALUES (\(at.addingTimeInterval(-300)), \(at), 'm', '1', 'stable', 'char_length', 'quantile', \(psi), 100)
+                """)
         }
         let evaluator = AlertEvaluator(pool: pool)
         let start = Date()

@@ -13,8 +13,8 @@ import TestSupport
         for (id, label) in [("r1", "positive"), ("r2", "negative"), ("r3", "positive")] {
             _ = try daemon.database.pool.query("""
                 INSERT INTO steward.prediction_log (at, model_name, model_version, track, latency_ms, label, confidence, request_id)
-                VALUES (now(), 'm', '3', 'stable', 1, $1, 0.9, $2)
-                """, [label, id])
+                VALUES (now(), 'm', '3', 'stable', 1, \(label), 0.9, \(id))
+                """)
         }
         for (id, truth) in [("r1", "positive"), ("r2", "positive"), ("r3", "positive")] {
             #expect(try client.send(.json(.POST, "/api/v1/feedback", ["model": "m", "text": "text \(id)", "label": truth, "request_id": id])).status == 201)

@@ -21,8 +21,8 @@ import TestSupport
         for (minute, n) in [(now.addingTimeInterval(-40 * 86_400), 25), (now.addingTimeInterval(-3600), 10)] {
             _ = try pool.query("""
                 INSERT INTO steward.feature_counts_1m (model_name, feature, minute, model_version, track, value, n)
-                VALUES ('m', 'word_count', date_trunc('minute', $1::timestamptz), '1', 'stable', 2, $2)
-                """, [minute, n])
+                VALUES ('m', 'word_count', date_trunc('minute', \(minute)::timestamptz), '1', 'stable', 2, \(n))
+                """)
         }
         try Rollups(pool: pool).rollUp(from: now.addingTimeInterval(-41 * 86_400), to: now)
         let rollups: Int = try pool.query("SELECT count(*)::int AS n FROM steward.serving_rollup_1m").first!.get("n")

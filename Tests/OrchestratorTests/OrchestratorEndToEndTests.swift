@@ -76,9 +76,9 @@ import TestSupport
         for status in ["QUEUED", "SUBMITTED", "FINISHED"] { #expect(events.contains("\"to_status\":\"\(status)\"")) }
         // The trainer logged with a token of its own run, an operator's, revoked once the run ended.
         let token = try #require(try daemon.database.pool.query(
-            "SELECT role, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens WHERE name = $1", ["run-\(id)"]).first)
+            "SELECT role, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens WHERE name = \("run-\(id)")").first)
         #expect(try token.get("role", as: String.self) == "operator" && token.get("revoked", as: Bool.self))
-        let actions: Int = try daemon.database.pool.query("SELECT count(*) AS n FROM steward.audit_log WHERE actor = $1", ["run-\(id)"]).first!.get("n")
+        let actions: Int = try daemon.database.pool.query("SELECT count(*) AS n FROM steward.audit_log WHERE actor = \("run-\(id)")").first!.get("n")
         #expect(actions > 0)
     }
 
@@ -136,8 +136,8 @@ import TestSupport
         func windows(worse: Bool) throws -> Int {
             try daemon.database.pool.query("""
                 SELECT count(*) AS n FROM (SELECT window_start FROM steward.drift_windows
-                WHERE model_version = $1 AND track = 'stable' GROUP BY window_start HAVING (max(psi) > 0.25) = $2) w
-                """, [v1, worse]).first!.get("n")
+                WHERE model_version = \(v1) AND track = 'stable' GROUP BY window_start HAVING (max(psi) > 0.25) = \(worse)) w
+                """).first!.get("n")
         }
         func driftRuns() throws -> [String] {
             try daemon.database.pool.query("SELECT run_id FROM steward.run_specs WHERE reason LIKE 'drift%'").map { try $0.get("run_id") }

@@ -174,8 +174,8 @@ import TextFeatures
             _ = try c.query("""
                 INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at, started_at,
                                               canary_ready_at)
-                VALUES ($1, 1, 2, $2::jsonb, $3::jsonb, 'Progressing', $4, $4, $5)
-                """, [model, steps, analysis, now, ready ? now : nil])
+                VALUES (\(model), 1, 2, \(steps)::jsonb, \(analysis)::jsonb, 'Progressing', \(now), \(now), \(ready ? now : nil))
+                """)
         }
     }
 
@@ -366,8 +366,8 @@ import TextFeatures
         let end = Date().addingTimeInterval(-minutesAgo * 60)
         _ = try setup.database.pool.query("""
             INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows)
-            VALUES ($1, $2, 'm', '1', 'stable', $3, 'quantile', $4, 500)
-            """, [end.addingTimeInterval(-300), end, feature, psi])
+            VALUES (\(end.addingTimeInterval(-300)), \(end), 'm', '1', 'stable', \(feature), 'quantile', \(psi), 500)
+            """)
     }
 
     static func retrainRuns(_ setup: RolloutControllerTests.Setup) throws -> [String] {
@@ -390,12 +390,12 @@ import TextFeatures
         let queued = try retrainer.pass(now: Date())
         #expect(queued.count == 1)
         #expect(try retrainer.pass(now: Date()).isEmpty)          // the run is open
-        let spec = try setup.database.pool.query("SELECT warm_start_version, base_model, reason, extra_data_uri FROM steward.run_specs WHERE run_id = $1", [queued[0]]).first!
+        let spec = try setup.database.pool.query("SELECT warm_start_version, base_model, reason, extra_data_uri FROM steward.run_specs WHERE run_id = \(queued[0])").first!
         let extra = try #require(URL(string: try spec.get("extra_data_uri", as: String.self)))
         #expect(try String(contentsOf: extra, encoding: .utf8) == "text,label\n\"a \"\"quoted\"\" tweet\",negative\n")
         #expect(try spec.get("warm_start_version", as: Int.self) == 1)
         #expect(try spec.get("reason", as: String.self).hasPrefix("drift: word_count PSI 0.700"))
-        _ = try setup.database.pool.query("UPDATE steward.runs SET status = 'FINISHED' WHERE id = $1", [queued[0]])
+        _ = try setup.database.pool.query("UPDATE steward.runs SET status = 'FINISHED' WHERE id = \(queued[0])")
         #expect(try retrainer.pass(now: Date()).isEmpty)          // cooldown: one episode, one run
         #expect(try retrainer.pass(now: Date().addingTimeInterval(7 * 3600)).count == 1)
         #expect(try Self.retrainRuns(setup).count == 2)

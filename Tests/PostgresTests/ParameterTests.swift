@@ -15,31 +15,31 @@ import TestSupport
 
     @Test("strings round-trip unchanged through bound parameters", arguments: awkwardStrings)
     func stringRoundTrip(value: String) throws {
-        let echoed: String = try #require(try database.pool.query("SELECT $1::text", [value]).first).get(0)
+        let echoed: String = try #require(try database.pool.query("SELECT \(value)::text").first).get(0)
         #expect(echoed == value)
     }
 
     @Test func arraysOfAwkwardStringsRoundTrip() throws {
         let values = Self.awkwardStrings + ["{}", "NULL", ",", "\\\"", "null"]
-        let echoed: [String] = try #require(try database.pool.query("SELECT $1::text[]", [values]).first).get(0)
+        let echoed: [String] = try #require(try database.pool.query("SELECT \(values)::text[]").first).get(0)
         #expect(echoed == values)
     }
 
     @Test func preparedStatementsAnswerLikeUnpreparedOnesAndOutliveARollback() throws {
         try database.pool.withConnection { connection in
-            let sql = "SELECT $1::int + $2::int AS sum, $3::text AS label"
+            func sql(_ a: Int, _ b: Int, _ label: String) -> SQL { "SELECT \(a)::int + \(b)::int AS sum, \(label)::text AS label" }
             for (a, b) in [(1, 2), (40, 2), (-5, 5)] {
-                let row = try #require(try connection.query(sql, [a, b, "n\(a)"], prepared: true).first)
+                let row = try #require(try connection.query(sql(a, b, "n\(a)"), prepared: true).first)
                 #expect(try row.get("sum") == a + b)
                 #expect(try row.get("label") == "n\(a)")
             }
             // PREPARE is not transactional: a rolled-back transaction keeps the statement usable.
             struct Abort: Error {}
             _ = try? connection.withTransaction {
-                _ = try connection.query(sql, [1, 1, "inside"], prepared: true)
+                _ = try connection.query(sql(1, 1, "inside"), prepared: true)
                 throw Abort()
             }
-            let after = try #require(try connection.query(sql, [2, 3, "after"], prepared: true).first)
+            let after = try #require(try connection.query(sql(2, 3, "after"), prepared: true).first)
             #expect(try after.get("sum") == 5)
             let names = try connection.query("SELECT count(*)::int AS n FROM pg_prepared_statements")
             #expect(try names[0].get("n") == 1)
@@ -48,15 +48,15 @@ import TestSupport
 
     @Test func preparedStatementsStayBoundedAndAFailedPrepareIsNotKept() throws {
         try database.pool.withConnection { connection in
-            #expect(throws: PostgresError.self) { try connection.query("SELEC $1::int", [1], prepared: true) }
+            #expect(throws: PostgresError.self) { try connection.query("SELEC \(1)::int", prepared: true) }
             for k in 0..<(PostgresConnection.preparedLimit + 5) {
-                let row = try #require(try connection.query("SELECT $1::int + \(k) AS v", [1], prepared: true).first)
+                let row = try #require(try connection.query("SELECT \(1)::int + \(raw: k) AS v", prepared: true).first)
                 #expect(try row.get("v") == k + 1)
             }
             let kept: Int = try connection.query("SELECT count(*)::int AS n FROM pg_prepared_statements")[0].get("n")
             #expect(kept <= PostgresConnection.preparedLimit)
             #expect(kept > 0)
-            let first = try #require(try connection.query("SELECT $1::int + 0 AS v", [7], prepared: true).first)
+            let first = try #require(try connection.query("SELECT \(7)::int + 0 AS v", prepared: true).first)
             #expect(try first.get("v") == 7)
         }
     }
@@ -65,7 +65,7 @@ import TestSupport
         try database.pool.withConnection { connection in
             try connection.execute("CREATE TABLE people (name text)")
             let hostile = "x'); DROP TABLE people; --"
-            try connection.query("INSERT INTO people (name) VALUES ($1)", [hostile])
+            try connection.query("INSERT INTO people (name) VALUES (\(hostile))")
             let rows = try connection.query("SELECT name FROM people")
             #expect(rows.count == 1)
             #expect(try rows[0].get(0) == hostile)
@@ -74,7 +74,7 @@ import TestSupport
 
     @Test func nulIsRefusedWithAClearError() throws {
         let error = #expect(throws: PostgresError.self) {
-            try database.pool.query("SELECT $1::text", ["a\u{0}b"])
+            try database.pool.query("SELECT \("a\u{0}b")::text")
         }
         #expect(error?.code == .invalidParameter)
         #expect(error?.description.contains("$1") == true)
@@ -85,8 +85,7 @@ import TestSupport
         let when = Date(timeIntervalSince1970: 1_700_000_000.123456)
         let bytes = Data([0, 1, 2, 0xFE, 0xFF])
         let row = try #require(try database.pool.query(
-            "SELECT $1::bigint, $2::float8, $3::boolean, $4::uuid, $5::timestamptz, $6::bytea, $7::text[], $8::float8, $9::int",
-            [Int64.max, 0.1, true, id, when, bytes, ["a", "b,c", "d\"e", ""], Double.infinity, Int?.none]).first)
+            "SELECT \(Int64.max)::bigint, \(0.1)::float8, \(true)::boolean, \(id)::uuid, \(when)::timestamptz, \(bytes)::bytea, \(["a", "b,c", "d\"e", ""])::text[], \(Double.infinity)::float8, \(Int?.none)::int").first)
         #expect(try row.get(0) == Int64.max)
         #expect(try row.get(1) == 0.1)
         #expect(try row.get(2) == true)
@@ -109,9 +108,9 @@ import TestSupport
     @Test func errorsCarrySQLStateButNotValues() throws {
         try database.pool.withConnection { connection in
             try connection.execute("CREATE TABLE secrets (value text PRIMARY KEY)")
-            try connection.query("INSERT INTO secrets VALUES ($1)", ["hunter2-secret"])
+            try connection.query("INSERT INTO secrets VALUES (\("hunter2-secret"))")
             let error = #expect(throws: PostgresError.self) {
-                try connection.query("INSERT INTO secrets VALUES ($1)", ["hunter2-secret"])
+                try connection.query("INSERT INTO secrets VALUES (\("hunter2-secret"))")
             }
             #expect(error?.isUniqueViolation == true)
             #expect(error?.sqlState == "23505")

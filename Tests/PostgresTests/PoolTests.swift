@@ -23,7 +23,7 @@ import TestSupport
         let database = try TestDatabase(migrated: false, maxConnections: 1)
         let pid: Int32 = try #require(try database.pool.query("SELECT pg_backend_pid()").first).get(0)
         let admin = try database.connect()
-        try admin.query("SELECT pg_terminate_backend($1)", [pid])
+        try admin.query("SELECT pg_terminate_backend(\(pid))")
         // The server ends the session asynchronously: a query racing the goodbye may fail
         // once; the pool must then replace the connection rather than keep lending it.
         var pidAfter: Int32?
@@ -64,7 +64,7 @@ import TestSupport
         DispatchQueue.concurrentPerform(iterations: 16) { i in
             for j in 0..<25 {
                 _ = try? database.pool.withTransaction { connection in
-                    try connection.query("INSERT INTO hits VALUES ($1)", [i * 100 + j])
+                    try connection.query("INSERT INTO hits VALUES (\(i * 100 + j))")
                 }
             }
         }
@@ -94,12 +94,12 @@ import TestSupport
                 defer { done.leave() }
                 _ = try? database.pool.withRetryingTransaction { c in
                     let attempt = attempts.withLock { $0[index] += 1; return $0[index] }
-                    try c.query("UPDATE pair SET n = n + 1 WHERE id = $1", [first])
+                    try c.query("UPDATE pair SET n = n + 1 WHERE id = \(first)")
                     if attempt == 1 {
                         signal.signal()
                         other.wait()
                     }
-                    try c.query("UPDATE pair SET n = n + 1 WHERE id = $1", [second])
+                    try c.query("UPDATE pair SET n = n + 1 WHERE id = \(second)")
                 }
             }.start()
         }

@@ -24,14 +24,13 @@ import Postgres
     }
 
     @Test func valuesAreBoundNeverSpliced() throws {
-        var query = RunQuery()
-        let sql = try query.condition(for: try RunFilter.parse("params.x = 'a''; DROP TABLE steward.runs; --'")[0])
-        #expect(!sql.contains("DROP"))
-        #expect(query.binds.count == 2)
-        let order = try query.ordering(["metrics.acc DESC", "start_time"])
-        #expect(order.hasPrefix("(SELECT m.value FROM steward.latest_metrics m"))
-        #expect(order.contains("r.start_time ASC"))
-        #expect(throws: RegistryError.self) { try query.ordering(["metrics.acc DESC; DROP"]) }
+        let sql = try RunQuery.condition(for: try RunFilter.parse("params.x = 'a''; DROP TABLE steward.runs; --'")[0])
+        #expect(!sql.text.contains("DROP"))
+        #expect(sql.binds.map(\.postgresText) == ["x", "a'; DROP TABLE steward.runs; --"])
+        let order = try RunQuery.ordering(["metrics.acc DESC", "start_time"])
+        #expect(order.text.hasPrefix("(SELECT m.value FROM steward.latest_metrics m"))
+        #expect(order.text.contains("r.start_time ASC"))
+        #expect(throws: RegistryError.self) { try RunQuery.ordering(["metrics.acc DESC; DROP"]) }
     }
 }
 
@@ -42,9 +41,8 @@ import Postgres
                     "start_time > 9223372036854775808", "attributes.start_time > 1.5"] {
             #expect(throws: RegistryError.self, "\(bad)") { try RunFilter.parse(bad) }
         }
-        var query = RunQuery()
         let edge = try RunFilter.parse("attributes.start_time > -9223372036854775808")[0]
-        #expect(try query.condition(for: edge).hasPrefix("r.start_time >"))
+        #expect(try RunQuery.condition(for: edge).text.hasPrefix("r.start_time >"))
         // Metrics are doubles: huge values and infinities are numbers to compare with.
         #expect(try RunFilter.parse("metrics.loss < 1e400").first?.value == .number(.infinity))
         for bad in ["version_number = 1e19", "version_number > -2147483649", "version_number = 2147483648", "version_number = 'x'",
@@ -55,20 +53,18 @@ import Postgres
     }
 
     @Test func eachSearchRefusesFieldsItHasNot() throws {
-        var binds: [any PostgresEncodable] = []
-        #expect(throws: RegistryError.self) { try ModelFilter.parse("run_id = 'x'").sql(&binds, for: .models) }
-        #expect(throws: RegistryError.self) { try ModelFilter.parse("version_number = 1").sql(&binds, for: .experiments) }
-        let experiments = try ModelFilter.parse("name = 'e' and tags.team = 'nlp'").sql(&binds, for: .experiments)
-        #expect(experiments.contains("e.name =") && experiments.contains("e.tags->>"))
-        let stage = try ModelFilter.parse("current_stage = 'production'").sql(&binds, for: .versions)
-        #expect(stage.contains("v.stage ="))
-        #expect(binds.last as? String == "Production")
+        #expect(throws: RegistryError.self) { try ModelFilter.parse("run_id = 'x'").sql(for: .models) }
+        #expect(throws: RegistryError.self) { try ModelFilter.parse("version_number = 1").sql(for: .experiments) }
+        let experiments = try ModelFilter.parse("name = 'e' and tags.team = 'nlp'").sql(for: .experiments)
+        #expect(experiments.text.contains("e.name =") && experiments.text.contains("e.tags->>"))
+        let stage = try ModelFilter.parse("current_stage = 'production'").sql(for: .versions)
+        #expect(stage.text.contains("v.stage ="))
+        #expect(stage.binds.last?.postgresText == "Production")
     }
 
     @Test func orderByTakesBackquotedKeys() throws {
-        var query = RunQuery()
-        let order = try query.ordering(["tags.`a b` DESC", "params.`learning rate`"])
-        #expect(order.hasPrefix("(SELECT p.value FROM steward.run_tags p"))
-        #expect(query.binds.compactMap { $0 as? String } == ["a b", "learning rate"])
+        let order = try RunQuery.ordering(["tags.`a b` DESC", "params.`learning rate`"])
+        #expect(order.text.hasPrefix("(SELECT p.value FROM steward.run_tags p"))
+        #expect(order.binds.map(\.postgresText) == ["a b", "learning rate"])
     }
 }

@@ -77,7 +77,7 @@ public final class TestDatabase: @unchecked Sendable {
             let lock = PostgresConnection.advisoryKey("steward.test-template")
             try connection.advisoryLock(lock)
             defer { _ = try? connection.advisoryUnlock(lock) }
-            let exists = try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).count > 0
+            let exists = try connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)").count > 0
             if !exists {
                 try connection.execute("CREATE DATABASE \(name)_building")
                 do {
