@@ -57,7 +57,12 @@ public final class WorkerPool: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         while alive > 0 {
-            if !condition.wait(until: deadline) { return alive == 0 }
+            // Foundation on Linux traps on a wait until distantFuture: wait without a deadline then.
+            if deadline == .distantFuture {
+                condition.wait()
+            } else if !condition.wait(until: deadline) {
+                return alive == 0
+            }
         }
         return true
     }
