@@ -8,7 +8,8 @@
 # promotion. With --bad-canary, two broken versions are then pushed into canaries
 # by hand and rolled back by the analysis: an untrained one (on confidence PSI)
 # and one that fails on long texts (on its measured error rate). Services stay up for stewardctl
-# until Ctrl-C (or --exit).
+# until Ctrl-C (or --exit). With STEWARD_BIN_DIR set, the binaries there are used and nothing
+# is built.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -36,9 +37,15 @@ clock() { printf '%d:%02d' $(((SECONDS - STARTED) / 60)) $(((SECONDS - STARTED) 
 die() { echo "run: $*" >&2; exit 1; }
 
 bash scripts/setup.sh --run
-step "building Steward (debug)"
-swift build --product stewardd >/dev/null && swift build --product steward-serve >/dev/null && swift build --product stewardctl >/dev/null
-BIN=$(swift build --show-bin-path)
+if [ -n "${STEWARD_BIN_DIR:-}" ]; then
+  BIN=$(cd "$STEWARD_BIN_DIR" && pwd)
+  step "using the binaries in $BIN (STEWARD_BIN_DIR)"
+  for b in stewardd steward-serve stewardctl; do [ -x "$BIN/$b" ] || die "$BIN/$b not found (STEWARD_BIN_DIR)"; done
+else
+  step "building Steward (debug)"
+  swift build --product stewardd >/dev/null && swift build --product steward-serve >/dev/null && swift build --product stewardctl >/dev/null
+  BIN=$(swift build --show-bin-path)
+fi
 
 mkdir -p "$LOGS"
 step "starting the embedded PostgreSQL (.steward/pg)"
@@ -49,7 +56,6 @@ BASE_URL=$(bash scripts/pg.sh url)
 psql "$BASE_URL" -XAtq -c "DROP DATABASE IF EXISTS steward_demo WITH (FORCE)" -c "CREATE DATABASE steward_demo"
 DB_URL=${BASE_URL%/*}/steward_demo
 rm -rf "$DEMO" && mkdir -p "$DEMO"
-sql() { psql "$DB_URL" -XAtq -c "$1"; }
 note "database steward_demo (made afresh), artifacts in .steward/demo"
 
 TOKEN_FILE="$STATE/admin-token"
@@ -139,7 +145,7 @@ follow_run() {
   while true; do
     status=$(run_field "$run" .status)
     [ "$status" = "$seen" ] || { note "run ${run:0:8}: $status"; seen=$status; }
-    case "$status" in FINISHED) return 0 ;; FAILED|KILLED) die "run $run ended $status: $(run_field "$run" .failureReason)" ;; esac
+    case "$status" in FINISHED) return 0 ;; FAILED|KILLED) die "run $run ended $status: $(run_field "$run" .failure_reason)" ;; esac
     if ((SECONDS - last >= 20)) && [ "$status" = RUNNING ]; then
       line=$(ctl runs logs "$run" --tail 40 2>/dev/null | grep -o '"event": *"[a-z_]*"[^}]*' | tail -n 1 || true)
       [ -z "$line" ] || note "  trainer: ${line:0:110}"
@@ -205,12 +211,17 @@ alert_open() { [ "$(api /api/v1/alerts | jq '[.items[] | select(.rule == "input-
 wait_until "the drift alert" 180 alert_open
 note "ALERT input-drift firing: $(api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift" and .ended_at == null)][0] | "value \(.value | tostring | .[0:5]) > \(.threshold) since \(.started_at)"')"
 note "newest window's largest PSI: $(worst_psi "$V1")"
-retrain_run() { sql "SELECT r.id FROM steward.run_specs s JOIN steward.runs r ON r.id = s.run_id WHERE s.reason LIKE 'drift%' ORDER BY s.created_at DESC LIMIT 1"; }
+retrain_run() {  # the newest run the drift retrainer queued (it tags its runs steward.reason "drift: ...")
+  api /api/v1/runs --get --data-urlencode limit=1 \
+    --data-urlencode "filter=tags.\`steward.model_name\` = '$MODEL' and tags.\`steward.reason\` LIKE 'drift%'" |
+    jq -r '.items[0].id // empty'
+}
 retrain_queued() { [ -n "$(retrain_run)" ]; }
+feedback_count() { api "/api/v1/models/$MODEL/accuracy" | jq -r .labelled; }
 wait_until "the drift retrain to be queued" 180 retrain_queued
 RUN2=$(retrain_run)
-note "retrain queued: run ${RUN2:0:8}, reason: $(sql "SELECT reason FROM steward.run_specs WHERE run_id = '$RUN2'")"
-note "it trains on rotten-tomatoes@1 plus $(sql "SELECT count(*) FROM steward.feedback WHERE model_name = '$MODEL'") labelled production texts, warm-started from version $V1"
+note "retrain queued: run ${RUN2:0:8}, reason: $(run_field "$RUN2" '.tags["steward.reason"]')"
+note "it trains on rotten-tomatoes@1 plus $(feedback_count) labelled production texts, warm-started from version $V1"
 
 step "retraining (version 2) while traffic keeps flowing"
 follow_run "$RUN2"
@@ -218,7 +229,8 @@ V2=$(version_of_run "$RUN2")
 note "$(verdict "$V2")"
 
 rollout_field() { api "/api/v1/rollouts/$MODEL" | jq -r "$1"; }
-# follow_rollout: prints each new rollout event until the rollout ends; echoes the final phase.
+# follow_rollout: prints each new rollout event until the rollout ends; echoes the final phase. The
+# API returns a model's latest rollout only, so each one is kept as it ended (rollout-ID.json) for the summary.
 follow_rollout() {
   local shown=0 count phase began=$SECONDS
   while true; do
@@ -229,6 +241,7 @@ follow_rollout() {
       shown=$count
     fi
     phase=$(jq -r .phase "$DEMO/rollout.json")
+    case "$phase" in Promoted|Aborted|Paused) cp "$DEMO/rollout.json" "$DEMO/rollout-$(jq -r .id "$DEMO/rollout.json").json" ;; esac
     case "$phase" in Promoted|Aborted) echo "$phase"; return 0 ;; Paused) note "rollout paused: $(jq -r .reason "$DEMO/rollout.json")" >&2; echo Paused; return 0 ;; esac
     ((SECONDS - began < 600)) || die "the rollout did not end within 10 minutes"
     sleep 1
@@ -286,8 +299,11 @@ for v in $(api "/api/v1/models/$MODEL/versions?limit=100" | jq -r '.items[].vers
   if decided "$v"; then note "  $(verdict "$v")"; fi
 done
 note "rollout decisions:"
-sql "SELECT '      rollout ' || r.id || ' (canary ' || r.canary_version || '): ' || string_agg(e.kind || ' ' || e.weight || '%', ' -> ' ORDER BY e.id)
-     || ' => ' || r.phase FROM steward.rollouts r JOIN steward.rollout_events e ON e.rollout_id = r.id GROUP BY r.id ORDER BY r.id"
+if compgen -G "$DEMO/rollout-*.json" >/dev/null; then
+  jq -rs 'sort_by(.id)[] | select(.events | length > 0)
+          | "      rollout \(.id) (canary \(.canary_version)): \([.events[] | "\(.kind) \(.weight)%"] | join(" -> ")) => \(.phase)"' \
+    "$DEMO"/rollout-*.json
+fi
 note "live accuracy from feedback (true labels posted back for half the predictions):"
 api "/api/v1/models/$MODEL/accuracy" | jq -r '.items[] | "      version \(.version): \(.accuracy * 1000 | round / 10)% of \(.labelled) labelled predictions"'
 note "alerts (input-drift stays open while traffic is tweets: every version's reference is the critic dataset; one retrain per episode):"

@@ -9,8 +9,8 @@ public final class WorkerPool: @unchecked Sendable {
     private var stopping = false
     private var threads: [Thread] = []
     private var alive = 0
-    /// Threads waiting for work: jobs up to this many are as good as running.
-    private var idle = 0
+    /// Jobs a thread is running now; the other threads are free for queued jobs.
+    private var running = 0
 
     public init(name: String, threads count: Int) {
         precondition(count > 0, "a worker pool needs a thread")
@@ -28,13 +28,13 @@ public final class WorkerPool: @unchecked Sendable {
         _ = submit(job, unlessBacklogReaches: .max)
     }
 
-    /// Queues `job` unless `limit` jobs are already waiting with no idle thread to
-    /// take them; false when refused. (Idle threads count as free even before they
-    /// wake: on a busy box a burst can queue faster than sleeping threads get a core.)
+    /// Queues `job` unless `limit` jobs are already waiting beyond the threads free
+    /// to take them; false when refused. (A free thread counts before it wakes: on a
+    /// busy box a burst can queue faster than sleeping threads get a core.)
     public func submit(_ job: @escaping @Sendable () -> Void, unlessBacklogReaches limit: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard queue.count - head - idle < limit else { return false }
+        guard queue.count - head - (alive - running) < limit else { return false }
         queue.append(job)
         condition.signal()
         return true
@@ -68,11 +68,9 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func work() {
+        condition.lock()
         while true {
-            condition.lock()
-            idle += 1
             while head == queue.count, !stopping { condition.wait() }
-            idle -= 1
             if head == queue.count {
                 alive -= 1
                 condition.broadcast()
@@ -85,8 +83,11 @@ public final class WorkerPool: @unchecked Sendable {
                 queue.removeFirst(head)
                 head = 0
             }
+            running += 1
             condition.unlock()
             job()
+            condition.lock()
+            running -= 1
         }
     }
 }

@@ -167,6 +167,35 @@ public struct DriftStore: Sendable {
             """).map { (psi: try $0.get("psi", as: Double.self), feature: try $0.get("feature", as: String.self)) }
     }
 
+    /// A version and track that served in a window, with its training dataset.
+    struct Series: Sendable { let model: String, version: String, track: String, datasetID: Int64 }
+
+    /// What served between `from` and `to` (versions trained outside Steward, without a dataset, are left out).
+    func servedSeries(from: Date, to: Date) throws -> [Series] {
+        try pool.query("""
+            SELECT p.model_name, p.model_version, p.track, r.dataset_id
+            FROM (SELECT DISTINCT model_name, model_version, track FROM steward.prediction_log WHERE at >= \(from) AND at < \(to)) p
+            JOIN steward.registered_models m ON m.name = p.model_name
+            JOIN steward.model_versions v ON v.model_id = m.id AND v.version::text = p.model_version
+            JOIN steward.runs r ON r.id = v.run_id WHERE r.dataset_id IS NOT NULL
+            """).map { row in
+            Series(model: try row.get("model_name"), version: try row.get("model_version"), track: try row.get("track"),
+                   datasetID: try row.get("dataset_id"))
+        }
+    }
+
+    /// Stores (or replaces) a window's quantile PSI for one feature.
+    func store(_ window: Window, _ result: Result, datasetID: Int64) throws {
+        _ = try pool.query("""
+            INSERT INTO steward.drift_windows
+                (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows, dataset_id)
+            VALUES (\(window.from), \(window.to), \(window.model), \(window.version), \(window.track), \(result.feature), \(result.method),
+                    \(result.psi), \(result.currentRows), \(datasetID))
+            ON CONFLICT (window_start, model_name, model_version, track, feature, method) DO UPDATE SET psi = excluded.psi,
+                current_rows = excluded.current_rows, computed_at = now()
+            """)
+    }
+
     public struct StoredWindow: Encodable, Sendable {
         let windowStart: Date, windowEnd: Date, version: String, track: String, feature: String, method: String, psi: Double, rows: Int
         enum CodingKeys: String, CodingKey {

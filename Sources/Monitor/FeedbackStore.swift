@@ -37,6 +37,23 @@ public struct FeedbackStore: Sendable {
         }
     }
 
+    /// Feedback often arrives before its prediction reaches the log (the log is
+    /// written asynchronously): such rows get their version and predicted label here.
+    func attachPredictions(since: Date) throws {
+        let from = since.addingTimeInterval(-600)
+        _ = try pool.query("""
+            UPDATE steward.feedback f SET model_version = p.model_version, predicted_label = p.label
+            FROM steward.prediction_log p
+            WHERE f.model_version IS NULL AND f.request_id IS NOT NULL AND f.at >= \(from)
+              AND p.request_id = f.request_id AND p.model_name = f.model_name AND p.at >= \(from)
+            """)
+    }
+
+    /// How many true labels were posted for the model, matched to a version or not.
+    func count(model: String) throws -> Int {
+        try pool.query("SELECT count(*) AS n FROM steward.feedback WHERE model_name = \(model)").first!.get("n")
+    }
+
     /// The model's labelled production texts, oldest first.
     public static func labelled(_ c: PostgresConnection, model: String) throws -> [(text: String, label: String)] {
         try c.query("SELECT text, label FROM steward.feedback WHERE model_name = \(model) ORDER BY id").map {

@@ -33,7 +33,8 @@ public struct MonitorAPI: Sendable {
         router.add(registry.api, .POST, "/feedback", .operator, postFeedback)
         router.add(registry.api, .GET, "/models/{name}/accuracy", .viewer) { request, _ in
             let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
-            return .json(["items": try api.feedback.accuracy(model: name)])
+            struct Answer: Encodable { let items: [FeedbackStore.Accuracy], labelled: Int }
+            return .json(Answer(items: try api.feedback.accuracy(model: name), labelled: try api.feedback.count(model: name)))
         }
         // The monitor's stored windows, newest first: what the drift alert and retrainer read.
         router.add(registry.api, .GET, "/models/{name}/drift", .viewer) { request, _ in

@@ -44,7 +44,7 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
     /// Rolls up the last hour's closed minutes; every window, stores drift.
     public func pass(now: Date) throws {
         try Rollups(pool: registry.pool).rollUp(from: now.addingTimeInterval(-3600), to: now)
-        try attachFeedback(since: now.addingTimeInterval(-3600))
+        try FeedbackStore(pool: registry.pool).attachPredictions(since: now.addingTimeInterval(-3600))
         let counting = ContinuousClock.now
         if let pass = try FeatureCounts(pool: registry.pool).rollUp(now: now), pass.to > pass.from {
             logger.info("counted feature values", ["from": .string(Timestamp.iso8601(pass.from)), "to": .string(Timestamp.iso8601(pass.to)),
@@ -67,40 +67,18 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
         lastDrift = windowEnd
     }
 
-    /// Feedback often arrives before its prediction reaches the log (the log is
-    /// written asynchronously): such rows get their version and predicted label here.
-    func attachFeedback(since: Date) throws {
-        _ = try registry.pool.query("""
-            UPDATE steward.feedback f SET model_version = p.model_version, predicted_label = p.label
-            FROM steward.prediction_log p
-            WHERE f.model_version IS NULL AND f.request_id IS NOT NULL AND f.at >= \(since.addingTimeInterval(-600))
-              AND p.request_id = f.request_id AND p.model_name = f.model_name AND p.at >= \(since.addingTimeInterval(-600))
-            """)
-    }
-
+    /// Each feature's PSI over the window for every version and track that served
+    /// in it, against the reference of the version's training dataset.
     func storeDrift(from: Date, to: Date) throws {
         let drift = DriftStore(pool: registry.pool)
-        let served = try registry.pool.query("""
-            SELECT p.model_name, p.model_version, p.track, r.dataset_id
-            FROM (SELECT DISTINCT model_name, model_version, track FROM steward.prediction_log WHERE at >= \(from) AND at < \(to)) p
-            JOIN steward.registered_models m ON m.name = p.model_name
-            JOIN steward.model_versions v ON v.model_id = m.id AND v.version::text = p.model_version
-            JOIN steward.runs r ON r.id = v.run_id WHERE r.dataset_id IS NOT NULL
-            """)
-        for row in served {
-            let model: String = try row.get("model_name"), version: String = try row.get("model_version"), track: String = try row.get("track")
-            let dataset = try registry.dataset(id: try row.get("dataset_id"))
-            let window = DriftStore.Window(model: model, version: version, track: track, from: from, to: to)
+        for series in try drift.servedSeries(from: from, to: to) {
+            let dataset = try registry.dataset(id: series.datasetID)
+            let window = DriftStore.Window(model: series.model, version: series.version, track: series.track, from: from, to: to)
             for feature in DriftStore.features {
                 guard let profile = dataset.profile?.features[feature] else { continue }
                 let result = try drift.quantilePSI(window, feature: feature, profile: profile)
                 guard result.psi.isFinite, result.currentRows >= minWindowRows else { continue }
-                _ = try registry.pool.query("""
-                    INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows, dataset_id)
-                    VALUES (\(from), \(to), \(model), \(version), \(track), \(feature), 'quantile', \(result.psi), \(result.currentRows), \(dataset.id))
-                    ON CONFLICT (window_start, model_name, model_version, track, feature, method) DO UPDATE SET psi = excluded.psi,
-                        current_rows = excluded.current_rows, computed_at = now()
-                    """)
+                try drift.store(window, result, datasetID: dataset.id)
             }
         }
     }

@@ -114,27 +114,16 @@ public struct OrchestratorAPI: Sendable {
         return .json(["model": name, "policy": stored ?? ""])
     }
 
-    struct Decision: Encodable {
-        let model: String, version: Int, policy: String, passed: Bool, inputs: JSONValue, clauses: JSONValue, decidedAt: Date
-        enum CodingKeys: String, CodingKey { case model, version, policy, passed, inputs, clauses, decidedAt = "decided_at" }
-    }
-
     func decision(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name")
         guard let version = VersionNumber.parse(try request.parameter("version")) else {
             throw HTTPError.badRequest(VersionNumber.invalidMessage, code: "invalid_argument")
         }
         let model = try registry.model(named: name)
-        guard let row = try registry.pool.query("""
-            SELECT policy, inputs::text AS inputs, passed, clauses::text AS clauses, decided_at FROM steward.promotion_decisions
-            WHERE model_id = \(model.id) AND version = \(version)
-            """).first else {
+        guard let decision = try PromotionDecisions(pool: registry.pool).decision(model: name, modelID: model.id, version: version) else {
             throw HTTPError.notFound("no promotion decision for \(name) version \(version)")
         }
-        return .json(Decision(model: name, version: version, policy: try row.get("policy"), passed: try row.get("passed"),
-                              inputs: try JSON.decode(JSONValue.self, from: Data(try row.get("inputs", as: String.self).utf8)),
-                              clauses: try JSON.decode(JSONValue.self, from: Data(try row.get("clauses", as: String.self).utf8)),
-                              decidedAt: try row.get("decided_at")))
+        return .json(decision)
     }
 
     struct Status: Encodable { let replica: String, leader: Bool, executor: String, runs: [String: Int] }
@@ -142,33 +131,4 @@ public struct OrchestratorAPI: Sendable {
     func status(_ request: Request, _ principal: Principal) throws -> Response {
         .json(Status(replica: replica, leader: leadership.isLeader, executor: executor.kind, runs: try registry.runCounts()))
     }
-}
-
-/// Free-form JSON (training parameters) decoded and re-encoded as it came.
-enum JSONValue: Codable, Sendable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .number(let n): if n == n.rounded(), abs(n) < 1e15 { try c.encode(Int64(n)) } else { try c.encode(n) }
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
-
-    func text() throws -> String { try JSON.text(self) }
 }

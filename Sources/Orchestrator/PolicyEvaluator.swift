@@ -33,12 +33,8 @@ struct PolicyEvaluator {
             let inputs = PromotionPolicy.Inputs(candidate: candidate.metrics, production: production?.metrics, dataset: dataset)
             let verdict = policy.evaluate(inputs)
             let inputsJSON: [String: [String: Double]] = ["candidate": inputs.candidate, "production": inputs.production ?? [:], "dataset": dataset]
-            _ = try c.query("""
-                INSERT INTO steward.promotion_decisions (model_id, version, policy, inputs, passed, clauses)
-                VALUES (\(model.id), \(version), \(source), \(try JSON.text(inputsJSON))::jsonb, \(verdict.passed), \(try JSON.text(verdict.clauses))::jsonb)
-                ON CONFLICT (model_id, version) DO UPDATE SET policy = excluded.policy, inputs = excluded.inputs, passed = excluded.passed,
-                    clauses = excluded.clauses, decided_at = now()
-                """)
+            try PromotionDecisions(pool: registry.pool).record(c, modelID: model.id, version: version, policy: source, inputs: inputsJSON,
+                                                               verdict: verdict)
             try registry.audit(c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
             if verdict.passed, candidate.stage == .none {
                 try registry.transition(c, modelName: modelName, version: version, to: .staging, archiveExisting: false)

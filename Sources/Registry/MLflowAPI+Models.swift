@@ -284,12 +284,7 @@ extension MLflowAPI {
         for text in try parameters.strings("experiment_ids") { experiments.append(try Self.experimentID(text)) }
         let name = try ModelFilter.parse(try parameters.string("filter") ?? "").clauses.first { $0.field == "name" }?.value
         let limit = try parameters.int("max_results", default: Limits.pageItems, range: 1...Limits.pageItems)
-        let found = try registry.pool.withConnection { c in
-            try c.query("""
-                SELECT id FROM steward.logged_models WHERE experiment_id = ANY(\(experiments)) AND (\(name)::text IS NULL OR name = \(name))
-                ORDER BY creation_time DESC LIMIT \(limit)
-                """).map { try models.loggedModel(c, id: try $0.get("id")) }
-        }
+        let found = try models.loggedModels(experimentIDs: experiments, name: name, limit: limit)
         return MLflowJSON.response(found.isEmpty ? [:] : ["models": found.map(MLflowJSON.loggedModel)])
     }
 }

@@ -359,6 +359,16 @@ public final class ModelStore: Sendable {
         return try loggedModel(c, id: id)
     }
 
+    /// The newest logged models of the experiments, optionally only those named `name`.
+    func loggedModels(experimentIDs: [Int64], name: String?, limit: Int) throws -> [LoggedModel] {
+        try pool.withConnection { c in
+            try c.query("""
+                SELECT id FROM steward.logged_models WHERE experiment_id = ANY(\(experimentIDs)) AND (\(name)::text IS NULL OR name = \(name))
+                ORDER BY creation_time DESC LIMIT \(limit)
+                """).map { try loggedModel(c, id: try $0.get("id")) }
+        }
+    }
+
     func loggedModel(_ c: PostgresConnection, id: String) throws -> LoggedModel {
         guard let row = try c.query("""
             SELECT id, experiment_id, run_id, name, artifact_uri, status, tags::text AS tags, params::text AS params, creation_time, last_update_time

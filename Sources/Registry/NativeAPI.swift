@@ -141,7 +141,7 @@ struct NativeAPI {
             }
             experiments = [id]
         } else {
-            experiments = try registry.pool.query("SELECT id FROM steward.experiments").map { try $0.get("id") }
+            experiments = try tracking.experimentIDs()
         }
         var orderBy: [String] = []
         if let order = request.query["order_by"] { orderBy = [order] }
@@ -268,35 +268,15 @@ struct NativeAPI {
 
     // MARK: Audit and tokens
 
-    struct AuditEntry: Codable { let id: Int64, at: Date, actor: String, action: String, target: String, requestID: String?
-        enum CodingKeys: String, CodingKey { case id, at, actor, action, target, requestID = "request_id" }
-    }
-
     func audit(_ request: Request, _ principal: Principal) throws -> Response {
         let offset = try PageToken.decode(request.query["page_token"])
         let limit = try Self.limit(request)
-        let rows = try registry.pool.query("""
-            SELECT id, at, actor, action, target, request_id FROM steward.audit_log
-            WHERE (\(request.query["target"])::text IS NULL OR target LIKE \(request.query["target"]) || '%') ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)
-            """)
-        let items = try rows.map { row in
-            AuditEntry(id: try row.get("id"), at: try row.get("at"), actor: try row.get("actor"), action: try row.get("action"),
-                       target: try row.get("target"), requestID: try row.get("request_id"))
-        }
+        let items = try AuditLog.entries(registry.pool, targetPrefix: request.query["target"], limit: limit, offset: offset)
         return .json(PageBody(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit)))
     }
 
-    struct TokenInfo: Codable { let name: String, role: String, createdAt: Date, createdBy: String, revoked: Bool
-        enum CodingKeys: String, CodingKey { case name, role, revoked, createdAt = "created_at", createdBy = "created_by" }
-    }
-
     func listTokens(_ request: Request, _ principal: Principal) throws -> Response {
-        let items = try registry.pool.query("SELECT name, role, created_at, created_by, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens ORDER BY name")
-            .map { row in
-                TokenInfo(name: try row.get("name"), role: try row.get("role"), createdAt: try row.get("created_at"),
-                          createdBy: try row.get("created_by"), revoked: try row.get("revoked"))
-            }
-        return .json(PageBody(items: items, nextPageToken: nil))
+        .json(PageBody(items: try registry.tokens.list(), nextPageToken: nil))
     }
 
     struct CreateToken: Decodable { let name: String; let role: Role }

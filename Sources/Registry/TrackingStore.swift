@@ -40,6 +40,10 @@ public final class TrackingStore: Sendable {
                    creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
     }
 
+    func experimentIDs() throws -> [Int64] {
+        try pool.query("SELECT id FROM steward.experiments").map { try $0.get("id") }
+    }
+
     func experiment(id: Int64) throws -> Experiment {
         guard let row = try pool.query("SELECT \(raw: Self.experimentColumns) FROM steward.experiments WHERE id = \(id)").first else {
             throw RegistryError.notFound("No Experiment with id=\(id) exists")

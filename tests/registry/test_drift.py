@@ -12,19 +12,14 @@ import pandas as pd
 import psycopg2
 import pytest
 
-WHITE_SPACE = {*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+# The one Python definition of Steward's text features (the trainer's reference profile uses it).
+from steward_training.features import char_length, non_letter_share, word_count
 
 
 def features(text: str) -> dict:
-    words, in_word = 0, False
-    for ch in text:
-        if ord(ch) in WHITE_SPACE:
-            in_word = False
-        elif not in_word:
-            in_word, words = True, words + 1
-    letters = sum(1 for ch in text if ch.isalpha())
-    return {"char_length": len(text), "word_count": words,
-            "non_letter_share": (len(text) - letters) / len(text) if text else 0.0}
+    """The features a prediction log row holds, but oov_share (it needs a tokenizer; these rows log 0)."""
+    return {"char_length": char_length(text), "word_count": word_count(text),
+            "non_letter_share": non_letter_share(text)}
 
 
 def make_text(rng, mean_words: float) -> str:

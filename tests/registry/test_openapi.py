@@ -28,8 +28,8 @@
   hollow 401 (the test also fails if that happens anyway). That pass has no stateful phase (no link
   stays inside it).
 
-stewardd is started the way conftest.py starts it (its own helpers), but on a database of its
-own: schemathesis creates, changes and deletes whatever the document lets it (tokens included),
+stewardd is started the way conftest.py starts it (tests/support's Stewardd), but on a database
+of its own: schemathesis creates, changes and deletes whatever the document lets it (tokens included),
 and none of that may leak into the session's shared server that the mlflow-client suite uses.
 
 Knobs: STEWARD_SCHEMATHESIS (path of the CLI; default .steward/venv-tools/bin/schemathesis),
@@ -38,20 +38,18 @@ STEWARD_SCHEMATHESIS_MAX_EXAMPLES (default 20 per operation), STEWARD_SCHEMATHES
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import secrets
+import re
 import shlex
 import subprocess
-import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from support import Stewardd, TestDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = Path(os.environ.get("STEWARD_SCHEMATHESIS", ROOT / ".steward" / "venv-tools" / "bin" / "schemathesis"))
@@ -90,55 +88,27 @@ SEED_CSV = "text,label\n" + "".join(
     f"review {i}: a {'fine' if i % 2 else 'dull'} film,{'positive' if i % 2 else 'negative'}\n" for i in range(20))
 
 
-def _registry_conftest():
-    """tests/registry/conftest.py under a name of its own (every test folder has a conftest.py,
-    so `import conftest` would find whichever pytest loaded last)."""
-    spec = importlib.util.spec_from_file_location("steward_registry_conftest", Path(__file__).with_name("conftest.py"))
-    if spec.name in sys.modules:
-        return sys.modules[spec.name]
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def isolated_steward(tmp_path_factory):
-    """stewardd on a fresh database of its own (dropped afterwards); yields conftest's Server."""
+    """stewardd on a fresh database of its own (dropped afterwards)."""
     if os.environ.get("STEWARD_TEST_AGAINST_MLFLOW"):
         pytest.skip("MLflow's own server has no native API and no /openapi.json")
-    import psycopg2
-
-    helpers = _registry_conftest()
-    admin_url = helpers._admin_database_url()
-    name = "steward_openapi_test_" + secrets.token_hex(6)
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
-        process, server, stderr_path = helpers._start_stewardd(helpers._database_url_with_name(admin_url, name),
-                                                              tmp_path_factory.mktemp("stewardd-openapi"))
+    with TestDatabase(prefix="steward_openapi_test") as database:
+        # Debug routes: /debug/routes lists the routes the daemon has, for the comparison below.
+        server = Stewardd(database.url, tmp_path_factory.mktemp("stewardd-openapi"), env={"STEWARD_DEBUG_ROUTES": "true"}).start()
         try:
             yield server
         finally:
-            helpers._stop_stewardd(process, stderr_path)
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
+            server.stop()
 
 
 @pytest.fixture(scope="module")
 def document(isolated_steward) -> dict:
-    request = urllib.request.Request(isolated_steward.url + "/openapi.json",
-                                     headers={"Authorization": f"Bearer {isolated_steward.token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-        content_type = response.headers.get("Content-Type", "")
-        body = response.read()
+    response = isolated_steward.get("/openapi.json")
+    assert response.status == 200
+    content_type = response.header("Content-Type") or ""
     assert content_type.split(";")[0].strip() == "application/json", content_type
-    return json.loads(body)
+    return response.json()
 
 
 def operations(document: dict):
@@ -166,6 +136,23 @@ def test_document_describes_the_native_api(document):
     native = [p for p in paths if p.startswith("/api/v1") or
               any(str(s.get("url", "")).rstrip("/").endswith("/api/v1") for s in document.get("servers") or [])]
     assert native, f"no path of the native API (/api/v1) is described: {sorted(paths)}"
+
+
+def test_every_native_route_is_documented_and_every_documented_path_is_routed(isolated_steward, document):
+    """The daemon's own list of routes (every module's, as registered) against the document:
+    parameter names aside, each /api/v1 route has an operation and each operation a route."""
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", path)
+
+    response = isolated_steward.get("/debug/routes")
+    assert response.status == 200, response
+    routed = {(m, shape(p)) for m, p in (line.split(" ", 1) for line in response.json()["routes"]) if p.startswith("/api/v1")}
+    documented = {(method, shape(path)) for path, method, _ in operations(document) if path.startswith("/api/v1")}
+    assert routed, "stewardd lists no /api/v1 route"
+    assert not routed - documented, "routes missing from /openapi.json:\n  " + "\n  ".join(
+        f"{m} {p}" for m, p in sorted(routed - documented))
+    assert not documented - routed, "documented operations with no route:\n  " + "\n  ".join(
+        f"{m} {p}" for m, p in sorted(documented - routed))
 
 
 def test_every_operation_declares_a_4xx_error(document):
@@ -207,16 +194,11 @@ def lockout_operations(document: dict) -> list[str]:
     return [f"{method} {path}" for path, method, _ in operations(document) if method == "DELETE" and "token" in path]
 
 
-def call(server, method: str, path: str, body=None, content_type: str = "application/json") -> dict:
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    request = urllib.request.Request(server.url + path, data=data, method=method,
-                                     headers={"Authorization": f"Bearer {server.token}", "Content-Type": content_type})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read()
-    except urllib.error.HTTPError as error:
-        pytest.fail(f"seeding: {method} {path} answered {error.code}: {error.read()[:2000]!r}", pytrace=False)
-    return json.loads(text) if text.strip() else {}
+def call(server: Stewardd, method: str, path: str, body=None, content_type: str = "application/json") -> dict:
+    response = server.request(method, path, body, content_type=content_type)
+    if response.status >= 400:
+        pytest.fail(f"seeding: {method} {path} answered {response.status}: {response.body[:2000]!r}", pytrace=False)
+    return response.json() if response.body.strip() else {}
 
 
 def seed(server) -> None:
@@ -287,13 +269,7 @@ def admin_token_still_works(server, document: dict) -> int | None:
             base = next((s.get("url", "") for s in document.get("servers") or []), "").rstrip("/")
             if base.startswith("http"):
                 base = urllib.parse.urlsplit(base).path.rstrip("/")
-            request = urllib.request.Request(server.url + base + path,
-                                             headers={"Authorization": f"Bearer {server.token}"})
-            try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    return response.status
-            except urllib.error.HTTPError as error:
-                return error.code
+            return server.get(base + path).status
     return None
 
 

@@ -7,6 +7,8 @@
   steward-serve (`$STEWARD_BIN_DIR/steward-serve`, default .build/debug; skipped when
   missing), each started on a free port with STEWARD_MODEL_PATH=<tiny model>, waited for
   with GET /ready, and stopped with SIGTERM.
+
+Paths, ports and HTTP come from tests/support; tests import them from there, not from here.
 """
 
 from __future__ import annotations
@@ -14,49 +16,29 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
-GENERATED = ROOT / ".steward" / "fixtures"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support import FIXTURE_SCRIPTS, GENERATED_FIXTURES, ROOT, bin_dir, free_port, probe  # noqa: E402
+
+sys.path.insert(0, str(FIXTURE_SCRIPTS))  # bert_common, bert_reference
 PY = sys.executable
-sys.path.insert(0, str(FIXTURES))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http(method: str, url: str, body=None, raw: bytes | None = None, timeout: float = 30.0,
-         headers: dict | None = None) -> tuple[int, bytes, dict]:
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(url, data=data, method=method,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read(), dict(r.headers)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(), dict(e.headers)
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    d = GENERATED / "tiny-model"
+    d = GENERATED_FIXTURES / "tiny-model"
     if all((d / f).is_file() for f in ("steward.json", "expected.json", "hf/config.json")):
         return d
     d = tmp_path_factory.mktemp("fixtures") / "tiny-model"
-    subprocess.run([PY, str(FIXTURES / "make_tiny_model.py"), "--out", str(d)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([PY, str(FIXTURE_SCRIPTS / "make_tiny_model.py"), "--out", str(d)], check=True, stdout=subprocess.DEVNULL)
     return d
 
 
@@ -67,11 +49,11 @@ def expected(tiny_model) -> dict:
 
 @pytest.fixture(scope="session")
 def unicode_table(tmp_path_factory) -> Path:
-    f = GENERATED / "bert_unicode_table.json"
+    f = GENERATED_FIXTURES / "bert_unicode_table.json"
     if f.is_file():
         return f
     f = tmp_path_factory.mktemp("fixtures") / "bert_unicode_table.json"
-    subprocess.run([PY, str(FIXTURES / "make_unicode_table.py"), "--out", str(f)], check=True,
+    subprocess.run([PY, str(FIXTURE_SCRIPTS / "make_unicode_table.py"), "--out", str(f)], check=True,
                    stderr=subprocess.DEVNULL)
     return f
 
@@ -96,12 +78,9 @@ def start(name: str, cmd: list[str], env: dict, log: Path, deadline_s: float = 6
     while time.time() < end:
         if proc.poll() is not None:
             pytest.fail(f"{name} exited with {proc.returncode} before it was ready:\n{server.output()}")
-        try:
-            if http("GET", server.url + "/ready", timeout=2)[0] == 200:
-                return server
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
+        if probe(server.url + "/ready") == 200:
+            return server
+        time.sleep(0.2)  # polling interval of the readiness wait
     stop(server)
     pytest.fail(f"{name} not ready within {deadline_s:.0f} s:\n{server.output()}")
 
@@ -119,7 +98,7 @@ def stop(server: Server) -> int:
 
 
 def serve_binary() -> Path | None:
-    b = Path(os.environ.get("STEWARD_BIN_DIR", ROOT / ".build" / "debug")) / "steward-serve"
+    b = bin_dir() / "steward-serve"
     return b if b.is_file() and os.access(b, os.X_OK) else None
 
 

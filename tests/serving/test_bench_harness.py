@@ -6,16 +6,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 
-from conftest import PY, ROOT
+from support import ROOT
 
 RUN = str(ROOT / "bench" / "serving" / "run.py")
 
 
 def test_missing_binary_fails_clearly(tmp_path):
-    p = subprocess.run([PY, RUN, "--serve-bin", str(tmp_path / "nope")], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([sys.executable, RUN, "--serve-bin", str(tmp_path / "nope")], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert "steward-serve binary not found" in p.stderr and "--serve-bin" in p.stderr
 
@@ -23,7 +24,7 @@ def test_missing_binary_fails_clearly(tmp_path):
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed")
 def test_baseline_against_itself(tiny_model, tmp_path):
     out = tmp_path / "bench.json"
-    p = subprocess.run([PY, RUN, "--baseline-as-serve", "--model", str(tiny_model), "--concurrency", "4",
+    p = subprocess.run([sys.executable, RUN, "--baseline-as-serve", "--model", str(tiny_model), "--concurrency", "4",
                         "--duration", "2", "--warmup", "1", "--texts", "200", "--parity-texts", "20",
                         "--raw-batch-sizes", "1,8", "--with-torch", "--json-out", str(out), "--keep-logs", str(tmp_path / "logs")],
                        capture_output=True, text=True, timeout=180)

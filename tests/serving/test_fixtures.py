@@ -6,17 +6,18 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 
 import numpy as np
 import onnxruntime as ort
 
 from bert_common import fast_tokenizer
-from conftest import FIXTURES, PY
+from support import FIXTURE_SCRIPTS
 
 
 def test_add_model(tmp_path):
     out = tmp_path / "add.onnx"
-    p = subprocess.run([PY, str(FIXTURES / "make_add_model.py"), "--out", str(out)], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, str(FIXTURE_SCRIPTS / "make_add_model.py"), "--out", str(out)], capture_output=True, text=True,
                        check=True)
     doc = json.loads(p.stdout)
     assert doc["Y"] == [[22.5, 27.0], [49.5, 63.0]]

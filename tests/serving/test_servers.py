@@ -11,7 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import http
+from support import http
 
 TOL = 1e-4
 
@@ -24,18 +24,17 @@ def check_prediction(got: dict, want: dict) -> None:
 
 
 def test_health_and_ready(server):
-    status, body, _ = http("GET", server.url + "/health")
-    assert status == 200
-    status, body, _ = http("GET", server.url + "/ready")
-    assert status == 200
-    assert json.loads(body) == {"model": "tiny", "version": "7", "precision": "fp32"}
+    assert http("GET", server.url + "/health").status == 200
+    ready = http("GET", server.url + "/ready")
+    assert ready.status == 200
+    assert ready.json() == {"model": "tiny", "version": "7", "precision": "fp32"}
 
 
 def test_single_texts_match_expected(server, expected):
     for item in expected["texts"]:
-        status, body, _ = http("POST", server.url + "/predict", {"text": item["text"]})
-        assert status == 200, body
-        doc = json.loads(body)
+        response = http("POST", server.url + "/predict", {"text": item["text"]})
+        assert response.status == 200, response.body
+        doc = response.json()
         assert doc["model"] == {"name": "tiny", "version": "7"} and doc["request_id"]
         assert len(doc["predictions"]) == 1
         check_prediction(doc["predictions"][0], item)
@@ -44,9 +43,9 @@ def test_single_texts_match_expected(server, expected):
 def test_batches_match_expected(server, expected):
     texts = expected["texts"]
     for batch in expected["batches"]:
-        status, body, _ = http("POST", server.url + "/predict", {"texts": [texts[i]["text"] for i in batch["indices"]]})
-        assert status == 200, body
-        preds = json.loads(body)["predictions"]
+        response = http("POST", server.url + "/predict", {"texts": [texts[i]["text"] for i in batch["indices"]]})
+        assert response.status == 200, response.body
+        preds = response.json()["predictions"]
         assert len(preds) == len(batch["indices"])
         for p, i in zip(preds, batch["indices"]):
             check_prediction(p, texts[i])
@@ -87,12 +86,13 @@ def test_bad_input_is_a_clear_4xx(server, tmp_path):
         if len(raw) > 512 * 1024:
             status, body = curl_post(url, raw, tmp_path)
         else:
-            status, body, _ = http("POST", url, raw=raw)
+            response = http("POST", url, raw, content_type="application/json")
+            status, body = response.status, response.body
         assert status in allowed, f"{name}: {status} {body[:200]!r}"
         assert b"error" in body, name
     # Still serving afterwards; empty string is a valid text.
-    status, body, _ = http("POST", url, {"text": ""})
-    assert status == 200 and len(json.loads(body)["predictions"]) == 1
+    response = http("POST", url, {"text": ""})
+    assert response.status == 200 and len(response.json()["predictions"]) == 1
 
 
 def test_concurrent_clients_no_errors(server, expected):
@@ -108,14 +108,14 @@ def test_concurrent_clients_no_errors(server, expected):
         while time.time() < stop_at:
             text = texts[i % len(texts)]
             i += 7
-            status, body, _ = http("POST", server.url + "/predict", {"text": text})
+            response = http("POST", server.url + "/predict", {"text": text})
             with lock:
                 count[0] += 1
-            if status != 200:
-                errors.append(f"{status} {body[:100]!r}")
+            if response.status != 200:
+                errors.append(f"{response.status} {response.body[:100]!r}")
                 continue
             try:
-                check_prediction(json.loads(body)["predictions"][0], want[text])
+                check_prediction(response.json()["predictions"][0], want[text])
             except AssertionError as e:
                 errors.append(f"wrong answer for {text[:40]!r}: {e}")
 
@@ -124,9 +124,9 @@ def test_concurrent_clients_no_errors(server, expected):
     assert not errors, f"{len(errors)} of {count[0]} failed: {errors[:5]}"
     assert count[0] >= 64
     if server.name == "steward-serve":
-        status, body, _ = http("GET", server.url + "/metrics")
-        assert status == 200
-        m = body.decode()
+        response = http("GET", server.url + "/metrics")
+        assert response.status == 200
+        m = response.text
         buckets = {line.split('le="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
                    for line in m.splitlines() if line.startswith("steward_serve_batch_size_bucket")}
         assert buckets and buckets["+Inf"] > buckets["1"], "no batch larger than 1 under 64 concurrent clients"

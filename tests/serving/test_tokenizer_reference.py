@@ -11,7 +11,7 @@ import pytest
 
 from bert_common import DEFAULT_VOCAB, MAX_LENGTH, fast_tokenizer, read_vocab
 from bert_reference import ReferenceTokenizer
-from conftest import GENERATED
+from support import GENERATED_FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_normalizer_is_per_scalar(tokenizers):
 
 
 def test_fixture_cases_file(tokenizers):
-    path = GENERATED / "tokenizer_cases.json"
+    path = GENERATED_FIXTURES / "tokenizer_cases.json"
     if not path.is_file():
         pytest.skip(f"{path} not generated (scripts/fixtures.sh)")
     fast, ref, vocab = tokenizers

@@ -2,6 +2,8 @@
 
 from .steward import (  # noqa: F401
     DEFAULT_TEST_DATABASE_URL,
+    FIXTURE_SCRIPTS,
+    GENERATED_FIXTURES,
     ROOT,
     Response,
     ScratchCluster,

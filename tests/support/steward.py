@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_SCRIPTS = ROOT / "tests" / "fixtures"        # scripts that make test models and tables
+GENERATED_FIXTURES = ROOT / ".steward" / "fixtures"  # what scripts/fixtures.sh made with them
 DEFAULT_TEST_DATABASE_URL = "postgresql://steward@127.0.0.1:54339/steward"
 READY_DEADLINE_S = 60.0
 STOP_DEADLINE_S = 15.0

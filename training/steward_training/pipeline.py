@@ -143,44 +143,64 @@ def run(config: RunConfig) -> dict:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict:
-    import torch
+@dataclass
+class Inputs:
+    """What a run trains and evaluates on: the dataset, held-out feedback, the tokenizer, the encoded splits."""
+    dataset: LoadedDataset
+    report: dict                  # the dataset's validation report
+    dataset_name: str
+    dataset_version: str
+    extra_train: list
+    extra_held: list
+    extra_report: dict | None
+    warm_start: Path | None
+    vocab_path: Path
+    tokenizer: object
+    train_rows: list
+    train_set: tuple
+    val_set: tuple
+    test_set: tuple
 
-    from .evaluate import classification_metrics, onnx_logits, onnx_session, single_text_latency, softmax
-    from .export import check_parity, export_onnx, quantize_int8
-    from .tokenizer import load_tokenizer
-    from .train import LABEL_ID, build_model, choose_precision, encode, train_model
+
+@dataclass
+class Model:
+    network: object               # torch.nn.Module; on the CPU in fp32 from export on
+    device: object                # torch.device it trains on
+    precision: str
+    num_parameters: int
+
+
+def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict:
+    """The run's stages in order (see the module's docstring); returns the run's summary."""
+    import torch
 
     started = time.perf_counter()
     if params.threads:
         torch.set_num_threads(params.threads)
+    inputs = _load_inputs(config, params, scratch)
+    model = _build_model(config, params, inputs)
+    _log_params(tracker, config, params, inputs, model)
+    text_profile = _text_profile(inputs)
+    _log_datasets(tracker, config, inputs, text_profile)
+    trained = _train(tracker, config, params, inputs, model, started)
+    out = Path(config.output_dir) if config.output_dir else scratch / "out"
+    model_dir = _fresh_model_dir(out)
+    onnx_path = _export(model, model_dir)
+    metrics, probs = _evaluate(params, inputs, model, onnx_path, model_dir)
+    metrics.update({"train_seconds": trained.seconds, "train_steps": trained.steps, "best_epoch": trained.best_epoch,
+                    "num_parameters": model.num_parameters, "train_rows": len(inputs.train_rows)})
+    _write_model_dir(model_dir, config, params, inputs, model, probs, text_profile, metrics)
+    metrics["total_seconds"] = time.perf_counter() - started
+    version = _log_results(tracker, config, inputs, model_dir, trained, metrics)
+    return _summary(tracker, config, out, model_dir, version, trained, metrics)
 
-    # -- data -----------------------------------------------------------------------------
-    dataset_dir = fetch(config.dataset_uri, scratch / "dataset", config.tracking_uri)
-    try:
-        dataset: LoadedDataset = load_dataset(str(dataset_dir))
-    except (OSError, ValueError) as e:
-        raise TrainingError(f"dataset {config.dataset_uri}: {e}") from None
-    report = validate_dataset(dataset.path)
-    if not report["ok"]:
-        raise TrainingError(f"dataset {config.dataset_uri} fails validation: {'; '.join(report['errors'][:5])}")
-    dataset_name = config.dataset_name or dataset.name
-    dataset_version = config.dataset_version or dataset.version
 
-    extra_train, extra_held, extra_report = [], [], None
-    if config.extra_data_uri:
-        rows, extra_report = read_labelled_csv(str(fetch(config.extra_data_uri, scratch / "extra", config.tracking_uri)))
-        if not extra_report["ok"]:
-            raise TrainingError(f"extra data {config.extra_data_uri} fails validation: {'; '.join(extra_report['errors'])}")
-        evaluation_texts = {t for s in ("validation", "test") for t, _ in dataset.splits[s]}
-        rows = list(dict.fromkeys(r for r in rows if r[0] not in evaluation_texts))
-        extra_train, extra_held = split_feedback(rows, params.extra_holdout, params.seed)
+def _load_inputs(config: RunConfig, params: TrainParams, scratch: Path) -> Inputs:
+    from .tokenizer import load_tokenizer
 
-    warm_start = None
-    if config.warm_start_uri:
-        warm_start = fetch(config.warm_start_uri, scratch / "warm", config.tracking_uri)
-        if (warm_start / "hf").is_dir():  # the version's model/ directory rather than model/hf
-            warm_start = warm_start / "hf"
+    dataset, report = _load_dataset(config, scratch)
+    extra_train, extra_held, extra_report = _load_feedback(config, params, dataset, scratch)
+    warm_start = _fetch_warm_start(config, scratch)
     vocab_path = resolve_vocab(config, warm_start)
     tokenizer = load_tokenizer(vocab_path)
 
@@ -190,55 +210,122 @@ def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict
     train_rows += extra_train
 
     def encoded(rows):
-        return encode(tokenizer, [t for t, _ in rows], params.max_length), [LABEL_ID[l] for _, l in rows]
+        return _encoded(tokenizer, rows, params.max_length)
 
-    train_set, val_set, test_set = encoded(train_rows), encoded(dataset.splits["validation"]), encoded(dataset.splits["test"])
+    return Inputs(dataset, report, config.dataset_name or dataset.name, config.dataset_version or dataset.version,
+                  extra_train, extra_held, extra_report, warm_start, vocab_path, tokenizer, train_rows,
+                  encoded(train_rows), encoded(dataset.splits["validation"]), encoded(dataset.splits["test"]))
 
-    # -- model and parameters ---------------------------------------------------------------
+
+def _encoded(tokenizer, rows, max_length: int) -> tuple[list[list[int]], list[int]]:
+    """(token ids, label ids) of labelled rows."""
+    from .train import LABEL_ID, encode
+
+    return encode(tokenizer, [t for t, _ in rows], max_length), [LABEL_ID[l] for _, l in rows]
+
+
+def _load_dataset(config: RunConfig, scratch: Path) -> tuple[LoadedDataset, dict]:
+    """The dataset, checked against its manifest and validated."""
+    dataset_dir = fetch(config.dataset_uri, scratch / "dataset", config.tracking_uri)
+    try:
+        dataset: LoadedDataset = load_dataset(str(dataset_dir))
+    except (OSError, ValueError) as e:
+        raise TrainingError(f"dataset {config.dataset_uri}: {e}") from None
+    report = validate_dataset(dataset.path)
+    if not report["ok"]:
+        raise TrainingError(f"dataset {config.dataset_uri} fails validation: {'; '.join(report['errors'][:5])}")
+    return dataset, report
+
+
+def _load_feedback(config: RunConfig, params: TrainParams, dataset: LoadedDataset, scratch: Path):
+    """Labelled feedback (the extra data) split into a train part and a held-out part; texts of the
+    dataset's validation and test splits are left out. Returns (train, held, validation report)."""
+    if not config.extra_data_uri:
+        return [], [], None
+    rows, extra_report = read_labelled_csv(str(fetch(config.extra_data_uri, scratch / "extra", config.tracking_uri)))
+    if not extra_report["ok"]:
+        raise TrainingError(f"extra data {config.extra_data_uri} fails validation: {'; '.join(extra_report['errors'])}")
+    evaluation_texts = {t for s in ("validation", "test") for t, _ in dataset.splits[s]}
+    rows = list(dict.fromkeys(r for r in rows if r[0] not in evaluation_texts))
+    extra_train, extra_held = split_feedback(rows, params.extra_holdout, params.seed)
+    return extra_train, extra_held, extra_report
+
+
+def _fetch_warm_start(config: RunConfig, scratch: Path) -> Path | None:
+    if not config.warm_start_uri:
+        return None
+    warm_start = fetch(config.warm_start_uri, scratch / "warm", config.tracking_uri)
+    if (warm_start / "hf").is_dir():  # the version's model/ directory rather than model/hf
+        warm_start = warm_start / "hf"
+    return warm_start
+
+
+def _build_model(config: RunConfig, params: TrainParams, inputs: Inputs) -> Model:
+    import torch
+
+    from .train import build_model, choose_precision
+
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     precision = choose_precision(params.precision, device)
-    model = build_model(config.base_model, len(tokenizer), warm_start, params.seed)
-    num_parameters = sum(p.numel() for p in model.parameters())
+    network = build_model(config.base_model, len(inputs.tokenizer), inputs.warm_start, params.seed)
+    return Model(network, device, precision, sum(p.numel() for p in network.parameters()))
+
+
+def _log_params(tracker, config: RunConfig, params: TrainParams, inputs: Inputs, model: Model) -> None:
+    import torch
     import transformers
 
     tracker.log_params({
         **params.as_dict(),
         "base_model": config.base_model,
         "warm_start_uri": config.warm_start_uri or "",
-        "dataset_name": dataset_name,
-        "dataset_version": dataset_version,
-        "dataset_sha256": dataset.sha256,
+        "dataset_name": inputs.dataset_name,
+        "dataset_version": inputs.dataset_version,
+        "dataset_sha256": inputs.dataset.sha256,
         "extra_data_uri": config.extra_data_uri or "",
-        "train_rows": len(train_rows),
-        "extra_train_rows": len(extra_train),
-        "extra_holdout_rows": len(extra_held),
-        "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
-        "precision_used": precision,
-        "num_parameters": num_parameters,
+        "train_rows": len(inputs.train_rows),
+        "extra_train_rows": len(inputs.extra_train),
+        "extra_holdout_rows": len(inputs.extra_held),
+        "device": torch.cuda.get_device_name(0) if model.device.type == "cuda" else "cpu",
+        "precision_used": model.precision,
+        "num_parameters": model.num_parameters,
         "torch_version": torch.__version__,
         "transformers_version": transformers.__version__,
     })
-    text_profile = None
-    if (dataset.path / "profile.json").is_file():
-        text_profile = json.loads((dataset.path / "profile.json").read_text(encoding="utf-8"))
-    else:
-        from .features import reference_profile
 
-        text_profile = reference_profile([t for t, _ in dataset.splits["train"]], tokenizer, f"{dataset_name}@{dataset_version}/train")
+
+def _text_profile(inputs: Inputs) -> dict:
+    """The dataset's profile.json, or the reference profile computed from its train split."""
+    if (inputs.dataset.path / "profile.json").is_file():
+        return json.loads((inputs.dataset.path / "profile.json").read_text(encoding="utf-8"))
+    from .features import reference_profile
+
+    return reference_profile([t for t, _ in inputs.dataset.splits["train"]], inputs.tokenizer,
+                             f"{inputs.dataset_name}@{inputs.dataset_version}/train")
+
+
+def _log_datasets(tracker, config: RunConfig, inputs: Inputs, text_profile: dict) -> None:
+    dataset, report = inputs.dataset, inputs.report
     tracker.log_dataset(
-        dataset_name, dataset.sha256, config.dataset_uri,
+        inputs.dataset_name, dataset.sha256, config.dataset_uri,
         {"rows": dataset.manifest.get("rows"), "splits": dataset.manifest.get("splits"),
          "validation": {"ok": report["ok"], "errors": report["errors"]}, "reference_profile": text_profile},
         context="train",
-        tags={"steward.dataset.sha256": dataset.sha256, "steward.dataset.version": dataset_version},
+        tags={"steward.dataset.sha256": dataset.sha256, "steward.dataset.version": inputs.dataset_version},
     )
     if config.extra_data_uri:
         tracker.log_dataset(
-            f"{dataset_name}-feedback", _rows_digest(extra_train + extra_held), config.extra_data_uri,
-            {"rows": len(extra_train) + len(extra_held), "validation": extra_report}, context="feedback",
+            f"{inputs.dataset_name}-feedback", _rows_digest(inputs.extra_train + inputs.extra_held),
+            config.extra_data_uri,
+            {"rows": len(inputs.extra_train) + len(inputs.extra_held), "validation": inputs.extra_report},
+            context="feedback",
         )
 
-    # -- training ---------------------------------------------------------------------------
+
+def _train(tracker, config: RunConfig, params: TrainParams, inputs: Inputs, model: Model, started: float):
+    """Trains in place; per-step loss and per-epoch metrics go to the tracking server as they come."""
+    from .train import train_model
+
     def on_step(step: int, loss: float, lr: float) -> None:
         tracker.add_metric("train_loss", loss, step)
         if step % params.log_every == 0:
@@ -251,20 +338,40 @@ def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict
         tracker.flush()
         tracker.log_metrics({**metrics, "epoch": epoch}, step=epoch)
 
-    progress("training", run_id=tracker.run_id, base_model=config.base_model, device=str(device),
-             precision=precision, train_rows=len(train_rows), parameters=num_parameters)
-    trained = train_model(model, train_set, val_set, params, device, precision, on_step, on_epoch)
+    progress("training", run_id=tracker.run_id, base_model=config.base_model, device=str(model.device),
+             precision=model.precision, train_rows=len(inputs.train_rows), parameters=model.num_parameters)
+    trained = train_model(model.network, inputs.train_set, inputs.val_set, params, model.device, model.precision,
+                          on_step, on_epoch)
     tracker.flush()
+    return trained
 
-    # -- export, parity, evaluation ----------------------------------------------------------
-    out = Path(config.output_dir) if config.output_dir else scratch / "out"
+
+def _fresh_model_dir(out: Path) -> Path:
     model_dir = out / "model"
     if model_dir.exists():
         shutil.rmtree(model_dir)
     model_dir.mkdir(parents=True)
-    model = model.to("cpu").float().eval()
-    onnx_path = export_onnx(model, model_dir / "model.onnx")
-    metrics: dict[str, float] = check_parity(model, onnx_path, test_set[0][:params.parity_rows], params.parity_tolerance)
+    return model_dir
+
+
+def _export(model: Model, model_dir: Path) -> Path:
+    """The trained network, moved to the CPU in fp32, as ``model.onnx``."""
+    from .export import export_onnx
+
+    model.network = model.network.to("cpu").float().eval()
+    return export_onnx(model.network, model_dir / "model.onnx")
+
+
+def _evaluate(params: TrainParams, inputs: Inputs, model: Model, onnx_path: Path,
+              model_dir: Path) -> tuple[dict, np.ndarray]:
+    """Parity of the ONNX model with the network, then the ONNX model (its int8 copy too, and on
+    held-out feedback) on the test split. Returns the metrics and the test split's probabilities."""
+    from .evaluate import classification_metrics, onnx_logits, onnx_session, single_text_latency, softmax
+    from .export import check_parity, quantize_int8
+
+    test_set = inputs.test_set
+    metrics: dict[str, float] = check_parity(model.network, onnx_path, test_set[0][:params.parity_rows],
+                                             params.parity_tolerance)
     session = onnx_session(onnx_path)
     eval_start = time.perf_counter()
     probs = softmax(onnx_logits(session, test_set[0], params.eval_batch_size))
@@ -279,44 +386,57 @@ def _run(config: RunConfig, params: TrainParams, tracker, scratch: Path) -> dict
         int8 = classification_metrics(test_set[1], int8_probs[:, 1])
         metrics.update({"int8_accuracy": int8["accuracy"], "int8_f1": int8["f1"],
                         "int8_size_mb": int8_path.stat().st_size / 1e6})
-    if extra_held:
-        held_ids, held_labels = encoded(extra_held)
+    if inputs.extra_held:
+        held_ids, held_labels = _encoded(inputs.tokenizer, inputs.extra_held, params.max_length)
         held = classification_metrics(held_labels, softmax(onnx_logits(session, held_ids, params.eval_batch_size))[:, 1])
-        metrics.update({"feedback_accuracy": held["accuracy"], "feedback_f1": held["f1"], "feedback_rows": len(extra_held)})
-    metrics.update({"train_seconds": trained.seconds, "train_steps": trained.steps, "best_epoch": trained.best_epoch,
-                    "num_parameters": num_parameters, "train_rows": len(train_rows)})
+        metrics.update({"feedback_accuracy": held["accuracy"], "feedback_f1": held["f1"],
+                        "feedback_rows": len(inputs.extra_held)})
+    return metrics, probs
 
-    # -- artifact ----------------------------------------------------------------------------
-    shutil.copyfile(vocab_path, model_dir / "vocab.txt")
-    artifact.save_hf(model, vocab_path, model_dir / "hf")
+
+def _write_model_dir(model_dir: Path, config: RunConfig, params: TrainParams, inputs: Inputs, model: Model,
+                     probs: np.ndarray, text_profile: dict, metrics: dict) -> None:
+    """Everything beside the ONNX files: vocab, Hugging Face weights, reference profile, steward.json, model card."""
+    dataset_name, dataset_version, sha256 = inputs.dataset_name, inputs.dataset_version, inputs.dataset.sha256
+    shutil.copyfile(inputs.vocab_path, model_dir / "vocab.txt")
+    artifact.save_hf(model.network, inputs.vocab_path, model_dir / "hf")
     artifact.write_json(model_dir / "reference_profile.json",
                         confidence_profile(probs, text_profile, f"{dataset_name}@{dataset_version}"))
     base_name = config.base_model if config.base_model == TINY else Path(config.base_model).resolve().name
     meta = artifact.steward_json(model_dir, base_name, params.max_length, {
-        "dataset": {"name": dataset_name, "version": dataset_version, "sha256": dataset.sha256},
+        "dataset": {"name": dataset_name, "version": dataset_version, "sha256": sha256},
         "warm_start": config.warm_start_uri,
     })
     artifact.write_json(model_dir / "steward.json", meta)
-    dataset_facts = {"name": dataset_name, "version": dataset_version, "sha256": dataset.sha256,
-                     "train_rows": len(train_rows), "validation_rows": len(val_set[0]), "test_rows": len(test_set[0]),
-                     "extra_train_rows": len(extra_train)}
+    dataset_facts = {"name": dataset_name, "version": dataset_version, "sha256": sha256,
+                     "train_rows": len(inputs.train_rows), "validation_rows": len(inputs.val_set[0]),
+                     "test_rows": len(inputs.test_set[0]), "extra_train_rows": len(inputs.extra_train)}
     (model_dir / "model_card.md").write_text(
         artifact.model_card(config.model_name or "steward-sentiment", meta, dataset_facts, params.as_dict(), metrics),
         encoding="utf-8")
-    metrics["total_seconds"] = time.perf_counter() - started
 
+
+def _log_results(tracker, config: RunConfig, inputs: Inputs, model_dir: Path, trained, metrics: dict) -> str | None:
+    """Final metrics and ``model/`` to the tracking server, then a registered version (its number)
+    when the run has a model name and a tracking server."""
     progress("evaluated", run_id=tracker.run_id, accuracy=metrics["accuracy"], f1=metrics["f1"],
              parity_max_abs_diff=metrics["parity_max_abs_diff"])
     tracker.log_metrics(metrics, step=0)
     tracker.log_artifacts(model_dir, "model")
     tracker.log_json({"epochs": trained.epochs, "metrics": metrics}, "metrics/summary.json")
-    version = None
-    if config.model_name and tracker.enabled:
-        mv = tracker.register_version(config.model_name, "model", description=f"accuracy {metrics['accuracy']:.4f}",
-                                      tags={"dataset_sha256": dataset.sha256})
-        version = mv.version
-        tracker.set_tags({"steward.model_name": config.model_name, "steward.model_version": version})
-        progress("registered", run_id=tracker.run_id, model=config.model_name, version=version)
+    if not (config.model_name and tracker.enabled):
+        return None
+    mv = tracker.register_version(config.model_name, "model", description=f"accuracy {metrics['accuracy']:.4f}",
+                                  tags={"dataset_sha256": inputs.dataset.sha256})
+    version = mv.version
+    tracker.set_tags({"steward.model_name": config.model_name, "steward.model_version": version})
+    progress("registered", run_id=tracker.run_id, model=config.model_name, version=version)
+    return version
+
+
+def _summary(tracker, config: RunConfig, out: Path, model_dir: Path, version: str | None, trained,
+             metrics: dict) -> dict:
+    """What ``run`` returns; also ``metrics.json`` beside ``model/`` when the run has an output directory."""
     summary = {"run_id": tracker.run_id, "model_name": config.model_name, "model_version": version,
                "model_dir": str(model_dir) if config.output_dir else None, "metrics": metrics, "epochs": trained.epochs}
     if config.output_dir:

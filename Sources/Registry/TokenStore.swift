@@ -4,19 +4,6 @@ import HTTPKit
 import Postgres
 import Synchronization
 
-public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
-    case viewer, `operator`, admin
-
-    private var rank: Int { Self.allCases.firstIndex(of: self)! }
-    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
-}
-
-/// Who is calling: a token's name and role.
-public struct Principal: Sendable, Equatable {
-    public let name: String
-    public let role: Role
-}
-
 /// Bearer tokens, stored as SHA-256 hashes. Lookups are cached briefly so a
 /// hot path (metric logging) costs no extra query; revocation takes effect
 /// within `cacheSeconds`.
@@ -24,6 +11,18 @@ public final class TokenStore: Sendable {
     private let pool: PostgresPool
     private let cacheSeconds: Double
     private let cache = Mutex<[String: (principal: Principal?, until: Date)]>([:])
+
+    struct Info: Codable { let name: String, role: String, createdAt: Date, createdBy: String, revoked: Bool
+        enum CodingKeys: String, CodingKey { case name, role, revoked, createdAt = "created_at", createdBy = "created_by" }
+    }
+
+    /// Every token by name, revoked ones included; never a secret or its hash.
+    func list() throws -> [Info] {
+        try pool.query("SELECT name, role, created_at, created_by, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens ORDER BY name").map { row in
+            Info(name: try row.get("name"), role: try row.get("role"), createdAt: try row.get("created_at"), createdBy: try row.get("created_by"),
+                 revoked: try row.get("revoked"))
+        }
+    }
 
     public init(pool: PostgresPool, cacheSeconds: Double = 5) {
         self.pool = pool
@@ -129,15 +128,5 @@ public final class TokenStore: Sendable {
             throw HTTPError.forbidden("this needs the \(role.rawValue) role; token \(principal.name) has \(principal.role.rawValue)")
         }
         return principal
-    }
-}
-
-/// Shared input rules.
-enum Validation {
-    /// 1-128 ASCII letters, digits, '.', '_' or '-'; never "." or ".." (names become path segments).
-    static func isName(_ text: String) -> Bool {
-        (1...128).contains(text.utf8.count) && text != "." && text != ".." && text.utf8.allSatisfy { c in
-            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2E || c == 0x5F || c == 0x2D
-        }
     }
 }
