@@ -10,7 +10,7 @@ let package = Package(
     products: [
         .executable(name: "stewardd", targets: ["stewardd"]),
         .executable(name: "steward-serve", targets: ["steward-serve"]),
-        .executable(name: "stewardctl", targets: ["stewardctl"]),
+        .executable(name: "stewardctl", targets: ["stewardctl"])
     ],
     targets: [
         // C bridges: module maps and static inline shims only, no logic.
@@ -25,30 +25,48 @@ let package = Package(
         .target(name: "Telemetry", exclude: ["README.md"]),
         .target(name: "Digest", dependencies: ["CCrypto"], exclude: ["README.md"]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "Telemetry"], exclude: ["README.md"]),
-        .target(name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
+        .target(
+            name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
         .target(name: "Lifecycle", dependencies: ["Telemetry"], exclude: ["README.md"]),
 
         // Domain.
         .target(name: "TextFeatures", exclude: ["README.md"]),
         .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
-        .target(name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures"], exclude: ["README.md"]),
-        .target(name: "ServingLog", dependencies: ["Postgres", "Telemetry", "TextFeatures", "Lifecycle"], exclude: ["README.md"]),
-        .target(name: "Monitor", dependencies: ["Registry", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "TextFeatures", "Lifecycle"],
-                exclude: ["README.md"]),
-        .target(name: "Orchestrator", dependencies: ["Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"],
-                exclude: ["README.md"]),
-        .target(name: "Serving", dependencies: ["COnnxRuntime", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"],
-                exclude: ["README.md"]),
+        .target(
+            name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures"],
+            exclude: ["README.md"]),
+        .target(
+            name: "ServingLog", dependencies: ["Postgres", "Telemetry", "TextFeatures", "Lifecycle"],
+            exclude: ["README.md"]),
+        .target(
+            name: "Monitor",
+            dependencies: ["Registry", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "TextFeatures", "Lifecycle"],
+            exclude: ["README.md"]),
+        .target(
+            name: "Orchestrator",
+            dependencies: ["Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"],
+            exclude: ["README.md"]),
+        .target(
+            name: "Serving",
+            dependencies: [
+                "COnnxRuntime", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "Lifecycle"
+            ],
+            exclude: ["README.md"]),
 
         // Executables: config -> wire -> run.
-        .executableTarget(name: "stewardd", dependencies: ["Registry", "Orchestrator", "Monitor", "ServingLog", "Schema", "Lifecycle", "CMalloc"],
-                         exclude: ["README.md"],
-                         resources: [.copy("openapi.json")]),
-        .executableTarget(name: "steward-serve", dependencies: ["Serving", "ServingLog", "Lifecycle"], exclude: ["README.md"]),
+        .executableTarget(
+            name: "stewardd",
+            dependencies: ["Registry", "Orchestrator", "Monitor", "ServingLog", "Schema", "Lifecycle", "CMalloc"],
+            exclude: ["README.md"],
+            resources: [.copy("openapi.json")]),
+        .executableTarget(
+            name: "steward-serve", dependencies: ["Serving", "ServingLog", "Lifecycle"], exclude: ["README.md"]),
         .executableTarget(name: "stewardctl", dependencies: ["HTTPKit"], exclude: ["README.md"]),
 
         // Shared test fixtures: a database per suite, loopback helpers, fakes.
-        .target(name: "TestSupport", dependencies: ["Postgres", "Schema", "HTTPKit", "Telemetry"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["Postgres", "Schema", "HTTPKit", "Telemetry"], path: "Tests/TestSupport"
+        ),
 
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "TestSupport"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
@@ -57,10 +75,16 @@ let package = Package(
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "HTTPKit", "TestSupport"]),
         .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
-        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "TestSupport"]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Registry", "Monitor", "ServingLog", "Postgres", "Telemetry", "TextFeatures", "HTTPKit",
-                                                           "TestSupport"]),
-        .testTarget(name: "ServingTests", dependencies: ["Serving", "ServingLog", "TestSupport"]),
+        .testTarget(
+            name: "MonitorTests",
+            dependencies: ["Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "TestSupport"]),
+        .testTarget(
+            name: "OrchestratorTests",
+            dependencies: [
+                "Orchestrator", "Registry", "Monitor", "ServingLog", "Postgres", "Telemetry", "TextFeatures", "HTTPKit",
+                "TestSupport"
+            ]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "ServingLog", "TestSupport"])
     ],
     swiftLanguageModes: [.v6]
 )

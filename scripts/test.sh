@@ -10,6 +10,8 @@ cd "$ROOT"
 step() { printf '==> %s\n' "$*"; }
 
 bash scripts/setup.sh
+step "format: swift-format lint (.swift-format: 4 spaces, 120 columns; fix with swift format format -i -r)"
+swift format lint --strict -r --configuration .swift-format Sources Tests Package.swift
 step "fixtures from the Python reference stack"
 bash scripts/fixtures.sh
 step "building (debug, with tests)"

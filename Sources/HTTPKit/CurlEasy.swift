@@ -31,7 +31,9 @@ final class CurlEasy: @unchecked Sendable {
 
     func set(_ option: CURLoption, _ value: Int) { steward_curl_setopt_long(handle, option, value) }
     func set(_ option: CURLoption, _ value: String) { steward_curl_setopt_string(handle, option, value) }
-    func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) { steward_curl_setopt_pointer(handle, option, pointer) }
+    func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) {
+        steward_curl_setopt_pointer(handle, option, pointer)
+    }
     func set(_ option: CURLoption, blob: String) {
         let bytes = Array(blob.utf8)
         _ = bytes.withUnsafeBytes { steward_curl_setopt_blob(handle, option, $0.baseAddress, $0.count) }
@@ -66,7 +68,8 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
         [CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST].map { Int($0.rawValue) }.contains(code)
     }
     var isTransient: Bool {
-        neverSent || [CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE]
-            .map { Int($0.rawValue) }.contains(code)
+        neverSent
+            || [CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE]
+                .map { Int($0.rawValue) }.contains(code)
     }
 }

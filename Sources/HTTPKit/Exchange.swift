@@ -38,7 +38,12 @@ final class Exchange: @unchecked Sendable {
         self.bodyLimit = bodyLimit
     }
 
-    func takeResponse() -> Response? { pending.withLock { value in defer { value = nil }; return value } }
+    func takeResponse() -> Response? {
+        pending.withLock { value in
+            defer { value = nil }
+            return value
+        }
+    }
 
     /// Hands the response to MHD by resuming the connection, once; a later call
     /// (a handler finishing after shutdown answered for it) does nothing, since

@@ -26,9 +26,13 @@ public final class HTTPClient: Sendable {
         public var retry: RetryPolicy
         public var userAgent: String
 
-        public init(baseURL: String? = nil, timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5),
-                    caFile: String? = nil, caPEM: String? = nil, clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil,
-                    bearerToken: (@Sendable () -> String?)? = nil, retry: RetryPolicy = RetryPolicy(), userAgent: String = "steward") {
+        public init(
+            baseURL: String? = nil, timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5),
+            caFile: String? = nil, caPEM: String? = nil, clientCertificatePEM: String? = nil,
+            clientKeyPEM: String? = nil,
+            bearerToken: (@Sendable () -> String?)? = nil, retry: RetryPolicy = RetryPolicy(),
+            userAgent: String = "steward"
+        ) {
             self.baseURL = baseURL
             self.timeout = timeout
             self.connectTimeout = connectTimeout
@@ -77,7 +81,9 @@ public final class HTTPClient: Sendable {
         try withRetries(request) { easy in
             let descriptor = open(file.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else {
-                throw CurlError(code: -1, message: "cannot write \(file.path): \(String(cString: strerror(errno)))", target: target(request))
+                throw CurlError(
+                    code: -1, message: "cannot write \(file.path): \(String(cString: strerror(errno)))",
+                    target: target(request))
             }
             defer { close(descriptor) }
             let sink = TransferSink(mode: .file(descriptor))
@@ -88,7 +94,9 @@ public final class HTTPClient: Sendable {
 
     // MARK: - retries
 
-    private func withRetries(_ request: ClientRequest, _ attempt: (CurlEasy) throws -> ClientResponse) throws -> ClientResponse {
+    private func withRetries(
+        _ request: ClientRequest, _ attempt: (CurlEasy) throws -> ClientResponse
+    ) throws -> ClientResponse {
         let policy = configuration.retry
         var tries = 0
         while true {
@@ -171,7 +179,8 @@ public final class HTTPClient: Sendable {
             body.withUnsafeBytes { bytes in
                 // COPYPOSTFIELDS copies; a zero-length body still needs a valid pointer.
                 let pointer = bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-                steward_curl_setopt_pointer(easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: pointer))
+                steward_curl_setopt_pointer(
+                    easy.handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: pointer))
             }
         }
         easy.set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
@@ -223,9 +232,11 @@ public struct ClientRequest: Sendable {
     public var idempotent: Bool?
     public var cancellation: Cancellation?
 
-    public init(_ method: HTTPMethod, _ url: String, headers: HTTPHeaders = HTTPHeaders(), body: Data? = nil,
-                bodyFile: URL? = nil, timeout: Duration? = nil, streaming: Bool = false, idempotent: Bool? = nil,
-                cancellation: Cancellation? = nil) {
+    public init(
+        _ method: HTTPMethod, _ url: String, headers: HTTPHeaders = HTTPHeaders(), body: Data? = nil,
+        bodyFile: URL? = nil, timeout: Duration? = nil, streaming: Bool = false, idempotent: Bool? = nil,
+        cancellation: Cancellation? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -237,7 +248,9 @@ public struct ClientRequest: Sendable {
         self.cancellation = cancellation
     }
 
-    public static func json<T: Encodable>(_ method: HTTPMethod, _ url: String, _ value: T, headers: HTTPHeaders = HTTPHeaders()) throws -> ClientRequest {
+    public static func json<T: Encodable>(
+        _ method: HTTPMethod, _ url: String, _ value: T, headers: HTTPHeaders = HTTPHeaders()
+    ) throws -> ClientRequest {
         var all = headers
         all.set("Content-Type", "application/json")
         return ClientRequest(method, url, headers: all, body: try JSON.encoder.encode(value))
@@ -301,8 +314,10 @@ public struct RetryPolicy: Sendable {
     public var maxDelay: Duration
     public var retryableStatuses: Set<Int>
 
-    public init(maxAttempts: Int = 4, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(5),
-                retryableStatuses: Set<Int> = [429, 500, 502, 503, 504]) {
+    public init(
+        maxAttempts: Int = 4, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(5),
+        retryableStatuses: Set<Int> = [429, 500, 502, 503, 504]
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay

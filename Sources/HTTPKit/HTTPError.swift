@@ -40,21 +40,24 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         HTTPError(status: 404, code: code, message: message)
     }
     public static func methodNotAllowed(_ method: HTTPMethod, allowed: [HTTPMethod]) -> HTTPError {
-        HTTPError(status: 405, code: "method_not_allowed",
-                  message: "\(method) is not allowed here; use \(allowed.map(\.rawValue).sorted().joined(separator: ", "))",
-                  headers: ["Allow": allowed.map(\.rawValue).sorted().joined(separator: ", ")])
+        HTTPError(
+            status: 405, code: "method_not_allowed",
+            message: "\(method) is not allowed here; use \(allowed.map(\.rawValue).sorted().joined(separator: ", "))",
+            headers: ["Allow": allowed.map(\.rawValue).sorted().joined(separator: ", ")])
     }
     public static func conflict(_ message: String, code: String = "conflict") -> HTTPError {
         HTTPError(status: 409, code: code, message: message)
     }
     public static func payloadTooLarge(limit: Int) -> HTTPError {
-        HTTPError(status: 413, code: "payload_too_large", message: "the request body exceeds the limit of \(limit) bytes")
+        HTTPError(
+            status: 413, code: "payload_too_large", message: "the request body exceeds the limit of \(limit) bytes")
     }
     public static func unprocessable(_ message: String, code: String = "unprocessable") -> HTTPError {
         HTTPError(status: 422, code: code, message: message)
     }
     public static func unavailable(_ message: String, retryAfterSeconds: Int) -> HTTPError {
-        HTTPError(status: 503, code: "unavailable", message: message, headers: ["Retry-After": String(retryAfterSeconds)])
+        HTTPError(
+            status: 503, code: "unavailable", message: message, headers: ["Retry-After": String(retryAfterSeconds)])
     }
     public static let internalError = HTTPError(status: 500, code: "internal", message: "internal error")
 }

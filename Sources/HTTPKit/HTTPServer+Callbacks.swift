@@ -7,7 +7,8 @@ import Telemetry
 /// in a main file) so they carry no actor isolation when MHD calls them from its
 /// own threads.
 enum MHDCallbacks {
-    static let access: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadDataSize, perRequest in
+    static let access: MHD_AccessHandlerCallback = {
+        cls, connection, url, method, _, uploadData, uploadDataSize, perRequest in
         guard let cls, let connection, let url, let method, let uploadDataSize, let perRequest else { return .NO }
         let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
         if let existing = perRequest.pointee {
@@ -25,31 +26,32 @@ enum MHDCallbacks {
     /// Percent-decoding in place, as MHD's own, except that an encoded NUL
     /// becomes DEL (0x7F): a C string would end at the NUL and hide the rest of
     /// the path; DEL is a control character that handlers refuse.
-    static let unescape: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = { _, _, text in
-        guard let text else { return 0 }
-        func hex(_ c: CChar) -> UInt8? {
-            switch UInt8(bitPattern: c) {
-            case 0x30...0x39: UInt8(bitPattern: c) - 0x30
-            case 0x41...0x46: UInt8(bitPattern: c) - 0x41 + 10
-            case 0x61...0x66: UInt8(bitPattern: c) - 0x61 + 10
-            default: nil
+    static let unescape:
+        @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafeMutablePointer<CChar>?) -> Int = { _, _, text in
+            guard let text else { return 0 }
+            func hex(_ c: CChar) -> UInt8? {
+                switch UInt8(bitPattern: c) {
+                case 0x30...0x39: UInt8(bitPattern: c) - 0x30
+                case 0x41...0x46: UInt8(bitPattern: c) - 0x41 + 10
+                case 0x61...0x66: UInt8(bitPattern: c) - 0x61 + 10
+                default: nil
+                }
             }
-        }
-        var read = 0, write = 0
-        while text[read] != 0 {
-            if text[read] == 0x25, let high = hex(text[read + 1]), let low = hex(text[read + 2]) {
-                let byte = high << 4 | low
-                text[write] = CChar(bitPattern: byte == 0 ? 0x7F : byte)
-                read += 3
-            } else {
-                text[write] = text[read]
-                read += 1
+            var read = 0, write = 0
+            while text[read] != 0 {
+                if text[read] == 0x25, let high = hex(text[read + 1]), let low = hex(text[read + 2]) {
+                    let byte = high << 4 | low
+                    text[write] = CChar(bitPattern: byte == 0 ? 0x7F : byte)
+                    read += 3
+                } else {
+                    text[write] = text[read]
+                    read += 1
+                }
+                write += 1
             }
-            write += 1
+            text[write] = 0
+            return write
         }
-        text[write] = 0
-        return write
-    }
 
     static let completed: MHD_RequestCompletedCallback = { cls, _, perRequest, _ in
         guard let cls, let perRequest, let pointer = perRequest.pointee else { return }
@@ -79,8 +81,9 @@ extension HTTPServer {
     /// First callback: headers are in, the body (if any) has not been read.
     func beginExchange(_ connection: OpaquePointer, path: String, method: String) -> Exchange {
         requestStarted()
-        let exchange = Exchange(connection: connection, method: HTTPMethod(rawValue: method), path: path,
-                                bodyLimit: configuration.maxBodyBytes)
+        let exchange = Exchange(
+            connection: connection, method: HTTPMethod(rawValue: method), path: path,
+            bodyLimit: configuration.maxBodyBytes)
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         MHD_get_connection_values(connection, .HEADER_KIND, MHDCallbacks.collectHeader, context)
         MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, MHDCallbacks.collectQuery, context)
@@ -98,7 +101,8 @@ extension HTTPServer {
             if let declared = exchange.headers["Content-Length"].flatMap(Int.init), declared > exchange.bodyLimit {
                 exchange.rejection = .payloadTooLarge(limit: exchange.bodyLimit)
             } else if route.options.streamsBodyToFile {
-                let url = configuration.uploadDirectory.appendingPathComponent(".upload-\(exchange.requestID)-\(UUID().uuidString.prefix(8))")
+                let url = configuration.uploadDirectory.appendingPathComponent(
+                    ".upload-\(exchange.requestID)-\(UUID().uuidString.prefix(8))")
                 let descriptor = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
                 // Held until the exchange ends: a file nobody holds is a dead process's (see sweepAbandonedUploads).
                 if descriptor >= 0 { flock(descriptor, LOCK_EX | LOCK_NB) }
@@ -115,7 +119,9 @@ extension HTTPServer {
 
     /// Later callbacks: body chunks, then the end of the body, then (after a
     /// resume) the moment to queue the response.
-    func continueExchange(_ exchange: Exchange, _ data: UnsafePointer<CChar>?, _ size: UnsafeMutablePointer<Int>) -> MHD_Result {
+    func continueExchange(
+        _ exchange: Exchange, _ data: UnsafePointer<CChar>?, _ size: UnsafeMutablePointer<Int>
+    ) -> MHD_Result {
         if size.pointee > 0 {
             if exchange.rejection == nil, let data {
                 if !exchange.receive(UnsafeRawBufferPointer(start: data, count: size.pointee)) {
@@ -137,8 +143,9 @@ extension HTTPServer {
             return queue(router.errorResponse(for: exchange.path, rejection), on: exchange)
         }
         guard case .found(let route, let parameters) = exchange.match else { return .NO }
-        var incoming = Request(method: exchange.method, path: exchange.path, query: exchange.query, headers: exchange.headers,
-                              body: exchange.body, bodyFile: exchange.upload?.url, requestID: exchange.requestID)
+        var incoming = Request(
+            method: exchange.method, path: exchange.path, query: exchange.query, headers: exchange.headers,
+            body: exchange.body, bodyFile: exchange.upload?.url, requestID: exchange.requestID)
         incoming.pathParameters = parameters
         incoming.route = route.pattern
         incoming.received = exchange.started
@@ -151,13 +158,14 @@ extension HTTPServer {
         case .blocking(let handle):
             suspend(exchange)
             let queued = ContinuousClock.now
-            let accepted = workers.submit({ [self] in
-                if queued.duration(to: .now) > configuration.maxQueueWait {
-                    exchange.resume(with: shed(exchange, reason: "queue_timeout"))
-                } else {
-                    exchange.resume(with: respond(request, exchange, handle))
-                }
-            }, unlessBacklogReaches: configuration.maxQueuedRequests)
+            let accepted = workers.submit(
+                { [self] in
+                    if queued.duration(to: .now) > configuration.maxQueueWait {
+                        exchange.resume(with: shed(exchange, reason: "queue_timeout"))
+                    } else {
+                        exchange.resume(with: respond(request, exchange, handle))
+                    }
+                }, unlessBacklogReaches: configuration.maxQueuedRequests)
             if !accepted { exchange.resume(with: shed(exchange, reason: "queue_full")) }
         case .deferred(let handle):
             suspend(exchange)
@@ -169,7 +177,8 @@ extension HTTPServer {
     /// The answer to a request refused for overload, at once and without running it.
     private func shed(_ exchange: Exchange, reason: String) -> Response {
         metrics?.shed.labels(reason).inc()
-        return router.errorResponse(for: exchange.path, .unavailable("the server is overloaded; retry shortly", retryAfterSeconds: 1))
+        return router.errorResponse(
+            for: exchange.path, .unavailable("the server is overloaded; retry shortly", retryAfterSeconds: 1))
     }
 
     private func respond(_ request: Request, _ exchange: Exchange, _ handle: (Request) throws -> Response) -> Response {
@@ -190,8 +199,12 @@ extension HTTPServer {
         case let error as DecodingError:
             httpError = .badRequest(JSON.describe(error), code: "invalid_json")
         default:
-            logger.error("handler failed", ["request_id": .string(exchange.requestID), "route": .string(exchange.routePattern),
-                                             "error": .string(String(describing: error))])
+            logger.error(
+                "handler failed",
+                [
+                    "request_id": .string(exchange.requestID), "route": .string(exchange.routePattern),
+                    "error": .string(String(describing: error))
+                ])
             httpError = .internalError
         }
         return router.errorResponse(for: exchange.path, httpError)
@@ -203,7 +216,8 @@ extension HTTPServer {
         switch response.body {
         case .bytes(let data):
             made = data.withUnsafeBytes { bytes in
-                MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+                MHD_create_response_from_buffer(
+                    bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
             }
         case .file(let path, let size):
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -242,9 +256,13 @@ extension HTTPServer {
             metrics.duration.labels(exchange.routePattern).observe(seconds)
         }
         if logger.level <= .debug {
-            logger.debug("request", ["request_id": .string(exchange.requestID), "method": .string(exchange.method.rawValue),
-                                     "route": .string(exchange.routePattern), "status": .int(exchange.status),
-                                     "ms": .double((seconds * 1_000_000).rounded() / 1000)])
+            logger.debug(
+                "request",
+                [
+                    "request_id": .string(exchange.requestID), "method": .string(exchange.method.rawValue),
+                    "route": .string(exchange.routePattern), "status": .int(exchange.status),
+                    "ms": .double((seconds * 1_000_000).rounded() / 1000)
+                ])
         }
     }
 }

@@ -34,10 +34,13 @@ public final class HTTPServer: Service, @unchecked Sendable {
         /// Serve HTTPS with this certificate chain and private key (PEM).
         public var tls: (certificatePEM: String, keyPEM: String)?
 
-        public init(host: String = "127.0.0.1", port: Int = 0, ioThreads: Int = 2, workerThreads: Int = 16,
-                    maxQueuedRequests: Int = 64, maxQueueWait: Duration = .seconds(2), maxBodyBytes: Int = 8 << 20, connectionLimit: Int = 4096, idleTimeoutSeconds: Int = 75,
-                    uploadDirectory: URL = FileManager.default.temporaryDirectory, drainTimeout: Duration = .seconds(10),
-                    tls: (certificatePEM: String, keyPEM: String)? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 0, ioThreads: Int = 2, workerThreads: Int = 16,
+            maxQueuedRequests: Int = 64, maxQueueWait: Duration = .seconds(2), maxBodyBytes: Int = 8 << 20,
+            connectionLimit: Int = 4096, idleTimeoutSeconds: Int = 75,
+            uploadDirectory: URL = FileManager.default.temporaryDirectory, drainTimeout: Duration = .seconds(10),
+            tls: (certificatePEM: String, keyPEM: String)? = nil
+        ) {
             self.host = host
             self.port = port
             self.ioThreads = ioThreads
@@ -72,8 +75,10 @@ public final class HTTPServer: Service, @unchecked Sendable {
     let draining = Atomic<Bool>(false)
     public private(set) var port: Int = 0
 
-    public init(name: String = "http", configuration: Configuration, router: Router, logger: Logger,
-                metrics: MetricsRegistry? = nil) {
+    public init(
+        name: String = "http", configuration: Configuration, router: Router, logger: Logger,
+        metrics: MetricsRegistry? = nil
+    ) {
         self.name = name
         self.configuration = configuration
         self.router = router
@@ -100,28 +105,32 @@ public final class HTTPServer: Service, @unchecked Sendable {
         if let tls = configuration.tls {
             flags |= MHD_USE_TLS.rawValue
             tlsMaterial = [strdup(tls.certificatePEM), strdup(tls.keyPEM)]
-            tlsOptions = [steward_mhd_option_pointer(.HTTPS_MEM_CERT, tlsMaterial[0]),
-                          steward_mhd_option_pointer(.HTTPS_MEM_KEY, tlsMaterial[1])]
+            tlsOptions = [
+                steward_mhd_option_pointer(.HTTPS_MEM_CERT, tlsMaterial[0]),
+                steward_mhd_option_pointer(.HTTPS_MEM_KEY, tlsMaterial[1])
+            ]
         }
         let context = Unmanaged.passUnretained(self).toOpaque()
         let started = withUnsafeMutablePointer(to: &address) { pointer -> OpaquePointer? in
-            let options = tlsOptions + [
-                steward_mhd_option_uint(.THREAD_POOL_SIZE, UInt32(max(1, configuration.ioThreads))),
-                steward_mhd_option_uint(.CONNECTION_LIMIT, UInt32(configuration.connectionLimit)),
-                steward_mhd_option_uint(.CONNECTION_TIMEOUT, UInt32(configuration.idleTimeoutSeconds)),
-                steward_mhd_option_uint(.LISTEN_BACKLOG_SIZE, 1024),
-                steward_mhd_option_size(.CONNECTION_MEMORY_LIMIT, 128 * 1024),
-                steward_mhd_option_pointer(.SOCK_ADDR, UnsafeMutableRawPointer(pointer)),
-                steward_mhd_option_completed(MHDCallbacks.completed, context),
-                steward_mhd_option_unescape(MHDCallbacks.unescape, nil),
-                steward_mhd_option_end(),
-            ]
+            let options =
+                tlsOptions + [
+                    steward_mhd_option_uint(.THREAD_POOL_SIZE, UInt32(max(1, configuration.ioThreads))),
+                    steward_mhd_option_uint(.CONNECTION_LIMIT, UInt32(configuration.connectionLimit)),
+                    steward_mhd_option_uint(.CONNECTION_TIMEOUT, UInt32(configuration.idleTimeoutSeconds)),
+                    steward_mhd_option_uint(.LISTEN_BACKLOG_SIZE, 1024),
+                    steward_mhd_option_size(.CONNECTION_MEMORY_LIMIT, 128 * 1024),
+                    steward_mhd_option_pointer(.SOCK_ADDR, UnsafeMutableRawPointer(pointer)),
+                    steward_mhd_option_completed(MHDCallbacks.completed, context),
+                    steward_mhd_option_unescape(MHDCallbacks.unescape, nil),
+                    steward_mhd_option_end()
+                ]
             return options.withUnsafeBufferPointer { items in
                 steward_mhd_start(flags, 0, MHDCallbacks.access, context, items.baseAddress)
             }
         }
         guard let started else {
-            throw HTTPServerError("cannot listen on \(configuration.host):\(configuration.port) (address in use, or not permitted)")
+            throw HTTPServerError(
+                "cannot listen on \(configuration.host):\(configuration.port) (address in use, or not permitted)")
         }
         daemon = started
         port = Int(steward_mhd_bound_port(started))
@@ -171,7 +180,9 @@ public final class HTTPServer: Service, @unchecked Sendable {
             }
         }
         let abandoned = suspended.values.filter {
-            $0.resume(with: router.errorResponse(for: $0.path, .unavailable("the server is shutting down", retryAfterSeconds: 1)))
+            $0.resume(
+                with: router.errorResponse(
+                    for: $0.path, .unavailable("the server is shutting down", retryAfterSeconds: 1)))
         }
         if !abandoned.isEmpty {
             logger.warning("answered requests whose handlers outlived the drain", ["count": .int(abandoned.count)])
@@ -244,13 +255,18 @@ struct HTTPMetrics: Sendable {
     let shed: CounterFamily
 
     init(_ registry: MetricsRegistry) {
-        shed = registry.counter("steward_http_requests_shed_total",
-                                help: "Requests answered 503 without running: the worker queue was full, or they waited too long in it.",
-                                labels: ["reason"])
-        requests = registry.counter("steward_http_requests_total", help: "HTTP requests answered, by method, route and status.",
-                                    labels: ["method", "route", "status"])
-        duration = registry.histogram("steward_http_request_duration_seconds", help: "Time from request received to response queued.",
-                                      labels: ["route"])
-        inFlight = registry.gauge("steward_http_requests_in_flight", help: "Requests being received, handled or answered.").labels()
+        shed = registry.counter(
+            "steward_http_requests_shed_total",
+            help: "Requests answered 503 without running: the worker queue was full, or they waited too long in it.",
+            labels: ["reason"])
+        requests = registry.counter(
+            "steward_http_requests_total", help: "HTTP requests answered, by method, route and status.",
+            labels: ["method", "route", "status"])
+        duration = registry.histogram(
+            "steward_http_request_duration_seconds", help: "Time from request received to response queued.",
+            labels: ["route"])
+        inFlight = registry.gauge(
+            "steward_http_requests_in_flight", help: "Requests being received, handled or answered."
+        ).labels()
     }
 }

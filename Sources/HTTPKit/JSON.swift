@@ -8,7 +8,8 @@ public enum JSON {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         // Protocol Buffers' JSON spelling, which MLflow's clients parse.
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.iso8601(date))
@@ -36,7 +37,9 @@ public enum JSON {
     public static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            let joined = keys.reduce("") { result, key in key.hasPrefix("[") || result.isEmpty ? result + key : result + "." + key }
+            let joined = keys.reduce("") { result, key in
+                key.hasPrefix("[") || result.isEmpty ? result + key : result + "." + key
+            }
             return joined.isEmpty ? "the body" : "field '\(joined)'"
         }
         switch error {
@@ -46,7 +49,8 @@ public enum JSON {
             return "\(path(context)): expected \(typeName(type)), found null"
         case .keyNotFound(let key, let context):
             let parent = path(context)
-            return parent == "the body" ? "missing field '\(key.stringValue)'" : "\(parent): missing field '\(key.stringValue)'"
+            return parent == "the body"
+                ? "missing field '\(key.stringValue)'" : "\(parent): missing field '\(key.stringValue)'"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "the request body is not valid JSON" }
             return "\(path(context)): \(context.debugDescription)"

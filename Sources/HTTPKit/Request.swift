@@ -17,8 +17,10 @@ public struct Request: Sendable {
     /// When the server began receiving it (its headers were in): latencies count from here.
     public internal(set) var received: ContinuousClock.Instant = .now
 
-    public init(method: HTTPMethod, path: String, query: [String: String] = [:], headers: HTTPHeaders = HTTPHeaders(),
-                body: Data = Data(), bodyFile: URL? = nil, requestID: String = RequestID.make()) {
+    public init(
+        method: HTTPMethod, path: String, query: [String: String] = [:], headers: HTTPHeaders = HTTPHeaders(),
+        body: Data = Data(), bodyFile: URL? = nil, requestID: String = RequestID.make()
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -61,7 +63,8 @@ public enum RequestID {
     /// A caller's `X-Request-Id` when it is short and plain; otherwise a new random one.
     public static func accept(_ incoming: String?) -> String {
         if let incoming, (1...128).contains(incoming.utf8.count),
-           incoming.utf8.allSatisfy({ isAllowed($0) }) {
+            incoming.utf8.allSatisfy({ isAllowed($0) })
+        {
             return incoming
         }
         return make()
@@ -75,6 +78,7 @@ public enum RequestID {
     }
 
     private static func isAllowed(_ c: UInt8) -> Bool {
-        (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2D || c == 0x5F || c == 0x2E
+        (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2D || c == 0x5F
+            || c == 0x2E
     }
 }

@@ -19,14 +19,19 @@ public struct Response: Sendable {
 
     public static func json<T: Encodable>(_ value: T, status: Int = 200) -> Response {
         do {
-            return Response(status: status, headers: ["Content-Type": "application/json"], body: .bytes(try JSON.encoder.encode(value)))
+            return Response(
+                status: status, headers: ["Content-Type": "application/json"],
+                body: .bytes(try JSON.encoder.encode(value)))
         } catch {
-            return Response(status: 500, headers: ["Content-Type": "application/json"],
-                            body: .bytes(Data(#"{"error":{"code":"internal","message":"response encoding failed"}}"#.utf8)))
+            return Response(
+                status: 500, headers: ["Content-Type": "application/json"],
+                body: .bytes(Data(#"{"error":{"code":"internal","message":"response encoding failed"}}"#.utf8)))
         }
     }
 
-    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
+    public static func text(
+        _ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8"
+    ) -> Response {
         Response(status: status, headers: ["Content-Type": contentType], body: .bytes(Data(text.utf8)))
     }
 
@@ -35,10 +40,14 @@ public struct Response: Sendable {
     /// Steward's error shape: `{"error": {"code": "...", "message": "..."}}`.
     public static func error(_ error: HTTPError) -> Response {
         struct Envelope: Encodable {
-            struct Detail: Encodable { let code: String; let message: String }
+            struct Detail: Encodable {
+                let code: String
+                let message: String
+            }
             let error: Detail
         }
-        var response = Response.json(Envelope(error: .init(code: error.code, message: error.message)), status: error.status)
+        var response = Response.json(
+            Envelope(error: .init(code: error.code, message: error.message)), status: error.status)
         for (name, value) in error.headers { response.headers.set(name, value) }
         return response
     }

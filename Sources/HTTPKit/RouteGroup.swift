@@ -18,8 +18,11 @@ public struct RouteGroup<Requirement: Sendable, Context>: Sendable {
 
     /// `mapError` turns an error the handler threw into the one answered (an
     /// `HTTPError`); nil leaves it as it is (an unexpected error answers 500).
-    public init(prefix: String, format: ErrorFormatter? = nil, admit: @escaping @Sendable (Request, Requirement) throws -> Context,
-                mapError: @escaping @Sendable (any Error) -> (any Error)?) {
+    public init(
+        prefix: String, format: ErrorFormatter? = nil,
+        admit: @escaping @Sendable (Request, Requirement) throws -> Context,
+        mapError: @escaping @Sendable (any Error) -> (any Error)?
+    ) {
         self.prefix = prefix
         self.format = format
         self.admit = admit
@@ -29,16 +32,22 @@ public struct RouteGroup<Requirement: Sendable, Context>: Sendable {
 
 extension Router {
     /// A route in `group` at `group.prefix + path`, admitted with `requirement`.
-    public mutating func add<Requirement, Context>(_ group: RouteGroup<Requirement, Context>, _ method: HTTPMethod, _ path: String,
-                                                   _ requirement: Requirement, options: RouteOptions = RouteOptions(),
-                                                   _ handler: @escaping RouteGroup<Requirement, Context>.Handler) {
-        if let format = group.format, !hasErrorFormat(under: group.prefix) { formatErrors(under: group.prefix, with: format) }
-        add(method, group.prefix + path, options: options, .blocking { request in
-            do {
-                return try handler(request, try group.admit(request, requirement))
-            } catch {
-                throw group.mapError(error) ?? error
-            }
-        })
+    public mutating func add<Requirement, Context>(
+        _ group: RouteGroup<Requirement, Context>, _ method: HTTPMethod, _ path: String,
+        _ requirement: Requirement, options: RouteOptions = RouteOptions(),
+        _ handler: @escaping RouteGroup<Requirement, Context>.Handler
+    ) {
+        if let format = group.format, !hasErrorFormat(under: group.prefix) {
+            formatErrors(under: group.prefix, with: format)
+        }
+        add(
+            method, group.prefix + path, options: options,
+            .blocking { request in
+                do {
+                    return try handler(request, try group.admit(request, requirement))
+                } catch {
+                    throw group.mapError(error) ?? error
+                }
+            })
     }
 }

@@ -58,7 +58,9 @@ public struct Router: Sendable {
 
     public init() {}
 
-    public mutating func add(_ method: HTTPMethod, _ pattern: String, options: RouteOptions = RouteOptions(), _ handler: Handler) {
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, options: RouteOptions = RouteOptions(), _ handler: Handler
+    ) {
         let route = Route(method: method, pattern: pattern, handler: handler, options: options)
         routes.append(route)
         var node = root
@@ -76,7 +78,9 @@ public struct Router: Sendable {
             if segment.hasPrefix("{"), segment.hasSuffix("}") {
                 let name = String(segment.dropFirst().dropLast())
                 if node.parameter == nil { node.parameter = (name, Node()) }
-                precondition(node.parameter!.name == name, "\(pattern): parameter {\(name)} clashes with {\(node.parameter!.name)}")
+                precondition(
+                    node.parameter!.name == name,
+                    "\(pattern): parameter {\(name)} clashes with {\(node.parameter!.name)}")
                 node = node.parameter!.node
             } else {
                 if node.literal[segment] == nil { node.literal[segment] = Node() }
@@ -126,7 +130,9 @@ public struct Router: Sendable {
     }
 
     /// Depth-first: literal, then parameter, then rest, so static paths win.
-    private static func find(_ node: Node, _ segments: ArraySlice<String>, _ parameters: inout [String: String]) -> [HTTPMethod: Route]? {
+    private static func find(
+        _ node: Node, _ segments: ArraySlice<String>, _ parameters: inout [String: String]
+    ) -> [HTTPMethod: Route]? {
         guard let segment = segments.first else {
             if !node.routes.isEmpty { return node.routes }
             return nil
@@ -159,6 +165,8 @@ public struct Router: Sendable {
 extension Router {
     /// `GET /metrics`: the registry's families in Prometheus' text format.
     public mutating func addMetrics(_ metrics: MetricsRegistry) {
-        add(.GET, "/metrics", .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
+        add(
+            .GET, "/metrics",
+            .inline { _ in .text(metrics.exposition(), contentType: "text/plain; version=0.0.4; charset=utf-8") })
     }
 }

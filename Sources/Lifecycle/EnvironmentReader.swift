@@ -37,7 +37,9 @@ public struct EnvironmentReader: Sendable {
         return value
     }
 
-    public func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+    public func int(
+        _ name: String, default defaultValue: Int, range: ClosedRange<Int>
+    ) throws(ConfigurationError) -> Int {
         guard let text = optional(name) else { return defaultValue }
         guard let value = Int(text), range.contains(value) else {
             throw ConfigurationError(name, "must be an integer in \(range.lowerBound)...\(range.upperBound)")
@@ -45,7 +47,9 @@ public struct EnvironmentReader: Sendable {
         return value
     }
 
-    public func double(_ name: String, default defaultValue: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+    public func double(
+        _ name: String, default defaultValue: Double, range: ClosedRange<Double>
+    ) throws(ConfigurationError) -> Double {
         guard let text = optional(name) else { return defaultValue }
         guard let value = Double(text), value.isFinite, range.contains(value) else {
             throw ConfigurationError(name, "must be a number in \(range.lowerBound)...\(range.upperBound)")
@@ -62,7 +66,9 @@ public struct EnvironmentReader: Sendable {
         }
     }
 
-    public func choice(_ name: String, default defaultValue: String, allowed: [String]) throws(ConfigurationError) -> String {
+    public func choice(
+        _ name: String, default defaultValue: String, allowed: [String]
+    ) throws(ConfigurationError) -> String {
         let value = string(name, default: defaultValue)
         guard allowed.contains(value) else {
             throw ConfigurationError(name, "must be one of \(allowed.joined(separator: ", "))")

@@ -41,7 +41,9 @@ public final class ServiceGroup: @unchecked Sendable {
         let signals = Thread { [self] in waitForSignals() }
         signals.start()
         for service in services {
-            condition.lock(); running += 1; condition.unlock()
+            condition.lock()
+            running += 1
+            condition.unlock()
             let thread = Thread { [self] in
                 var failure: String?
                 do { try service.run() } catch { failure = String(describing: error) }
@@ -64,7 +66,9 @@ public final class ServiceGroup: @unchecked Sendable {
         case .signalled(let signal):
             logger.info("stopping on signal", ["signal": .int(Int(signal))])
         case .serviceEnded(let name, let error):
-            logger.error("service stopped on its own; stopping the rest", ["service": .string(name), "error": .string(error ?? "none")])
+            logger.error(
+                "service stopped on its own; stopping the rest",
+                ["service": .string(name), "error": .string(error ?? "none")])
         }
 
         let deadline = Date().addingTimeInterval(Double(gracePeriod.components.seconds))

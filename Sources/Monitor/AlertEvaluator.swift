@@ -16,15 +16,26 @@ public struct AlertEvaluator: Sendable {
         let since = now.addingTimeInterval(-300)
         switch metric {
         case "input_psi":
-            return try c.query("""
-                SELECT psi FROM steward.drift_windows WHERE model_name = \(model) AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT 1
-                """).first?.get("psi")
+            return try c.query(
+                """
+                SELECT psi FROM steward.drift_windows WHERE model_name = \(model) AND track = 'stable' ORDER BY
+                    window_start DESC, psi DESC LIMIT 1
+                """
+            ).first?.get("psi")
         case "error_rate":
-            return try c.query("""
-                SELECT sum(errors)::float8 / NULLIF(sum(requests), 0) AS v FROM steward.serving_rollup_1m WHERE model_name = \(model) AND minute >= \(since)
-                """).first?.get("v")
+            return try c.query(
+                """
+                SELECT sum(errors)::float8 / NULLIF(sum(requests), 0) AS v FROM steward.serving_rollup_1m WHERE
+                    model_name = \(model) AND minute >= \(since)
+                """
+            ).first?.get("v")
         default:
-            return try c.query("SELECT max(latency_p99_ms) AS v FROM steward.serving_rollup_1m WHERE model_name = \(model) AND minute >= \(since)").first?.get("v")
+            return try c.query(
+                """
+                SELECT max(latency_p99_ms) AS v FROM steward.serving_rollup_1m WHERE model_name = \(model) AND
+                    minute >= \(since)
+                """
+            ).first?.get("v")
         }
     }
 
@@ -33,30 +44,48 @@ public struct AlertEvaluator: Sendable {
     public func evaluate(now: Date) throws -> [String] {
         try pool.withTransaction { c in
             var changed: [String] = []
-            for rule in try c.query("""
+            for rule in try c.query(
+                """
                 SELECT r.id, r.name, r.metric, r.model_name, r.threshold, r.for_seconds, r.pending_since,
                        (SELECT a.id FROM steward.alerts a WHERE a.rule_id = r.id AND a.ended_at IS NULL) AS open
                 FROM steward.alert_rules r WHERE r.enabled FOR UPDATE OF r
-                """) {
+                """)
+            {
                 let id: Int64 = try rule.get("id"), name: String = try rule.get("name")
                 let threshold: Double = try rule.get("threshold"), forSeconds: Int = try rule.get("for_seconds")
                 let open: Int64? = try rule.get("open"), pending: Date? = try rule.get("pending_since")
-                guard let value = try value(c, metric: try rule.get("metric"), model: try rule.get("model_name"), now: now) else { continue }
+                guard
+                    let value = try value(
+                        c, metric: try rule.get("metric"), model: try rule.get("model_name"), now: now)
+                else { continue }
                 if value > threshold {
                     let since = pending ?? now
-                    if pending == nil { _ = try c.query("UPDATE steward.alert_rules SET pending_since = \(now) WHERE id = \(id)") }
+                    if pending == nil {
+                        _ = try c.query("UPDATE steward.alert_rules SET pending_since = \(now) WHERE id = \(id)")
+                    }
                     if open == nil, now.timeIntervalSince(since) >= Double(forSeconds) {
-                        _ = try c.query("INSERT INTO steward.alerts (rule_id, started_at, value) VALUES (\(id), \(now), \(value))")
-                        try Notifications.queue(c, kind: "alert", payload: ["alert": name, "state": "firing", "value": value, "threshold": threshold,
-                                                                            "at": Timestamp.iso8601(now)])
+                        _ = try c.query(
+                            "INSERT INTO steward.alerts (rule_id, started_at, value) VALUES (\(id), \(now), \(value))")
+                        try Notifications.queue(
+                            c, kind: "alert",
+                            payload: [
+                                "alert": name, "state": "firing", "value": value, "threshold": threshold,
+                                "at": Timestamp.iso8601(now)
+                            ])
                         changed.append(name)
                     }
                 } else {
-                    if pending != nil { _ = try c.query("UPDATE steward.alert_rules SET pending_since = NULL WHERE id = \(id)") }
+                    if pending != nil {
+                        _ = try c.query("UPDATE steward.alert_rules SET pending_since = NULL WHERE id = \(id)")
+                    }
                     if let open {
                         _ = try c.query("UPDATE steward.alerts SET ended_at = \(now) WHERE id = \(open)")
-                        try Notifications.queue(c, kind: "alert", payload: ["alert": name, "state": "resolved", "value": value, "threshold": threshold,
-                                                                            "at": Timestamp.iso8601(now)])
+                        try Notifications.queue(
+                            c, kind: "alert",
+                            payload: [
+                                "alert": name, "state": "resolved", "value": value, "threshold": threshold,
+                                "at": Timestamp.iso8601(now)
+                            ])
                         changed.append(name)
                     }
                 }

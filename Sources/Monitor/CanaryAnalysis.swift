@@ -55,49 +55,66 @@ public struct CanaryAnalysis: Sendable {
         let canaryMetrics = try track(model: model, "canary", canary, from: from, to: to)
         var inputPSI: Double?
         let drift = DriftStore(pool: pool)
-        let stableWindow = DriftStore.Window(model: model, version: stable.map(String.init), track: "stable", from: from, to: to)
+        let stableWindow = DriftStore.Window(
+            model: model, version: stable.map(String.init), track: "stable", from: from, to: to)
         let canaryWindow = DriftStore.Window(model: model, version: String(canary), track: "canary", from: from, to: to)
         for feature in DriftStore.features {
             guard let reference = try drift.windowProfile(stableWindow, feature: feature) else { break }
             let result = try drift.quantilePSI(canaryWindow, feature: feature, profile: reference)
             if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
         }
-        return AnalysisInputs(stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI,
-                              confidencePSI: try confidencePSI(model: model, stable: stable, canary: canary, from: from, to: to))
+        return AnalysisInputs(
+            stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI,
+            confidencePSI: try confidencePSI(model: model, stable: stable, canary: canary, from: from, to: to))
     }
 
     private func track(model: String, _ track: String, _ version: Int?, from: Date, to: Date) throws -> TrackMetrics {
         // A failed request the split recorded for an unreachable canary carries the canary's version too.
-        guard let row = try pool.query("""
-            SELECT count(*) FILTER (WHERE text_index = 0) AS requests,
-                   count(*) FILTER (WHERE text_index = 0 AND status >= 500) AS errors,
-                   count(*) FILTER (WHERE text_index = 0 AND status BETWEEN 400 AND 499) AS client_errors,
-                   percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
-                   count(*) FILTER (WHERE label IS NOT NULL) AS predictions
-            FROM steward.prediction_log WHERE model_name = \(model) AND track = \(track) AND (\(version.map(String.init))::text IS NULL OR model_version = \(version.map(String.init)))
-              AND at >= \(from) AND at < \(to)
-            """).first else {
+        guard
+            let row = try pool.query(
+                """
+                SELECT count(*) FILTER (WHERE text_index = 0) AS requests,
+                       count(*) FILTER (WHERE text_index = 0 AND status >= 500) AS errors,
+                       count(*) FILTER (WHERE text_index = 0 AND status BETWEEN 400 AND 499) AS client_errors,
+                       percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
+                       count(*) FILTER (WHERE label IS NOT NULL) AS predictions
+                FROM steward.prediction_log WHERE model_name = \(model) AND track = \(track) AND
+                    (\(version.map(String.init))::text IS NULL OR model_version = \(version.map(String.init)))
+                  AND at >= \(from) AND at < \(to)
+                """
+            ).first
+        else {
             return TrackMetrics(requests: 0, errors: 0, p99Ms: nil, predictions: 0)
         }
-        return TrackMetrics(requests: try row.get("requests"), errors: try row.get("errors"), clientErrors: try row.get("client_errors"),
-                            p99Ms: try row.get("p99"), predictions: try row.get("predictions"))
+        return TrackMetrics(
+            requests: try row.get("requests"), errors: try row.get("errors"),
+            clientErrors: try row.get("client_errors"),
+            p99Ms: try row.get("p99"), predictions: try row.get("predictions"))
     }
 
     /// Canary against stable, ten equal bins of confidence over [0.5, 1].
     private func confidencePSI(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> Double? {
-        let bins = try pool.query("""
-            SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM steward.prediction_log
+        let bins = try pool.query(
+            """
+            SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM
+                steward.prediction_log
             WHERE model_name = \(model) AND confidence IS NOT NULL AND at >= \(from) AND at < \(to)
-              AND ((track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR model_version = \(stable.map(String.init)))) OR (track = 'canary' AND model_version = \(String(canary))))
+              AND ((track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR model_version =
+                  \(stable.map(String.init)))) OR (track = 'canary' AND model_version = \(String(canary))))
             GROUP BY 1, 2
             """)
         var stableCounts = [Int](repeating: 0, count: 11), canaryCounts = stableCounts
         for row in bins {
             let bin = max(0, try row.get("bin", as: Int.self)), n: Int = try row.get("n")
-            if try row.get("track", as: String.self) == "stable" { stableCounts[bin] += n } else { canaryCounts[bin] += n }
+            if try row.get("track", as: String.self) == "stable" {
+                stableCounts[bin] += n
+            } else {
+                canaryCounts[bin] += n
+            }
         }
         let stableTotal = stableCounts.reduce(0, +)
         guard stableTotal > 0, canaryCounts.reduce(0, +) > 0 else { return nil }
-        return PSI.quantile(referenceShares: stableCounts.map { Double($0) / Double(stableTotal) }, currentCounts: canaryCounts)
+        return PSI.quantile(
+            referenceShares: stableCounts.map { Double($0) / Double(stableTotal) }, currentCounts: canaryCounts)
     }
 }

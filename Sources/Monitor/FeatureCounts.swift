@@ -29,22 +29,31 @@ public struct FeatureCounts: Sendable {
     @discardableResult
     public func rollUp(now: Date) throws -> Pass? {
         try pool.withTransaction { c -> Pass? in
-            let done: Date? = try c.query("SELECT rolled_up_to FROM steward.feature_counts_progress FOR UPDATE").first?.get("rolled_up_to")
-            guard let start = try done ?? c.query("SELECT min(at) AS at FROM steward.prediction_log").first?.get("at", as: Date?.self).map({ Self.minute($0) })
+            let done: Date? = try c.query("SELECT rolled_up_to FROM steward.feature_counts_progress FOR UPDATE").first?
+                .get("rolled_up_to")
+            guard
+                let start = try done
+                    ?? c.query("SELECT min(at) AS at FROM steward.prediction_log").first?.get("at", as: Date?.self).map(
+                        { Self.minute($0) })
             else { return nil }
-            let end = min(Self.minute(now.addingTimeInterval(-Self.grace)), start.addingTimeInterval(Double(Self.maxMinutesPerPass) * 60))
+            let end = min(
+                Self.minute(now.addingTimeInterval(-Self.grace)),
+                start.addingTimeInterval(Double(Self.maxMinutesPerPass) * 60))
             guard end > start else { return Pass(from: start, to: start) }
-            _ = try c.query("""
+            _ = try c.query(
+                """
                 INSERT INTO steward.feature_counts_1m (model_name, feature, minute, model_version, track, value, n)
                 SELECT p.model_name, f.feature, date_trunc('minute', p.at), p.model_version, p.track, f.value, count(*)
                 FROM steward.prediction_log p,
                      LATERAL (VALUES ('char_length', p.char_length::float8), ('word_count', p.word_count::float8),
-                                     ('oov_share', p.oov_share), ('non_letter_share', p.non_letter_share)) AS f (feature, value)
+                                     ('oov_share', p.oov_share), ('non_letter_share', p.non_letter_share)) AS f
+                                         (feature, value)
                 WHERE p.at >= \(start) AND p.at < \(end) AND f.value IS NOT NULL
                 GROUP BY 1, 2, 3, 4, 5, 6
                 ON CONFLICT (model_name, feature, minute, model_version, track, value) DO UPDATE SET n = excluded.n
                 """)
-            _ = try c.query("""
+            _ = try c.query(
+                """
                 INSERT INTO steward.feature_counts_progress (rolled_up_to) VALUES (\(end))
                 ON CONFLICT (id) DO UPDATE SET rolled_up_to = excluded.rolled_up_to
                 """)

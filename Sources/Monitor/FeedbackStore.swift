@@ -16,24 +16,37 @@ public struct FeedbackStore: Sendable {
     func add(_ c: PostgresConnection, model: String, requestID: String?, text: String, label: String) throws -> Int64 {
         var version: String?, predicted: String?
         if let requestID,
-           let row = try c.query("SELECT model_version, label FROM steward.prediction_log WHERE request_id = \(requestID) AND model_name = \(model) LIMIT 1").first {
+            let row = try c.query(
+                """
+                SELECT model_version, label FROM steward.prediction_log WHERE request_id = \(requestID) AND
+                    model_name = \(model) LIMIT 1
+                """
+            ).first
+        {
             version = try row.get("model_version")
             predicted = try row.get("label")
         }
-        return try c.query("""
+        return try c.query(
+            """
             INSERT INTO steward.feedback (model_name, request_id, text, label, model_version, predicted_label)
             VALUES (\(model), \(requestID), \(text), \(label), \(version), \(predicted)) RETURNING id
-            """).first!.get("id")
+            """
+        ).first!.get("id")
     }
 
     /// Per version, how many labelled predictions it made and how many were right.
     func accuracy(model: String) throws -> [Accuracy] {
-        try pool.query("""
+        try pool.query(
+            """
             SELECT model_version, count(*) AS n, count(*) FILTER (WHERE predicted_label = label) AS correct
-            FROM steward.feedback WHERE model_name = \(model) AND model_version IS NOT NULL GROUP BY model_version ORDER BY model_version
-            """).map { row in
+            FROM steward.feedback WHERE model_name = \(model) AND model_version IS NOT NULL GROUP BY model_version
+                ORDER BY model_version
+            """
+        ).map { row in
             let n: Int = try row.get("n"), correct: Int = try row.get("correct")
-            return Accuracy(version: try row.get("model_version"), labelled: n, correct: correct, accuracy: Double(correct) / Double(n))
+            return Accuracy(
+                version: try row.get("model_version"), labelled: n, correct: correct,
+                accuracy: Double(correct) / Double(n))
         }
     }
 
@@ -41,7 +54,8 @@ public struct FeedbackStore: Sendable {
     /// written asynchronously): such rows get their version and predicted label here.
     func attachPredictions(since: Date) throws {
         let from = since.addingTimeInterval(-600)
-        _ = try pool.query("""
+        _ = try pool.query(
+            """
             UPDATE steward.feedback f SET model_version = p.model_version, predicted_label = p.label
             FROM steward.prediction_log p
             WHERE f.model_version IS NULL AND f.request_id IS NOT NULL AND f.at >= \(from)

@@ -32,13 +32,14 @@ public struct MonitorAPI: Sendable {
         router.add(registry.api, .GET, "/drift", .viewer) { request, _ in try api.compute(request) }
         router.add(registry.api, .POST, "/feedback", .operator, postFeedback)
         router.add(registry.api, .GET, "/models/{name}/accuracy", .viewer) { request, _ in
-            let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
+            let name = try api.registry.model(named: try request.parameter("name")).name  // 404 when unknown
             struct Answer: Encodable { let items: [FeedbackStore.Accuracy], labelled: Int }
-            return .json(Answer(items: try api.feedback.accuracy(model: name), labelled: try api.feedback.count(model: name)))
+            return .json(
+                Answer(items: try api.feedback.accuracy(model: name), labelled: try api.feedback.count(model: name)))
         }
         // The monitor's stored windows, newest first: what the drift alert and retrainer read.
         router.add(registry.api, .GET, "/models/{name}/drift", .viewer) { request, _ in
-            let name = try api.registry.model(named: try request.parameter("name")).name   // 404 when unknown
+            let name = try api.registry.model(named: try request.parameter("name")).name  // 404 when unknown
             let limit = try request.queryInt("limit", default: 40, range: 1...10_000)
             return .json(["items": try api.drift.storedWindows(model: name, limit: limit)])
         }
@@ -55,12 +56,16 @@ public struct MonitorAPI: Sendable {
     /// A true label for a text (and, with `request_id`, for the prediction it got).
     func postFeedback(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(Feedback.self)
-        guard ["negative", "positive"].contains(body.label) else { throw HTTPError.unprocessable("label must be negative or positive", code: "invalid_label") }
+        guard ["negative", "positive"].contains(body.label) else {
+            throw HTTPError.unprocessable("label must be negative or positive", code: "invalid_label")
+        }
         guard !body.text.isEmpty, body.text.unicodeScalars.count <= 20_000 else {
             throw HTTPError.unprocessable("text must be 1-20000 characters", code: "invalid_text")
         }
-        _ = try registry.model(named: body.model)   // 404 for a model the registry does not know
-        let id = try registry.write(request, principal: principal, action: "feedback.add", target: "model:\(body.model)") { c in
+        _ = try registry.model(named: body.model)  // 404 for a model the registry does not know
+        let id = try registry.write(
+            request, principal: principal, action: "feedback.add", target: "model:\(body.model)"
+        ) { c in
             try feedback.add(c, model: body.model, requestID: body.requestID, text: body.text, label: body.label)
         }
         return .json(["id": Int(id)], status: 201)
@@ -71,9 +76,12 @@ public struct MonitorAPI: Sendable {
         let name = try request.parameter("name")
         let rule = try request.json(AlertStore.Rule.self)
         guard AlertStore.metrics.contains(rule.metric) else {
-            throw HTTPError.badRequest("metric must be input_psi, error_rate or latency_p99_ms", code: "invalid_argument")
+            throw HTTPError.badRequest(
+                "metric must be input_psi, error_rate or latency_p99_ms", code: "invalid_argument")
         }
-        guard rule.threshold.isFinite, (rule.forSeconds ?? 0) >= 0 else { throw HTTPError.badRequest("threshold must be a number, for_seconds >= 0", code: "invalid_argument") }
+        guard rule.threshold.isFinite, (rule.forSeconds ?? 0) >= 0 else {
+            throw HTTPError.badRequest("threshold must be a number, for_seconds >= 0", code: "invalid_argument")
+        }
         _ = try registry.model(named: rule.model)
         try registry.write(request, principal: principal, action: "alert_rule.put", target: "alert_rule:\(name)") { c in
             try alerts.put(c, name: name, rule)
@@ -84,11 +92,16 @@ public struct MonitorAPI: Sendable {
     /// `model`, `dataset=name@version`, `feature`, `method=quantile|evidently`,
     /// `from`/`to` (ISO 8601, default the last hour), optional `version`, `track`.
     func compute(_ request: Request) throws -> Response {
-        guard let model = request.query["model"], let feature = request.query["feature"], let datasetRef = request.query["dataset"] else {
-            throw HTTPError.badRequest("model, feature and dataset (name@version) are required", code: "invalid_argument")
+        guard let model = request.query["model"], let feature = request.query["feature"],
+            let datasetRef = request.query["dataset"]
+        else {
+            throw HTTPError.badRequest(
+                "model, feature and dataset (name@version) are required", code: "invalid_argument")
         }
         let method = request.query["method"] ?? "quantile"
-        guard method == "quantile" || method == "evidently" else { throw HTTPError.badRequest("method must be quantile or evidently", code: "invalid_argument") }
+        guard method == "quantile" || method == "evidently" else {
+            throw HTTPError.badRequest("method must be quantile or evidently", code: "invalid_argument")
+        }
         let dataset = try registry.dataset(reference: datasetRef)
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -98,7 +111,8 @@ public struct MonitorAPI: Sendable {
             throw HTTPError.badRequest("\(name) must be an ISO 8601 time", code: "invalid_argument")
         }
         let to = try date("to", Date()), from = try date("from", to.addingTimeInterval(-3600))
-        let window = DriftStore.Window(model: model, version: request.query["version"], track: request.query["track"], from: from, to: to)
+        let window = DriftStore.Window(
+            model: model, version: request.query["version"], track: request.query["track"], from: from, to: to)
         let result: DriftStore.Result
         do {
             // An unknown name is a bad argument with either method (400 below); a known one the
@@ -106,7 +120,8 @@ public struct MonitorAPI: Sendable {
             _ = try DriftStore.column(feature)
             if method == "quantile" {
                 guard let profile = dataset.profile?.features[feature] else {
-                    throw HTTPError.unprocessable("dataset \(datasetRef) has no reference profile for \(feature)", code: "no_reference")
+                    throw HTTPError.unprocessable(
+                        "dataset \(datasetRef) has no reference profile for \(feature)", code: "no_reference")
                 }
                 result = try drift.quantilePSI(window, feature: feature, profile: profile)
             } else {
@@ -115,7 +130,11 @@ public struct MonitorAPI: Sendable {
         } catch let error as DriftError {
             throw HTTPError.badRequest(error.description, code: "invalid_argument")
         }
-        return .json(Body(model: model, version: window.version, track: window.track, feature: feature, method: method, dataset: datasetRef,
-                          from: from, to: to, psi: result.psi.isFinite ? result.psi : nil, currentRows: result.currentRows, bins: result.bins))
+        return .json(
+            Body(
+                model: model, version: window.version, track: window.track, feature: feature, method: method,
+                dataset: datasetRef,
+                from: from, to: to, psi: result.psi.isFinite ? result.psi : nil, currentRows: result.currentRows,
+                bins: result.bins))
     }
 }

@@ -26,8 +26,11 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
     let webhook: String?
     let client = HTTPClient(configuration: .init(timeout: .seconds(5), retry: .none, userAgent: "steward-notifier"))
 
-    public init(registry: RegistryService, window: Duration = .seconds(300), minWindowRows: Int = 100, retention: Duration? = nil,
-                webhook: String? = nil, isLeader: @escaping @Sendable () -> Bool, logger: Logger) {
+    public init(
+        registry: RegistryService, window: Duration = .seconds(300), minWindowRows: Int = 100,
+        retention: Duration? = nil,
+        webhook: String? = nil, isLeader: @escaping @Sendable () -> Bool, logger: Logger
+    ) {
         self.registry = registry
         self.minWindowRows = minWindowRows
         self.retention = retention
@@ -35,8 +38,9 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
         self.window = window
         self.logger = logger.labelled("monitor")
         // Often enough that a short (demo) window is stored soon after it closes.
-        self.loop = LeaderLoop(every: min(.seconds(15), window / 3), isLeader: isLeader, logger: self.logger,
-                               failure: "monitor pass failed; retrying")
+        self.loop = LeaderLoop(
+            every: min(.seconds(15), window / 3), isLeader: isLeader, logger: self.logger,
+            failure: "monitor pass failed; retrying")
     }
 
     public func pass() throws { try pass(now: Date()) }
@@ -47,19 +51,29 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
         try FeedbackStore(pool: registry.pool).attachPredictions(since: now.addingTimeInterval(-3600))
         let counting = ContinuousClock.now
         if let pass = try FeatureCounts(pool: registry.pool).rollUp(now: now), pass.to > pass.from {
-            logger.info("counted feature values", ["from": .string(Timestamp.iso8601(pass.from)), "to": .string(Timestamp.iso8601(pass.to)),
-                                                   "ms": .double((ContinuousClock.now - counting).seconds * 1000)])
+            logger.info(
+                "counted feature values",
+                [
+                    "from": .string(Timestamp.iso8601(pass.from)), "to": .string(Timestamp.iso8601(pass.to)),
+                    "ms": .double((ContinuousClock.now - counting).seconds * 1000)
+                ])
         }
         if let retention, now.timeIntervalSince(lastPrune) >= 3600 {
             let pruned = try Retention(pool: registry.pool, keep: Double(retention.components.seconds)).prune(now: now)
             lastPrune = now
             if pruned.predictions + pruned.featureCounts > 0 {
-                logger.info("pruned the prediction log", ["predictions": .int(pruned.predictions), "feature_counts": .int(pruned.featureCounts),
-                                                          "older_than_hours": .int(Int(retention.components.seconds / 3600))])
+                logger.info(
+                    "pruned the prediction log",
+                    [
+                        "predictions": .int(pruned.predictions), "feature_counts": .int(pruned.featureCounts),
+                        "older_than_hours": .int(Int(retention.components.seconds / 3600))
+                    ])
             }
         }
         try AlertEvaluator(pool: registry.pool).evaluate(now: now)
-        if let webhook { try Notifications.deliver(pool: registry.pool, client: client, webhook: webhook, now: now, logger: logger) }
+        if let webhook {
+            try Notifications.deliver(pool: registry.pool, client: client, webhook: webhook, now: now, logger: logger)
+        }
         let seconds = Double(window.components.seconds)
         let windowEnd = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / seconds).rounded(.down) * seconds)
         guard windowEnd > lastDrift else { return }
@@ -73,7 +87,8 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
         let drift = DriftStore(pool: registry.pool)
         for series in try drift.servedSeries(from: from, to: to) {
             let dataset = try registry.dataset(id: series.datasetID)
-            let window = DriftStore.Window(model: series.model, version: series.version, track: series.track, from: from, to: to)
+            let window = DriftStore.Window(
+                model: series.model, version: series.version, track: series.track, from: from, to: to)
             for feature in DriftStore.features {
                 guard let profile = dataset.profile?.features[feature] else { continue }
                 let result = try drift.quantilePSI(window, feature: feature, profile: profile)

@@ -14,20 +14,26 @@ struct Retention {
     /// At most this many chunks of predictions per pass; the rest waits for the next one.
     var maxChunks = 50
 
-    struct Pass: Equatable { let predictions: Int; let featureCounts: Int }
+    struct Pass: Equatable {
+        let predictions: Int
+        let featureCounts: Int
+    }
 
     func prune(now: Date) throws -> Pass {
         let cutoff = now.addingTimeInterval(-keep)
         var predictions = 0
         for _ in 0..<maxChunks {
-            let deleted = try pool.query("""
+            let deleted = try pool.query(
+                """
                 DELETE FROM steward.prediction_log WHERE id IN (
                     SELECT id FROM steward.prediction_log WHERE at < \(cutoff) LIMIT \(raw: chunk))
-                """).affectedRows
+                """
+            ).affectedRows
             predictions += deleted
             if deleted < chunk { break }
         }
-        let featureCounts = try pool.query("DELETE FROM steward.feature_counts_1m WHERE minute < \(cutoff)").affectedRows
+        let featureCounts = try pool.query("DELETE FROM steward.feature_counts_1m WHERE minute < \(cutoff)")
+            .affectedRows
         return Pass(predictions: predictions, featureCounts: featureCounts)
     }
 }

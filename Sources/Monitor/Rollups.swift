@@ -12,14 +12,18 @@ public struct Rollups: Sendable {
     /// Rolls up every minute in [from, to) (to is truncated to a whole minute).
     @discardableResult
     public func rollUp(from: Date, to: Date) throws -> Int {
-        try pool.query("""
-            INSERT INTO steward.serving_rollup_1m AS r (minute, model_name, model_version, track, requests, errors, client_errors,
+        try pool.query(
+            """
+            INSERT INTO steward.serving_rollup_1m AS r (minute, model_name, model_version, track, requests, errors,
+                client_errors,
                 latency_p50_ms, latency_p95_ms, latency_p99_ms, mean_confidence, label_counts)
-            SELECT m.minute, m.model_name, m.model_version, m.track, m.requests, m.errors, m.client_errors, m.p50, m.p95, m.p99, m.confidence,
+            SELECT m.minute, m.model_name, m.model_version, m.track, m.requests, m.errors, m.client_errors, m.p50,
+                m.p95, m.p99, m.confidence,
                    COALESCE((SELECT jsonb_object_agg(label, n) FROM (
                        SELECT label, count(*) AS n FROM steward.prediction_log p
                        WHERE p.at >= m.minute AND p.at < m.minute + interval '1 minute' AND p.model_name = m.model_name
-                         AND p.model_version = m.model_version AND p.track = m.track AND p.label IS NOT NULL GROUP BY label) l), '{}')
+                         AND p.model_version = m.model_version AND p.track = m.track AND p.label IS NOT NULL GROUP BY
+                             label) l), '{}')
             FROM (
                 SELECT date_trunc('minute', at) AS minute, model_name, model_version, track,
                        count(*) FILTER (WHERE text_index = 0) AS requests,
@@ -29,12 +33,16 @@ public struct Rollups: Sendable {
                        percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p95,
                        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
                        avg(confidence) AS confidence
-                FROM steward.prediction_log WHERE at >= date_trunc('minute', \(from)::timestamptz) AND at < date_trunc('minute', \(to)::timestamptz)
+                FROM steward.prediction_log WHERE at >= date_trunc('minute', \(from)::timestamptz) AND at <
+                    date_trunc('minute', \(to)::timestamptz)
                 GROUP BY 1, 2, 3, 4) m
-            ON CONFLICT (minute, model_name, model_version, track) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
+            ON CONFLICT (minute, model_name, model_version, track) DO UPDATE SET requests = excluded.requests, errors =
+                excluded.errors,
                 client_errors = excluded.client_errors,
-                latency_p50_ms = excluded.latency_p50_ms, latency_p95_ms = excluded.latency_p95_ms, latency_p99_ms = excluded.latency_p99_ms,
+                latency_p50_ms = excluded.latency_p50_ms, latency_p95_ms = excluded.latency_p95_ms, latency_p99_ms =
+                    excluded.latency_p99_ms,
                 mean_confidence = excluded.mean_confidence, label_counts = excluded.label_counts
-            """).affectedRows
+            """
+        ).affectedRows
     }
 }

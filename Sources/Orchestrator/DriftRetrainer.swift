@@ -20,7 +20,9 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
     }
 
     /// The pure decision over the recent windows (newest first: each window's largest PSI and its feature).
-    public static func decide(recent: [(psi: Double, feature: String)], options: Options, openRun: Bool, lastRetrain: Date?, now: Date) -> (queue: Bool, reason: String) {
+    public static func decide(
+        recent: [(psi: Double, feature: String)], options: Options, openRun: Bool, lastRetrain: Date?, now: Date
+    ) -> (queue: Bool, reason: String) {
         guard recent.count >= options.windows else { return (false, "only \(recent.count) drift windows so far") }
         let window = recent.prefix(options.windows)
         guard window.allSatisfy({ $0.psi > options.threshold }) else {
@@ -28,10 +30,18 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         }
         if openRun { return (false, "a run for this model is already queued or running") }
         if let lastRetrain, now.timeIntervalSince(lastRetrain) < options.cooldown.seconds {
-            return (false, "the last drift retrain was \(Int(now.timeIntervalSince(lastRetrain))) s ago (cooldown \(Int(options.cooldown.seconds)) s)")
+            return (
+                false,
+                "the last drift retrain was \(Int(now.timeIntervalSince(lastRetrain))) s ago (cooldown \(Int(options.cooldown.seconds)) s)"
+            )
         }
         let worst = window.max { $0.psi < $1.psi }!
-        return (true, String(format: "drift: %@ PSI %.3f, above %.2f for %d windows", worst.feature, worst.psi, options.threshold, options.windows))
+        return (
+            true,
+            String(
+                format: "drift: %@ PSI %.3f, above %.2f for %d windows", worst.feature, worst.psi, options.threshold,
+                options.windows)
+        )
     }
 
     public let name = "drift-retrainer"
@@ -42,14 +52,17 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
     let logger: Logger
     public let loop: LeaderLoop
 
-    public init(registry: RegistryService, options: Options, executorKind: String, isLeader: @escaping @Sendable () -> Bool,
-                onQueued: @escaping @Sendable () -> Void = {}, logger: Logger) {
+    public init(
+        registry: RegistryService, options: Options, executorKind: String, isLeader: @escaping @Sendable () -> Bool,
+        onQueued: @escaping @Sendable () -> Void = {}, logger: Logger
+    ) {
         self.registry = registry
         self.options = options
         self.executorKind = executorKind
         self.onQueued = onQueued
         self.logger = logger.labelled("retrain")
-        self.loop = LeaderLoop(every: options.interval, isLeader: isLeader, logger: self.logger, failure: "retrain pass failed; retrying")
+        self.loop = LeaderLoop(
+            every: options.interval, isLeader: isLeader, logger: self.logger, failure: "retrain pass failed; retrying")
     }
 
     public func pass() throws { try pass(now: Date()) }
@@ -60,7 +73,8 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         guard !rows.isEmpty else { return nil }
         var csv = "text,label\n"
         for row in rows { csv += "\"\(row.text.replacingOccurrences(of: "\"", with: "\"\""))\",\(row.label)\n" }
-        let file = registry.artifacts.root.appendingPathComponent("feedback/\(model)-\(Int(Date().timeIntervalSince1970)).csv")
+        let file = registry.artifacts.root.appendingPathComponent(
+            "feedback/\(model)-\(Int(Date().timeIntervalSince1970)).csv")
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try csv.write(to: file, atomically: true, encoding: .utf8)
         return file.absoluteString
@@ -81,12 +95,16 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
                 let last = try runs.lastDriftRetrain(c, modelID: modelID)
                 let decision = Self.decide(recent: recent, options: options, openRun: open, lastRetrain: last, now: now)
                 guard decision.queue else { return nil }
-                let submission = RunSubmission(model: model, datasetID: source.datasetID, datasetLabel: source.datasetLabel,
-                                               baseModel: source.baseModel, paramsJSON: source.params, warmStartVersion: version,
-                                               extraDataURI: try exportFeedback(c, model: model), reason: decision.reason, submittedBy: "orchestrator")
+                let submission = RunSubmission(
+                    model: model, datasetID: source.datasetID, datasetLabel: source.datasetLabel,
+                    baseModel: source.baseModel, paramsJSON: source.params, warmStartVersion: version,
+                    extraDataURI: try exportFeedback(c, model: model), reason: decision.reason,
+                    submittedBy: "orchestrator")
                 let id = try submission.queue(c, registry: registry, executorKind: executorKind)
                 try registry.audit(c, action: "run.retrain", target: "model:\(model)/\(version)")
-                logger.notice("queued a retrain", ["model": .string(model), "run_id": .string(id), "reason": .string(decision.reason)])
+                logger.notice(
+                    "queued a retrain",
+                    ["model": .string(model), "run_id": .string(id), "reason": .string(decision.reason)])
                 return id
             }
             if let id { queued.append(id) }

@@ -14,7 +14,11 @@ public enum Kubeconfig {
     }
 
     static func parse(_ text: String) throws -> [String: Any] {
-        if let data = text.data(using: .utf8), let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { return json }
+        if let data = text.data(using: .utf8),
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        {
+            return json
+        }
         var parser = MiniYAML(text)
         guard let object = try parser.document() as? [String: Any] else {
             throw KubernetesError(code: 0, reason: "BadConfig", message: "kubeconfig is not a mapping")
@@ -22,16 +26,24 @@ public enum Kubeconfig {
         return object
     }
 
-    static func resolve(_ config: [String: Any], context wanted: String?, relativeTo base: URL) throws -> KubernetesConfiguration {
-        func bad(_ message: String) -> KubernetesError { KubernetesError(code: 0, reason: "BadConfig", message: message) }
+    static func resolve(
+        _ config: [String: Any], context wanted: String?, relativeTo base: URL
+    ) throws -> KubernetesConfiguration {
+        func bad(_ message: String) -> KubernetesError {
+            KubernetesError(code: 0, reason: "BadConfig", message: message)
+        }
         func named(_ list: String, _ name: String, _ key: String) throws -> [String: Any] {
             let entries = config[list] as? [[String: Any]] ?? []
-            guard let entry = entries.first(where: { $0["name"] as? String == name }), let body = entry[key] as? [String: Any] else {
+            guard let entry = entries.first(where: { $0["name"] as? String == name }),
+                let body = entry[key] as? [String: Any]
+            else {
                 throw bad("kubeconfig has no \(key) named \(name)")
             }
             return body
         }
-        guard let contextName = wanted ?? config["current-context"] as? String else { throw bad("kubeconfig has no current-context") }
+        guard let contextName = wanted ?? config["current-context"] as? String else {
+            throw bad("kubeconfig has no current-context")
+        }
         let context = try named("contexts", contextName, "context")
         guard let clusterName = context["cluster"] as? String, let userName = context["user"] as? String else {
             throw bad("context \(contextName) names no cluster or user")
@@ -45,7 +57,9 @@ public enum Kubeconfig {
         }
         func decoded(_ value: Any?) throws -> String? {
             guard let text = value as? String else { return nil }
-            guard let data = Data(base64Encoded: text), let pem = String(data: data, encoding: .utf8) else { throw bad("bad base64 in kubeconfig") }
+            guard let data = Data(base64Encoded: text), let pem = String(data: data, encoding: .utf8) else {
+                throw bad("bad base64 in kubeconfig")
+            }
             return pem
         }
         func file(_ value: Any?) throws -> String? {
@@ -54,7 +68,8 @@ public enum Kubeconfig {
             return text
         }
         return KubernetesConfiguration(
-            server: server, caPEM: try decoded(cluster["certificate-authority-data"]), caFile: path(cluster["certificate-authority"]),
+            server: server, caPEM: try decoded(cluster["certificate-authority-data"]),
+            caFile: path(cluster["certificate-authority"]),
             tokenFile: path(user["tokenFile"]), token: user["token"] as? String,
             clientCertificatePEM: try decoded(user["client-certificate-data"]) ?? file(user["client-certificate"]),
             clientKeyPEM: try decoded(user["client-key-data"]) ?? file(user["client-key"]),
@@ -66,7 +81,11 @@ public enum Kubeconfig {
 /// indentation, `- ` sequences of mappings or scalars, plain or quoted scalars,
 /// comments. Flow collections other than `[]`/`{}` and anchors are refused.
 struct MiniYAML {
-    struct Line { let indent: Int; let text: String; let number: Int }
+    struct Line {
+        let indent: Int
+        let text: String
+        let number: Int
+    }
     var lines: [Line] = []
     var index = 0
 
@@ -90,7 +109,8 @@ struct MiniYAML {
 
     mutating func block(indent: Int) throws -> Any {
         guard index < lines.count else { return [String: Any]() }
-        return lines[index].text.hasPrefix("- ") || lines[index].text == "-" ? try sequence(indent: indent) : try mapping(indent: indent)
+        return lines[index].text.hasPrefix("- ") || lines[index].text == "-"
+            ? try sequence(indent: indent) : try mapping(indent: indent)
     }
 
     mutating func mapping(indent: Int) throws -> [String: Any] {
@@ -102,7 +122,9 @@ struct MiniYAML {
             let rest = String(line.text[line.text.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             index += 1
             if rest.isEmpty {
-                if index < lines.count, lines[index].indent > indent || (lines[index].indent == indent && lines[index].text.hasPrefix("- ")) {
+                if index < lines.count,
+                    lines[index].indent > indent || (lines[index].indent == indent && lines[index].text.hasPrefix("- "))
+                {
                     result[key] = try block(indent: lines[index].indent)
                 } else {
                     result[key] = NSNull()
@@ -121,7 +143,9 @@ struct MiniYAML {
             let rest = String(line.text.dropFirst()).trimmingCharacters(in: .whitespaces)
             if rest.isEmpty {
                 index += 1
-                result.append(index < lines.count && lines[index].indent > indent ? try block(indent: lines[index].indent) : NSNull())
+                result.append(
+                    index < lines.count && lines[index].indent > indent
+                        ? try block(indent: lines[index].indent) : NSNull())
             } else if Self.keyColon(rest) != nil {
                 // "- key: value" starts a mapping whose keys sit two columns in.
                 lines[index] = Line(indent: indent + 2, text: rest, number: line.number)
@@ -137,7 +161,9 @@ struct MiniYAML {
     func value(_ text: String, _ line: Line) throws -> Any {
         if text == "[]" { return [Any]() }
         if text == "{}" { return [String: Any]() }
-        if text.hasPrefix("[") || text.hasPrefix("{") || text.hasPrefix("&") || text.hasPrefix("*") || text.hasPrefix("|") || text.hasPrefix(">") {
+        if text.hasPrefix("[") || text.hasPrefix("{") || text.hasPrefix("&") || text.hasPrefix("*")
+            || text.hasPrefix("|") || text.hasPrefix(">")
+        {
             throw error("unsupported YAML (flow collections, anchors or block scalars)", line)
         }
         return Self.scalar(text)
@@ -149,7 +175,11 @@ struct MiniYAML {
         var i = text.startIndex
         while i < text.endIndex {
             let c = text[i]
-            if let q = quote { if c == q { quote = nil } } else if c == "\"" || c == "'" { quote = c } else if c == ":" {
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == ":" {
                 let next = text.index(after: i)
                 if next == text.endIndex || text[next] == " " { return i }
             }
@@ -160,10 +190,14 @@ struct MiniYAML {
 
     static func scalar(_ raw: String) -> String {
         var text = raw.trimmingCharacters(in: .whitespaces)
-        if let hash = text.range(of: " #"), !text.hasPrefix("\""), !text.hasPrefix("'") { text = String(text[..<hash.lowerBound]) }
+        if let hash = text.range(of: " #"), !text.hasPrefix("\""), !text.hasPrefix("'") {
+            text = String(text[..<hash.lowerBound])
+        }
         if text.count >= 2, let first = text.first, first == "\"" || first == "'", text.last == first {
             text = String(text.dropFirst().dropLast())
-            if first == "'" { text = text.replacingOccurrences(of: "''", with: "'") } else {
+            if first == "'" {
+                text = text.replacingOccurrences(of: "''", with: "'")
+            } else {
                 text = text.replacingOccurrences(of: "\\\"", with: "\"").replacingOccurrences(of: "\\\\", with: "\\")
             }
         }

@@ -23,8 +23,10 @@ public struct KubernetesConfiguration: Sendable {
     public var clientKeyPEM: String?
     public var namespace: String
 
-    public init(server: String, caPEM: String? = nil, caFile: String? = nil, tokenFile: String? = nil, token: String? = nil,
-                clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil, namespace: String) {
+    public init(
+        server: String, caPEM: String? = nil, caFile: String? = nil, tokenFile: String? = nil, token: String? = nil,
+        clientCertificatePEM: String? = nil, clientKeyPEM: String? = nil, namespace: String
+    ) {
         self.server = server
         self.caPEM = caPEM
         self.caFile = caFile
@@ -38,16 +40,23 @@ public struct KubernetesConfiguration: Sendable {
     public static let serviceAccount = "/var/run/secrets/kubernetes.io/serviceaccount"
 
     /// In a pod: KUBERNETES_SERVICE_HOST/PORT, the service account's CA and token.
-    public static func inCluster(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                 directory: String = serviceAccount) throws -> KubernetesConfiguration {
-        guard let host = environment["KUBERNETES_SERVICE_HOST"], let port = environment["KUBERNETES_SERVICE_PORT"] else {
-            throw KubernetesError(code: 0, reason: "NotInCluster", message: "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set")
+    public static func inCluster(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        directory: String = serviceAccount
+    ) throws -> KubernetesConfiguration {
+        guard let host = environment["KUBERNETES_SERVICE_HOST"], let port = environment["KUBERNETES_SERVICE_PORT"]
+        else {
+            throw KubernetesError(
+                code: 0, reason: "NotInCluster",
+                message: "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set")
         }
-        let namespace = (try? String(contentsOfFile: "\(directory)/namespace", encoding: .utf8))?
+        let namespace =
+            (try? String(contentsOfFile: "\(directory)/namespace", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "default"
         let formattedHost = host.contains(":") ? "[\(host)]" : host
-        return KubernetesConfiguration(server: "https://\(formattedHost):\(port)", caFile: "\(directory)/ca.crt",
-                                       tokenFile: "\(directory)/token", namespace: namespace)
+        return KubernetesConfiguration(
+            server: "https://\(formattedHost):\(port)", caFile: "\(directory)/ca.crt",
+            tokenFile: "\(directory)/token", namespace: namespace)
     }
 }
 
@@ -73,10 +82,12 @@ public final class KubernetesClient: Sendable {
         } else {
             bearer = nil
         }
-        http = HTTPClient(configuration: .init(baseURL: configuration.server, timeout: .seconds(30), caFile: configuration.caFile,
-                                               caPEM: configuration.caPEM, clientCertificatePEM: configuration.clientCertificatePEM,
-                                               clientKeyPEM: configuration.clientKeyPEM, bearerToken: bearer, retry: retry,
-                                               userAgent: "steward-orchestrator"))
+        http = HTTPClient(
+            configuration: .init(
+                baseURL: configuration.server, timeout: .seconds(30), caFile: configuration.caFile,
+                caPEM: configuration.caPEM, clientCertificatePEM: configuration.clientCertificatePEM,
+                clientKeyPEM: configuration.clientKeyPEM, bearerToken: bearer, retry: retry,
+                userAgent: "steward-orchestrator"))
     }
 
     public var namespace: String { configuration.namespace }
@@ -84,8 +95,10 @@ public final class KubernetesClient: Sendable {
     // MARK: Calls
 
     public func create(_ path: String, _ object: [String: Any]) throws -> [String: Any] {
-        try call(ClientRequest(.POST, path, headers: ["Content-Type": "application/json"],
-                               body: try JSONSerialization.data(withJSONObject: object), idempotent: true))
+        try call(
+            ClientRequest(
+                .POST, path, headers: ["Content-Type": "application/json"],
+                body: try JSONSerialization.data(withJSONObject: object), idempotent: true))
     }
 
     public func get(_ path: String) throws -> [String: Any] { try call(ClientRequest(.GET, path)) }
@@ -98,23 +111,32 @@ public final class KubernetesClient: Sendable {
 
     /// Deletes with `propagationPolicy: Background` (the Job's pods go too).
     public func delete(_ path: String) throws {
-        let body = try JSONSerialization.data(withJSONObject: ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"])
+        let body = try JSONSerialization.data(withJSONObject: [
+            "kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"
+        ])
         _ = try call(ClientRequest(.DELETE, path, headers: ["Content-Type": "application/json"], body: body))
     }
 
     public func mergePatch(_ path: String, _ patch: [String: Any]) throws -> [String: Any] {
-        try call(ClientRequest(.PATCH, path, headers: ["Content-Type": "application/merge-patch+json"],
-                               body: try JSONSerialization.data(withJSONObject: patch), idempotent: true))
+        try call(
+            ClientRequest(
+                .PATCH, path, headers: ["Content-Type": "application/merge-patch+json"],
+                body: try JSONSerialization.data(withJSONObject: patch), idempotent: true))
     }
 
     /// Server-side apply (JSON is valid YAML), owned by `fieldManager`.
-    public func apply(_ path: String, _ object: [String: Any], fieldManager: String = "steward") throws -> [String: Any] {
-        try call(ClientRequest(.PATCH, path + "?fieldManager=\(fieldManager)&force=true", headers: ["Content-Type": "application/apply-patch+yaml"],
-                               body: try JSONSerialization.data(withJSONObject: object), idempotent: true))
+    public func apply(_ path: String, _ object: [String: Any], fieldManager: String = "steward") throws -> [String: Any]
+    {
+        try call(
+            ClientRequest(
+                .PATCH, path + "?fieldManager=\(fieldManager)&force=true",
+                headers: ["Content-Type": "application/apply-patch+yaml"],
+                body: try JSONSerialization.data(withJSONObject: object), idempotent: true))
     }
 
     public func logs(namespace: String, pod: String, tailLines: Int) throws -> String {
-        let response = try http.send(ClientRequest(.GET, "/api/v1/namespaces/\(namespace)/pods/\(pod)/log?tailLines=\(tailLines)"))
+        let response = try http.send(
+            ClientRequest(.GET, "/api/v1/namespaces/\(namespace)/pods/\(pod)/log?tailLines=\(tailLines)"))
         guard response.isSuccess else { throw Self.error(response) }
         return response.text
     }
@@ -126,8 +148,10 @@ public final class KubernetesClient: Sendable {
     /// Lists, then watches from the list's resourceVersion, resuming after
     /// each stream ends and relisting after 410 Gone, until `onEvent` returns
     /// false or `cancellation` is cancelled. `onList` sees each full list.
-    public func watch(_ path: String, cancellation: Cancellation, onList: ([[String: Any]]) -> Void,
-                      onEvent: @escaping (WatchEvent) -> Bool) throws {
+    public func watch(
+        _ path: String, cancellation: Cancellation, onList: ([[String: Any]]) -> Void,
+        onEvent: @escaping (WatchEvent) -> Bool
+    ) throws {
         var resourceVersion: String?
         while !cancellation.isCancelled {
             if resourceVersion == nil {
@@ -137,27 +161,46 @@ public final class KubernetesClient: Sendable {
             }
             var keepGoing = true
             var gone = false
-            var request = ClientRequest(.GET, path + "?watch=1&allowWatchBookmarks=true&resourceVersion=\(resourceVersion!)",
-                                        timeout: .seconds(3600), streaming: true, cancellation: cancellation)
+            var request = ClientRequest(
+                .GET, path + "?watch=1&allowWatchBookmarks=true&resourceVersion=\(resourceVersion!)",
+                timeout: .seconds(3600), streaming: true, cancellation: cancellation)
             request.headers.set("Accept", "application/json")
             let response = try http.streamLines(request) { line in
-                guard let data = line.data(using: .utf8), let event = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                      let type = event["type"] as? String, let object = event["object"] as? [String: Any] else { return true }
+                guard let data = line.data(using: .utf8),
+                    let event = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                    let type = event["type"] as? String, let object = event["object"] as? [String: Any]
+                else { return true }
                 let version = (object["metadata"] as? [String: Any])?["resourceVersion"] as? String
                 switch type {
                 case "ERROR":
-                    if (object["code"] as? Int) == 410 { gone = true; return false }
+                    if (object["code"] as? Int) == 410 {
+                        gone = true
+                        return false
+                    }
                     return true
                 case "BOOKMARK":
-                    if let version { resourceVersion = version; keepGoing = onEvent(.bookmark(resourceVersion: version)) }
-                case "ADDED": resourceVersion = version ?? resourceVersion; keepGoing = onEvent(.added(object))
-                case "MODIFIED": resourceVersion = version ?? resourceVersion; keepGoing = onEvent(.modified(object))
-                case "DELETED": resourceVersion = version ?? resourceVersion; keepGoing = onEvent(.deleted(object))
+                    if let version {
+                        resourceVersion = version
+                        keepGoing = onEvent(.bookmark(resourceVersion: version))
+                    }
+                case "ADDED":
+                    resourceVersion = version ?? resourceVersion
+                    keepGoing = onEvent(.added(object))
+                case "MODIFIED":
+                    resourceVersion = version ?? resourceVersion
+                    keepGoing = onEvent(.modified(object))
+                case "DELETED":
+                    resourceVersion = version ?? resourceVersion
+                    keepGoing = onEvent(.deleted(object))
                 default: break
                 }
                 return keepGoing && !cancellation.isCancelled
             }
-            if response.status == 410 { gone = true } else if !response.isSuccess, !cancellation.isCancelled { throw Self.error(response) }
+            if response.status == 410 {
+                gone = true
+            } else if !response.isSuccess, !cancellation.isCancelled {
+                throw Self.error(response)
+            }
             if !keepGoing { return }
             if gone { resourceVersion = nil }
         }
@@ -175,12 +218,14 @@ public final class KubernetesClient: Sendable {
     /// A `Status` body as an error; anything else by its HTTP status.
     static func error(_ response: ClientResponse) -> KubernetesError {
         let status = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
-        return KubernetesError(code: response.status, reason: status?["reason"] as? String ?? "HTTP\(response.status)",
-                               message: status?["message"] as? String ?? String(response.text.prefix(300)))
+        return KubernetesError(
+            code: response.status, reason: status?["reason"] as? String ?? "HTTP\(response.status)",
+            message: status?["message"] as? String ?? String(response.text.prefix(300)))
     }
 
     static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? text
     }
 }
 
@@ -195,7 +240,11 @@ final class TokenFileCache: Sendable {
         let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
         return state.withLock { cached in
             if cached.0 == nil || modified != cached.0 {
-                cached = (modified, (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines))
+                cached = (
+                    modified,
+                    (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
+                        in: .whitespacesAndNewlines)
+                )
             }
             return cached.1
         }

@@ -15,7 +15,9 @@ public final class KubernetesExecutor: Executor, @unchecked Sendable {
         public var cpu = "4"
         public var memory = "16Gi"
         public var nodeSelector: [String: String] = ["steward.dev/pool": "gpu"]
-        public var tolerations: [[String: String]] = [["key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"]]
+        public var tolerations: [[String: String]] = [
+            ["key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"]
+        ]
         public var backoffLimit = 1
         public var activeDeadlineSeconds = 6 * 3600
         public var ttlSecondsAfterFinished = 24 * 3600
@@ -36,19 +38,26 @@ public final class KubernetesExecutor: Executor, @unchecked Sendable {
 
     /// The Job for a run; the tracking token comes from a Secret, never inline.
     public func manifest(_ job: TrainingJob) -> [String: Any] {
-        let labels = ["app.kubernetes.io/name": "steward-training", "app.kubernetes.io/managed-by": "steward",
-                      "steward.dev/run-id": String(job.runID.prefix(63)), "steward.dev/model": Self.labelValue(job.modelName)]
+        let labels = [
+            "app.kubernetes.io/name": "steward-training", "app.kubernetes.io/managed-by": "steward",
+            "steward.dev/run-id": String(job.runID.prefix(63)), "steward.dev/model": Self.labelValue(job.modelName)
+        ]
         var env: [[String: Any]] = job.environment.filter { $0.key != "MLFLOW_TRACKING_TOKEN" }.keys.sorted().map {
             ["name": $0, "value": job.environment[$0]!]
         }
-        env.append(["name": "MLFLOW_TRACKING_TOKEN",
-                    "valueFrom": ["secretKeyRef": ["name": template.tokenSecret, "key": template.tokenSecretKey]]])
+        env.append([
+            "name": "MLFLOW_TRACKING_TOKEN",
+            "valueFrom": ["secretKeyRef": ["name": template.tokenSecret, "key": template.tokenSecretKey]]
+        ])
         var limits: [String: Any] = ["cpu": template.cpu, "memory": template.memory]
         if template.gpus > 0 { limits["nvidia.com/gpu"] = String(template.gpus) }
         let container: [String: Any] = [
-            "name": "train", "image": template.image, "command": template.command, "workingDir": template.workingDirectory,
+            "name": "train", "image": template.image, "command": template.command,
+            "workingDir": template.workingDirectory,
             "env": env, "resources": ["requests": ["cpu": template.cpu, "memory": template.memory], "limits": limits],
-            "securityContext": ["runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]],
+            "securityContext": [
+                "runAsNonRoot": true, "allowPrivilegeEscalation": false, "capabilities": ["drop": ["ALL"]]
+            ]
         ]
         return [
             "apiVersion": "batch/v1", "kind": "Job",
@@ -58,16 +67,20 @@ public final class KubernetesExecutor: Executor, @unchecked Sendable {
                 "ttlSecondsAfterFinished": template.ttlSecondsAfterFinished,
                 "template": [
                     "metadata": ["labels": labels],
-                    "spec": ["restartPolicy": "Never", "serviceAccountName": template.serviceAccount,
-                             "nodeSelector": template.nodeSelector, "tolerations": template.tolerations, "containers": [container]] as [String: Any],
-                ] as [String: Any],
-            ] as [String: Any],
+                    "spec": [
+                        "restartPolicy": "Never", "serviceAccountName": template.serviceAccount,
+                        "nodeSelector": template.nodeSelector, "tolerations": template.tolerations,
+                        "containers": [container]
+                    ] as [String: Any]
+                ] as [String: Any]
+            ] as [String: Any]
         ]
     }
 
     /// Label values: at most 63 characters of [A-Za-z0-9._-], alphanumeric at both ends.
     static func labelValue(_ text: String) -> String {
-        let cleaned = String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "-" }.prefix(63))
+        let cleaned = String(
+            text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "-" }.prefix(63))
         return cleaned.trimmingCharacters(in: CharacterSet(charactersIn: "._-"))
     }
 
@@ -93,13 +106,16 @@ public final class KubernetesExecutor: Executor, @unchecked Sendable {
             case "Failed", "FailureTarget":
                 let reason = condition["reason"] as? String ?? "Failed"
                 let detail = try podFailure(job) ?? (condition["message"] as? String ?? "")
-                return .failed(reason: reason == "DeadlineExceeded" ? "deadline exceeded: \(detail)" : "\(reason): \(detail)")
+                return .failed(
+                    reason: reason == "DeadlineExceeded" ? "deadline exceeded: \(detail)" : "\(reason): \(detail)")
             default: continue
             }
         }
         if (status["active"] as? Int ?? 0) > 0 {
             // A pod that cannot start is a failure to report, not a run in progress.
-            if let stuck = try podFailure(job), stuck.hasPrefix("ImagePull") || stuck.hasPrefix("ErrImagePull") || stuck.hasPrefix("InvalidImageName") {
+            if let stuck = try podFailure(job),
+                stuck.hasPrefix("ImagePull") || stuck.hasPrefix("ErrImagePull") || stuck.hasPrefix("InvalidImageName")
+            {
                 return .failed(reason: stuck)
             }
             return .running
@@ -116,11 +132,16 @@ public final class KubernetesExecutor: Executor, @unchecked Sendable {
             for container in status["containerStatuses"] as? [[String: Any]] ?? [] {
                 let state = container["state"] as? [String: Any] ?? [:]
                 if let waiting = state["waiting"] as? [String: Any], let reason = waiting["reason"] as? String,
-                   ["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"].contains(reason) {
+                    ["ImagePullBackOff", "ErrImagePull", "InvalidImageName", "CreateContainerConfigError"].contains(
+                        reason)
+                {
                     return "\(reason): \(waiting["message"] as? String ?? "")"
                 }
-                if let terminated = state["terminated"] as? [String: Any], let reason = terminated["reason"] as? String, reason != "Completed" {
-                    let message = terminated["message"] as? String ?? "exit code \(terminated["exitCode"] as? Int ?? -1)"
+                if let terminated = state["terminated"] as? [String: Any], let reason = terminated["reason"] as? String,
+                    reason != "Completed"
+                {
+                    let message =
+                        terminated["message"] as? String ?? "exit code \(terminated["exitCode"] as? Int ?? -1)"
                     return "\(reason): \(message)"
                 }
             }
@@ -138,7 +159,9 @@ public final class KubernetesExecutor: Executor, @unchecked Sendable {
 
     public func logs(of job: TrainingJob, tail: Int) throws -> String {
         let pods = try client.list("/api/v1/namespaces/\(client.namespace)/pods", labelSelector: "job-name=\(job.name)")
-        guard let pod = (pods["items"] as? [[String: Any]])?.last, let name = (pod["metadata"] as? [String: Any])?["name"] as? String else {
+        guard let pod = (pods["items"] as? [[String: Any]])?.last,
+            let name = (pod["metadata"] as? [String: Any])?["name"] as? String
+        else {
             return ""
         }
         do {

@@ -60,7 +60,8 @@ public final class LocalExecutor: Executor, @unchecked Sendable {
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         // posix_spawn has no chdir action everywhere: a shell changes directory, then execs.
         let argv = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", workingDirectory.path] + command
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -68,7 +69,9 @@ public final class LocalExecutor: Executor, @unchecked Sendable {
         defer { (cArgs + cEnv).forEach { free($0) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, "/bin/sh", &actions, &attributes, cArgs, cEnv)
-        guard status == 0 else { throw ExecutorError("cannot start the training entry point: \(String(cString: strerror(status)))") }
+        guard status == 0 else {
+            throw ExecutorError("cannot start the training entry point: \(String(cString: strerror(status)))")
+        }
         let child = Child(pid: pid)
         children.withLock { $0[job.name] = child }
         let reaper = Thread {
@@ -87,7 +90,8 @@ public final class LocalExecutor: Executor, @unchecked Sendable {
         case nil: return .running
         case 0: return .succeeded
         case let code?:
-            return .failed(reason: Self.lastError(in: logFile(job)) ?? "the training process exited with status \(code)")
+            return .failed(
+                reason: Self.lastError(in: logFile(job)) ?? "the training process exited with status \(code)")
         }
     }
 

@@ -27,8 +27,10 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         public var refresh: Duration
         /// A serving process that has not answered in this long: 504, recorded as its error.
         public var timeout: Duration
-        public init(model: String, stableURL: String, canaryURL: String, refresh: Duration = .milliseconds(500),
-                    timeout: Duration = .seconds(10)) {
+        public init(
+            model: String, stableURL: String, canaryURL: String, refresh: Duration = .milliseconds(500),
+            timeout: Duration = .seconds(10)
+        ) {
             self.model = model
             self.stableURL = stableURL
             self.canaryURL = canaryURL
@@ -67,10 +69,12 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         self.pool = pool
         self.log = log
         self.logger = logger.labelled("split")
-        client = HTTPClient(configuration: .init(timeout: configuration.timeout, connectTimeout: .seconds(2), retry: .none))
+        client = HTTPClient(
+            configuration: .init(timeout: configuration.timeout, connectTimeout: .seconds(2), retry: .none))
         probe = HTTPClient(configuration: .init(timeout: .seconds(1), connectTimeout: .seconds(1), retry: .none))
-        forwarded = metrics.counter("steward_split_requests_total", help: "Requests the local split forwarded, by track and upstream status.",
-                                    labels: ["track", "status"])
+        forwarded = metrics.counter(
+            "steward_split_requests_total", help: "Requests the local split forwarded, by track and upstream status.",
+            labels: ["track", "status"])
     }
 
     public var current: State { state.withLock { $0 } }
@@ -85,18 +89,23 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     public func server(host: String, port: Int, workerThreads: Int) -> HTTPServer {
         var router = Router()
         install(on: &router)
-        return HTTPServer(name: "split", configuration: .init(host: host, port: port, ioThreads: 2, workerThreads: workerThreads),
-                          router: router, logger: logger, metrics: metrics)
+        return HTTPServer(
+            name: "split", configuration: .init(host: host, port: port, ioThreads: 2, workerThreads: workerThreads),
+            router: router, logger: logger, metrics: metrics)
     }
 
     func install(on router: inout Router) {
         router.add(.GET, "/health", .inline { _ in .text("ok") })
         router.addMetrics(metrics)
-        router.add(.GET, "/split", .inline { [self] _ in
-            let now = current
-            return .json(SplitBody(model: configuration.model, weight: now.weight, effective_weight: now.effectiveWeight,
-                                   canary_version: now.canaryVersion, canary_ready: now.canaryReady))
-        })
+        router.add(
+            .GET, "/split",
+            .inline { [self] _ in
+                let now = current
+                return .json(
+                    SplitBody(
+                        model: configuration.model, weight: now.weight, effective_weight: now.effectiveWeight,
+                        canary_version: now.canaryVersion, canary_ready: now.canaryReady))
+            })
         router.add(.POST, "/predict", .blocking { [self] request in try forward(request) })
     }
 
@@ -121,7 +130,8 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
                 throw gatewayError("stable", error, request, version: now.stableVersion)
             }
         } catch {
-            throw gatewayError(track, error, request, version: track == "canary" ? now.canaryVersion : now.stableVersion)
+            throw gatewayError(
+                track, error, request, version: track == "canary" ? now.canaryVersion : now.stableVersion)
         }
     }
 
@@ -129,16 +139,21 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     private func gatewayError(_ track: String, _ error: any Error, _ request: Request, version: Int?) -> HTTPError {
         let timedOut = (error as? CurlError)?.isTimeout == true
         let status = timedOut ? 504 : 502
-        failed(request, track: track, version: version, status: status, code: "\(track)_\(timedOut ? "timeout" : "unreachable")")
-        return HTTPError(status: status, code: timedOut ? "gateway_timeout" : "bad_gateway",
-                         message: "the \(track) serving process \(timedOut ? "did not answer in time" : "is unreachable"): \(error)")
+        failed(
+            request, track: track, version: version, status: status,
+            code: "\(track)_\(timedOut ? "timeout" : "unreachable")")
+        return HTTPError(
+            status: status, code: timedOut ? "gateway_timeout" : "bad_gateway",
+            message: "the \(track) serving process \(timedOut ? "did not answer in time" : "is unreachable"): \(error)")
     }
 
     private func failed(_ request: Request, track: String, version: Int?, status: Int, code: String) {
         forwarded.labels(track, code.hasSuffix("timeout") ? "timeout" : "unreachable").inc()
-        log?.record(ServedRequest(at: Date(), modelName: configuration.model, modelVersion: version.map(String.init) ?? "", track: track,
-                                  latencyMilliseconds: request.received.duration(to: .now).seconds * 1000, status: status, error: code,
-                                  requestID: request.requestID, source: .split))
+        log?.record(
+            ServedRequest(
+                at: Date(), modelName: configuration.model, modelVersion: version.map(String.init) ?? "", track: track,
+                latencyMilliseconds: request.received.duration(to: .now).seconds * 1000, status: status, error: code,
+                requestID: request.requestID, source: .split))
     }
 
     /// One request to one track's process; its answer passed on as it came.
@@ -146,8 +161,10 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         var headers = HTTPHeaders()
         headers.set("Content-Type", request.headers["Content-Type"] ?? "application/json")
         headers.set("X-Request-ID", request.requestID)
-        let upstream = try client.send(ClientRequest(.POST, (track == "canary" ? configuration.canaryURL : configuration.stableURL) + "/predict",
-                                                     headers: headers, body: request.body))
+        let upstream = try client.send(
+            ClientRequest(
+                .POST, (track == "canary" ? configuration.canaryURL : configuration.stableURL) + "/predict",
+                headers: headers, body: request.body))
         forwarded.labels(track, String(upstream.status)).inc()
         var response = Response(status: upstream.status, body: .bytes(upstream.body))
         for name in ["Content-Type", "Retry-After"] {
@@ -167,8 +184,12 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
                     return value
                 }
                 if next.effectiveWeight != previous.effectiveWeight {
-                    logger.info("canary share changed", ["model": .string(configuration.model), "weight": .int(next.effectiveWeight),
-                                                         "canary_version": .string(next.canaryVersion.map(String.init) ?? "none")])
+                    logger.info(
+                        "canary share changed",
+                        [
+                            "model": .string(configuration.model), "weight": .int(next.effectiveWeight),
+                            "canary_version": .string(next.canaryVersion.map(String.init) ?? "none")
+                        ])
                 }
                 problem.clear()
             } catch {
@@ -191,7 +212,8 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         if next.weight > 0, let version = next.canaryVersion {
             struct Ready: Decodable { let version: String }
             let ready = try? probe.send(ClientRequest(.GET, configuration.canaryURL + "/ready"))
-            next.canaryReady = ready.map { $0.status == 200 && (try? $0.json(Ready.self).version) == String(version) } ?? false
+            next.canaryReady =
+                ready.map { $0.status == 200 && (try? $0.json(Ready.self).version) == String(version) } ?? false
         }
         return next
     }

@@ -13,7 +13,10 @@ public struct OrchestratorAPI: Sendable {
     let replica: String
     let runs: RunStore
 
-    public init(registry: RegistryService, controller: RunController, leadership: Leadership, executor: any Executor, replica: String) {
+    public init(
+        registry: RegistryService, controller: RunController, leadership: Leadership, executor: any Executor,
+        replica: String
+    ) {
         self.registry = registry
         self.controller = controller
         self.leadership = leadership
@@ -47,20 +50,28 @@ public struct OrchestratorAPI: Sendable {
         }
     }
 
-    struct Submitted: Encodable { let runID: String; let status: String
-        enum CodingKeys: String, CodingKey { case status, runID = "run_id" } }
+    struct Submitted: Encodable {
+        let runID: String
+        let status: String
+        enum CodingKeys: String, CodingKey { case status, runID = "run_id" }
+    }
 
     /// `{"model": "sentiment", "dataset": "rotten-tomatoes@1", "base_model": "tiny", "params": {...}}` -> a QUEUED run.
     func submit(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(Submit.self)
         let dataset = try registry.dataset(reference: body.dataset)
         let baseModel = body.baseModel ?? "tiny"
-        guard !baseModel.isEmpty, !baseModel.contains("\0") else { throw HTTPError.badRequest("base_model must not be empty", code: "invalid_argument") }
+        guard !baseModel.isEmpty, !baseModel.contains("\0") else {
+            throw HTTPError.badRequest("base_model must not be empty", code: "invalid_argument")
+        }
         let params = try JSONValue.object(body.params ?? [:]).text()
-        let submission = RunSubmission(model: body.model, datasetID: dataset.id, datasetLabel: body.dataset, baseModel: baseModel,
-                                       paramsJSON: params, warmStartVersion: body.warmStartVersion, extraDataURI: body.extraDataURI,
-                                       reason: body.reason ?? "manual", submittedBy: principal.name)
-        let runID = try registry.write(request, principal: principal, action: "run.submit", target: "model:\(body.model)") { c -> String in
+        let submission = RunSubmission(
+            model: body.model, datasetID: dataset.id, datasetLabel: body.dataset, baseModel: baseModel,
+            paramsJSON: params, warmStartVersion: body.warmStartVersion, extraDataURI: body.extraDataURI,
+            reason: body.reason ?? "manual", submittedBy: principal.name)
+        let runID = try registry.write(
+            request, principal: principal, action: "run.submit", target: "model:\(body.model)"
+        ) { c -> String in
             if let warm = body.warmStartVersion {
                 _ = try registry.version(modelName: body.model, version: warm)
             }
@@ -72,8 +83,11 @@ public struct OrchestratorAPI: Sendable {
 
     func cancel(_ request: Request, _ principal: Principal) throws -> Response {
         let id = try request.parameter("id")
-        let outcome = try registry.write(request, principal: principal, action: "run.cancel", target: "run:\(id)") { c -> String in
-            guard let current = try registry.lockRunStatus(c, id: id) else { throw RegistryError.notFound("Run with id=\(id) not found") }
+        let outcome = try registry.write(request, principal: principal, action: "run.cancel", target: "run:\(id)") {
+            c -> String in
+            guard let current = try registry.lockRunStatus(c, id: id) else {
+                throw RegistryError.notFound("Run with id=\(id) not found")
+            }
             guard let status = RunStatus(rawValue: current), !status.isTerminal else {
                 throw RegistryError.conflict("run \(id) is already \(current)")
             }
@@ -108,7 +122,8 @@ public struct OrchestratorAPI: Sendable {
     func setPolicy(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name")
         let body = try request.json(PolicyBody.self)
-        let stored = try registry.write(request, principal: principal, action: "policy.set", target: "model:\(name)") { c in
+        let stored = try registry.write(request, principal: principal, action: "policy.set", target: "model:\(name)") {
+            c in
             try registry.setPolicy(c, modelName: name, policy: body.policy)
         }
         return .json(["model": name, "policy": stored ?? ""])
@@ -120,7 +135,10 @@ public struct OrchestratorAPI: Sendable {
             throw HTTPError.badRequest(VersionNumber.invalidMessage, code: "invalid_argument")
         }
         let model = try registry.model(named: name)
-        guard let decision = try PromotionDecisions(pool: registry.pool).decision(model: name, modelID: model.id, version: version) else {
+        guard
+            let decision = try PromotionDecisions(pool: registry.pool).decision(
+                model: name, modelID: model.id, version: version)
+        else {
             throw HTTPError.notFound("no promotion decision for \(name) version \(version)")
         }
         return .json(decision)
@@ -129,6 +147,8 @@ public struct OrchestratorAPI: Sendable {
     struct Status: Encodable { let replica: String, leader: Bool, executor: String, runs: [String: Int] }
 
     func status(_ request: Request, _ principal: Principal) throws -> Response {
-        .json(Status(replica: replica, leader: leadership.isLeader, executor: executor.kind, runs: try registry.runCounts()))
+        .json(
+            Status(
+                replica: replica, leader: leadership.isLeader, executor: executor.kind, runs: try registry.runCounts()))
     }
 }

@@ -17,7 +17,9 @@ struct PolicyEvaluator {
     func evaluate(modelName: String, version: Int) throws -> PromotionPolicy.Verdict? {
         let model = try registry.model(named: modelName)
         guard let source = model.policy else {
-            logger.info("no promotion policy; the version stays in None", ["model": .string(modelName), "version": .int(version)])
+            logger.info(
+                "no promotion policy; the version stays in None",
+                ["model": .string(modelName), "version": .int(version)])
             return nil
         }
         let policy = try PromotionPolicy(parsing: source)
@@ -27,26 +29,40 @@ struct PolicyEvaluator {
             var dataset: [String: Double] = [:]
             if let runID = candidate.runID, let datasetID = try registry.run(id: runID).datasetID {
                 let facts = try registry.dataset(id: datasetID)
-                dataset = ["rows": Double(facts.rows), "duplicates": Double(facts.validation.duplicates),
-                           "largest_label_share": facts.validation.largestLabelShare]
+                dataset = [
+                    "rows": Double(facts.rows), "duplicates": Double(facts.validation.duplicates),
+                    "largest_label_share": facts.validation.largestLabelShare
+                ]
             }
-            let inputs = PromotionPolicy.Inputs(candidate: candidate.metrics, production: production?.metrics, dataset: dataset)
+            let inputs = PromotionPolicy.Inputs(
+                candidate: candidate.metrics, production: production?.metrics, dataset: dataset)
             let verdict = policy.evaluate(inputs)
-            let inputsJSON: [String: [String: Double]] = ["candidate": inputs.candidate, "production": inputs.production ?? [:], "dataset": dataset]
-            try PromotionDecisions(pool: registry.pool).record(c, modelID: model.id, version: version, policy: source, inputs: inputsJSON,
-                                                               verdict: verdict)
-            try registry.audit(c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
+            let inputsJSON: [String: [String: Double]] = [
+                "candidate": inputs.candidate, "production": inputs.production ?? [:], "dataset": dataset
+            ]
+            try PromotionDecisions(pool: registry.pool).record(
+                c, modelID: model.id, version: version, policy: source, inputs: inputsJSON,
+                verdict: verdict)
+            try registry.audit(
+                c, action: "policy.\(verdict.passed ? "pass" : "fail")", target: "model:\(modelName)/\(version)")
             if verdict.passed, candidate.stage == .none {
                 try registry.transition(c, modelName: modelName, version: version, to: .staging, archiveExisting: false)
                 try registry.audit(c, action: "version.transition", target: "model:\(modelName)/\(version)->Staging")
                 // A passing version with a Production version to compare against starts
                 // a canary rollout (unless one is already running).
-                if production != nil, try RolloutController.open(c, registry: registry, model: modelName, canary: version, plan: plan) != nil {
+                if production != nil,
+                    try RolloutController.open(c, registry: registry, model: modelName, canary: version, plan: plan)
+                        != nil
+                {
                     try registry.audit(c, action: "rollout.start", target: "model:\(modelName)/\(version)")
                 }
             }
-            logger.info("promotion policy \(verdict.passed ? "passed" : "failed")",
-                        ["model": .string(modelName), "version": .int(version), "reasons": .string(verdict.reasons.joined(separator: "; "))])
+            logger.info(
+                "promotion policy \(verdict.passed ? "passed" : "failed")",
+                [
+                    "model": .string(modelName), "version": .int(version),
+                    "reasons": .string(verdict.reasons.joined(separator: "; "))
+                ])
             return verdict
         }
     }

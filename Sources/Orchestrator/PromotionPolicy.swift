@@ -73,11 +73,15 @@ public struct PromotionPolicy: Sendable, Equatable {
             let left = Self.value(clause.left, inputs), right = Self.value(clause.right, inputs)
             switch (left, right) {
             case (.failure(let missing), _), (_, .failure(let missing)):
-                return ClauseResult(clause: clause.text, passed: false, left: nil, right: nil, reason: "\(clause.text): \(missing.reason)")
+                return ClauseResult(
+                    clause: clause.text, passed: false, left: nil, right: nil,
+                    reason: "\(clause.text): \(missing.reason)")
             case (.success(let l), .success(let r)):
                 let passed = Self.compare(l, clause.comparison, r)
                 let shown = "\(clause.text): \(Self.format(l)) \(clause.comparison) \(Self.format(r))"
-                return ClauseResult(clause: clause.text, passed: passed, left: l, right: r, reason: shown + (passed ? " holds" : " does not hold"))
+                return ClauseResult(
+                    clause: clause.text, passed: passed, left: l, right: r,
+                    reason: shown + (passed ? " holds" : " does not hold"))
             }
         }
         return Verdict(passed: results.allSatisfy(\.passed), clauses: results)
@@ -93,13 +97,17 @@ public struct PromotionPolicy: Sendable, Equatable {
             let source: [String: Double]?
             switch scope {
             case "production":
-                guard let production = inputs.production else { return .failure(Missing(reason: "there is no Production version to compare with")) }
+                guard let production = inputs.production else {
+                    return .failure(Missing(reason: "there is no Production version to compare with"))
+                }
                 source = production
             case "dataset": source = inputs.dataset
             default: source = inputs.candidate
             }
             guard let value = source?[key], value.isFinite else {
-                let owner = scope == "production" ? "the Production version" : scope == "dataset" ? "the dataset" : "the candidate"
+                let owner =
+                    scope == "production"
+                    ? "the Production version" : scope == "dataset" ? "the dataset" : "the candidate"
                 return .failure(Missing(reason: "\(owner) has no metric \(key)"))
             }
             return .success(value)
@@ -187,7 +195,9 @@ private struct Parser {
             comparison = candidate
             break
         }
-        guard !comparison.isEmpty else { throw error("expected a comparison (<, <=, >, >=, ==, !=)", at: comparisonStart) }
+        guard !comparison.isEmpty else {
+            throw error("expected a comparison (<, <=, >, >=, ==, !=)", at: comparisonStart)
+        }
         index += comparison.count
         let right = try sum()
         let text = String(characters[start..<index]).trimmingCharacters(in: .whitespaces)
@@ -221,7 +231,9 @@ private struct Parser {
         guard index < characters.count else { throw error("the policy ends where a value was expected") }
         let c = characters[index]
         if c == "-" || c == "(" {
-            guard depth < Self.maxDepth else { throw error("nested too deeply (at most \(Self.maxDepth) signs and parentheses)") }
+            guard depth < Self.maxDepth else {
+                throw error("nested too deeply (at most \(Self.maxDepth) signs and parentheses)")
+            }
             depth += 1
         }
         defer { if c == "-" || c == "(" { depth -= 1 } }
@@ -239,8 +251,11 @@ private struct Parser {
         }
         if c.isNumber || c == "." {
             let start = index
-            while index < characters.count, characters[index].isNumber || characters[index] == "." || characters[index] == "e"
-                    || characters[index] == "E" || ((characters[index] == "-" || characters[index] == "+") && "eE".contains(characters[index - 1])) {
+            while index < characters.count,
+                characters[index].isNumber || characters[index] == "." || characters[index] == "e"
+                    || characters[index] == "E"
+                    || ((characters[index] == "-" || characters[index] == "+") && "eE".contains(characters[index - 1]))
+            {
                 index += 1
             }
             guard let number = Double(String(characters[start..<index])) else { throw error("not a number", at: start) }
@@ -248,19 +263,25 @@ private struct Parser {
         }
         let start = index
         guard let name = identifier() else { throw error("expected a metric name, a number or '('", at: start) }
-        if name.hasSuffix(".") || name.hasPrefix(".") { throw error("'\(name)' is not a name: expected scope.metric", at: start) }
+        if name.hasSuffix(".") || name.hasPrefix(".") {
+            throw error("'\(name)' is not a name: expected scope.metric", at: start)
+        }
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
         if parts.count == 2, ["candidate", "production", "dataset"].contains(parts[0]) {
             guard !parts[1].isEmpty else { throw error("expected a name after '\(parts[0]).'", at: start) }
             return .name(scope: parts[0], key: parts[1])
         }
-        if ["and", "or", "not"].contains(name.lowercased()) { throw error("'\(name)' cannot stand here (only 'and' joins clauses)", at: start) }
+        if ["and", "or", "not"].contains(name.lowercased()) {
+            throw error("'\(name)' cannot stand here (only 'and' joins clauses)", at: start)
+        }
         return .name(scope: "candidate", key: name)
     }
 
     mutating func identifier() -> String? {
         let start = index
-        while index < characters.count, characters[index].isLetter || characters[index].isNumber || "_.".contains(characters[index]) {
+        while index < characters.count,
+            characters[index].isLetter || characters[index].isNumber || "_.".contains(characters[index])
+        {
             index += 1
         }
         return index > start ? String(characters[start..<index]) : nil

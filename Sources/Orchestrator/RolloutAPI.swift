@@ -43,14 +43,23 @@ public struct RolloutAPI: Sendable {
         var plan = controller.plan
         if let steps = body.steps { plan.steps = steps }
         if let analysis = body.analysis { plan.analysis = analysis }
-        guard !plan.steps.isEmpty else { throw HTTPError.badRequest("steps must not be empty", code: "invalid_argument") }
+        guard !plan.steps.isEmpty else {
+            throw HTTPError.badRequest("steps must not be empty", code: "invalid_argument")
+        }
         let candidate = try registry.version(modelName: body.model, version: body.canaryVersion)
         guard candidate.stage != .archived, candidate.stage != .production else {
-            throw HTTPError.conflict("version \(body.canaryVersion) is \(candidate.stage.rawValue); a canary must be None or Staging")
+            throw HTTPError.conflict(
+                "version \(body.canaryVersion) is \(candidate.stage.rawValue); a canary must be None or Staging")
         }
-        try registry.write(request, principal: principal, action: "rollout.start", target: "model:\(body.model)/\(body.canaryVersion)") { c in
-            guard try RolloutController.open(c, registry: registry, model: body.model, canary: body.canaryVersion, plan: plan) != nil else {
-                throw RegistryError.conflict("\(body.model) already has a rollout in progress; abort or promote it first")
+        try registry.write(
+            request, principal: principal, action: "rollout.start", target: "model:\(body.model)/\(body.canaryVersion)"
+        ) { c in
+            guard
+                try RolloutController.open(
+                    c, registry: registry, model: body.model, canary: body.canaryVersion, plan: plan) != nil
+            else {
+                throw RegistryError.conflict(
+                    "\(body.model) already has a rollout in progress; abort or promote it first")
             }
         }
         controller.nudge()
@@ -58,7 +67,8 @@ public struct RolloutAPI: Sendable {
     }
 
     struct Status: Encodable {
-        let id: Int64, model: String, stableVersion: Int?, canaryVersion: Int, phase: String, step: Int, steps: [RolloutState.Step]
+        let id: Int64, model: String, stableVersion: Int?, canaryVersion: Int, phase: String, step: Int,
+            steps: [RolloutState.Step]
         let weight: Int, failures: Int, reason: String, stepStartedAt: Date, startedAt: Date, canaryReadyAt: Date?
         let events: [RolloutStore.Event]
         /// For a command call: what the leader did with it ("applied", "refused: ...", or "pending").
@@ -97,26 +107,41 @@ public struct RolloutAPI: Sendable {
     }
 
     func status(model: String, statusCode: Int, command: CommandResult? = nil) throws -> Response {
-        guard let rollout = try store.latest(model: model) else { throw RegistryError.notFound("\(model) has no rollout") }
+        guard let rollout = try store.latest(model: model) else {
+            throw RegistryError.notFound("\(model) has no rollout")
+        }
         let state = rollout.state
-        return .json(Status(id: rollout.id, model: rollout.model, stableVersion: rollout.stable, canaryVersion: rollout.canary,
-                            phase: state.phase.rawValue, step: state.stepIndex, steps: state.steps, weight: state.weight, failures: state.failures,
-                            reason: rollout.reason, stepStartedAt: state.stepStartedAt, startedAt: state.startedAt,
-                            canaryReadyAt: state.canaryReadyAt, events: try store.events(rolloutID: rollout.id), command: command),
-                     status: statusCode)
+        return .json(
+            Status(
+                id: rollout.id, model: rollout.model, stableVersion: rollout.stable, canaryVersion: rollout.canary,
+                phase: state.phase.rawValue, step: state.stepIndex, steps: state.steps, weight: state.weight,
+                failures: state.failures,
+                reason: rollout.reason, stepStartedAt: state.stepStartedAt, startedAt: state.startedAt,
+                canaryReadyAt: state.canaryReadyAt, events: try store.events(rolloutID: rollout.id), command: command),
+            status: statusCode)
     }
 
     func command(_ request: Request, _ principal: Principal) throws -> Response {
         let model = try request.parameter("model"), text = try request.parameter("action")
         guard let action = RolloutCommand(rawValue: text) else {
-            throw HTTPError.notFound("unknown rollout command \(text) (\(RolloutCommand.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw HTTPError.notFound(
+                "unknown rollout command \(text) (\(RolloutCommand.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        guard let rollout = try store.latest(model: model) else { throw RegistryError.notFound("\(model) has no rollout") }
+        guard let rollout = try store.latest(model: model) else {
+            throw RegistryError.notFound("\(model) has no rollout")
+        }
         // Refused at once when it cannot apply to the state as it is; the leader checks again when it applies it.
         let reason = try request.json(Reason.self).reason ?? ""
-        if case .refused(let why) = RolloutPlanner.apply(action, to: rollout.state, now: Date()) { throw HTTPError.conflict(why) }
-        let id = try registry.write(request, principal: principal, action: "rollout.\(action.rawValue)", target: "model:\(model)/\(rollout.canary)") { c in
-            try store.record(c, modelID: rollout.modelID, rolloutID: rollout.id, action: action.rawValue, actor: principal.name, reason: reason)
+        if case .refused(let why) = RolloutPlanner.apply(action, to: rollout.state, now: Date()) {
+            throw HTTPError.conflict(why)
+        }
+        let id = try registry.write(
+            request, principal: principal, action: "rollout.\(action.rawValue)",
+            target: "model:\(model)/\(rollout.canary)"
+        ) { c in
+            try store.record(
+                c, modelID: rollout.modelID, rolloutID: rollout.id, action: action.rawValue, actor: principal.name,
+                reason: reason)
         }
         return try answer(command: id, action: action.rawValue, model: model)
     }
@@ -138,10 +163,12 @@ public struct RolloutAPI: Sendable {
         let deadline = ContinuousClock.now + commandWait
         var outcome = try store.outcome(command: id)
         while outcome == nil, ContinuousClock.now < deadline {
-            usleep(20_000)   // polling the command's row; the leader may be another replica
+            usleep(20_000)  // polling the command's row; the leader may be another replica
             outcome = try store.outcome(command: id)
         }
-        if let outcome, outcome.hasPrefix("refused: ") { throw HTTPError.conflict(String(outcome.dropFirst("refused: ".count))) }
+        if let outcome, outcome.hasPrefix("refused: ") {
+            throw HTTPError.conflict(String(outcome.dropFirst("refused: ".count)))
+        }
         return outcome
     }
 
@@ -160,21 +187,30 @@ public struct RolloutAPI: Sendable {
         let name = try request.parameter("name")
         let body = try request.json(Rollback.self)
         let model = try registry.model(named: name)
-        let id = try registry.write(request, principal: principal, action: "model.rollback.request", target: "model:\(name)") { c -> Int64 in
+        let id = try registry.write(
+            request, principal: principal, action: "model.rollback.request", target: "model:\(name)"
+        ) { c -> Int64 in
             let current = try registry.versionNumber(c, modelName: name, alias: "champion")
             if let to = body.to {
                 _ = try registry.version(modelName: name, version: to)
                 if to == current { throw RegistryError.conflict("version \(to) is already the champion of \(name)") }
             } else if try registry.previousStableVersion(c, modelName: name) == nil {
-                throw RegistryError.conflict("\(name) has no earlier version that served the stable track; name one with \"to\"")
+                throw RegistryError.conflict(
+                    "\(name) has no earlier version that served the stable track; name one with \"to\"")
             }
             let rollout = try store.latest(c, modelID: model.id)
-            return try store.record(c, modelID: model.id, rolloutID: rollout?.state.isActive == true ? rollout?.id : nil, action: "rollback",
-                                    version: body.to, actor: principal.name, reason: body.reason ?? "")
+            return try store.record(
+                c, modelID: model.id, rolloutID: rollout?.state.isActive == true ? rollout?.id : nil,
+                action: "rollback",
+                version: body.to, actor: principal.name, reason: body.reason ?? "")
         }
         let outcome = try awaitOutcome(command: id)
-        let champion = try registry.pool.withConnection { try registry.versionNumber($0, modelName: name, alias: "champion") }
-        return .json(RollbackAnswer(model: name, champion: champion, outcome: outcome ?? "pending"), status: outcome == nil ? 202 : 200)
+        let champion = try registry.pool.withConnection {
+            try registry.versionNumber($0, modelName: name, alias: "champion")
+        }
+        return .json(
+            RollbackAnswer(model: name, champion: champion, outcome: outcome ?? "pending"),
+            status: outcome == nil ? 202 : 200)
     }
 
     struct History: Encodable {

@@ -28,9 +28,12 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
     let store: RolloutStore
     public let loop: LeaderLoop
 
-    public init(registry: RegistryService, router: any TrafficRouter, plan: RolloutState.Plan = RolloutState.Plan(),
-                isLeader: @escaping @Sendable () -> Bool, clock: @escaping @Sendable () -> Date = { Date() }, interval: Duration = .seconds(1),
-                logger: Logger) {
+    public init(
+        registry: RegistryService, router: any TrafficRouter, plan: RolloutState.Plan = RolloutState.Plan(),
+        isLeader: @escaping @Sendable () -> Bool, clock: @escaping @Sendable () -> Date = { Date() },
+        interval: Duration = .seconds(1),
+        logger: Logger
+    ) {
         self.registry = registry
         self.router = router
         self.plan = plan
@@ -38,7 +41,8 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         self.clock = clock
         self.logger = logger.labelled("rollouts")
         self.store = RolloutStore(pool: registry.pool)
-        self.loop = LeaderLoop(every: interval, isLeader: isLeader, logger: self.logger, failure: "rollout pass failed; retrying")
+        self.loop = LeaderLoop(
+            every: interval, isLeader: isLeader, logger: self.logger, failure: "rollout pass failed; retrying")
     }
 
     public func pass() throws { try reconcile() }
@@ -50,10 +54,15 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
     /// Opens a rollout of `canary` against the current Production version and
     /// points the canary alias at it, in the caller's transaction. Nil when the
     /// model already has an active rollout.
-    static func open(_ c: PostgresConnection, registry: RegistryService, model: String, canary: Int, plan: RolloutState.Plan) throws -> Int64? {
+    static func open(
+        _ c: PostgresConnection, registry: RegistryService, model: String, canary: Int, plan: RolloutState.Plan
+    ) throws -> Int64? {
         let stable = try registry.productionVersion(c, modelName: model, excluding: canary)?.version
-        guard let id = try RolloutStore(pool: registry.pool).open(c, modelID: try registry.modelID(c, name: model), stable: stable,
-                                                                   canary: canary, plan: plan) else { return nil }
+        guard
+            let id = try RolloutStore(pool: registry.pool).open(
+                c, modelID: try registry.modelID(c, name: model), stable: stable,
+                canary: canary, plan: plan)
+        else { return nil }
         try registry.setAlias(c, modelName: model, alias: canaryAlias, version: canary)
         return id
     }
@@ -62,15 +71,19 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         for modelID in try store.modelsNeedingAttention() where isLeader() {
             do {
                 try applyCommands(modelID: modelID)
-                if let rollout = try registry.pool.withConnection({ try store.latest($0, modelID: modelID) }), rollout.state.phase == .progressing {
+                if let rollout = try registry.pool.withConnection({ try store.latest($0, modelID: modelID) }),
+                    rollout.state.phase == .progressing
+                {
                     try step(rollout)
                 }
             } catch let stale as RolloutStore.Stale {
                 // Another writer (a previous leader finishing its pass) moved it: the next pass reads it afresh.
-                logger.info("rollout changed under this pass; reading it again next pass", ["rollout": .int(Int(stale.id))])
-            } catch where !Self.isTransient(error) {
+                logger.info(
+                    "rollout changed under this pass; reading it again next pass", ["rollout": .int(Int(stale.id))])
+            } catch  where !Self.isTransient(error) {
                 // One model's trouble never holds up the others' rollouts and commands.
-                logger.error("rollout pass failed for one model", ["model_id": .int(Int(modelID)), "error": .string("\(error)")])
+                logger.error(
+                    "rollout pass failed for one model", ["model_id": .int(Int(modelID)), "error": .string("\(error)")])
             }
         }
     }
@@ -96,22 +109,28 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
             var taken: RolloutStore.Command?
             let outcome: String
             do {
-                guard let applied = try registry.pool.withTransaction({ c -> String? in
-                    guard let command = try store.pendingCommands(c, modelID: modelID).first else { return nil }
-                    taken = command
-                    let outcome = try apply(command, to: try store.latest(c, modelID: modelID), c)
-                    try store.finish(c, command: command.id, outcome: outcome)
-                    return outcome
-                }) else { return }
+                guard
+                    let applied = try registry.pool.withTransaction({ c -> String? in
+                        guard let command = try store.pendingCommands(c, modelID: modelID).first else { return nil }
+                        taken = command
+                        let outcome = try apply(command, to: try store.latest(c, modelID: modelID), c)
+                        try store.finish(c, command: command.id, outcome: outcome)
+                        return outcome
+                    })
+                else { return }
                 outcome = applied
-            } catch where !Self.isTransient(error) {
+            } catch  where !Self.isTransient(error) {
                 guard let command = taken else { throw error }
                 outcome = "refused: \(Self.describe(error))"
                 try registry.pool.withTransaction { try store.finish($0, command: command.id, outcome: outcome) }
             }
             guard let command = taken else { return }
-            logger.info("rollout command", ["model_id": .int(Int(modelID)), "action": .string(command.action), "actor": .string(command.actor),
-                                            "outcome": .string(outcome)])
+            logger.info(
+                "rollout command",
+                [
+                    "model_id": .int(Int(modelID)), "action": .string(command.action), "actor": .string(command.actor),
+                    "outcome": .string(outcome)
+                ])
         }
     }
 
@@ -121,10 +140,14 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         return "\(error)"
     }
 
-    private func apply(_ command: RolloutStore.Command, to rollout: RolloutStore.Row?, _ c: PostgresConnection) throws -> String {
+    private func apply(
+        _ command: RolloutStore.Command, to rollout: RolloutStore.Row?, _ c: PostgresConnection
+    ) throws -> String {
         let by = "by \(command.actor)" + (command.reason.isEmpty ? "" : ": \(command.reason)")
         if command.action == "rollback" { return try rollback(c, command, rollout: rollout, by: by) }
-        guard let action = RolloutCommand(rawValue: command.action) else { return "refused: unknown command \(command.action)" }
+        guard let action = RolloutCommand(rawValue: command.action) else {
+            return "refused: unknown command \(command.action)"
+        }
         guard let rollout else { return "refused: the model has no rollout" }
         switch RolloutPlanner.apply(action, to: rollout.state, now: clock()) {
         case .refused(let why):
@@ -135,11 +158,14 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
             try abort(c, rollout, reason: "aborted \(by)")
         case .update(let state, let kind):
             if action == .retry {
-                try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .staging, archiveExisting: false)
+                try registry.transition(
+                    c, modelName: rollout.model, version: rollout.canary, to: .staging, archiveExisting: false)
                 try registry.setAlias(c, modelName: rollout.model, alias: Self.canaryAlias, version: rollout.canary)
             }
             let detail = "\(kind) \(by)"
-            try store.save(c, rollout, state, kind: kind, detail: detail, reason: state.phase == .paused ? detail : (action == .retry ? "" : nil))
+            try store.save(
+                c, rollout, state, kind: kind, detail: detail,
+                reason: state.phase == .paused ? detail : (action == .retry ? "" : nil))
         }
         return "applied"
     }
@@ -147,7 +173,9 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
     /// `champion` back to an earlier version at once, skipping analysis: the one the
     /// command names, else the version the stable track served before the current one.
     /// A rollout in progress is aborted first.
-    private func rollback(_ c: PostgresConnection, _ command: RolloutStore.Command, rollout: RolloutStore.Row?, by: String) throws -> String {
+    private func rollback(
+        _ c: PostgresConnection, _ command: RolloutStore.Command, rollout: RolloutStore.Row?, by: String
+    ) throws -> String {
         guard let model = try registry.modelName(c, id: command.modelID) else { return "refused: the model is gone" }
         let current = try registry.versionNumber(c, modelName: model, alias: "champion")
         guard let target = try command.version ?? registry.previousStableVersion(c, modelName: model) else {
@@ -159,10 +187,17 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         }
         try registry.transition(c, modelName: model, version: target, to: .production, archiveExisting: true)
         try registry.setAlias(c, modelName: model, alias: "champion", version: target)
-        try registry.audit(c, action: "model.rollback", target: "model:\(model)/\(current.map(String.init) ?? "none")->\(target)")
-        try Notifications.queue(c, kind: "rollback", payload: ["model": model, "from_version": current ?? 0, "to_version": target,
-                                                               "reason": "rolled back \(by)"])
-        logger.warning("rolled back", ["model": .string(model), "from": .int(current ?? 0), "to": .int(target), "by": .string(command.actor)])
+        try registry.audit(
+            c, action: "model.rollback", target: "model:\(model)/\(current.map(String.init) ?? "none")->\(target)")
+        try Notifications.queue(
+            c, kind: "rollback",
+            payload: [
+                "model": model, "from_version": current ?? 0, "to_version": target,
+                "reason": "rolled back \(by)"
+            ])
+        logger.warning(
+            "rolled back",
+            ["model": .string(model), "from": .int(current ?? 0), "to": .int(target), "by": .string(command.actor)])
         return "applied: champion \(current.map(String.init) ?? "none") -> \(target)"
     }
 
@@ -171,8 +206,10 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
     /// Applies at most one planner action to one progressing rollout.
     func step(_ rollout: RolloutStore.Row) throws {
         let now = clock()
-        let serves = try rollout.state.canaryReadyAt != nil
-            || ServingInstances(pool: registry.pool).serves(model: rollout.model, track: "canary", version: String(rollout.canary))
+        let serves =
+            try rollout.state.canaryReadyAt != nil
+            || ServingInstances(pool: registry.pool).serves(
+                model: rollout.model, track: "canary", version: String(rollout.canary))
         switch RolloutPlanner.next(rollout.state, now: now, canaryServes: serves) {
         case .none, .wait:
             return
@@ -181,15 +218,16 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
             state.canaryReadyAt = now
             try write(rollout, state, kind: "canary-ready", detail: "the canary track serves version \(rollout.canary)")
         case .setWeight(let weight, let next):
-            try router.setCanaryWeight(model: rollout.model, weight: weight)
+            try router.setCanaryWeight(weight)
             var state = rollout.state
             state.weight = weight
             state.stepIndex = next
             state.stepStartedAt = now
             try write(rollout, state, kind: "weight", detail: "canary weight \(weight)%")
         case .analyze(let from, let to):
-            let inputs = try CanaryAnalysis(pool: registry.pool).measure(model: rollout.model, stable: rollout.stable, canary: rollout.canary,
-                                                                         from: from, to: to)
+            let inputs = try CanaryAnalysis(pool: registry.pool).measure(
+                model: rollout.model, stable: rollout.stable, canary: rollout.canary,
+                from: from, to: to)
             let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis, hasStable: rollout.stable != nil)
             let state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
             let detail: String
@@ -197,12 +235,15 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
             case .pass(let checks): detail = "passed: " + checks.joined(separator: "; ")
             case .fail(let failures): detail = "failed: " + failures.joined(separator: "; ")
             case .inconclusive(let reason):
-                detail = "inconclusive, " + (state.phase == .paused ? "paused" : "window extended (\(state.extensions))") + ": " + reason
+                detail =
+                    "inconclusive, " + (state.phase == .paused ? "paused" : "window extended (\(state.extensions))")
+                    + ": " + reason
             }
             if state.phase == .aborted {
                 try registry.pool.withTransaction { try abort($0, rollout, reason: detail) }
             } else {
-                try write(rollout, state, kind: "analysis", detail: detail, reason: state.phase == .paused ? detail : nil)
+                try write(
+                    rollout, state, kind: "analysis", detail: detail, reason: state.phase == .paused ? detail : nil)
             }
         case .promote:
             try registry.pool.withTransaction { try promote($0, rollout, reason: "every step passed") }
@@ -211,24 +252,37 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         }
     }
 
-    private func write(_ rollout: RolloutStore.Row, _ state: RolloutState, kind: String, detail: String, reason: String? = nil) throws {
-        try registry.pool.withTransaction { try store.save($0, rollout, state, kind: kind, detail: detail, reason: reason) }
-        logger.info("rollout \(kind)", ["model": .string(rollout.model), "canary": .int(rollout.canary), "detail": .string(detail)])
+    private func write(
+        _ rollout: RolloutStore.Row, _ state: RolloutState, kind: String, detail: String, reason: String? = nil
+    ) throws {
+        try registry.pool.withTransaction {
+            try store.save($0, rollout, state, kind: kind, detail: detail, reason: reason)
+        }
+        logger.info(
+            "rollout \(kind)",
+            ["model": .string(rollout.model), "canary": .int(rollout.canary), "detail": .string(detail)])
     }
 
     /// Traffic back to stable first, then the canary archived with the reason, in the caller's transaction.
     private func abort(_ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String) throws {
-        try router.setCanaryWeight(model: rollout.model, weight: 0)
+        try router.setCanaryWeight(0)
         var state = rollout.state
         state.phase = .aborted
         state.weight = 0
         try store.save(c, rollout, state, kind: "aborted", detail: reason, reason: reason)
-        try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
+        try registry.transition(
+            c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
         try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
         try registry.audit(c, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
-        try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "aborted",
-                                                              "reason": reason])
-        logger.warning("rollout aborted", ["model": .string(rollout.model), "canary": .int(rollout.canary), "reason": .string(reason)])
+        try Notifications.queue(
+            c, kind: "rollout",
+            payload: [
+                "model": rollout.model, "canary_version": rollout.canary, "decision": "aborted",
+                "reason": reason
+            ])
+        logger.warning(
+            "rollout aborted",
+            ["model": .string(rollout.model), "canary": .int(rollout.canary), "reason": .string(reason)])
     }
 
     /// The canary becomes Production with the `champion` alias (the old Production
@@ -236,17 +290,22 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
     /// returns to 0 first: the stable track takes everything and moves to the new
     /// version as the alias does, while the canary track loses its alias.
     private func promote(_ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String) throws {
-        try router.setCanaryWeight(model: rollout.model, weight: 0)
+        try router.setCanaryWeight(0)
         var state = rollout.state
         state.phase = .promoted
         state.weight = 100
         try store.save(c, rollout, state, kind: "promoted", detail: reason, reason: reason)
-        try registry.transition(c, modelName: rollout.model, version: rollout.canary, to: .production, archiveExisting: true)
+        try registry.transition(
+            c, modelName: rollout.model, version: rollout.canary, to: .production, archiveExisting: true)
         try registry.setAlias(c, modelName: rollout.model, alias: "champion", version: rollout.canary)
         try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
         try registry.audit(c, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
-        try Notifications.queue(c, kind: "rollout", payload: ["model": rollout.model, "canary_version": rollout.canary, "decision": "promoted",
-                                                              "reason": reason])
+        try Notifications.queue(
+            c, kind: "rollout",
+            payload: [
+                "model": rollout.model, "canary_version": rollout.canary, "decision": "promoted",
+                "reason": reason
+            ])
         logger.info("rollout promoted", ["model": .string(rollout.model), "canary": .int(rollout.canary)])
     }
 }

@@ -45,7 +45,9 @@ public enum RolloutPlanner {
             if canaryServes { return .canaryReady }
             let deadline = state.startedAt.addingTimeInterval(Double(state.analysis.progressDeadlineSeconds))
             guard now < deadline else {
-                return .abort("the canary did not become ready within the progress deadline (\(state.analysis.progressDeadlineSeconds) s): its track never served the version")
+                return .abort(
+                    "the canary did not become ready within the progress deadline (\(state.analysis.progressDeadlineSeconds) s): its track never served the version"
+                )
             }
             return .wait(until: deadline)
         }
@@ -63,29 +65,45 @@ public enum RolloutPlanner {
     /// canary even when another lacks samples; otherwise any check without its
     /// minimum sample makes the verdict inconclusive (never a pass). Without a
     /// stable version the canary is held to the absolute error limit alone.
-    public static func judge(_ inputs: AnalysisInputs, _ config: RolloutState.Analysis, hasStable: Bool = true) -> AnalysisVerdict {
+    public static func judge(
+        _ inputs: AnalysisInputs, _ config: RolloutState.Analysis, hasStable: Bool = true
+    ) -> AnalysisVerdict {
         var failures: [String] = [], checks: [String] = [], missing: [String] = []
         func check(_ ok: Bool, _ text: String) { ok ? checks.append(text) : failures.append(text) }
         let canary = inputs.canary, stable = inputs.stable
         if canary.requests >= config.minRequests, !hasStable || stable.requests >= config.minRequests {
             let c = canary.errorRate, s = stable.errorRate
             let limit = max(s * config.maxErrorRateRatio, s + config.maxErrorRateDelta)
-            check(c <= limit, String(format: "error rate canary %.4f (%d of %d) vs stable %.4f (%d of %d) (limit %.4f)",
-                                     c, canary.errors, canary.requests, s, stable.errors, stable.requests, limit))
+            check(
+                c <= limit,
+                String(
+                    format: "error rate canary %.4f (%d of %d) vs stable %.4f (%d of %d) (limit %.4f)",
+                    c, canary.errors, canary.requests, s, stable.errors, stable.requests, limit))
             if hasStable, let cp = canary.p99Ms, let sp = stable.p99Ms {
-                check(cp - sp <= config.maxP99DeltaMs, String(format: "p99 canary %.1f ms vs stable %.1f ms (max delta %.1f)", cp, sp, config.maxP99DeltaMs))
+                check(
+                    cp - sp <= config.maxP99DeltaMs,
+                    String(
+                        format: "p99 canary %.1f ms vs stable %.1f ms (max delta %.1f)", cp, sp, config.maxP99DeltaMs))
             }
         } else {
-            missing.append("requests canary \(canary.requests), stable \(stable.requests) (minimum \(config.minRequests))")
+            missing.append(
+                "requests canary \(canary.requests), stable \(stable.requests) (minimum \(config.minRequests))")
         }
         if hasStable {
             if canary.predictions >= config.minPredictions, stable.predictions >= config.minPredictions {
-                if let psi = inputs.inputPSI { check(psi <= config.maxInputPSI, String(format: "input PSI %.3f (max %.3f)", psi, config.maxInputPSI)) }
+                if let psi = inputs.inputPSI {
+                    check(
+                        psi <= config.maxInputPSI, String(format: "input PSI %.3f (max %.3f)", psi, config.maxInputPSI))
+                }
                 if let psi = inputs.confidencePSI {
-                    check(psi <= config.maxConfidencePSI, String(format: "confidence PSI %.3f (max %.3f)", psi, config.maxConfidencePSI))
+                    check(
+                        psi <= config.maxConfidencePSI,
+                        String(format: "confidence PSI %.3f (max %.3f)", psi, config.maxConfidencePSI))
                 }
             } else {
-                missing.append("predictions canary \(canary.predictions), stable \(stable.predictions) (minimum \(config.minPredictions))")
+                missing.append(
+                    "predictions canary \(canary.predictions), stable \(stable.predictions) (minimum \(config.minPredictions))"
+                )
             }
         }
         if !failures.isEmpty { return .fail(failures) }
@@ -107,12 +125,12 @@ public enum RolloutPlanner {
                 next.phase = .aborted
                 next.weight = 0
             } else {
-                next.stepStartedAt = now   // analyse the same step again
+                next.stepStartedAt = now  // analyse the same step again
                 next.extensions = 0
             }
         case .inconclusive:
             if state.analysis.onInconclusive == .extend, state.extensions < state.analysis.maxExtensions {
-                next.extensions += 1      // the same window, longer
+                next.extensions += 1  // the same window, longer
             } else {
                 next.phase = .paused
             }
@@ -149,7 +167,7 @@ public enum RolloutPlanner {
             return .update(next, kind: "paused")
         case (.resume, .paused):
             next.phase = .progressing
-            next.stepStartedAt = now   // an analysis pause restarts its window
+            next.stepStartedAt = now  // an analysis pause restarts its window
             next.extensions = 0
             return .update(next, kind: "resumed")
         case (.retry, .aborted):

@@ -3,7 +3,9 @@ import Monitor
 
 /// A canary rollout's plan and state, as stored in `steward.rollouts`.
 public struct RolloutState: Sendable, Equatable {
-    public enum Phase: String, Sendable, Codable { case progressing = "Progressing", paused = "Paused", promoted = "Promoted", aborted = "Aborted" }
+    public enum Phase: String, Sendable, Codable {
+        case progressing = "Progressing", paused = "Paused", promoted = "Promoted", aborted = "Aborted"
+    }
 
     public enum Step: Sendable, Equatable, Codable {
         case setWeight(Int)
@@ -14,11 +16,17 @@ public struct RolloutState: Sendable, Equatable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             if let weight = try c.decodeIfPresent(Int.self, forKey: .weight) {
-                guard (0...100).contains(weight) else { throw DecodingError.dataCorruptedError(forKey: .weight, in: c, debugDescription: "weight must be 0...100") }
+                guard (0...100).contains(weight) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .weight, in: c, debugDescription: "weight must be 0...100")
+                }
                 self = .setWeight(weight)
             } else {
                 let seconds = try c.decode(Int.self, forKey: .analysis_seconds)
-                guard seconds > 0 else { throw DecodingError.dataCorruptedError(forKey: .analysis_seconds, in: c, debugDescription: "must be positive") }
+                guard seconds > 0 else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .analysis_seconds, in: c, debugDescription: "must be positive")
+                }
                 self = .analysis(seconds: seconds)
             }
         }
@@ -55,15 +63,20 @@ public struct RolloutState: Sendable, Equatable {
 
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case minRequests = "min_requests", minPredictions = "min_predictions", maxErrorRateRatio = "max_error_rate_ratio"
-            case maxErrorRateDelta = "max_error_rate_delta", maxP99DeltaMs = "max_p99_delta_ms", maxInputPSI = "max_input_psi"
-            case maxConfidencePSI = "max_confidence_psi", failureLimit = "failure_limit", onInconclusive = "on_inconclusive"
+            case minRequests = "min_requests", minPredictions = "min_predictions", maxErrorRateRatio =
+                "max_error_rate_ratio"
+            case maxErrorRateDelta = "max_error_rate_delta", maxP99DeltaMs = "max_p99_delta_ms", maxInputPSI =
+                "max_input_psi"
+            case maxConfidencePSI = "max_confidence_psi", failureLimit = "failure_limit", onInconclusive =
+                "on_inconclusive"
             case maxExtensions = "max_extensions", progressDeadlineSeconds = "progress_deadline_seconds"
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = Analysis()
-            func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T { try c.decodeIfPresent(T.self, forKey: key) ?? fallback }
+            func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+                try c.decodeIfPresent(T.self, forKey: key) ?? fallback
+            }
             minRequests = try value(.minRequests, d.minRequests)
             minPredictions = try value(.minPredictions, d.minPredictions)
             maxErrorRateRatio = try value(.maxErrorRateRatio, d.maxErrorRateRatio)
@@ -75,18 +88,23 @@ public struct RolloutState: Sendable, Equatable {
             onInconclusive = try value(.onInconclusive, d.onInconclusive)
             maxExtensions = try value(.maxExtensions, d.maxExtensions)
             progressDeadlineSeconds = try value(.progressDeadlineSeconds, d.progressDeadlineSeconds)
-            for (key, number) in [(CodingKeys.minRequests, minRequests), (.minPredictions, minPredictions), (.failureLimit, failureLimit),
-                                  (.progressDeadlineSeconds, progressDeadlineSeconds)] where number < 1 {
+            for (key, number) in [
+                (CodingKeys.minRequests, minRequests), (.minPredictions, minPredictions), (.failureLimit, failureLimit),
+                (.progressDeadlineSeconds, progressDeadlineSeconds)
+            ] where number < 1 {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be 1 or more")
             }
             guard maxExtensions >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .maxExtensions, in: c, debugDescription: "must be 0 or more")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxExtensions, in: c, debugDescription: "must be 0 or more")
             }
         }
     }
 
-    public static let defaultSteps: [Step] = [.setWeight(10), .analysis(seconds: 300), .setWeight(25), .analysis(seconds: 300),
-                                             .setWeight(50), .analysis(seconds: 300), .setWeight(100)]
+    public static let defaultSteps: [Step] = [
+        .setWeight(10), .analysis(seconds: 300), .setWeight(25), .analysis(seconds: 300),
+        .setWeight(50), .analysis(seconds: 300), .setWeight(100)
+    ]
 
     /// Steps and analysis for a rollout that does not name its own (the API's
     /// default and the one a policy pass starts); stewardd may override them.
@@ -114,8 +132,10 @@ public struct RolloutState: Sendable, Equatable {
     /// When the canary's track was first seen serving the canary version.
     public var canaryReadyAt: Date?
 
-    public init(steps: [Step], analysis: Analysis, stepIndex: Int = 0, weight: Int = 0, phase: Phase = .progressing,
-                stepStartedAt: Date, failures: Int = 0, extensions: Int = 0, startedAt: Date? = nil, canaryReadyAt: Date? = nil) {
+    public init(
+        steps: [Step], analysis: Analysis, stepIndex: Int = 0, weight: Int = 0, phase: Phase = .progressing,
+        stepStartedAt: Date, failures: Int = 0, extensions: Int = 0, startedAt: Date? = nil, canaryReadyAt: Date? = nil
+    ) {
         self.steps = steps
         self.analysis = analysis
         self.stepIndex = stepIndex

@@ -39,15 +39,18 @@ public final class RunController: LeaderService, @unchecked Sendable {
     public let loop: LeaderLoop
     let store: RunStore
 
-    public init(registry: RegistryService, executor: any Executor, leadership: Leadership, options: Options, logger: Logger) {
+    public init(
+        registry: RegistryService, executor: any Executor, leadership: Leadership, options: Options, logger: Logger
+    ) {
         self.registry = registry
         self.executor = executor
         self.leadership = leadership
         self.options = options
         self.logger = logger.labelled("runs")
         self.store = RunStore(pool: registry.pool)
-        self.loop = LeaderLoop(every: options.interval, isLeader: { leadership.isLeader }, logger: self.logger,
-                               failure: "reconcile pass failed; retrying")
+        self.loop = LeaderLoop(
+            every: options.interval, isLeader: { leadership.isLeader }, logger: self.logger,
+            failure: "reconcile pass failed; retrying")
     }
 
     public func pass() throws { try reconcile() }
@@ -61,7 +64,7 @@ public final class RunController: LeaderService, @unchecked Sendable {
             "STEWARD_DATASET_VERSION": spec.datasetVersion,
             "STEWARD_MODEL_NAME": spec.modelName,
             "STEWARD_BASE_MODEL": spec.baseModel,
-            "STEWARD_PARAMS": spec.params,
+            "STEWARD_PARAMS": spec.params
         ]
         if let token = token ?? options.trackingToken { environment["MLFLOW_TRACKING_TOKEN"] = token }
         if let assets = options.assets { environment["STEWARD_ASSETS"] = assets }
@@ -79,18 +82,26 @@ public final class RunController: LeaderService, @unchecked Sendable {
     public func reconcile() throws {
         let specs = try store.unsettled()
         var active: [String: Int] = [:]
-        for spec in specs where [.submitted, .running, .scheduled].contains(spec.status) { active[spec.modelName, default: 0] += 1 }
+        for spec in specs where [.submitted, .running, .scheduled].contains(spec.status) {
+            active[spec.modelName, default: 0] += 1
+        }
         for spec in specs {
             guard leadership.isLeader else { return }
             let job = job(for: spec)
             switch spec.status {
             case .queued:
                 guard active[spec.modelName, default: 0] < options.maxActivePerModel else { continue }
-                let token = options.runTokens ? try registry.pool.withConnection { c in
-                    try registry.tokens.issue(name: Self.tokenName(spec.runID), role: .operator, by: "orchestrator", in: c)
-                } : nil
+                let token =
+                    options.runTokens
+                    ? try registry.pool.withConnection { c in
+                        try registry.tokens.issue(
+                            name: Self.tokenName(spec.runID), role: .operator, by: "orchestrator", in: c)
+                    } : nil
                 try executor.submit(self.job(for: spec, token: token))
-                try transition(spec, to: .submitted, reason: "submitted to the \(executor.kind) executor as \(job.name)", jobName: job.name) { c in
+                try transition(
+                    spec, to: .submitted, reason: "submitted to the \(executor.kind) executor as \(job.name)",
+                    jobName: job.name
+                ) { c in
                     try self.store.markSubmitted(c, runID: spec.runID)
                 }
                 active[spec.modelName, default: 0] += 1
@@ -113,8 +124,14 @@ public final class RunController: LeaderService, @unchecked Sendable {
             }
         case .succeeded:
             let version = try registry.run(id: spec.runID).tags["steward.model_version"].flatMap(Int.init)
-            try transition(spec, to: .finished, reason: version.map { "registered version \($0)" } ?? "finished without a model version") { c in try self.settle(spec, c) }
-            if let version { try PolicyEvaluator(registry: registry, plan: options.rollout, logger: logger).evaluate(modelName: spec.modelName, version: version) }
+            try transition(
+                spec, to: .finished,
+                reason: version.map { "registered version \($0)" } ?? "finished without a model version"
+            ) { c in try self.settle(spec, c) }
+            if let version {
+                try PolicyEvaluator(registry: registry, plan: options.rollout, logger: logger).evaluate(
+                    modelName: spec.modelName, version: version)
+            }
         case .failed(let reason):
             try transition(spec, to: .failed, reason: reason, failureReason: reason) { c in try self.settle(spec, c) }
         case .missing:
@@ -133,8 +150,11 @@ public final class RunController: LeaderService, @unchecked Sendable {
 
     /// Moves a run from the status this pass read to `status`, with its event, in one
     /// transaction; a run that changed meanwhile (cancelled) is left alone.
-    private func transition(_ spec: RunStore.Spec, to status: RunStatus, reason: String, failureReason: String? = nil, jobName: String? = nil,
-                            also: ((PostgresConnection) throws -> Void)? = nil) throws {
+    private func transition(
+        _ spec: RunStore.Spec, to status: RunStatus, reason: String, failureReason: String? = nil,
+        jobName: String? = nil,
+        also: ((PostgresConnection) throws -> Void)? = nil
+    ) throws {
         try registry.pool.withTransaction { c in
             let current = try registry.lockRunStatus(c, id: spec.runID)
             guard let current, current != RunStatus.killed.rawValue else { return }
@@ -142,13 +162,16 @@ public final class RunController: LeaderService, @unchecked Sendable {
             // the history still gets the event, from the last status it recorded.
             let recorded = try store.lastRecordedStatus(c, runID: spec.runID)
             if current != status.rawValue {
-                try registry.setRunStatus(c, id: spec.runID, status: status, failureReason: failureReason, jobName: jobName)
+                try registry.setRunStatus(
+                    c, id: spec.runID, status: status, failureReason: failureReason, jobName: jobName)
             }
             if recorded != status.rawValue {
                 try store.recordEvent(c, runID: spec.runID, from: recorded ?? current, to: status, reason: reason)
             }
             try also?(c)
         }
-        logger.info("run \(status.rawValue.lowercased())", ["run_id": .string(spec.runID), "model": .string(spec.modelName), "reason": .string(reason)])
+        logger.info(
+            "run \(status.rawValue.lowercased())",
+            ["run_id": .string(spec.runID), "model": .string(spec.modelName), "reason": .string(reason)])
     }
 }

@@ -17,8 +17,9 @@ struct RunSubmission {
     /// A QUEUED run with its spec and first event, inside the caller's transaction.
     func queue(_ c: PostgresConnection, registry: RegistryService, executorKind: String) throws -> String {
         let modelID = try registry.modelID(c, name: model)
-        let id = try registry.createQueuedRun(c, modelName: model, datasetID: datasetID, user: submittedBy,
-                                              tags: ["steward.model_name": model, "steward.dataset": datasetLabel, "steward.reason": reason])
+        let id = try registry.createQueuedRun(
+            c, modelName: model, datasetID: datasetID, user: submittedBy,
+            tags: ["steward.model_name": model, "steward.dataset": datasetLabel, "steward.reason": reason])
         try RunStore(pool: registry.pool).insert(c, runID: id, modelID: modelID, self, executor: executorKind)
         return id
     }

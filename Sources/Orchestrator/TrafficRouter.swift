@@ -1,10 +1,12 @@
 import Foundation
 
-/// Moves serving traffic between a model's stable and canary tracks.
+/// Moves serving traffic between the stable and canary tracks of the model its
+/// configuration names (an HTTPRoute, a pair of Deployments; in the embedded mode
+/// the split reads the weight from the rollout's row, so there is nothing to move).
 /// `setCanaryWeight` is idempotent: the controller may repeat it after a crash.
 public protocol TrafficRouter: Sendable {
     var kind: String { get }
-    func setCanaryWeight(model: String, weight: Int) throws
+    func setCanaryWeight(_ weight: Int) throws
 }
 
 /// Gateway API: the HTTPRoute's two backendRefs (stable and canary Services)
@@ -17,8 +19,10 @@ public struct HTTPRouteRouter: TrafficRouter {
     let canaryService: String
     let port: Int
 
-    public init(client: KubernetesClient, route: String, stableService: String = "steward-serve-stable",
-                canaryService: String = "steward-serve-canary", port: Int = 8080) {
+    public init(
+        client: KubernetesClient, route: String, stableService: String = "steward-serve-stable",
+        canaryService: String = "steward-serve-canary", port: Int = 8080
+    ) {
         self.client = client
         self.route = route
         self.stableService = stableService
@@ -27,14 +31,24 @@ public struct HTTPRouteRouter: TrafficRouter {
     }
 
     public func patch(weight: Int) -> [String: Any] {
-        ["spec": ["rules": [["backendRefs": [
-            ["name": stableService, "port": port, "weight": 100 - weight],
-            ["name": canaryService, "port": port, "weight": weight],
-        ]]]]]
+        [
+            "spec": [
+                "rules": [
+                    [
+                        "backendRefs": [
+                            ["name": stableService, "port": port, "weight": 100 - weight],
+                            ["name": canaryService, "port": port, "weight": weight]
+                        ]
+                    ]
+                ]
+            ]
+        ]
     }
 
-    public func setCanaryWeight(model: String, weight: Int) throws {
-        _ = try client.mergePatch("/apis/gateway.networking.k8s.io/v1/namespaces/\(client.namespace)/httproutes/\(route)", patch(weight: weight))
+    public func setCanaryWeight(_ weight: Int) throws {
+        _ = try client.mergePatch(
+            "/apis/gateway.networking.k8s.io/v1/namespaces/\(client.namespace)/httproutes/\(route)",
+            patch(weight: weight))
     }
 }
 
@@ -43,7 +57,7 @@ public struct HTTPRouteRouter: TrafficRouter {
 public struct DatabaseRouter: TrafficRouter {
     public let kind = "local"
     public init() {}
-    public func setCanaryWeight(model: String, weight: Int) throws {}
+    public func setCanaryWeight(_ weight: Int) throws {}
 }
 
 /// Fallback without a Gateway: split a fixed number of replicas between the
@@ -56,8 +70,11 @@ public struct ReplicaRatioRouter: TrafficRouter {
     let canaryDeployment: String
     let totalReplicas: Int
 
-    public init(client: KubernetesClient, stableDeployment: String = "steward-serve-stable", canaryDeployment: String = "steward-serve-canary",
-                totalReplicas: Int) {
+    public init(
+        client: KubernetesClient, stableDeployment: String = "steward-serve-stable",
+        canaryDeployment: String = "steward-serve-canary",
+        totalReplicas: Int
+    ) {
         self.client = client
         self.stableDeployment = stableDeployment
         self.canaryDeployment = canaryDeployment
@@ -71,7 +88,7 @@ public struct ReplicaRatioRouter: TrafficRouter {
         return (totalReplicas - canary, canary)
     }
 
-    public func setCanaryWeight(model: String, weight: Int) throws {
+    public func setCanaryWeight(_ weight: Int) throws {
         let split = replicas(weight: weight)
         let deployments = "/apis/apps/v1/namespaces/\(client.namespace)/deployments"
         // Scale up the side that grows first, so capacity never dips.

@@ -81,7 +81,8 @@ public struct Migrator: Sendable {
         let lockKey = PostgresConnection.advisoryKey("steward.migrations")
         try connection.advisoryLock(lockKey)
         defer { _ = try? connection.advisoryUnlock(lockKey) }
-        try connection.execute("""
+        try connection.execute(
+            """
             CREATE TABLE IF NOT EXISTS \(table) (
                 version integer PRIMARY KEY,
                 name text NOT NULL,
@@ -104,7 +105,12 @@ public struct Migrator: Sendable {
                 // A migration may rewrite a large table: no statement timeout for it.
                 try connection.execute("SET LOCAL statement_timeout = 0")
                 try connection.execute(migration.sql)
-                try connection.query("INSERT INTO \(raw: table) (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))")
+                try connection.query(
+                    """
+                    INSERT INTO \(raw: table) (version, name, checksum) VALUES (\(migration.version),
+                        \(migration.name), \(migration.checksum))
+                    """
+                )
             }
             done.append(migration)
         }

@@ -156,8 +156,9 @@ enum PostgresTimestamp {
         let fraction = Int(micros - Double(seconds) * 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1,
-                      parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, fraction)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+            parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, fraction)
     }
 
     /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff][+HH[:MM]]` and `YYYY-MM-DD`.
@@ -178,20 +179,26 @@ enum PostgresTimestamp {
             return value
         }
         func skip(_ c: Character) throws {
-            guard i < bytes.count, bytes[i] == c.asciiValue! else { throw PostgresDecodingError("not a timestamp: \(text)") }
+            guard i < bytes.count, bytes[i] == c.asciiValue! else {
+                throw PostgresDecodingError("not a timestamp: \(text)")
+            }
             i += 1
         }
         var parts = tm()
-        parts.tm_year = Int32(try number(4) - 1900); try skip("-")
-        parts.tm_mon = Int32(try number(2) - 1); try skip("-")
+        parts.tm_year = Int32(try number(4) - 1900)
+        try skip("-")
+        parts.tm_mon = Int32(try number(2) - 1)
+        try skip("-")
         parts.tm_mday = Int32(try number(2))
         var micros = 0.0
         var offsetSeconds = 0
         if i < bytes.count {
             guard bytes[i] == 0x20 || bytes[i] == 0x54 else { throw PostgresDecodingError("not a timestamp: \(text)") }
             i += 1
-            parts.tm_hour = Int32(try number(2)); try skip(":")
-            parts.tm_min = Int32(try number(2)); try skip(":")
+            parts.tm_hour = Int32(try number(2))
+            try skip(":")
+            parts.tm_min = Int32(try number(2))
+            try skip(":")
             parts.tm_sec = Int32(try number(2))
             if i < bytes.count, bytes[i] == 0x2E {
                 i += 1
@@ -204,7 +211,9 @@ enum PostgresTimestamp {
             }
             if i < bytes.count {
                 let sign = bytes[i] == 0x2D ? -1 : 1
-                guard bytes[i] == 0x2B || bytes[i] == 0x2D else { throw PostgresDecodingError("not a timestamp: \(text)") }
+                guard bytes[i] == 0x2B || bytes[i] == 0x2D else {
+                    throw PostgresDecodingError("not a timestamp: \(text)")
+                }
                 i += 1
                 offsetSeconds = try number(2) * 3600
                 if i < bytes.count, bytes[i] == 0x3A { i += 1 }
@@ -227,7 +236,10 @@ extension Array: PostgresEncodable where Element: PostgresEncodable {
         out.reserveCapacity(count * 12 + 2)
         for (index, element) in enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            guard let text = element.postgresText else { out.append(contentsOf: "NULL".utf8); continue }
+            guard let text = element.postgresText else {
+                out.append(contentsOf: "NULL".utf8)
+                continue
+            }
             out.append(UInt8(ascii: "\""))
             for byte in text.utf8 {
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
@@ -271,7 +283,10 @@ enum PostgresArrayLiteral {
                 i += 1
                 items.append(item)
             } else {
-                while i < end, scalars[i] != "," { item.unicodeScalars.append(scalars[i]); i += 1 }
+                while i < end, scalars[i] != "," {
+                    item.unicodeScalars.append(scalars[i])
+                    i += 1
+                }
                 items.append(item == "NULL" ? nil : item)
             }
             guard i == end || scalars[i] == "," else { throw PostgresDecodingError("malformed array literal") }

@@ -11,7 +11,10 @@ public struct PostgresConfiguration: Sendable {
     /// One slow query then cannot hold a connection for ever.
     public var statementTimeout: Duration?
 
-    public init(url: String, applicationName: String = "steward", connectTimeoutSeconds: Int = 5, statementTimeout: Duration? = nil) {
+    public init(
+        url: String, applicationName: String = "steward", connectTimeoutSeconds: Int = 5,
+        statementTimeout: Duration? = nil
+    ) {
         self.url = url
         self.applicationName = applicationName
         self.connectTimeoutSeconds = connectTimeoutSeconds
@@ -30,7 +33,9 @@ public struct PostgresConfiguration: Sendable {
         guard var components = URLComponents(string: url) else { return "<unparsable database URL>" }
         if components.password != nil { components.password = "***" }
         if let items = components.queryItems {
-            components.queryItems = items.map { $0.name == "password" ? URLQueryItem(name: "password", value: "***") : $0 }
+            components.queryItems = items.map {
+                $0.name == "password" ? URLQueryItem(name: "password", value: "***") : $0
+            }
         }
         return components.string ?? "<unparsable database URL>"
     }

@@ -16,15 +16,20 @@ extension PostgresConnection {
         var failure: PostgresError?
         for row in rows {
             guard row.count == columns.count else {
-                failure = PostgresError(code: .copyFailed, message: "a row has \(row.count) values for \(columns.count) columns")
+                failure = PostgresError(
+                    code: .copyFailed, message: "a row has \(row.count) values for \(columns.count) columns")
                 break
             }
             for (index, value) in row.enumerated() {
                 if index > 0 { buffer.append(0x09) }
-                guard let text = value.postgresText else { buffer.append(contentsOf: [0x5C, 0x4E]); continue }
+                guard let text = value.postgresText else {
+                    buffer.append(contentsOf: [0x5C, 0x4E])
+                    continue
+                }
                 for byte in text.utf8 {
                     switch byte {
-                    case 0x00: failure = PostgresError(code: .invalidParameter, message: "a value contains a NUL character")
+                    case 0x00:
+                        failure = PostgresError(code: .invalidParameter, message: "a value contains a NUL character")
                     case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
                     case 0x0A: buffer.append(contentsOf: [0x5C, 0x6E])
                     case 0x0D: buffer.append(contentsOf: [0x5C, 0x72])
@@ -44,7 +49,9 @@ extension PostgresConnection {
         var copied = 0
         var serverError: Error?
         while let result = PQgetResult(handle) {
-            do { copied = try PostgresRows(checking: result, connection: self).affectedRows } catch { serverError = error }
+            do { copied = try PostgresRows(checking: result, connection: self).affectedRows } catch {
+                serverError = error
+            }
         }
         if let failure { throw failure }
         if let serverError { throw serverError }

@@ -43,9 +43,10 @@ extension PostgresConnection {
     private func takeNotification() -> PostgresNotification? {
         guard let raw = PQnotifies(handle) else { return nil }
         defer { PQfreemem(raw) }
-        return PostgresNotification(channel: String(cString: raw.pointee.relname),
-                                    payload: String(cString: raw.pointee.extra),
-                                    senderPID: raw.pointee.be_pid)
+        return PostgresNotification(
+            channel: String(cString: raw.pointee.relname),
+            payload: String(cString: raw.pointee.extra),
+            senderPID: raw.pointee.be_pid)
     }
 }
 

@@ -15,8 +15,10 @@ public final class PostgresConnection {
     public init(configuration: PostgresConfiguration) throws {
         self.configuration = configuration
         let keywords = ["dbname", "application_name", "connect_timeout", "options"]
-        let values = [configuration.url, configuration.applicationName, String(configuration.connectTimeoutSeconds),
-                      configuration.options]
+        let values = [
+            configuration.url, configuration.applicationName, String(configuration.connectTimeoutSeconds),
+            configuration.options
+        ]
         let conn = CStrings.withArray(keywords) { keywordPointers in
             CStrings.withArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)
@@ -28,8 +30,9 @@ public final class PostgresConnection {
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = Self.connectionMessage(conn)
             PQfinish(conn)
-            throw PostgresError(code: .connectionFailed,
-                                message: "cannot connect to \(configuration.redactedURL): \(message)")
+            throw PostgresError(
+                code: .connectionFailed,
+                message: "cannot connect to \(configuration.redactedURL): \(message)")
         }
         self.handle = conn
     }
@@ -63,8 +66,9 @@ public final class PostgresConnection {
         let texts = try binds.enumerated().map { index, bind -> String? in
             let text = bind.postgresText
             if let text, text.utf8.contains(0) {
-                throw PostgresError(code: .invalidParameter,
-                                    message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
+                throw PostgresError(
+                    code: .invalidParameter,
+                    message: "parameter $\(index + 1) contains a NUL character, which PostgreSQL text cannot hold")
             }
             return text
         }

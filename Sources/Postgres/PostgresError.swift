@@ -21,7 +21,8 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     /// The constraint a violation names, when the server said.
     public let constraint: String?
 
-    public init(code: Code, sqlState: String? = nil, message: String, detail: String? = nil, constraint: String? = nil) {
+    public init(code: Code, sqlState: String? = nil, message: String, detail: String? = nil, constraint: String? = nil)
+    {
         self.code = code
         self.sqlState = sqlState
         self.message = message

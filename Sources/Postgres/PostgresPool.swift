@@ -142,8 +142,11 @@ public final class PostgresPool: @unchecked Sendable {
             waiting -= 1
             if !signalled, idle.isEmpty, open >= options.maxConnections {
                 condition.unlock()
-                throw PostgresError(code: .poolTimeout,
-                                    message: "no database connection free after \(options.acquireTimeout) (\(options.maxConnections) in use)")
+                throw PostgresError(
+                    code: .poolTimeout,
+                    message:
+                        "no database connection free after \(options.acquireTimeout) (\(options.maxConnections) in use)"
+                )
             }
         }
     }

@@ -34,8 +34,9 @@ public final class PostgresRows: Sequence {
         let sqlState = field("C")
         guard let message = field("M") else { return connection.lastError(code: .queryFailed) }
         let lost = PQstatus(connection.handle) != CONNECTION_OK
-        return PostgresError(code: lost ? .connectionLost : .queryFailed, sqlState: sqlState,
-                             message: message, detail: field("D"), constraint: field("n"))
+        return PostgresError(
+            code: lost ? .connectionLost : .queryFailed, sqlState: sqlState,
+            message: message, detail: field("D"), constraint: field("n"))
     }
 
     public subscript(index: Int) -> PostgresRow { PostgresRow(rows: self, index: Int32(index)) }

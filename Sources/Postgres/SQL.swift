@@ -71,7 +71,9 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
         }
 
         /// Text that goes into the statement as it is: never pass input here.
-        public mutating func appendInterpolation(raw text: some CustomStringConvertible) { self.text += text.description }
+        public mutating func appendInterpolation(raw text: some CustomStringConvertible) {
+            self.text += text.description
+        }
     }
 
     /// `$n` placeholders moved up by `offset` (a `$` followed by digits, outside

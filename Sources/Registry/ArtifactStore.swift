@@ -70,7 +70,8 @@ public final class ArtifactStore: Sendable {
         }
         let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value ?? 0
         let target = objectURL(digest)
-        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: target.path) {
             try? FileManager.default.removeItem(at: file)
         } else if rename(file.path, target.path) != 0 {
@@ -87,7 +88,8 @@ public final class ArtifactStore: Sendable {
     }
 
     func record(_ connection: PostgresConnection, path: String, sha256: String, size: Int64) throws {
-        _ = try connection.query("""
+        _ = try connection.query(
+            """
             INSERT INTO steward.artifacts (path, sha256, size) VALUES (\(path), \(sha256), \(size))
             ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, created_at = now()
             """)
@@ -95,7 +97,9 @@ public final class ArtifactStore: Sendable {
 
     /// The stored file for a path, or nil.
     func lookup(_ pool: PostgresPool, path: String) throws -> (url: URL, sha256: String, size: Int64)? {
-        guard let row = try pool.query("SELECT sha256, size FROM steward.artifacts WHERE path = \(path)").first else { return nil }
+        guard let row = try pool.query("SELECT sha256, size FROM steward.artifacts WHERE path = \(path)").first else {
+            return nil
+        }
         let sha: String = try row.get("sha256")
         return (objectURL(sha), sha, try row.get("size"))
     }
@@ -103,7 +107,8 @@ public final class ArtifactStore: Sendable {
     /// Files and folders directly under `prefix` ("" for the root).
     func list(_ pool: PostgresPool, under prefix: String) throws -> [Entry] {
         let start = prefix.isEmpty ? "" : prefix + "/"
-        let rows = try pool.query("""
+        let rows = try pool.query(
+            """
             SELECT path, size FROM steward.artifacts WHERE path LIKE \(Self.likePrefix(start)) ESCAPE '\\' ORDER BY path
             """)
         var entries: [Entry] = []
@@ -122,8 +127,15 @@ public final class ArtifactStore: Sendable {
     }
 
     /// Every file under `prefix`, recursively, with digests.
-    func files(_ connection: PostgresConnection, under prefix: String) throws -> [(path: String, sha256: String, size: Int64)] {
-        try connection.query("SELECT path, sha256, size FROM steward.artifacts WHERE path LIKE \(Self.likePrefix(prefix + "/")) ESCAPE '\\' ORDER BY path").map { row in
+    func files(
+        _ connection: PostgresConnection, under prefix: String
+    ) throws -> [(path: String, sha256: String, size: Int64)] {
+        try connection.query(
+            """
+            SELECT path, sha256, size FROM steward.artifacts WHERE path LIKE \(Self.likePrefix(prefix + "/"))
+                ESCAPE '\\' ORDER BY path
+            """
+        ).map { row in
             (try row.get("path"), try row.get("sha256"), try row.get("size"))
         }
     }

@@ -65,12 +65,16 @@ struct DatasetIngest {
             sampled += 1
         } else {
             let slot = Int(random.next() % UInt64(referenceRows))
-            if slot < Self.sampleRows { sample.replaceSubrange(slot * features.count..<(slot + 1) * features.count, with: values(text)) }
+            if slot < Self.sampleRows {
+                sample.replaceSubrange(slot * features.count..<(slot + 1) * features.count, with: values(text))
+            }
         }
     }
 
     private func values(_ text: String) -> [Double] {
-        let measured = tokenizer.map { TextFeatures(text: text, tokenizer: $0) } ?? TextFeatures(text: text, unknownTokens: 0, totalTokens: 0)
+        let measured =
+            tokenizer.map { TextFeatures(text: text, tokenizer: $0) }
+            ?? TextFeatures(text: text, unknownTokens: 0, totalTokens: 0)
         return features.map { measured.value($0) ?? 0 }
     }
 
@@ -82,11 +86,14 @@ struct DatasetIngest {
     /// The validation report over every row added.
     mutating func report() throws -> ValidationReport {
         try flushHashes()
-        let duplicates: Int = try connection.query("SELECT count(*) - count(DISTINCT h) AS n FROM steward_ingest_texts").first?.get("n") ?? 0
+        let duplicates: Int =
+            try connection.query("SELECT count(*) - count(DISTINCT h) AS n FROM steward_ingest_texts").first?.get("n")
+            ?? 0
         var unknown = unknownLabels
         if otherUnknown > 0 { unknown["(other labels)"] = otherUnknown }
-        return DatasetStore.validate(rows: rows, emptyTexts: emptyTexts, duplicates: duplicates, labelCounts: labelCounts,
-                                     unknownLabels: unknown, rules: rules)
+        return DatasetStore.validate(
+            rows: rows, emptyTexts: emptyTexts, duplicates: duplicates, labelCounts: labelCounts,
+            unknownLabels: unknown, rules: rules)
     }
 
     /// The sampled reference rows' values, by feature.
@@ -101,8 +108,9 @@ struct DatasetIngest {
     /// The profile: each feature's quantile bins over the sample, label shares over every reference row.
     func profile(source: String) -> ReferenceProfile {
         let total = Double(max(1, referenceRows))
-        return ReferenceProfile(source: source, features: referenceColumns.compactMapValues { FeatureProfile(values: $0) },
-                                labels: referenceLabels.mapValues { Double($0) / total })
+        return ReferenceProfile(
+            source: source, features: referenceColumns.compactMapValues { FeatureProfile(values: $0) },
+            labels: referenceLabels.mapValues { Double($0) / total })
     }
 }
 

@@ -10,13 +10,18 @@ enum LabelledText {
     static let maxColumns = 256
     static let chunkBytes = 1 << 20
 
-    static func read(file: URL, chunkBytes: Int = chunkBytes, onChunk: (UnsafeRawBufferPointer) -> Void = { _ in },
-                     onRow: (_ text: String, _ label: String) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw RegistryError.invalid("cannot read \(file.path)") }
+    static func read(
+        file: URL, chunkBytes: Int = chunkBytes, onChunk: (UnsafeRawBufferPointer) -> Void = { _ in },
+        onRow: (_ text: String, _ label: String) throws -> Void
+    ) throws {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw RegistryError.invalid("cannot read \(file.path)")
+        }
         defer { try? handle.close() }
         let name = file.lastPathComponent
         let lowered = name.lowercased()
-        var parser: any RecordParser = lowered.hasSuffix(".jsonl") || lowered.hasSuffix(".ndjson")
+        var parser: any RecordParser =
+            lowered.hasSuffix(".jsonl") || lowered.hasSuffix(".ndjson")
             ? JSONLinesParser(file: name) : CSVParser(file: name)
         while let chunk = try handle.read(upToCount: chunkBytes), !chunk.isEmpty {
             try chunk.withUnsafeBytes { bytes in
@@ -62,7 +67,10 @@ private struct CSVParser: RecordParser {
             if quoted {
                 if quoteSeen {
                     quoteSeen = false
-                    if byte == 0x22 { try append(byte); continue }
+                    if byte == 0x22 {
+                        try append(byte)
+                        continue
+                    }
                     quoted = false
                 } else if byte == 0x22 {
                     quoteSeen = true
@@ -76,7 +84,9 @@ private struct CSVParser: RecordParser {
             case 0x22 where field.isEmpty: quoted = true
             case 0x2C: try endField()
             case 0x0D: continue
-            case 0x0A: try endField(); try endRecord(onRow)
+            case 0x0A:
+                try endField()
+                try endRecord(onRow)
             default: try append(byte)
             }
         }
@@ -84,13 +94,17 @@ private struct CSVParser: RecordParser {
 
     mutating func finish(_ onRow: RowHandler) throws {
         if quoted, !quoteSeen { throw RegistryError.invalid("\(file): a quoted field is not closed") }
-        if !field.isEmpty || !record.isEmpty || quoteSeen { try endField(); try endRecord(onRow) }
+        if !field.isEmpty || !record.isEmpty || quoteSeen {
+            try endField()
+            try endRecord(onRow)
+        }
         if header == nil { throw RegistryError.invalid("\(file) is empty") }
     }
 
     private mutating func append(_ byte: UInt8) throws {
         guard field.count < LabelledText.maxFieldBytes else {
-            throw RegistryError.invalid("\(file) row \(recordNumber): a field is longer than \(LabelledText.maxFieldBytes) bytes")
+            throw RegistryError.invalid(
+                "\(file) row \(recordNumber): a field is longer than \(LabelledText.maxFieldBytes) bytes")
         }
         field.append(byte)
     }
@@ -106,20 +120,28 @@ private struct CSVParser: RecordParser {
     }
 
     private mutating func endRecord(_ onRow: RowHandler) throws {
-        defer { record.removeAll(keepingCapacity: true); recordNumber += 1 }
+        defer {
+            record.removeAll(keepingCapacity: true)
+            recordNumber += 1
+        }
         guard let header else {
-            let columns = try record.map { try decode($0, file, recordNumber).trimmingCharacters(in: .whitespaces).lowercased() }
+            let columns = try record.map {
+                try decode($0, file, recordNumber).trimmingCharacters(in: .whitespaces).lowercased()
+            }
             guard let text = columns.firstIndex(of: "text"), let label = columns.firstIndex(of: "label") else {
-                throw RegistryError.invalid("\(file) must have the columns 'text' and 'label' (found: \(columns.joined(separator: ", ")))")
+                throw RegistryError.invalid(
+                    "\(file) must have the columns 'text' and 'label' (found: \(columns.joined(separator: ", ")))")
             }
             self.header = (columns.count, text, label)
             return
         }
         if record.count == 1, record[0].isEmpty { return }
         guard record.count == header.count else {
-            throw RegistryError.invalid("\(file) row \(recordNumber): \(record.count) fields, the header has \(header.count)")
+            throw RegistryError.invalid(
+                "\(file) row \(recordNumber): \(record.count) fields, the header has \(header.count)")
         }
-        try onRow(try decode(record[header.text], file, recordNumber), try decode(record[header.label], file, recordNumber))
+        try onRow(
+            try decode(record[header.text], file, recordNumber), try decode(record[header.label], file, recordNumber))
     }
 }
 
@@ -138,7 +160,8 @@ private struct JSONLinesParser: RecordParser {
                 continue
             }
             guard line.count < LabelledText.maxFieldBytes else {
-                throw RegistryError.invalid("\(file) line \(lineNumber): longer than \(LabelledText.maxFieldBytes) bytes")
+                throw RegistryError.invalid(
+                    "\(file) line \(lineNumber): longer than \(LabelledText.maxFieldBytes) bytes")
             }
             line.append(byte)
         }
@@ -147,13 +170,20 @@ private struct JSONLinesParser: RecordParser {
     mutating func finish(_ onRow: RowHandler) throws { try endLine(onRow) }
 
     private mutating func endLine(_ onRow: RowHandler) throws {
-        defer { line.removeAll(keepingCapacity: true); lineNumber += 1 }
+        defer {
+            line.removeAll(keepingCapacity: true)
+            lineNumber += 1
+        }
         guard !line.isEmpty else { return }
         guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
             throw RegistryError.invalid("\(file) line \(lineNumber): not a JSON object")
         }
-        guard let text = object["text"] as? String else { throw RegistryError.invalid("\(file) line \(lineNumber): missing string field 'text'") }
-        guard let label = object["label"] else { throw RegistryError.invalid("\(file) line \(lineNumber): missing field 'label'") }
+        guard let text = object["text"] as? String else {
+            throw RegistryError.invalid("\(file) line \(lineNumber): missing string field 'text'")
+        }
+        guard let label = object["label"] else {
+            throw RegistryError.invalid("\(file) line \(lineNumber): missing field 'label'")
+        }
         try onRow(text, label as? String ?? "\(label)")
     }
 }

@@ -44,7 +44,9 @@ enum Limits {
 
     static func checkKey(_ key: String, _ what: String) throws(RegistryError) {
         if key.isEmpty { throw .invalid("\(what) key must not be empty") }
-        if key.unicodeScalars.count > keyLength { throw .invalid("\(what) key '\(key.prefix(40))...' is longer than \(keyLength) characters") }
+        if key.unicodeScalars.count > keyLength {
+            throw .invalid("\(what) key '\(key.prefix(40))...' is longer than \(keyLength) characters")
+        }
         if key.hasPrefix("/") || key.split(separator: "/").contains("..") || key.contains("\0") {
             throw .invalid("\(what) key \(key.debugDescription) is not a valid name")
         }

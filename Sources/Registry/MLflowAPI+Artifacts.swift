@@ -16,7 +16,9 @@ extension MLflowAPI {
         router.add(mlflow, .GET, "/artifacts/list", .viewer, listRunArtifacts)
         // Tells the client that multipart transfers are off, so it uses plain PUT/GET.
         router.get("/api/3.0/mlflow/server-info") { _ in
-            MLflowJSON.response(["store_type": "SqlStore", "multipart_uploads_enabled": false, "multipart_downloads_enabled": false])
+            MLflowJSON.response([
+                "store_type": "SqlStore", "multipart_uploads_enabled": false, "multipart_downloads_enabled": false
+            ])
         }
     }
 
@@ -51,11 +53,14 @@ extension MLflowAPI {
         // A missing or truncated object is damage to the store, not a missing artifact.
         let size = (try? FileManager.default.attributesOfItem(atPath: found.url.path)[.size] as? NSNumber)?.int64Value
         guard size == found.size else {
-            registry.logger.error("artifact object missing or damaged", ["path": .string(path), "sha256": .string(found.sha256)])
-            throw HTTPError(status: 500, code: "INTERNAL_ERROR", message: "the stored object for '\(path)' is missing or damaged")
+            registry.logger.error(
+                "artifact object missing or damaged", ["path": .string(path), "sha256": .string(found.sha256)])
+            throw HTTPError(
+                status: 500, code: "INTERNAL_ERROR", message: "the stored object for '\(path)' is missing or damaged")
         }
-        return Response(status: 200, headers: ["Content-Type": "application/octet-stream", "X-Content-SHA256": found.sha256],
-                        body: .file(path: found.url.path, size: Int(found.size)))
+        return Response(
+            status: 200, headers: ["Content-Type": "application/octet-stream", "X-Content-SHA256": found.sha256],
+            body: .file(path: found.url.path, size: Int(found.size)))
     }
 
     /// Entries directly under `path`, named relative to it; a file or a missing
@@ -65,11 +70,13 @@ extension MLflowAPI {
         let entries = try registry.artifacts.list(registry.pool, under: path)
         guard !entries.isEmpty else { return MLflowJSON.response([:]) }
         let start = path.isEmpty ? 0 : path.count + 1
-        return MLflowJSON.response(["files": entries.map { entry -> [String: Any] in
-            var object: [String: Any] = ["path": String(entry.path.dropFirst(start)), "is_dir": entry.isDirectory]
-            if let size = entry.size { object["file_size"] = size }
-            return object
-        }])
+        return MLflowJSON.response([
+            "files": entries.map { entry -> [String: Any] in
+                var object: [String: Any] = ["path": String(entry.path.dropFirst(start)), "is_dir": entry.isDirectory]
+                if let size = entry.size { object["file_size"] = size }
+                return object
+            }
+        ])
     }
 
     /// The older run-relative listing: paths relative to the run's artifact root.
@@ -82,7 +89,9 @@ extension MLflowAPI {
         var object: [String: Any] = ["root_uri": run.artifactURI]
         if !entries.isEmpty {
             object["files"] = entries.map { entry -> [String: Any] in
-                var item: [String: Any] = ["path": String(entry.path.dropFirst(root.count + 1)), "is_dir": entry.isDirectory]
+                var item: [String: Any] = [
+                    "path": String(entry.path.dropFirst(root.count + 1)), "is_dir": entry.isDirectory
+                ]
                 if let size = entry.size { item["file_size"] = size }
                 return item
             }

@@ -12,7 +12,9 @@ extension MLflowAPI {
         router.add(mlflow, .POST, "/registered-models/rename", .operator, renameModel)
         router.add(mlflow, .DELETE, "/registered-models/delete", .admin, deleteModel)
         router.add(mlflow, .POST, "/registered-models/set-tag", .operator) { try setModelTag($0, $1, delete: false) }
-        router.add(mlflow, .DELETE, "/registered-models/delete-tag", .operator) { try setModelTag($0, $1, delete: true) }
+        router.add(mlflow, .DELETE, "/registered-models/delete-tag", .operator) {
+            try setModelTag($0, $1, delete: true)
+        }
         router.add(mlflow, .POST, "/registered-models/get-latest-versions", .viewer, latestVersions)
         router.add(mlflow, .GET, "/registered-models/get-latest-versions", .viewer, latestVersions)
         router.add(mlflow, .POST, "/registered-models/alias", .operator, setAlias)
@@ -62,10 +64,12 @@ extension MLflowAPI {
 
     func searchModels(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
-        let page = try models.searchModels(filter: try ModelFilter.parse(try parameters.string("filter") ?? ""),
-                                           limit: try parameters.int("max_results", default: 100, range: 1...1000),
-                                           pageToken: try parameters.string("page_token"))
-        return MLflowJSON.response(MLflowJSON.page("registered_models", page.items.map(MLflowJSON.registeredModel), page.nextPageToken))
+        let page = try models.searchModels(
+            filter: try ModelFilter.parse(try parameters.string("filter") ?? ""),
+            limit: try parameters.int("max_results", default: 100, range: 1...1000),
+            pageToken: try parameters.string("page_token"))
+        return MLflowJSON.response(
+            MLflowJSON.page("registered_models", page.items.map(MLflowJSON.registeredModel), page.nextPageToken))
     }
 
     func updateModel(_ request: Request, _ principal: Principal) throws -> Response {
@@ -101,7 +105,10 @@ extension MLflowAPI {
         let name = try parameters.requiredString("name")
         let key = try parameters.requiredString("key")
         let value = delete ? nil : (try parameters.string("value") ?? "")
-        try registry.write(request, principal: principal, action: delete ? "model.delete_tag" : "model.set_tag", target: "model:\(name)") { c in
+        try registry.write(
+            request, principal: principal, action: delete ? "model.delete_tag" : "model.set_tag",
+            target: "model:\(name)"
+        ) { c in
             try models.setModelTag(c, name: name, key: key, value: value)
         }
         return MLflowJSON.response([:])
@@ -131,7 +138,8 @@ extension MLflowAPI {
         let parameters = try MLflowParameters(request)
         let name = try parameters.requiredString("name")
         let alias = try parameters.requiredString("alias")
-        try registry.write(request, principal: principal, action: "alias.delete", target: "model:\(name)@\(alias)") { c in
+        try registry.write(request, principal: principal, action: "alias.delete", target: "model:\(name)@\(alias)") {
+            c in
             try models.deleteAlias(c, modelName: name, alias: alias)
         }
         return MLflowJSON.response([:])
@@ -142,7 +150,9 @@ extension MLflowAPI {
         let name = try parameters.requiredString("name")
         let alias = try parameters.requiredString("alias")
         do {
-            return MLflowJSON.response(["model_version": MLflowJSON.modelVersion(try models.version(modelName: name, alias: alias))])
+            return MLflowJSON.response([
+                "model_version": MLflowJSON.modelVersion(try models.version(modelName: name, alias: alias))
+            ])
         } catch RegistryError.notFound(let message) {
             // MLflow answers an unknown alias with 400, not 404.
             throw MLflowParameters.invalid(message)
@@ -164,27 +174,35 @@ extension MLflowAPI {
             source = logged.artifactURI
         }
         guard source.contains(":/") || source.hasPrefix("/") else {
-            throw MLflowParameters.invalid("Invalid model version source: '\(source)'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id.")
+            throw MLflowParameters.invalid(
+                "Invalid model version source: '\(source)'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id."
+            )
         }
-        let version = try registry.write(request, principal: principal, action: "version.create", target: "model:\(name)") { c in
-            try models.createVersion(c, modelName: name, source: source, runID: runID, description: description, tags: tags,
-                                     artifacts: registry.artifacts)
+        let version = try registry.write(
+            request, principal: principal, action: "version.create", target: "model:\(name)"
+        ) { c in
+            try models.createVersion(
+                c, modelName: name, source: source, runID: runID, description: description, tags: tags,
+                artifacts: registry.artifacts)
         }
         return MLflowJSON.response(["model_version": MLflowJSON.modelVersion(version)])
     }
 
     func getVersion(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
-        let version = try models.version(modelName: try parameters.requiredString("name"), version: try Self.version(parameters))
+        let version = try models.version(
+            modelName: try parameters.requiredString("name"), version: try Self.version(parameters))
         return MLflowJSON.response(["model_version": MLflowJSON.modelVersion(version)])
     }
 
     func searchVersions(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
-        let page = try models.searchVersions(filter: try ModelFilter.parse(try parameters.string("filter") ?? ""),
-                                             limit: min(Limits.pageItems, try parameters.int("max_results", default: 10_000, range: 1...200_000)),
-                                             pageToken: try parameters.string("page_token"))
-        return MLflowJSON.response(MLflowJSON.page("model_versions", page.items.map(MLflowJSON.modelVersion), page.nextPageToken))
+        let page = try models.searchVersions(
+            filter: try ModelFilter.parse(try parameters.string("filter") ?? ""),
+            limit: min(Limits.pageItems, try parameters.int("max_results", default: 10_000, range: 1...200_000)),
+            pageToken: try parameters.string("page_token"))
+        return MLflowJSON.response(
+            MLflowJSON.page("model_versions", page.items.map(MLflowJSON.modelVersion), page.nextPageToken))
     }
 
     func updateVersion(_ request: Request, _ principal: Principal) throws -> Response {
@@ -192,17 +210,21 @@ extension MLflowAPI {
         let name = try parameters.requiredString("name")
         let version = try Self.version(parameters)
         let description = try parameters.string("description")
-        try registry.write(request, principal: principal, action: "version.update", target: "model:\(name)/\(version)") { c in
+        try registry.write(request, principal: principal, action: "version.update", target: "model:\(name)/\(version)")
+        { c in
             try models.updateVersion(c, modelName: name, version: version, description: description)
         }
-        return MLflowJSON.response(["model_version": MLflowJSON.modelVersion(try models.version(modelName: name, version: version))])
+        return MLflowJSON.response([
+            "model_version": MLflowJSON.modelVersion(try models.version(modelName: name, version: version))
+        ])
     }
 
     func deleteVersion(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
         let name = try parameters.requiredString("name")
         let version = try Self.version(parameters)
-        try registry.write(request, principal: principal, action: "version.delete", target: "model:\(name)/\(version)") { c in
+        try registry.write(request, principal: principal, action: "version.delete", target: "model:\(name)/\(version)")
+        { c in
             try models.deleteVersion(c, modelName: name, version: version)
         }
         return MLflowJSON.response([:])
@@ -214,15 +236,21 @@ extension MLflowAPI {
         let version = try Self.version(parameters)
         let stage = try Stage(parsing: try parameters.requiredString("stage"))
         let archive = try parameters.bool("archive_existing_versions") ?? false
-        try registry.write(request, principal: principal, action: "version.transition", target: "model:\(name)/\(version)->\(stage.rawValue)") { c in
+        try registry.write(
+            request, principal: principal, action: "version.transition",
+            target: "model:\(name)/\(version)->\(stage.rawValue)"
+        ) { c in
             try models.transition(c, modelName: name, version: version, to: stage, archiveExisting: archive)
         }
-        return MLflowJSON.response(["model_version": MLflowJSON.modelVersion(try models.version(modelName: name, version: version))])
+        return MLflowJSON.response([
+            "model_version": MLflowJSON.modelVersion(try models.version(modelName: name, version: version))
+        ])
     }
 
     func downloadURI(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
-        let version = try models.version(modelName: try parameters.requiredString("name"), version: try Self.version(parameters))
+        let version = try models.version(
+            modelName: try parameters.requiredString("name"), version: try Self.version(parameters))
         return MLflowJSON.response(["artifact_uri": version.source])
     }
 
@@ -232,8 +260,10 @@ extension MLflowAPI {
         let version = try Self.version(parameters)
         let key = try parameters.requiredString("key")
         let value = delete ? nil : (try parameters.string("value") ?? "")
-        try registry.write(request, principal: principal, action: delete ? "version.delete_tag" : "version.set_tag",
-                           target: "model:\(name)/\(version)") { c in
+        try registry.write(
+            request, principal: principal, action: delete ? "version.delete_tag" : "version.set_tag",
+            target: "model:\(name)/\(version)"
+        ) { c in
             try models.setVersionTag(c, modelName: name, version: version, key: key, value: value)
         }
         return MLflowJSON.response([:])
@@ -248,21 +278,28 @@ extension MLflowAPI {
         let run = try parameters.string("source_run_id")
         let tags = try parameters.keyValues("tags")
         let params = try parameters.keyValues("params")
-        let model = try registry.write(request, principal: principal, action: "logged_model.create", target: "experiment:\(experiment)") { c in
-            try models.createLoggedModel(c, experimentID: experiment, runID: run, name: name, tags: tags, params: params)
+        let model = try registry.write(
+            request, principal: principal, action: "logged_model.create", target: "experiment:\(experiment)"
+        ) { c in
+            try models.createLoggedModel(
+                c, experimentID: experiment, runID: run, name: name, tags: tags, params: params)
         }
         return MLflowJSON.response(["model": MLflowJSON.loggedModel(model)])
     }
 
     func getLoggedModel(_ request: Request, _ principal: Principal) throws -> Response {
         let id = try request.parameter("id")
-        return MLflowJSON.response(["model": MLflowJSON.loggedModel(try registry.pool.withConnection { try models.loggedModel($0, id: id) })])
+        return MLflowJSON.response([
+            "model": MLflowJSON.loggedModel(try registry.pool.withConnection { try models.loggedModel($0, id: id) })
+        ])
     }
 
     func finalizeLoggedModel(_ request: Request, _ principal: Principal) throws -> Response {
         let id = try request.parameter("id")
         let status = try MLflowParameters(request).string("status") ?? "LOGGED_MODEL_READY"
-        let model = try registry.write(request, principal: principal, action: "logged_model.finalize", target: "logged_model:\(id)") { c in
+        let model = try registry.write(
+            request, principal: principal, action: "logged_model.finalize", target: "logged_model:\(id)"
+        ) { c in
             try models.finalizeLoggedModel(c, id: id, status: status)
         }
         return MLflowJSON.response(["model": MLflowJSON.loggedModel(model)])
@@ -271,7 +308,8 @@ extension MLflowAPI {
     func setLoggedModelTags(_ request: Request, _ principal: Principal) throws -> Response {
         let id = try request.parameter("id")
         let tags = try MLflowParameters(request).keyValues("tags")
-        try registry.write(request, principal: principal, action: "logged_model.set_tags", target: "logged_model:\(id)") { c in
+        try registry.write(request, principal: principal, action: "logged_model.set_tags", target: "logged_model:\(id)")
+        { c in
             try models.setLoggedModelTags(c, id: id, tags: tags)
         }
         return MLflowJSON.response([:])
@@ -282,7 +320,8 @@ extension MLflowAPI {
         let parameters = try MLflowParameters(request)
         var experiments: [Int64] = []
         for text in try parameters.strings("experiment_ids") { experiments.append(try Self.experimentID(text)) }
-        let name = try ModelFilter.parse(try parameters.string("filter") ?? "").clauses.first { $0.field == "name" }?.value
+        let name = try ModelFilter.parse(try parameters.string("filter") ?? "").clauses.first { $0.field == "name" }?
+            .value
         let limit = try parameters.int("max_results", default: Limits.pageItems, range: 1...Limits.pageItems)
         let found = try models.loggedModels(experimentIDs: experiments, name: name, limit: limit)
         return MLflowJSON.response(found.isEmpty ? [:] : ["models": found.map(MLflowJSON.loggedModel)])

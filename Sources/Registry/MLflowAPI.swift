@@ -69,7 +69,8 @@ struct MLflowAPI {
 
     static func experimentID(_ text: String) throws(HTTPError) -> Int64 {
         guard let id = Int64(text), id >= 0 else {
-            throw HTTPError(status: 404, code: "RESOURCE_DOES_NOT_EXIST", message: "No Experiment with id=\(text) exists")
+            throw HTTPError(
+                status: 404, code: "RESOURCE_DOES_NOT_EXIST", message: "No Experiment with id=\(text) exists")
         }
         return id
     }
@@ -81,7 +82,9 @@ struct MLflowAPI {
         let name = try parameters.requiredString("name")
         let tags = try parameters.keyValues("tags")
         let location = try parameters.string("artifact_location").flatMap { $0.isEmpty ? nil : $0 }
-        let id = try registry.write(request, principal: principal, action: "experiment.create", target: "experiment:\(name)") { c in
+        let id = try registry.write(
+            request, principal: principal, action: "experiment.create", target: "experiment:\(name)"
+        ) { c in
             try tracking.createExperiment(c, name: name, artifactLocation: location, tags: tags)
         }
         return MLflowJSON.response(["experiment_id": String(id)])
@@ -99,17 +102,22 @@ struct MLflowAPI {
 
     func searchExperiments(_ request: Request, _ principal: Principal) throws -> Response {
         let parameters = try MLflowParameters(request)
-        let limit = min(Limits.pageItems, try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults))
+        let limit = min(
+            Limits.pageItems, try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults))
         let filter = try ModelFilter.parse(try parameters.string("filter") ?? "")
-        let page = try tracking.searchExperiments(filter: filter, viewType: try parameters.string("view_type") ?? "ACTIVE_ONLY",
-                                                  limit: limit, pageToken: try parameters.string("page_token"))
-        return MLflowJSON.response(MLflowJSON.page("experiments", page.items.map(MLflowJSON.experiment), page.nextPageToken))
+        let page = try tracking.searchExperiments(
+            filter: filter, viewType: try parameters.string("view_type") ?? "ACTIVE_ONLY",
+            limit: limit, pageToken: try parameters.string("page_token"))
+        return MLflowJSON.response(
+            MLflowJSON.page("experiments", page.items.map(MLflowJSON.experiment), page.nextPageToken))
     }
 
     func setExperimentStage(_ request: Request, _ principal: Principal, _ stage: String) throws -> Response {
         let id = try Self.experimentID(try MLflowParameters(request).requiredString("experiment_id"))
-        try registry.write(request, principal: principal, action: "experiment.\(stage == "deleted" ? "delete" : "restore")",
-                           target: "experiment:\(id)") { c in try tracking.setExperimentStage(c, id: id, stage: stage) }
+        try registry.write(
+            request, principal: principal, action: "experiment.\(stage == "deleted" ? "delete" : "restore")",
+            target: "experiment:\(id)"
+        ) { c in try tracking.setExperimentStage(c, id: id, stage: stage) }
         return MLflowJSON.response([:])
     }
 
@@ -117,7 +125,8 @@ struct MLflowAPI {
         let parameters = try MLflowParameters(request)
         let id = try Self.experimentID(try parameters.requiredString("experiment_id"))
         let name = try parameters.requiredString("new_name")
-        try registry.write(request, principal: principal, action: "experiment.rename", target: "experiment:\(id)") { c in
+        try registry.write(request, principal: principal, action: "experiment.rename", target: "experiment:\(id)") {
+            c in
             try tracking.renameExperiment(c, id: id, name: name)
         }
         return MLflowJSON.response([:])
@@ -128,7 +137,8 @@ struct MLflowAPI {
         let id = try Self.experimentID(try parameters.requiredString("experiment_id"))
         let key = try parameters.requiredString("key")
         let value = try parameters.string("value") ?? ""
-        try registry.write(request, principal: principal, action: "experiment.set_tag", target: "experiment:\(id)") { c in
+        try registry.write(request, principal: principal, action: "experiment.set_tag", target: "experiment:\(id)") {
+            c in
             try tracking.setExperimentTag(c, id: id, key: key, value: value)
         }
         return MLflowJSON.response([:])
@@ -144,7 +154,9 @@ struct MLflowAPI {
         new.startTime = try parameters.int64("start_time")
         new.tags = try parameters.keyValues("tags")
         new.parentRunID = new.tags["mlflow.parentRunId"]
-        let id = try registry.write(request, principal: principal, action: "run.create", target: "experiment:\(experiment)") { c in
+        let id = try registry.write(
+            request, principal: principal, action: "run.create", target: "experiment:\(experiment)"
+        ) { c in
             try tracking.createRun(c, new)
         }
         return MLflowJSON.response(["run": MLflowJSON.run(try tracking.run(id: id))])
@@ -159,7 +171,9 @@ struct MLflowAPI {
         let parameters = try MLflowParameters(request)
         let id = try parameters.runID()
         let status = try parameters.string("status").map { text throws(HTTPError) -> RunStatus in
-            guard let status = RunStatus(rawValue: text) else { throw MLflowParameters.invalid("Invalid value '\(text)' for parameter 'status'") }
+            guard let status = RunStatus(rawValue: text) else {
+                throw MLflowParameters.invalid("Invalid value '\(text)' for parameter 'status'")
+            }
             return status
         }
         let endTime = try parameters.int64("end_time")
@@ -172,7 +186,10 @@ struct MLflowAPI {
 
     func setRunStage(_ request: Request, _ principal: Principal, _ stage: String) throws -> Response {
         let id = try MLflowParameters(request).runID()
-        try registry.write(request, principal: principal, action: "run.\(stage == "deleted" ? "delete" : "restore")", target: "run:\(id)") { c in
+        try registry.write(
+            request, principal: principal, action: "run.\(stage == "deleted" ? "delete" : "restore")",
+            target: "run:\(id)"
+        ) { c in
             try tracking.setRunStage(c, id: id, stage: stage)
         }
         return MLflowJSON.response([:])
@@ -182,18 +199,22 @@ struct MLflowAPI {
         let parameters = try MLflowParameters(request)
         var experiments: [Int64] = []
         for text in try parameters.strings("experiment_ids") { experiments.append(try Self.experimentID(text)) }
-        let page = try tracking.searchRuns(experimentIDs: experiments, filter: try parameters.string("filter") ?? "",
-                                           viewType: try parameters.string("run_view_type") ?? "ACTIVE_ONLY",
-                                           orderBy: try parameters.strings("order_by"),
-                                           limit: min(Limits.pageItems, try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults)),
-                                           pageToken: try parameters.string("page_token"))
+        let page = try tracking.searchRuns(
+            experimentIDs: experiments, filter: try parameters.string("filter") ?? "",
+            viewType: try parameters.string("run_view_type") ?? "ACTIVE_ONLY",
+            orderBy: try parameters.strings("order_by"),
+            limit: min(
+                Limits.pageItems, try parameters.int("max_results", default: 1000, range: 1...Limits.maxResults)),
+            pageToken: try parameters.string("page_token"))
         return MLflowJSON.response(MLflowJSON.page("runs", page.items.map(MLflowJSON.run), page.nextPageToken))
     }
 
     static func metricPoint(_ item: MLflowParameters) throws(HTTPError) -> MetricPoint {
         let key = try item.requiredString("key")
         guard let value = try item.double("value") else { throw MLflowParameters.missing("value") }
-        return MetricPoint(key: key, value: value, timestamp: try item.int64("timestamp") ?? nowMillis(), step: try item.int64("step") ?? 0)
+        return MetricPoint(
+            key: key, value: value, timestamp: try item.int64("timestamp") ?? nowMillis(),
+            step: try item.int64("step") ?? 0)
     }
 
     func logMetric(_ request: Request, _ principal: Principal) throws -> Response {
@@ -247,7 +268,8 @@ struct MLflowAPI {
         let metrics = try (body.metrics ?? []).map { item throws(HTTPError) in
             guard let key = item.key, !key.isEmpty else { throw MLflowParameters.missing("key") }
             guard let value = item.value else { throw MLflowParameters.missing("value") }
-            return MetricPoint(key: key, value: value.value, timestamp: item.timestamp?.value ?? now, step: item.step?.value ?? 0)
+            return MetricPoint(
+                key: key, value: value.value, timestamp: item.timestamp?.value ?? now, step: item.step?.value ?? 0)
         }
         var params: [String: String] = [:]
         for item in body.params ?? [] {
@@ -275,10 +297,12 @@ struct MLflowAPI {
         var inputs: [DatasetInput] = []
         for item in try parameters.objects("datasets") {
             guard let dataset = try item.object("dataset") else { throw MLflowParameters.missing("dataset") }
-            inputs.append(DatasetInput(name: try dataset.requiredString("name"), digest: try dataset.requiredString("digest"),
-                                       sourceType: try dataset.string("source_type") ?? "", source: try dataset.string("source") ?? "",
-                                       schema: try dataset.string("schema") ?? "", profile: try dataset.string("profile") ?? "",
-                                       tags: try item.keyValues("tags")))
+            inputs.append(
+                DatasetInput(
+                    name: try dataset.requiredString("name"), digest: try dataset.requiredString("digest"),
+                    sourceType: try dataset.string("source_type") ?? "", source: try dataset.string("source") ?? "",
+                    schema: try dataset.string("schema") ?? "", profile: try dataset.string("profile") ?? "",
+                    tags: try item.keyValues("tags")))
         }
         try registry.write(request, principal: principal, action: "run.log_inputs", target: "run:\(id)") { c in
             try tracking.logInputs(c, runID: id, inputs)
@@ -290,9 +314,10 @@ struct MLflowAPI {
         let parameters = try MLflowParameters(request)
         let id = try parameters.runID()
         let key = try parameters.requiredString("metric_key")
-        let page = try tracking.metricHistory(runID: id, key: key,
-                                              limit: try parameters.int("max_results", default: 25_000, range: 1...25_000),
-                                              pageToken: try parameters.string("page_token"))
+        let page = try tracking.metricHistory(
+            runID: id, key: key,
+            limit: try parameters.int("max_results", default: 25_000, range: 1...25_000),
+            pageToken: try parameters.string("page_token"))
         return MLflowJSON.response(MLflowJSON.page("metrics", page.items.map(MLflowJSON.metric), page.nextPageToken))
     }
 }

@@ -30,7 +30,8 @@ enum MLflowJSON {
         case let number as Int: out.append(contentsOf: String(number).utf8)
         case let number as Int64: out.append(contentsOf: String(number).utf8)
         case let number as Double where number.isFinite: out.append(contentsOf: number.description.utf8)
-        case let number as Double: JSONText.appendString(number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"), to: &out)
+        case let number as Double:
+            JSONText.appendString(number.isNaN ? "NaN" : (number > 0 ? "Infinity" : "-Infinity"), to: &out)
         case let object as [String: Any]:
             out.append(UInt8(ascii: "{"))
             for (index, (key, item)) in object.enumerated() {
@@ -57,17 +58,21 @@ enum MLflowJSON {
     }
 
     static func experiment(_ e: Experiment) -> [String: Any] {
-        var object: [String: Any] = ["experiment_id": String(e.id), "name": e.name, "artifact_location": e.artifactLocation,
-                                     "lifecycle_stage": e.lifecycleStage, "creation_time": e.creationTime,
-                                     "last_update_time": e.lastUpdateTime]
+        var object: [String: Any] = [
+            "experiment_id": String(e.id), "name": e.name, "artifact_location": e.artifactLocation,
+            "lifecycle_stage": e.lifecycleStage, "creation_time": e.creationTime,
+            "last_update_time": e.lastUpdateTime
+        ]
         if !e.tags.isEmpty { object["tags"] = keyValues(e.tags) }
         return object
     }
 
     static func runInfo(_ r: Run) -> [String: Any] {
-        var info: [String: Any] = ["run_id": r.id, "run_uuid": r.id, "experiment_id": String(r.experimentID), "run_name": r.name,
-                                   "user_id": r.userID, "status": r.status.mlflowName, "start_time": r.startTime,
-                                   "artifact_uri": r.artifactURI, "lifecycle_stage": r.lifecycleStage]
+        var info: [String: Any] = [
+            "run_id": r.id, "run_uuid": r.id, "experiment_id": String(r.experimentID), "run_name": r.name,
+            "user_id": r.userID, "status": r.status.mlflowName, "start_time": r.startTime,
+            "artifact_uri": r.artifactURI, "lifecycle_stage": r.lifecycleStage
+        ]
         if let end = r.endTime { info["end_time"] = end }
         return info
     }
@@ -84,8 +89,12 @@ enum MLflowJSON {
         var inputs: [String: Any] = [:]
         if !r.inputs.isEmpty {
             inputs["dataset_inputs"] = r.inputs.map { input -> [String: Any] in
-                var entry: [String: Any] = ["dataset": ["name": input.name, "digest": input.digest, "source_type": input.sourceType,
-                                                        "source": input.source, "schema": input.schema, "profile": input.profile]]
+                var entry: [String: Any] = [
+                    "dataset": [
+                        "name": input.name, "digest": input.digest, "source_type": input.sourceType,
+                        "source": input.source, "schema": input.schema, "profile": input.profile
+                    ]
+                ]
                 if !input.tags.isEmpty { entry["tags"] = keyValues(input.tags) }
                 return entry
             }
@@ -94,9 +103,11 @@ enum MLflowJSON {
     }
 
     static func modelVersion(_ v: ModelVersion) -> [String: Any] {
-        var object: [String: Any] = ["name": v.modelName, "version": String(v.version), "creation_timestamp": v.creationTime,
-                                     "last_updated_timestamp": v.lastUpdateTime, "current_stage": v.stage.rawValue,
-                                     "description": v.description, "source": v.source, "status": v.status]
+        var object: [String: Any] = [
+            "name": v.modelName, "version": String(v.version), "creation_timestamp": v.creationTime,
+            "last_updated_timestamp": v.lastUpdateTime, "current_stage": v.stage.rawValue,
+            "description": v.description, "source": v.source, "status": v.status
+        ]
         if let run = v.runID { object["run_id"] = run }
         if !v.tags.isEmpty { object["tags"] = keyValues(v.tags) }
         if !v.aliases.isEmpty { object["aliases"] = v.aliases }
@@ -104,8 +115,10 @@ enum MLflowJSON {
     }
 
     static func registeredModel(_ m: RegisteredModel) -> [String: Any] {
-        var object: [String: Any] = ["name": m.name, "creation_timestamp": m.creationTime, "last_updated_timestamp": m.lastUpdateTime,
-                                     "description": m.description]
+        var object: [String: Any] = [
+            "name": m.name, "creation_timestamp": m.creationTime, "last_updated_timestamp": m.lastUpdateTime,
+            "description": m.description
+        ]
         if !m.latestVersions.isEmpty { object["latest_versions"] = m.latestVersions.map(modelVersion) }
         if !m.tags.isEmpty { object["tags"] = keyValues(m.tags) }
         if !m.aliases.isEmpty {
@@ -115,9 +128,11 @@ enum MLflowJSON {
     }
 
     static func loggedModel(_ m: LoggedModel) -> [String: Any] {
-        var info: [String: Any] = ["model_id": m.id, "experiment_id": String(m.experimentID), "name": m.name,
-                                   "artifact_uri": m.artifactURI, "status": m.status, "creation_timestamp_ms": m.creationTime,
-                                   "last_updated_timestamp_ms": m.lastUpdateTime, "model_type": ""]
+        var info: [String: Any] = [
+            "model_id": m.id, "experiment_id": String(m.experimentID), "name": m.name,
+            "artifact_uri": m.artifactURI, "status": m.status, "creation_timestamp_ms": m.creationTime,
+            "last_updated_timestamp_ms": m.lastUpdateTime, "model_type": ""
+        ]
         if let run = m.runID { info["source_run_id"] = run }
         if !m.tags.isEmpty { info["tags"] = keyValues(m.tags) }
         var data: [String: Any] = [:]

@@ -13,11 +13,16 @@ struct MLflowParameters {
             values = request.query
             return
         }
-        guard !request.body.isEmpty else { values = [:]; return }
+        guard !request.body.isEmpty else {
+            values = [:]
+            return
+        }
         guard let object = try? JSONSerialization.jsonObject(with: request.body, options: [.fragmentsAllowed]) else {
             throw Self.invalid("Malformed JSON in the request body")
         }
-        guard let dictionary = object as? [String: Any] else { throw Self.invalid("The request body must be a JSON object") }
+        guard let dictionary = object as? [String: Any] else {
+            throw Self.invalid("The request body must be a JSON object")
+        }
         values = dictionary
     }
 
@@ -28,11 +33,15 @@ struct MLflowParameters {
     }
 
     static func missing(_ name: String) -> HTTPError {
-        invalid("Missing value for required parameter '\(name)'. See the API docs for more information about request parameters.")
+        invalid(
+            "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters."
+        )
     }
 
     private static func wrongType(_ name: String, _ value: Any) -> HTTPError {
-        invalid("Invalid value \(String(describing: value).prefix(100)) for parameter '\(name)' supplied: Hint: Value was of type '\(typeName(value))'.")
+        invalid(
+            "Invalid value \(String(describing: value).prefix(100)) for parameter '\(name)' supplied: Hint: Value was of type '\(typeName(value))'."
+        )
     }
 
     private static func typeName(_ value: Any) -> String {
@@ -83,7 +92,8 @@ struct MLflowParameters {
     func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws(HTTPError) -> Int {
         guard let value = try int64(name) else { return defaultValue }
         guard range.contains(Int(value)) else {
-            throw Self.invalid("Invalid value \(value) for parameter '\(name)': must be in \(range.lowerBound)...\(range.upperBound)")
+            throw Self.invalid(
+                "Invalid value \(value) for parameter '\(name)': must be in \(range.lowerBound)...\(range.upperBound)")
         }
         return Int(value)
     }
@@ -110,7 +120,9 @@ struct MLflowParameters {
         guard let list = value as? [Any] else { throw Self.wrongType(name, value) }
         var result: [MLflowParameters] = []
         for item in list {
-            guard let object = item as? [String: Any] else { throw Self.invalid("Invalid value for parameter '\(name)': expected a list of objects") }
+            guard let object = item as? [String: Any] else {
+                throw Self.invalid("Invalid value for parameter '\(name)': expected a list of objects")
+            }
             result.append(MLflowParameters(values: object))
         }
         return result
@@ -184,7 +196,8 @@ struct ProtoInt64: Decodable {
         } else if let number = try? container.decode(Double.self), number.rounded() == number, abs(number) < 9.2e18 {
             value = Int64(number)
         } else {
-            throw DecodingError.typeMismatch(Int64.self, .init(codingPath: decoder.codingPath, debugDescription: "not an integer"))
+            throw DecodingError.typeMismatch(
+                Int64.self, .init(codingPath: decoder.codingPath, debugDescription: "not an integer"))
         }
     }
 }
@@ -200,7 +213,8 @@ struct ProtoDouble: Decodable {
         } else if let text = try? container.decode(String.self), let number = Self.parse(text) {
             value = number
         } else {
-            throw DecodingError.typeMismatch(Double.self, .init(codingPath: decoder.codingPath, debugDescription: "not a number"))
+            throw DecodingError.typeMismatch(
+                Double.self, .init(codingPath: decoder.codingPath, debugDescription: "not a number"))
         }
     }
 

@@ -24,11 +24,17 @@ struct ModelFilter {
                 guard let next = try lexer.next() else { throw .invalid("Invalid filter '\(text)': it ends after AND") }
                 first = next
             }
-            guard case .word(var field) = first else { throw .invalid("Invalid filter '\(text)': expected a field name") }
+            guard case .word(var field) = first else {
+                throw .invalid("Invalid filter '\(text)': expected a field name")
+            }
             if field.hasPrefix("tags.") { field = "tag." + field.dropFirst(5) }
-            if field.hasPrefix("attributes.") || field.hasPrefix("attribute.") { field = String(field.split(separator: ".", maxSplits: 1)[1]) }
+            if field.hasPrefix("attributes.") || field.hasPrefix("attribute.") {
+                field = String(field.split(separator: ".", maxSplits: 1)[1])
+            }
             if field == "current_stage" { field = "stage" }
-            guard ["name", "run_id", "source_path", "version_number", "stage"].contains(field) || field.hasPrefix("tag.") else {
+            guard
+                ["name", "run_id", "source_path", "version_number", "stage"].contains(field) || field.hasPrefix("tag.")
+            else {
                 throw .invalid("Invalid attribute key '\(field)' in filter '\(text)'")
             }
             let comparator: String
@@ -47,9 +53,10 @@ struct ModelFilter {
             default: throw .invalid("Invalid filter '\(text)': the value for \(field) must be a quoted string")
             }
             if field == "version_number", Self.versionNumber(value) == nil {
-                throw .invalid("Invalid filter '\(text)': version_number must be an integer in \(Int32.min)...\(Int32.max)")
+                throw .invalid(
+                    "Invalid filter '\(text)': version_number must be an integer in \(Int32.min)...\(Int32.max)")
             }
-            if field != "version_number", ![ "=", "!=", "LIKE", "ILIKE"].contains(comparator) {
+            if field != "version_number", !["=", "!=", "LIKE", "ILIKE"].contains(comparator) {
                 throw .invalid("Invalid comparator '\(comparator)' for \(field)")
             }
             clauses.append(Clause(field: field, comparator: comparator, value: value))
@@ -75,7 +82,12 @@ struct ModelFilter {
 
     /// SQL for `subject` with every value bound; a field the subject has not is refused.
     func sql(for subject: Subject) throws(RegistryError) -> SQL {
-        let alias = switch subject { case .experiments: "e"; case .models: "m"; case .versions: "v" }
+        let alias =
+            switch subject {
+            case .experiments: "e"
+            case .models: "m"
+            case .versions: "v"
+            }
         let table = SQL.raw(alias)
         var parts: [SQL] = ["TRUE"]
         for clause in clauses {
@@ -83,8 +95,10 @@ struct ModelFilter {
             if clause.field.hasPrefix("tag.") {
                 let key = String(clause.field.dropFirst(4))
                 // A missing tag counts as "not equal".
-                parts.append(clause.comparator == "!=" ? "(\(table).tags->>\(key)) IS DISTINCT FROM \(clause.value)"
-                                                     : "(\(table).tags->>\(key)) \(op) \(clause.value)")
+                parts.append(
+                    clause.comparator == "!="
+                        ? "(\(table).tags->>\(key)) IS DISTINCT FROM \(clause.value)"
+                        : "(\(table).tags->>\(key)) \(op) \(clause.value)")
                 continue
             }
             switch (clause.field, subject) {
@@ -92,13 +106,17 @@ struct ModelFilter {
             case ("name", _): parts.append("m.name \(op) \(clause.value)")
             case ("run_id", .versions): parts.append("v.run_id \(op) \(clause.value)")
             case ("source_path", .versions): parts.append("v.source \(op) \(clause.value)")
-            case ("version_number", .versions): parts.append("v.version \(op) \(Self.versionNumber(clause.value) ?? -1)")
+            case ("version_number", .versions):
+                parts.append("v.version \(op) \(Self.versionNumber(clause.value) ?? -1)")
             case ("stage", .versions):
                 // Exact comparisons take MLflow's spellings of a stage; patterns match the stored one.
-                let value = clause.comparator == "=" || clause.comparator == "!=" ? try Stage(parsing: clause.value).rawValue : clause.value
+                let value =
+                    clause.comparator == "=" || clause.comparator == "!="
+                    ? try Stage(parsing: clause.value).rawValue : clause.value
                 parts.append("v.stage \(op) \(value)")
             default:
-                let allowed = subject == .versions ? "name, run_id, source_path, version_number, stage and tags" : "name and tags"
+                let allowed =
+                    subject == .versions ? "name, run_id, source_path, version_number, stage and tags" : "name and tags"
                 throw .invalid("Invalid attribute key '\(clause.field)': this search filters on \(allowed)")
             }
         }

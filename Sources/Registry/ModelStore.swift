@@ -11,29 +11,40 @@ public final class ModelStore: Sendable {
 
     // MARK: Registered models
 
-    func createModel(_ c: PostgresConnection, name: String, description: String, tags: [String: String]) throws -> Int64 {
+    func createModel(_ c: PostgresConnection, name: String, description: String, tags: [String: String]) throws -> Int64
+    {
         guard !name.isEmpty, name.unicodeScalars.count <= 256, !name.contains("/"),
-              !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw RegistryError.invalid("Registered model name must be 1-256 characters without '/' or control characters")
+            !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw RegistryError.invalid(
+                "Registered model name must be 1-256 characters without '/' or control characters")
         }
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         try Limits.checkTags(tags, valueLimit: Limits.registryTagValueLength)
         if let existing = try c.query("SELECT id FROM steward.registered_models WHERE name = \(name)").first {
-            throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
+            throw RegistryError.alreadyExists(
+                "Registered Model (name=\(name)) already exists.",
+                existingID: String(try existing.get("id", as: Int64.self)))
         }
         let now = nowMillis()
         do {
-            return try c.query("""
+            return try c.query(
+                """
                 INSERT INTO steward.registered_models (name, description, tags, creation_time, last_update_time)
                 VALUES (\(name), \(description), \(try JSONCoding.text(tags))::jsonb, \(now), \(now)) RETURNING id
-                """).first!.get("id")
+                """
+            ).first!.get("id")
         } catch let error as PostgresError where error.isUniqueViolation {
             throw RegistryError.alreadyExists("Registered Model (name=\(name)) already exists.", existingID: nil)
         }
     }
 
     func modelID(_ c: PostgresConnection, name: String, lock: Bool = false) throws -> Int64 {
-        guard let row = try c.query("SELECT id FROM steward.registered_models WHERE name = \(name)\(raw: lock ? " FOR UPDATE" : "")").first else {
+        guard
+            let row = try c.query(
+                "SELECT id FROM steward.registered_models WHERE name = \(name)\(raw: lock ? " FOR UPDATE" : "")"
+            ).first
+        else {
             throw RegistryError.notFound("Registered Model with name=\(name) not found")
         }
         return try row.get("id")
@@ -54,30 +65,37 @@ public final class ModelStore: Sendable {
 
     private func models(where condition: SQL, limit: Int, offset: Int) throws -> [RegisteredModel] {
         try pool.withConnection { c in
-            let rows = try c.query("""
+            let rows = try c.query(
+                """
                 SELECT m.id, m.name, m.description, m.tags::text AS tags, m.policy, m.creation_time, m.last_update_time
                 FROM steward.registered_models m WHERE \(condition) ORDER BY m.name
                 LIMIT \(limit) OFFSET \(offset)
                 """)
             var models: [RegisteredModel] = try rows.map { row in
-                RegisteredModel(id: try row.get("id"), name: try row.get("name"), description: try row.get("description"),
-                                tags: try JSONCoding.dictionary(try row.get("tags")), policy: try row.get("policy"),
-                                creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"),
-                                aliases: [:], latestVersions: [])
+                RegisteredModel(
+                    id: try row.get("id"), name: try row.get("name"), description: try row.get("description"),
+                    tags: try JSONCoding.dictionary(try row.get("tags")), policy: try row.get("policy"),
+                    creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"),
+                    aliases: [:], latestVersions: [])
             }
             guard !models.isEmpty else { return [] }
             let ids = models.map(\.id)
             var aliases: [Int64: [String: Int]] = [:]
-            for row in try c.query("""
-                SELECT a.model_id, a.alias, v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
+            for row in try c.query(
+                """
+                SELECT a.model_id, a.alias, v.version FROM steward.model_aliases a JOIN steward.model_versions v ON
+                    v.id = a.version_id
                 WHERE a.model_id = ANY(\(ids))
-                """) {
+                """)
+            {
                 aliases[try row.get("model_id"), default: [:]][try row.get("alias")] = try row.get("version")
             }
-            let latest = try versions(c, where: """
-                v.id IN (SELECT DISTINCT ON (model_id, stage) id FROM steward.model_versions
-                         WHERE model_id = ANY(\(ids)) ORDER BY model_id, stage, version DESC)
-                """, order: "v.version", limit: 10_000, offset: 0)
+            let latest = try versions(
+                c,
+                where: """
+                    v.id IN (SELECT DISTINCT ON (model_id, stage) id FROM steward.model_versions
+                             WHERE model_id = ANY(\(ids)) ORDER BY model_id, stage, version DESC)
+                    """, order: "v.version", limit: 10_000, offset: 0)
             for index in models.indices {
                 models[index].aliases = aliases[models[index].id] ?? [:]
                 models[index].latestVersions = latest.filter { $0.modelName == models[index].name }
@@ -88,16 +106,27 @@ public final class ModelStore: Sendable {
 
     func updateModel(_ c: PostgresConnection, name: String, description: String?) throws {
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
-        let rows = try c.query("""
-            UPDATE steward.registered_models SET description = COALESCE(\(description), description), last_update_time = \(nowMillis()) WHERE name = \(name)
+        let rows = try c.query(
+            """
+            UPDATE steward.registered_models SET description = COALESCE(\(description), description), last_update_time
+                = \(nowMillis()) WHERE name = \(name)
             """)
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Registered Model with name=\(name) not found")
+        }
     }
 
     func renameModel(_ c: PostgresConnection, name: String, newName: String) throws {
         do {
-            let rows = try c.query("UPDATE steward.registered_models SET name = \(newName), last_update_time = \(nowMillis()) WHERE name = \(name)")
-            guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+            let rows = try c.query(
+                """
+                UPDATE steward.registered_models SET name = \(newName), last_update_time = \(nowMillis()) WHERE
+                    name = \(name)
+                """
+            )
+            guard rows.affectedRows == 1 else {
+                throw RegistryError.notFound("Registered Model with name=\(name) not found")
+            }
         } catch let error as PostgresError {
             throw error.asAlreadyExists("Registered Model (name=\(newName)) already exists.")
         }
@@ -106,21 +135,34 @@ public final class ModelStore: Sendable {
     func setModelTag(_ c: PostgresConnection, name: String, key: String, value: String?) throws {
         try Limits.checkKey(key, "tag")
         try Limits.checkLength(value, "value", limit: Limits.registryTagValueLength)
-        let rows = try c.query("""
-            UPDATE steward.registered_models SET tags = CASE WHEN \(value)::text IS NULL THEN tags - \(key) ELSE tags || jsonb_build_object(\(key)::text, \(value)::text) END,
+        let rows = try c.query(
+            """
+            UPDATE steward.registered_models SET tags = CASE WHEN \(value)::text IS NULL THEN tags - \(key) ELSE tags
+                || jsonb_build_object(\(key)::text, \(value)::text) END,
                    last_update_time = \(nowMillis()) WHERE name = \(name)
             """)
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Registered Model with name=\(name) not found")
+        }
     }
 
     func setPolicy(_ c: PostgresConnection, name: String, policy: String?) throws {
-        let rows = try c.query("UPDATE steward.registered_models SET policy = \(policy), last_update_time = \(nowMillis()) WHERE name = \(name)")
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+        let rows = try c.query(
+            """
+            UPDATE steward.registered_models SET policy = \(policy), last_update_time = \(nowMillis()) WHERE name =
+                \(name)
+            """
+        )
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Registered Model with name=\(name) not found")
+        }
     }
 
     func deleteModel(_ c: PostgresConnection, name: String) throws {
         let rows = try c.query("DELETE FROM steward.registered_models WHERE name = \(name)")
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered Model with name=\(name) not found") }
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Registered Model with name=\(name) not found")
+        }
     }
 
     // MARK: Versions
@@ -132,8 +174,10 @@ public final class ModelStore: Sendable {
 
     /// Adds the next version. Its metrics snapshot is the source run's latest
     /// metrics; its digest is over the artifact files under the source.
-    func createVersion(_ c: PostgresConnection, modelName: String, source: String, runID: String?, description: String,
-                       tags: [String: String], artifacts: ArtifactStore) throws -> ModelVersion {
+    func createVersion(
+        _ c: PostgresConnection, modelName: String, source: String, runID: String?, description: String,
+        tags: [String: String], artifacts: ArtifactStore
+    ) throws -> ModelVersion {
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         try Limits.checkLength(source, "source", limit: Limits.sourceLength)
         try Limits.checkTags(tags, valueLimit: Limits.registryTagValueLength)
@@ -149,13 +193,20 @@ public final class ModelStore: Sendable {
         }
         let digest = try Self.artifactDigest(c, source: source, artifacts: artifacts)
         let now = nowMillis()
-        let next: Int = try c.query("SELECT COALESCE(max(version), 0) + 1 AS next FROM steward.model_versions WHERE model_id = \(modelID)").first!.get("next")
-        let metricsJSON = String(decoding: try JSONSerialization.data(withJSONObject: metrics.filter { $0.value.isFinite }, options: [.sortedKeys]),
-                                 as: UTF8.self)
-        _ = try c.query("""
-            INSERT INTO steward.model_versions (model_id, version, source, run_id, description, tags, artifact_sha256, metrics,
+        let next: Int = try c.query(
+            "SELECT COALESCE(max(version), 0) + 1 AS next FROM steward.model_versions WHERE model_id = \(modelID)"
+        ).first!.get("next")
+        let metricsJSON = String(
+            decoding: try JSONSerialization.data(
+                withJSONObject: metrics.filter { $0.value.isFinite }, options: [.sortedKeys]),
+            as: UTF8.self)
+        _ = try c.query(
+            """
+            INSERT INTO steward.model_versions (model_id, version, source, run_id, description, tags, artifact_sha256,
+                metrics,
                                                 creation_time, last_update_time)
-            VALUES (\(modelID), \(next), \(source), \(runID), \(description), \(try JSONCoding.text(tags))::jsonb, \(digest), \(metricsJSON)::jsonb, \(now), \(now))
+            VALUES (\(modelID), \(next), \(source), \(runID), \(description), \(try JSONCoding.text(tags))::jsonb,
+                \(digest), \(metricsJSON)::jsonb, \(now), \(now))
             """)
         _ = try c.query("UPDATE steward.registered_models SET last_update_time = \(now) WHERE id = \(modelID)")
         return try version(c, modelName: modelName, version: next)
@@ -173,33 +224,44 @@ public final class ModelStore: Sendable {
     }
 
     static let versionColumns = """
-        v.id, m.name AS model_name, v.version, v.source, v.run_id, v.status, v.stage, v.description, v.tags::text AS tags,
+        v.id, m.name AS model_name, v.version, v.source, v.run_id, v.status, v.stage, v.description, v.tags::text AS
+            tags,
         v.artifact_sha256, v.metrics::text AS metrics, v.creation_time, v.last_update_time,
         ARRAY(SELECT a.alias FROM steward.model_aliases a WHERE a.version_id = v.id ORDER BY a.alias) AS aliases
         """
 
     /// `prepared`: the lookup's SQL never varies (one version by name and number or alias).
-    func versions(_ c: PostgresConnection, where condition: SQL, order: SQL, limit: Int, offset: Int,
-                  prepared: Bool = false) throws -> [ModelVersion] {
-        try c.query("""
-            SELECT \(raw: Self.versionColumns) FROM steward.model_versions v JOIN steward.registered_models m ON m.id = v.model_id
+    func versions(
+        _ c: PostgresConnection, where condition: SQL, order: SQL, limit: Int, offset: Int,
+        prepared: Bool = false
+    ) throws -> [ModelVersion] {
+        try c.query(
+            """
+            SELECT \(raw: Self.versionColumns) FROM steward.model_versions v JOIN steward.registered_models m ON m.id =
+                v.model_id
             WHERE \(condition) ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)
-            """, prepared: prepared).map { row in
+            """, prepared: prepared
+        ).map { row in
             let metricsText: String = try row.get("metrics")
             let metrics = try JSONDecoder().decode([String: Double].self, from: Data(metricsText.utf8))
-            return ModelVersion(id: try row.get("id"), modelName: try row.get("model_name"), version: try row.get("version"),
-                                source: try row.get("source"), runID: try row.get("run_id"), status: try row.get("status"),
-                                stage: Stage(rawValue: try row.get("stage")) ?? .none, description: try row.get("description"),
-                                tags: try JSONCoding.dictionary(try row.get("tags")), artifactSHA256: try row.get("artifact_sha256"),
-                                metrics: metrics, aliases: try row.get("aliases"),
-                                creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
+            return ModelVersion(
+                id: try row.get("id"), modelName: try row.get("model_name"), version: try row.get("version"),
+                source: try row.get("source"), runID: try row.get("run_id"), status: try row.get("status"),
+                stage: Stage(rawValue: try row.get("stage")) ?? .none, description: try row.get("description"),
+                tags: try JSONCoding.dictionary(try row.get("tags")), artifactSHA256: try row.get("artifact_sha256"),
+                metrics: metrics, aliases: try row.get("aliases"),
+                creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
         }
     }
 
     func version(_ c: PostgresConnection, modelName: String, version: Int) throws -> ModelVersion {
         try Self.check(version: version)
-        guard let found = try versions(c, where: "m.name = \(modelName) AND v.version = \(version)", order: "v.version",
-                                       limit: 1, offset: 0, prepared: true).first else {
+        guard
+            let found = try versions(
+                c, where: "m.name = \(modelName) AND v.version = \(version)", order: "v.version",
+                limit: 1, offset: 0, prepared: true
+            ).first
+        else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
         }
         return found
@@ -211,10 +273,16 @@ public final class ModelStore: Sendable {
 
     func version(modelName: String, alias: String) throws -> ModelVersion {
         try pool.withConnection { c in
-            guard let found = try versions(c, where: """
-                v.id = (SELECT a.version_id FROM steward.model_aliases a JOIN steward.registered_models m2 ON m2.id = a.model_id
-                        WHERE m2.name = \(modelName) AND a.alias = \(alias))
-                """, order: "v.version", limit: 1, offset: 0, prepared: true).first else {
+            guard
+                let found = try versions(
+                    c,
+                    where: """
+                        v.id = (SELECT a.version_id FROM steward.model_aliases a JOIN steward.registered_models m2 ON
+                            m2.id = a.model_id
+                                WHERE m2.name = \(modelName) AND a.alias = \(alias))
+                        """, order: "v.version", limit: 1, offset: 0, prepared: true
+                ).first
+            else {
                 throw RegistryError.notFound("Registered model alias \(alias) not found.")
             }
             return found
@@ -225,11 +293,14 @@ public final class ModelStore: Sendable {
         try pool.withConnection { c in
             _ = try modelID(c, name: modelName)
             let wanted = (stages.isEmpty ? Stage.allCases : stages).map(\.rawValue)
-            return try versions(c, where: """
-                v.id IN (SELECT DISTINCT ON (stage) id FROM steward.model_versions
-                         WHERE model_id = (SELECT id FROM steward.registered_models WHERE name = \(modelName)) AND stage = ANY(\(wanted))
-                         ORDER BY stage, version DESC)
-                """, order: "v.version", limit: 100, offset: 0)
+            return try versions(
+                c,
+                where: """
+                    v.id IN (SELECT DISTINCT ON (stage) id FROM steward.model_versions
+                             WHERE model_id = (SELECT id FROM steward.registered_models WHERE name = \(modelName)) AND
+                                 stage = ANY(\(wanted))
+                             ORDER BY stage, version DESC)
+                    """, order: "v.version", limit: 100, offset: 0)
         }
     }
 
@@ -246,19 +317,30 @@ public final class ModelStore: Sendable {
     /// that stage (Staging or Production) move to Archived in the same transaction.
     /// Returns the versions archived on the way.
     @discardableResult
-    func transition(_ c: PostgresConnection, modelName: String, version: Int, to stage: Stage, archiveExisting: Bool) throws -> [Int] {
+    func transition(
+        _ c: PostgresConnection, modelName: String, version: Int, to stage: Stage, archiveExisting: Bool
+    ) throws -> [Int] {
         try Self.check(version: version)
         let modelID = try modelID(c, name: modelName, lock: true)
         let now = nowMillis()
         var archived: [Int] = []
         if archiveExisting, stage == .staging || stage == .production {
-            archived = try c.query("""
+            archived = try c.query(
+                """
                 UPDATE steward.model_versions SET stage = 'Archived', last_update_time = \(now)
                 WHERE model_id = \(modelID) AND stage = \(stage.rawValue) AND version <> \(version) RETURNING version
-                """).map { try $0.get("version") }
+                """
+            ).map { try $0.get("version") }
         }
-        let rows = try c.query("UPDATE steward.model_versions SET stage = \(stage.rawValue), last_update_time = \(now) WHERE model_id = \(modelID) AND version = \(version)")
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+        let rows = try c.query(
+            """
+            UPDATE steward.model_versions SET stage = \(stage.rawValue), last_update_time = \(now) WHERE model_id =
+                \(modelID) AND version = \(version)
+            """
+        )
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
+        }
         return archived
     }
 
@@ -266,10 +348,14 @@ public final class ModelStore: Sendable {
         try Self.check(version: version)
         try Limits.checkLength(description, "description", limit: Limits.descriptionLength)
         let modelID = try modelID(c, name: modelName)
-        let rows = try c.query("""
-            UPDATE steward.model_versions SET description = COALESCE(\(description), description), last_update_time = \(nowMillis()) WHERE model_id = \(modelID) AND version = \(version)
+        let rows = try c.query(
+            """
+            UPDATE steward.model_versions SET description = COALESCE(\(description), description), last_update_time =
+                \(nowMillis()) WHERE model_id = \(modelID) AND version = \(version)
             """)
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
+        }
     }
 
     func setVersionTag(_ c: PostgresConnection, modelName: String, version: Int, key: String, value: String?) throws {
@@ -277,18 +363,25 @@ public final class ModelStore: Sendable {
         try Limits.checkKey(key, "tag")
         try Limits.checkLength(value, "value", limit: Limits.registryTagValueLength)
         let modelID = try modelID(c, name: modelName)
-        let rows = try c.query("""
-            UPDATE steward.model_versions SET tags = CASE WHEN \(value)::text IS NULL THEN tags - \(key) ELSE tags || jsonb_build_object(\(key)::text, \(value)::text) END
+        let rows = try c.query(
+            """
+            UPDATE steward.model_versions SET tags = CASE WHEN \(value)::text IS NULL THEN tags - \(key) ELSE tags ||
+                jsonb_build_object(\(key)::text, \(value)::text) END
             WHERE model_id = \(modelID) AND version = \(version)
             """)
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
+        }
     }
 
     func deleteVersion(_ c: PostgresConnection, modelName: String, version: Int) throws {
         try Self.check(version: version)
         let modelID = try modelID(c, name: modelName, lock: true)
-        let rows = try c.query("DELETE FROM steward.model_versions WHERE model_id = \(modelID) AND version = \(version)")
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found") }
+        let rows = try c.query(
+            "DELETE FROM steward.model_versions WHERE model_id = \(modelID) AND version = \(version)")
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
+        }
     }
 
     // MARK: Aliases
@@ -298,11 +391,15 @@ public final class ModelStore: Sendable {
     static func check(alias: String) throws(RegistryError) {
         let scalars = alias.unicodeScalars
         let digits = scalars.allSatisfy { ("0"..."9").contains($0) }
-        let versionLike = (scalars.first == "v" || scalars.first == "V") && scalars.count > 1 && scalars.dropFirst().allSatisfy { ("0"..."9").contains($0) }
+        let versionLike =
+            (scalars.first == "v" || scalars.first == "V") && scalars.count > 1
+            && scalars.dropFirst().allSatisfy { ("0"..."9").contains($0) }
         guard (1...255).contains(scalars.count), scalars.allSatisfy({ isWordScalar($0) || $0 == "-" }),
-              !digits, !versionLike, alias.lowercased() != "latest" else {
-            throw .invalid("Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes (-), "
-                           + "and may not be a version number or 'latest'.")
+            !digits, !versionLike, alias.lowercased() != "latest"
+        else {
+            throw .invalid(
+                "Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes (-), "
+                    + "and may not be a version number or 'latest'.")
         }
     }
 
@@ -321,15 +418,23 @@ public final class ModelStore: Sendable {
         try Self.check(version: version)
         try Self.check(alias: alias)
         let modelID = try modelID(c, name: modelName, lock: true)
-        guard let target = try c.query("SELECT id FROM steward.model_versions WHERE model_id = \(modelID) AND version = \(version)").first else {
+        guard
+            let target = try c.query(
+                "SELECT id FROM steward.model_versions WHERE model_id = \(modelID) AND version = \(version)"
+            ).first
+        else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
         }
-        let previous = try c.query("""
+        let previous = try c.query(
+            """
             SELECT v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
             WHERE a.model_id = \(modelID) AND a.alias = \(alias)
-            """).first?.get("version", as: Int.self)
-        _ = try c.query("""
-            INSERT INTO steward.model_aliases (model_id, alias, version_id) VALUES (\(modelID), \(alias), \(try target.get("id", as: Int64.self)))
+            """
+        ).first?.get("version", as: Int.self)
+        _ = try c.query(
+            """
+            INSERT INTO steward.model_aliases (model_id, alias, version_id) VALUES (\(modelID), \(alias),
+                \(try target.get("id", as: Int64.self)))
             ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = now()
             """)
         _ = try c.query("NOTIFY steward_alias, '\(raw: modelID)'")
@@ -344,14 +449,20 @@ public final class ModelStore: Sendable {
 
     // MARK: Logged models (MLflow 3)
 
-    func createLoggedModel(_ c: PostgresConnection, experimentID: Int64, runID: String?, name: String,
-                           tags: [String: String], params: [String: String]) throws -> LoggedModel {
+    func createLoggedModel(
+        _ c: PostgresConnection, experimentID: Int64, runID: String?, name: String,
+        tags: [String: String], params: [String: String]
+    ) throws -> LoggedModel {
         let id = "m-" + SecureRandom.hex(bytes: 16)
         let now = nowMillis()
         do {
-            _ = try c.query("""
-                INSERT INTO steward.logged_models (id, experiment_id, run_id, name, artifact_uri, tags, params, creation_time, last_update_time)
-                VALUES (\(id), \(experimentID), \(runID), \(name), \("mlflow-artifacts:/\(experimentID)/models/\(id)/artifacts"), \(try JSONCoding.text(tags))::jsonb, \(try JSONCoding.text(params))::jsonb, \(now), \(now))
+            _ = try c.query(
+                """
+                INSERT INTO steward.logged_models (id, experiment_id, run_id, name, artifact_uri, tags, params,
+                    creation_time, last_update_time)
+                VALUES (\(id), \(experimentID), \(runID), \(name),
+                    \("mlflow-artifacts:/\(experimentID)/models/\(id)/artifacts"), \(try JSONCoding.text(tags))::jsonb,
+                        \(try JSONCoding.text(params))::jsonb, \(now), \(now))
                 """)
         } catch let error as PostgresError where error.isForeignKeyViolation {
             throw RegistryError.notFound("the experiment or run of the logged model does not exist")
@@ -362,32 +473,44 @@ public final class ModelStore: Sendable {
     /// The newest logged models of the experiments, optionally only those named `name`.
     func loggedModels(experimentIDs: [Int64], name: String?, limit: Int) throws -> [LoggedModel] {
         try pool.withConnection { c in
-            try c.query("""
-                SELECT id FROM steward.logged_models WHERE experiment_id = ANY(\(experimentIDs)) AND (\(name)::text IS NULL OR name = \(name))
+            try c.query(
+                """
+                SELECT id FROM steward.logged_models WHERE experiment_id = ANY(\(experimentIDs)) AND (\(name)::text IS
+                    NULL OR name = \(name))
                 ORDER BY creation_time DESC LIMIT \(limit)
-                """).map { try loggedModel(c, id: try $0.get("id")) }
+                """
+            ).map { try loggedModel(c, id: try $0.get("id")) }
         }
     }
 
     func loggedModel(_ c: PostgresConnection, id: String) throws -> LoggedModel {
-        guard let row = try c.query("""
-            SELECT id, experiment_id, run_id, name, artifact_uri, status, tags::text AS tags, params::text AS params, creation_time, last_update_time
-            FROM steward.logged_models WHERE id = \(id)
-            """).first else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
-        return LoggedModel(id: try row.get("id"), experimentID: try row.get("experiment_id"), runID: try row.get("run_id"),
-                           name: try row.get("name"), artifactURI: try row.get("artifact_uri"), status: try row.get("status"),
-                           tags: try JSONCoding.dictionary(try row.get("tags")), params: try JSONCoding.dictionary(try row.get("params")),
-                           creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
+        guard
+            let row = try c.query(
+                """
+                SELECT id, experiment_id, run_id, name, artifact_uri, status, tags::text AS tags, params::text AS
+                    params, creation_time, last_update_time
+                FROM steward.logged_models WHERE id = \(id)
+                """
+            ).first
+        else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
+        return LoggedModel(
+            id: try row.get("id"), experimentID: try row.get("experiment_id"), runID: try row.get("run_id"),
+            name: try row.get("name"), artifactURI: try row.get("artifact_uri"), status: try row.get("status"),
+            tags: try JSONCoding.dictionary(try row.get("tags")),
+            params: try JSONCoding.dictionary(try row.get("params")),
+            creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
     }
 
     func finalizeLoggedModel(_ c: PostgresConnection, id: String, status: String) throws -> LoggedModel {
-        let rows = try c.query("UPDATE steward.logged_models SET status = \(status), last_update_time = \(nowMillis()) WHERE id = \(id)")
+        let rows = try c.query(
+            "UPDATE steward.logged_models SET status = \(status), last_update_time = \(nowMillis()) WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
         return try loggedModel(c, id: id)
     }
 
     func setLoggedModelTags(_ c: PostgresConnection, id: String, tags: [String: String]) throws {
-        let rows = try c.query("UPDATE steward.logged_models SET tags = tags || \(try JSONCoding.text(tags))::jsonb WHERE id = \(id)")
+        let rows = try c.query(
+            "UPDATE steward.logged_models SET tags = tags || \(try JSONCoding.text(tags))::jsonb WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Logged model with ID '\(id)' not found.") }
     }
 }

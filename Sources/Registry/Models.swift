@@ -6,7 +6,8 @@ public enum Stage: String, Sendable, CaseIterable, Codable {
     /// Accepts MLflow's spellings, case-insensitively.
     public init(parsing text: String) throws(RegistryError) {
         guard let stage = Self.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
-            throw .invalid("Invalid Model Version stage: \(text). Value must be one of None, Staging, Production, Archived.")
+            throw .invalid(
+                "Invalid Model Version stage: \(text). Value must be one of None, Staging, Production, Archived.")
         }
         self = stage
     }

@@ -38,8 +38,13 @@ struct NativeAPI {
         let id: String, name: String, artifactLocation: String, lifecycleStage: String, tags: [String: String]
         let creationTime: Int64, lastUpdateTime: Int64
         init(_ e: Experiment) {
-            id = String(e.id); name = e.name; artifactLocation = e.artifactLocation; lifecycleStage = e.lifecycleStage
-            tags = e.tags; creationTime = e.creationTime; lastUpdateTime = e.lastUpdateTime
+            id = String(e.id)
+            name = e.name
+            artifactLocation = e.artifactLocation
+            lifecycleStage = e.lifecycleStage
+            tags = e.tags
+            creationTime = e.creationTime
+            lastUpdateTime = e.lastUpdateTime
         }
         enum CodingKeys: String, CodingKey {
             case id, name, tags
@@ -50,7 +55,12 @@ struct NativeAPI {
 
     struct MetricBody: Codable, Equatable {
         let key: String, value: Double, step: Int64, timestamp: Int64
-        init(_ m: MetricPoint) { key = m.key; value = m.value; step = m.step; timestamp = m.timestamp }
+        init(_ m: MetricPoint) {
+            key = m.key
+            value = m.value
+            step = m.step
+            timestamp = m.timestamp
+        }
     }
 
     struct RunBody: Codable {
@@ -59,40 +69,74 @@ struct NativeAPI {
         let jobName: String?, failureReason: String?
         let params: [String: String], tags: [String: String], metrics: [MetricBody]
         init(_ r: Run) {
-            id = r.id; experimentID = String(r.experimentID); name = r.name; status = r.status.rawValue; lifecycleStage = r.lifecycleStage
-            userID = r.userID; startTime = r.startTime; endTime = r.endTime; artifactURI = r.artifactURI; datasetID = r.datasetID
-            parentRunID = r.parentRunID; jobName = r.jobName; failureReason = r.failureReason
-            params = r.params; tags = r.tags; metrics = r.metrics.map(MetricBody.init)
+            id = r.id
+            experimentID = String(r.experimentID)
+            name = r.name
+            status = r.status.rawValue
+            lifecycleStage = r.lifecycleStage
+            userID = r.userID
+            startTime = r.startTime
+            endTime = r.endTime
+            artifactURI = r.artifactURI
+            datasetID = r.datasetID
+            parentRunID = r.parentRunID
+            jobName = r.jobName
+            failureReason = r.failureReason
+            params = r.params
+            tags = r.tags
+            metrics = r.metrics.map(MetricBody.init)
         }
         enum CodingKeys: String, CodingKey {
             case id, name, status, params, tags, metrics
-            case experimentID = "experiment_id", lifecycleStage = "lifecycle_stage", userID = "user_id", startTime = "start_time"
-            case endTime = "end_time", artifactURI = "artifact_uri", datasetID = "dataset_id", parentRunID = "parent_run_id"
+            case experimentID = "experiment_id", lifecycleStage = "lifecycle_stage", userID = "user_id", startTime =
+                "start_time"
+            case endTime = "end_time", artifactURI = "artifact_uri", datasetID = "dataset_id", parentRunID =
+                "parent_run_id"
             case jobName = "job_name", failureReason = "failure_reason"
         }
     }
 
     struct VersionBody: Codable {
-        let model: String, version: Int, stage: String, status: String, source: String, runID: String?, description: String
+        let model: String, version: Int, stage: String, status: String, source: String, runID: String?,
+            description: String
         let artifactSHA256: String?, metrics: [String: Double], aliases: [String], tags: [String: String]
         let creationTime: Int64, lastUpdateTime: Int64
         init(_ v: ModelVersion) {
-            model = v.modelName; version = v.version; stage = v.stage.rawValue; status = v.status; source = v.source; runID = v.runID
-            description = v.description; artifactSHA256 = v.artifactSHA256; metrics = v.metrics; aliases = v.aliases; tags = v.tags
-            creationTime = v.creationTime; lastUpdateTime = v.lastUpdateTime
+            model = v.modelName
+            version = v.version
+            stage = v.stage.rawValue
+            status = v.status
+            source = v.source
+            runID = v.runID
+            description = v.description
+            artifactSHA256 = v.artifactSHA256
+            metrics = v.metrics
+            aliases = v.aliases
+            tags = v.tags
+            creationTime = v.creationTime
+            lastUpdateTime = v.lastUpdateTime
         }
         enum CodingKeys: String, CodingKey {
             case model, version, stage, status, source, description, metrics, aliases, tags
-            case runID = "run_id", artifactSHA256 = "artifact_sha256", creationTime = "creation_time", lastUpdateTime = "last_update_time"
+            case runID = "run_id", artifactSHA256 = "artifact_sha256", creationTime = "creation_time", lastUpdateTime =
+                "last_update_time"
         }
     }
 
     struct ModelBody: Codable {
-        let id: String, name: String, description: String, tags: [String: String], policy: String?, aliases: [String: Int]
+        let id: String, name: String, description: String, tags: [String: String], policy: String?,
+            aliases: [String: Int]
         let latestVersions: [VersionBody], creationTime: Int64, lastUpdateTime: Int64
         init(_ m: RegisteredModel) {
-            id = String(m.id); name = m.name; description = m.description; tags = m.tags; policy = m.policy; aliases = m.aliases
-            latestVersions = m.latestVersions.map(VersionBody.init); creationTime = m.creationTime; lastUpdateTime = m.lastUpdateTime
+            id = String(m.id)
+            name = m.name
+            description = m.description
+            tags = m.tags
+            policy = m.policy
+            aliases = m.aliases
+            latestVersions = m.latestVersions.map(VersionBody.init)
+            creationTime = m.creationTime
+            lastUpdateTime = m.lastUpdateTime
         }
         enum CodingKeys: String, CodingKey {
             case id, name, description, tags, policy, aliases
@@ -106,28 +150,39 @@ struct NativeAPI {
         enum CodingKeys: String, CodingKey { case items, nextPageToken = "next_page_token" }
     }
 
-    static func limit(_ request: Request) throws(HTTPError) -> Int { try request.queryInt("limit", default: 100, range: 1...1000) }
+    static func limit(_ request: Request) throws(HTTPError) -> Int {
+        try request.queryInt("limit", default: 100, range: 1...1000)
+    }
 
     static func version(_ request: Request) throws(HTTPError) -> Int {
         let text = try request.parameter("version")
-        guard let version = VersionNumber.parse(text) else { throw .badRequest(VersionNumber.invalidMessage, code: "invalid_argument") }
+        guard let version = VersionNumber.parse(text) else {
+            throw .badRequest(VersionNumber.invalidMessage, code: "invalid_argument")
+        }
         return version
     }
 
     // MARK: Experiments and runs
 
     func listExperiments(_ request: Request, _ principal: Principal) throws -> Response {
-        let filter = ModelFilter(clauses: request.query["name"].map { [.init(field: "name", comparator: "ILIKE", value: $0)] } ?? [])
-        let page = try tracking.searchExperiments(filter: filter, viewType: "ACTIVE_ONLY", limit: try Self.limit(request),
-                                                  pageToken: request.query["page_token"])
+        let filter = ModelFilter(
+            clauses: request.query["name"].map { [.init(field: "name", comparator: "ILIKE", value: $0)] } ?? [])
+        let page = try tracking.searchExperiments(
+            filter: filter, viewType: "ACTIVE_ONLY", limit: try Self.limit(request),
+            pageToken: request.query["page_token"])
         return .json(PageBody(items: page.items.map(ExperimentBody.init), nextPageToken: page.nextPageToken))
     }
 
-    struct CreateExperiment: Decodable { let name: String; let tags: [String: String]? }
+    struct CreateExperiment: Decodable {
+        let name: String
+        let tags: [String: String]?
+    }
 
     func createExperiment(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(CreateExperiment.self)
-        let id = try registry.write(request, principal: principal, action: "experiment.create", target: "experiment:\(body.name)") { c in
+        let id = try registry.write(
+            request, principal: principal, action: "experiment.create", target: "experiment:\(body.name)"
+        ) { c in
             try tracking.createExperiment(c, name: body.name, artifactLocation: nil, tags: body.tags ?? [:])
         }
         return .json(ExperimentBody(try tracking.experiment(id: id)), status: 201)
@@ -145,8 +200,9 @@ struct NativeAPI {
         }
         var orderBy: [String] = []
         if let order = request.query["order_by"] { orderBy = [order] }
-        let page = try tracking.searchRuns(experimentIDs: experiments, filter: request.query["filter"] ?? "", viewType: "ACTIVE_ONLY",
-                                           orderBy: orderBy, limit: try Self.limit(request), pageToken: request.query["page_token"])
+        let page = try tracking.searchRuns(
+            experimentIDs: experiments, filter: request.query["filter"] ?? "", viewType: "ACTIVE_ONLY",
+            orderBy: orderBy, limit: try Self.limit(request), pageToken: request.query["page_token"])
         return .json(PageBody(items: page.items.map(RunBody.init), nextPageToken: page.nextPageToken))
     }
 
@@ -155,9 +211,10 @@ struct NativeAPI {
     }
 
     func metricHistory(_ request: Request, _ principal: Principal) throws -> Response {
-        let page = try tracking.metricHistory(runID: try request.parameter("id"), key: try request.parameter("key"),
-                                              limit: try request.queryInt("limit", default: 1000, range: 1...25_000),
-                                              pageToken: request.query["page_token"])
+        let page = try tracking.metricHistory(
+            runID: try request.parameter("id"), key: try request.parameter("key"),
+            limit: try request.queryInt("limit", default: 1000, range: 1...25_000),
+            pageToken: request.query["page_token"])
         return .json(PageBody(items: page.items.map(MetricBody.init), nextPageToken: page.nextPageToken))
     }
 
@@ -165,12 +222,20 @@ struct NativeAPI {
 
     func listModels(_ request: Request, _ principal: Principal) throws -> Response {
         var filter = ModelFilter(clauses: [])
-        if let name = request.query["name"] { filter = ModelFilter(clauses: [.init(field: "name", comparator: "ILIKE", value: name)]) }
-        let page = try models.searchModels(filter: filter, limit: try Self.limit(request), pageToken: request.query["page_token"])
+        if let name = request.query["name"] {
+            filter = ModelFilter(clauses: [.init(field: "name", comparator: "ILIKE", value: name)])
+        }
+        let page = try models.searchModels(
+            filter: filter, limit: try Self.limit(request), pageToken: request.query["page_token"])
         return .json(PageBody(items: page.items.map(ModelBody.init), nextPageToken: page.nextPageToken))
     }
 
-    struct CreateModel: Decodable { let name: String; let description: String?; let tags: [String: String]?; let policy: String? }
+    struct CreateModel: Decodable {
+        let name: String
+        let description: String?
+        let tags: [String: String]?
+        let policy: String?
+    }
 
     func createModel(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(CreateModel.self)
@@ -192,13 +257,16 @@ struct NativeAPI {
         if let stage = request.query["stage"] {
             clauses.append(.init(field: "stage", comparator: "=", value: try Stage(parsing: stage).rawValue))
         }
-        let page = try models.searchVersions(filter: ModelFilter(clauses: clauses), limit: try Self.limit(request),
-                                             pageToken: request.query["page_token"])
+        let page = try models.searchVersions(
+            filter: ModelFilter(clauses: clauses), limit: try Self.limit(request),
+            pageToken: request.query["page_token"])
         return .json(PageBody(items: page.items.map(VersionBody.init), nextPageToken: page.nextPageToken))
     }
 
     func getVersion(_ request: Request, _ principal: Principal) throws -> Response {
-        .json(VersionBody(try models.version(modelName: try request.parameter("name"), version: try Self.version(request))))
+        .json(
+            VersionBody(
+                try models.version(modelName: try request.parameter("name"), version: try Self.version(request))))
     }
 
     struct VersionFiles: Encodable {
@@ -212,12 +280,19 @@ struct NativeAPI {
     func versionFiles(_ request: Request, _ principal: Principal) throws -> Response {
         let version = try models.version(modelName: try request.parameter("name"), version: try Self.version(request))
         guard let prefix = ArtifactURI.storePath(version.source) else {
-            throw RegistryError.invalid("version \(version.version) of \(version.modelName) has its files outside this registry (\(version.source))")
+            throw RegistryError.invalid(
+                "version \(version.version) of \(version.modelName) has its files outside this registry (\(version.source))"
+            )
         }
         let files = try registry.pool.withConnection { try registry.artifacts.files($0, under: prefix) }
-        return .json(VersionFiles(model: version.modelName, version: version.version, artifactSHA256: version.artifactSHA256,
-                                  files: files.map { .init(path: String($0.path.dropFirst(prefix.count + 1)), sha256: $0.sha256, size: $0.size,
-                                                           url: "\(MLflowAPI.artifactsPrefix)/\($0.path)") }))
+        return .json(
+            VersionFiles(
+                model: version.modelName, version: version.version, artifactSHA256: version.artifactSHA256,
+                files: files.map {
+                    .init(
+                        path: String($0.path.dropFirst(prefix.count + 1)), sha256: $0.sha256, size: $0.size,
+                        url: "\(MLflowAPI.artifactsPrefix)/\($0.path)")
+                }))
     }
 
     struct StageChange: Decodable {
@@ -230,14 +305,20 @@ struct NativeAPI {
         let name = try request.parameter("name"), version = try Self.version(request)
         let body = try request.json(StageChange.self)
         let stage = try Stage(parsing: body.stage)
-        try registry.write(request, principal: principal, action: "version.transition", target: "model:\(name)/\(version)->\(stage.rawValue)") { c in
-            try models.transition(c, modelName: name, version: version, to: stage, archiveExisting: body.archiveExisting ?? false)
+        try registry.write(
+            request, principal: principal, action: "version.transition",
+            target: "model:\(name)/\(version)->\(stage.rawValue)"
+        ) { c in
+            try models.transition(
+                c, modelName: name, version: version, to: stage, archiveExisting: body.archiveExisting ?? false)
         }
         return .json(VersionBody(try models.version(modelName: name, version: version)))
     }
 
     func getAlias(_ request: Request, _ principal: Principal) throws -> Response {
-        .json(VersionBody(try models.version(modelName: try request.parameter("name"), alias: try request.parameter("alias"))))
+        .json(
+            VersionBody(
+                try models.version(modelName: try request.parameter("name"), alias: try request.parameter("alias"))))
     }
 
     struct AliasMove: Decodable {
@@ -249,7 +330,9 @@ struct NativeAPI {
     func setAlias(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name"), alias = try request.parameter("alias")
         let body = try request.json(AliasMove.self)
-        try registry.write(request, principal: principal, action: "alias.set", target: "model:\(name)@\(alias)->\(body.version)") { c in
+        try registry.write(
+            request, principal: principal, action: "alias.set", target: "model:\(name)@\(alias)->\(body.version)"
+        ) { c in
             try models.setAlias(c, modelName: name, alias: alias, version: body.version)
             if body.promote == true {
                 try models.transition(c, modelName: name, version: body.version, to: .production, archiveExisting: true)
@@ -260,7 +343,8 @@ struct NativeAPI {
 
     func deleteAlias(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name"), alias = try request.parameter("alias")
-        try registry.write(request, principal: principal, action: "alias.delete", target: "model:\(name)@\(alias)") { c in
+        try registry.write(request, principal: principal, action: "alias.delete", target: "model:\(name)@\(alias)") {
+            c in
             try models.deleteAlias(c, modelName: name, alias: alias)
         }
         return .empty()
@@ -271,20 +355,31 @@ struct NativeAPI {
     func audit(_ request: Request, _ principal: Principal) throws -> Response {
         let offset = try PageToken.decode(request.query["page_token"])
         let limit = try Self.limit(request)
-        let items = try AuditLog.entries(registry.pool, targetPrefix: request.query["target"], limit: limit, offset: offset)
-        return .json(PageBody(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit)))
+        let items = try AuditLog.entries(
+            registry.pool, targetPrefix: request.query["target"], limit: limit, offset: offset)
+        return .json(
+            PageBody(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit)))
     }
 
     func listTokens(_ request: Request, _ principal: Principal) throws -> Response {
         .json(PageBody(items: try registry.tokens.list(), nextPageToken: nil))
     }
 
-    struct CreateToken: Decodable { let name: String; let role: Role }
-    struct CreatedToken: Encodable { let name: String; let role: Role; let token: String }
+    struct CreateToken: Decodable {
+        let name: String
+        let role: Role
+    }
+    struct CreatedToken: Encodable {
+        let name: String
+        let role: Role
+        let token: String
+    }
 
     func createToken(_ request: Request, _ principal: Principal) throws -> Response {
         let body = try request.json(CreateToken.self)
-        let secret = try registry.write(request, principal: principal, action: "token.create", target: "token:\(body.name)") { c in
+        let secret = try registry.write(
+            request, principal: principal, action: "token.create", target: "token:\(body.name)"
+        ) { c in
             try registry.tokens.create(name: body.name, role: body.role, by: principal, in: c)
         }
         return .json(CreatedToken(name: body.name, role: body.role, token: secret), status: 201)

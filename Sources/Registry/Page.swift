@@ -11,7 +11,8 @@ enum PageToken {
     static func decode(_ token: String?) throws(RegistryError) -> Int {
         guard let token, !token.isEmpty else { return 0 }
         guard let data = Data(base64Encoded: token), let text = String(data: data, encoding: .utf8),
-              text.hasPrefix("o:"), let offset = Int(text.dropFirst(2)), offset >= 0 else {
+            text.hasPrefix("o:"), let offset = Int(text.dropFirst(2)), offset >= 0
+        else {
             throw .invalid("invalid page_token")
         }
         return offset

@@ -13,7 +13,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notFound(let message), .alreadyExists(let message, _), .invalid(let message), .conflict(let message): message
+        case .notFound(let message), .alreadyExists(let message, _), .invalid(let message), .conflict(let message):
+            message
         }
     }
 
@@ -22,8 +23,9 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notFound(let message): .notFound(message)
         case .alreadyExists(let message, let id):
-            HTTPError(status: 409, code: "already_exists", message: id.map { "\(message) (id \($0))" } ?? message,
-                      headers: id.map { ["X-Existing-Id": $0] } ?? HTTPHeaders())
+            HTTPError(
+                status: 409, code: "already_exists", message: id.map { "\(message) (id \($0))" } ?? message,
+                headers: id.map { ["X-Existing-Id": $0] } ?? HTTPHeaders())
         case .invalid(let message): .badRequest(message, code: "invalid_argument")
         case .conflict(let message): .conflict(message)
         }
@@ -34,7 +36,8 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notFound(let message): HTTPError(status: 404, code: "RESOURCE_DOES_NOT_EXIST", message: message)
         case .alreadyExists(let message, _): HTTPError(status: 400, code: "RESOURCE_ALREADY_EXISTS", message: message)
-        case .invalid(let message), .conflict(let message): HTTPError(status: 400, code: "INVALID_PARAMETER_VALUE", message: message)
+        case .invalid(let message), .conflict(let message):
+            HTTPError(status: 400, code: "INVALID_PARAMETER_VALUE", message: message)
         }
     }
 }
@@ -43,19 +46,25 @@ extension PostgresError {
     /// A value the database refuses as data (a NUL in text, a number out of
     /// range: SQLSTATE class 22) is the caller's mistake, not a server fault.
     var asInvalidInput: RegistryError? {
-        if code == .invalidParameter { return .invalid("a value contains a NUL character or cannot be sent to the database") }
-        if let state = sqlState, state.hasPrefix("22") { return .invalid("a value is out of range or malformed: \(message)") }
+        if code == .invalidParameter {
+            return .invalid("a value contains a NUL character or cannot be sent to the database")
+        }
+        if let state = sqlState, state.hasPrefix("22") {
+            return .invalid("a value is out of range or malformed: \(message)")
+        }
         return nil
     }
 
     /// The database unreachable, or too busy to answer in time: the caller may retry.
     var asUnavailable: HTTPError? {
         if code == .poolTimeout {
-            return .unavailable("the server is busy: no database connection became free in time; retry shortly", retryAfterSeconds: 1)
+            return .unavailable(
+                "the server is busy: no database connection became free in time; retry shortly", retryAfterSeconds: 1)
         }
         if sqlState == "57014" {
-            return .unavailable("the database cancelled the query at the statement timeout; retry later or narrow the request",
-                                retryAfterSeconds: 2)
+            return .unavailable(
+                "the database cancelled the query at the statement timeout; retry later or narrow the request",
+                retryAfterSeconds: 2)
         }
         if isConnectionError || code == .poolClosed {
             return .unavailable("the database is unreachable; retry shortly", retryAfterSeconds: 2)

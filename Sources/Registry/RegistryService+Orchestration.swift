@@ -5,11 +5,15 @@ import Postgres
 /// What the orchestrator asks of the registry, inside its own transactions.
 extension RegistryService {
     /// A run in the experiment named after the model (created when missing), status QUEUED.
-    public func createQueuedRun(_ c: PostgresConnection, modelName: String, datasetID: Int64, user: String,
-                                tags: [String: String]) throws -> String {
+    public func createQueuedRun(
+        _ c: PostgresConnection, modelName: String, datasetID: Int64, user: String,
+        tags: [String: String]
+    ) throws -> String {
         let experiment: Int64
         // Experiment names are stored trimmed (createExperiment); look the model's up the same way.
-        if let row = try c.query("SELECT id FROM steward.experiments WHERE name = \(modelName.trimmingCharacters(in: .whitespaces))").first {
+        if let row = try c.query(
+            "SELECT id FROM steward.experiments WHERE name = \(modelName.trimmingCharacters(in: .whitespaces))"
+        ).first {
             experiment = try row.get("id")
         } else {
             experiment = try tracking.createExperiment(c, name: modelName, artifactLocation: nil, tags: [:])
@@ -38,7 +42,9 @@ extension RegistryService {
         return counts
     }
 
-    public func setRunStatus(_ c: PostgresConnection, id: String, status: RunStatus, failureReason: String? = nil, jobName: String? = nil) throws {
+    public func setRunStatus(
+        _ c: PostgresConnection, id: String, status: RunStatus, failureReason: String? = nil, jobName: String? = nil
+    ) throws {
         try tracking.setStatus(c, id: id, status: status, failureReason: failureReason, jobName: jobName)
     }
 
@@ -48,14 +54,20 @@ extension RegistryService {
         try models.modelID(c, name: name, lock: lock)
     }
     public func model(named name: String) throws -> RegisteredModel { try models.model(named: name) }
-    public func version(modelName: String, version: Int) throws -> ModelVersion { try models.version(modelName: modelName, version: version) }
-    public func dataset(name: String, version: String) throws -> Dataset { try datasets.dataset(name: name, version: version) }
+    public func version(modelName: String, version: Int) throws -> ModelVersion {
+        try models.version(modelName: modelName, version: version)
+    }
+    public func dataset(name: String, version: String) throws -> Dataset {
+        try datasets.dataset(name: name, version: version)
+    }
 
     /// A dataset named `name@version` (split at the first '@', which may be followed
     /// by any character); a 400 when the text has no '@' with text on both sides.
     public func dataset(reference: String) throws -> Dataset {
         let scalars = reference.unicodeScalars
-        guard let at = scalars.firstIndex(of: "@"), at != scalars.startIndex, scalars.index(after: at) != scalars.endIndex else {
+        guard let at = scalars.firstIndex(of: "@"), at != scalars.startIndex,
+            scalars.index(after: at) != scalars.endIndex
+        else {
             throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument")
         }
         return try datasets.dataset(name: String(scalars[..<at]), version: String(scalars[scalars.index(after: at)...]))
@@ -63,13 +75,19 @@ extension RegistryService {
     public func dataset(id: Int64) throws -> Dataset { try datasets.dataset(id: id) }
 
     /// The newest version in Production other than `excluding`, if any.
-    public func productionVersion(_ c: PostgresConnection, modelName: String, excluding: Int? = nil) throws -> ModelVersion? {
-        try models.versions(c, where: "m.name = \(modelName) AND v.stage = 'Production' AND v.version <> \(excluding ?? -1)",
-                            order: "v.version DESC", limit: 1, offset: 0).first
+    public func productionVersion(
+        _ c: PostgresConnection, modelName: String, excluding: Int? = nil
+    ) throws -> ModelVersion? {
+        try models.versions(
+            c, where: "m.name = \(modelName) AND v.stage = 'Production' AND v.version <> \(excluding ?? -1)",
+            order: "v.version DESC", limit: 1, offset: 0
+        ).first
     }
 
     @discardableResult
-    public func transition(_ c: PostgresConnection, modelName: String, version: Int, to stage: Stage, archiveExisting: Bool) throws -> [Int] {
+    public func transition(
+        _ c: PostgresConnection, modelName: String, version: Int, to stage: Stage, archiveExisting: Bool
+    ) throws -> [Int] {
         try models.transition(c, modelName: modelName, version: version, to: stage, archiveExisting: archiveExisting)
     }
 
@@ -80,8 +98,10 @@ extension RegistryService {
 
     /// Removes an alias if it is set (no error when it is not).
     public func removeAlias(_ c: PostgresConnection, modelName: String, alias: String) throws {
-        _ = try c.query("""
-            DELETE FROM steward.model_aliases WHERE alias = \(alias) AND model_id = (SELECT id FROM steward.registered_models WHERE name = \(modelName))
+        _ = try c.query(
+            """
+            DELETE FROM steward.model_aliases WHERE alias = \(alias) AND model_id = (SELECT id FROM
+                steward.registered_models WHERE name = \(modelName))
             """)
     }
 
@@ -91,21 +111,25 @@ extension RegistryService {
 
     /// The version an alias points at, if it is set.
     public func versionNumber(_ c: PostgresConnection, modelName: String, alias: String) throws -> Int? {
-        try c.query("""
+        try c.query(
+            """
             SELECT v.version FROM steward.model_aliases a JOIN steward.model_versions v ON v.id = a.version_id
             JOIN steward.registered_models m ON m.id = a.model_id WHERE m.name = \(modelName) AND a.alias = \(alias)
-            """).first?.get("version")
+            """
+        ).first?.get("version")
     }
 
     /// The version the stable track served before its current one (the rollback target).
     public func previousStableVersion(_ c: PostgresConnection, modelName: String) throws -> Int? {
         let current = try versionNumber(c, modelName: modelName, alias: "champion")
-        return try c.query("""
+        return try c.query(
+            """
             SELECT s.version FROM steward.serving_assignments s JOIN steward.registered_models m ON m.id = s.model_id
             JOIN steward.model_versions v ON v.model_id = s.model_id AND v.version = s.version
             WHERE m.name = \(modelName) AND s.track = 'stable' AND s.to_at IS NOT NULL AND s.version <> \(current ?? -1)
             ORDER BY s.to_at DESC, s.id DESC LIMIT 1
-            """).first?.get("version")
+            """
+        ).first?.get("version")
     }
 
     /// One track's assignment: which version it served, from when to when (nil: still).
@@ -131,11 +155,15 @@ extension RegistryService {
     /// for stable, `challenger` for canary) that the database records as the aliases move.
     public func servingHistory(modelName: String) throws -> [ServingInterval] {
         _ = try models.model(named: modelName)
-        return try pool.query("""
+        return try pool.query(
+            """
             SELECT s.track, s.version, s.from_at, s.to_at FROM steward.serving_assignments s
             JOIN steward.registered_models m ON m.id = s.model_id WHERE m.name = \(modelName) ORDER BY s.from_at, s.id
-            """).map { row in
-            ServingInterval(track: try row.get("track"), version: try row.get("version"), from: try row.get("from_at"), to: try row.get("to_at"))
+            """
+        ).map { row in
+            ServingInterval(
+                track: try row.get("track"), version: try row.get("version"), from: try row.get("from_at"),
+                to: try row.get("to_at"))
         }
     }
 
@@ -154,6 +182,7 @@ extension RegistryService {
     /// Records an action in the audit log inside the caller's transaction: taken by `actor`
     /// (a caller of the API), or by a control loop when `actor` is nil.
     public func audit(_ c: PostgresConnection, actor: Principal? = nil, action: String, target: String) throws {
-        try AuditLog.record(c, actor: actor ?? Principal(name: "orchestrator", role: .admin), action: action, target: target)
+        try AuditLog.record(
+            c, actor: actor ?? Principal(name: "orchestrator", role: .admin), action: action, target: target)
     }
 }

@@ -27,8 +27,10 @@ public final class RegistryService: Sendable {
         /// Orchestrator's, which stewardd plugs in); its error's description is the 400's message.
         public var policyValidator: (@Sendable (String) throws -> Void)?
 
-        public init(artifactRoot: URL, bootstrapToken: String? = nil, vocabularyPath: String? = nil, datasetRoots: [URL] = [],
-                    policyValidator: (@Sendable (String) throws -> Void)? = nil) {
+        public init(
+            artifactRoot: URL, bootstrapToken: String? = nil, vocabularyPath: String? = nil, datasetRoots: [URL] = [],
+            policyValidator: (@Sendable (String) throws -> Void)? = nil
+        ) {
             self.artifactRoot = artifactRoot
             self.bootstrapToken = bootstrapToken
             self.vocabularyPath = vocabularyPath
@@ -44,15 +46,18 @@ public final class RegistryService: Sendable {
         self.tracking = TrackingStore(pool: pool)
         self.models = ModelStore(pool: pool)
         self.artifacts = try ArtifactStore(root: configuration.artifactRoot)
-        self.datasets = DatasetStore(pool: pool, tokenizer: try configuration.vocabularyPath.map { try WordPieceTokenizer(vocabularyFile: $0) },
-                                     logger: logger.labelled("registry"))
+        self.datasets = DatasetStore(
+            pool: pool, tokenizer: try configuration.vocabularyPath.map { try WordPieceTokenizer(vocabularyFile: $0) },
+            logger: logger.labelled("registry"))
         self.logger = logger.labelled("registry")
         if let token = configuration.bootstrapToken {
             switch try tokens.installBootstrap(token) {
             case .installed: self.logger.info("installed the bootstrap admin token from the environment")
-            case .rotated: self.logger.info("rotated the bootstrap admin token: the environment holds a new value (audited)")
+            case .rotated:
+                self.logger.info("rotated the bootstrap admin token: the environment holds a new value (audited)")
             case .keptRevoked:
-                self.logger.warning("""
+                self.logger.warning(
+                    """
                     the bootstrap token in the environment was revoked and stays revoked; \
                     to rotate it, set STEWARD_BOOTSTRAP_TOKEN (or its file) to a new value and restart (runbook/rotate-tokens.md)
                     """)
@@ -90,27 +95,31 @@ public final class RegistryService: Sendable {
     func mlflowGroup(prefix: String) -> RouteGroup<Role, Principal> { group(prefix: prefix, view: .mlflow) }
 
     private func group(prefix: String, view: ErrorView) -> RouteGroup<Role, Principal> {
-        RouteGroup(prefix: prefix, format: view == .mlflow ? MLflowAPI.format : nil,
-                   admit: { [tokens] request, role in try tokens.authorize(request, needs: role) },
-                   mapError: { error in
-                       switch error {
-                       case let error as RegistryError: view.map(error)
-                       case let error as PostgresError: error.asUnavailable ?? error.asInvalidInput.map(view.map)
-                       default: nil
-                       }
-                   })
+        RouteGroup(
+            prefix: prefix, format: view == .mlflow ? MLflowAPI.format : nil,
+            admit: { [tokens] request, role in try tokens.authorize(request, needs: role) },
+            mapError: { error in
+                switch error {
+                case let error as RegistryError: view.map(error)
+                case let error as PostgresError: error.asUnavailable ?? error.asInvalidInput.map(view.map)
+                default: nil
+                }
+            })
     }
 
     /// Runs `body` in a transaction for an authorised caller and audits it there. A
     /// deadlock or serialization failure between concurrent writers runs it again, so
     /// `body` must touch nothing but the database.
     @discardableResult
-    public func write<T>(_ request: Request, principal: Principal, action: String, target: String, retrying: Bool = true,
-                  _ body: (PostgresConnection) throws -> T) throws -> T {
+    public func write<T>(
+        _ request: Request, principal: Principal, action: String, target: String, retrying: Bool = true,
+        _ body: (PostgresConnection) throws -> T
+    ) throws -> T {
         try pool.withRetryingTransaction(attempts: retrying ? 5 : 1) { connection in
             let result = try body(connection)
-            try AuditLog.record(connection, actor: principal, action: action, target: target,
-                                payload: request.body.isEmpty ? nil : request.body, requestID: request.requestID)
+            try AuditLog.record(
+                connection, actor: principal, action: action, target: target,
+                payload: request.body.isEmpty ? nil : request.body, requestID: request.requestID)
             return result
         }
     }

@@ -19,7 +19,9 @@ struct RunFilter: Equatable {
             guard let token = try lexer.next() else { break }
             if !clauses.isEmpty {
                 guard case .word(let word) = token, word.lowercased() == "and" else {
-                    throw .invalid("Invalid clause(s) in filter string: expected 'and' between conditions in \(text.debugDescription)")
+                    throw .invalid(
+                        "Invalid clause(s) in filter string: expected 'and' between conditions in \(text.debugDescription)"
+                    )
                 }
                 guard let next = try lexer.next() else { throw .invalid("filter string ends after 'and'") }
                 clauses.append(try clause(startingWith: next, &lexer))
@@ -31,21 +33,29 @@ struct RunFilter: Equatable {
     }
 
     private static func clause(startingWith first: Token, _ lexer: inout Lexer) throws(RegistryError) -> RunFilter {
-        guard case .word(let identifier) = first else { throw .invalid("Invalid filter: expected an identifier such as metrics.accuracy") }
+        guard case .word(let identifier) = first else {
+            throw .invalid("Invalid filter: expected an identifier such as metrics.accuracy")
+        }
         let (entity, key) = try split(identifier, &lexer)
-        guard let comparatorToken = try lexer.next() else { throw .invalid("Invalid filter: '\(identifier)' needs a comparison") }
+        guard let comparatorToken = try lexer.next() else {
+            throw .invalid("Invalid filter: '\(identifier)' needs a comparison")
+        }
         var comparator: String
         switch comparatorToken {
         case .symbol(let symbol): comparator = symbol
         case .word(let word):
             comparator = word.uppercased()
             if comparator == "NOT" {
-                guard case .word(let inWord)? = try lexer.next(), inWord.uppercased() == "IN" else { throw .invalid("Invalid filter: expected IN after NOT") }
+                guard case .word(let inWord)? = try lexer.next(), inWord.uppercased() == "IN" else {
+                    throw .invalid("Invalid filter: expected IN after NOT")
+                }
                 comparator = "NOT IN"
             }
         default: throw .invalid("Invalid filter: expected a comparator after '\(identifier)'")
         }
-        guard let valueToken = try lexer.next() else { throw .invalid("Invalid filter: '\(identifier) \(comparator)' needs a value") }
+        guard let valueToken = try lexer.next() else {
+            throw .invalid("Invalid filter: '\(identifier) \(comparator)' needs a value")
+        }
         let value: Value
         switch valueToken {
         case .number(let number): value = .number(number)
@@ -72,11 +82,16 @@ struct RunFilter: Equatable {
         case "tag", "tags": return (.tag, key)
         case "attribute", "attributes", "attr", "run": return (.attribute, try attribute(key))
         case "dataset", "datasets": return (.dataset, key)
-        default: throw .invalid("Invalid entity type '\(prefix)'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset']")
+        default:
+            throw .invalid(
+                "Invalid entity type '\(prefix)'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset']"
+            )
         }
     }
 
-    private static let attributes = ["status", "run_name", "start_time", "end_time", "run_id", "user_id", "artifact_uri", "created", "Created"]
+    private static let attributes = [
+        "status", "run_name", "start_time", "end_time", "run_id", "user_id", "artifact_uri", "created", "Created"
+    ]
 
     private static func attribute(_ key: String) throws(RegistryError) -> String {
         guard attributes.contains(key) else {
@@ -89,24 +104,33 @@ struct RunFilter: Equatable {
         let numeric = ["=", "!=", ">", ">=", "<", "<="]
         let textual = ["=", "!=", "LIKE", "ILIKE"]
         switch (entity, value) {
-        case (.metric, .number), (.attribute, .number) where ["start_time", "end_time"].contains(key):
-            guard numeric.contains(comparator) else { throw .invalid("Invalid comparator '\(comparator)' for a number") }
+        case (.metric, .number),
+            (.attribute, .number) where ["start_time", "end_time"].contains(key):
+            guard numeric.contains(comparator) else {
+                throw .invalid("Invalid comparator '\(comparator)' for a number")
+            }
             if entity == .attribute, case .number(let number) = value, Int64(exactly: number) == nil {
-                throw .invalid("Invalid value \(valueDescription) for attribute \(key): expected an integer number of milliseconds within the 64-bit range")
+                throw .invalid(
+                    "Invalid value \(valueDescription) for attribute \(key): expected an integer number of milliseconds within the 64-bit range"
+                )
             }
         case (.metric, _):
             throw .invalid("Expected numeric value type for metric. Found \(valueDescription)")
         case (.attribute, .list) where key == "run_id", (.dataset, .list):
-            guard comparator == "IN" || comparator == "NOT IN" else { throw .invalid("A list value needs IN or NOT IN") }
+            guard comparator == "IN" || comparator == "NOT IN" else {
+                throw .invalid("A list value needs IN or NOT IN")
+            }
         case (_, .string):
             guard textual.contains(comparator) else {
-                throw .invalid("Invalid comparator '\(comparator)' not one of '\(textual)' for \(entity.rawValue) '\(key)'")
+                throw .invalid(
+                    "Invalid comparator '\(comparator)' not one of '\(textual)' for \(entity.rawValue) '\(key)'")
             }
             if entity == .attribute, ["start_time", "end_time"].contains(key) {
                 throw .invalid("Expected numeric value for attribute \(key)")
             }
         default:
-            throw .invalid("Invalid value \(valueDescription) for \(entity.rawValue) '\(key)' with comparator '\(comparator)'")
+            throw .invalid(
+                "Invalid value \(valueDescription) for \(entity.rawValue) '\(key)' with comparator '\(comparator)'")
         }
     }
 
@@ -135,7 +159,9 @@ struct Lexer {
     private static func isDigit(_ c: Unicode.Scalar) -> Bool { ("0"..."9").contains(c) }
     private static func isOneOf(_ set: String, _ c: Unicode.Scalar) -> Bool { set.unicodeScalars.contains(c) }
 
-    private mutating func skipSpaces() { while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 } }
+    private mutating func skipSpaces() {
+        while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
+    }
 
     /// After `metrics.` a key may be quoted: metrics."my key" or metrics.`my key`.
     mutating func takeQuotedKey() -> String? {
@@ -150,10 +176,18 @@ struct Lexer {
             let c = scalars[index]
             index += 1
             if c == quote {
-                if index < scalars.count, scalars[index] == quote { text.append(quote); index += 1; continue }
+                if index < scalars.count, scalars[index] == quote {
+                    text.append(quote)
+                    index += 1
+                    continue
+                }
                 return String(text)
             }
-            if c == "\\", index < scalars.count { text.append(scalars[index]); index += 1; continue }
+            if c == "\\", index < scalars.count {
+                text.append(scalars[index])
+                index += 1
+                continue
+            }
             text.append(c)
         }
         throw .invalid("Invalid filter: unterminated quoted string")
@@ -170,9 +204,17 @@ struct Lexer {
             while true {
                 skipSpaces()
                 guard index < scalars.count else { throw .invalid("Invalid filter: unterminated list") }
-                if scalars[index] == ")" { index += 1; break }
-                if scalars[index] == "," { index += 1; continue }
-                guard scalars[index] == "'" || scalars[index] == "\"" else { throw .invalid("Invalid filter: list items must be quoted strings") }
+                if scalars[index] == ")" {
+                    index += 1
+                    break
+                }
+                if scalars[index] == "," {
+                    index += 1
+                    continue
+                }
+                guard scalars[index] == "'" || scalars[index] == "\"" else {
+                    throw .invalid("Invalid filter: list items must be quoted strings")
+                }
                 items.append(try quoted(scalars[index]))
             }
             return .list(items)
@@ -180,14 +222,20 @@ struct Lexer {
         if Self.isOneOf("<>=!", c) {
             var symbol = String(c)
             index += 1
-            if index < scalars.count, scalars[index] == "=" { symbol.append("="); index += 1 }
-            guard ["<", ">", "=", "<=", ">=", "!=", "=="].contains(symbol) else { throw .invalid("Invalid comparator '\(symbol)'") }
+            if index < scalars.count, scalars[index] == "=" {
+                symbol.append("=")
+                index += 1
+            }
+            guard ["<", ">", "=", "<=", ">=", "!=", "=="].contains(symbol) else {
+                throw .invalid("Invalid comparator '\(symbol)'")
+            }
             return .symbol(symbol == "==" ? "=" : symbol)
         }
         if Self.isDigit(c) || c == "-" || c == "." {
             var text = String.UnicodeScalarView()
             while index < scalars.count, Self.isDigit(scalars[index]) || Self.isOneOf("+-.eE", scalars[index]) {
-                text.append(scalars[index]); index += 1
+                text.append(scalars[index])
+                index += 1
             }
             guard let value = Double(String(text)) else { throw .invalid("Invalid number '\(String(text))' in filter") }
             return .number(value)
@@ -202,7 +250,10 @@ struct Lexer {
             if c.properties.isWhitespace || Self.isOneOf("<>=!()'", c) { break }
             if c == "\"" {
                 // Only a key may be double-quoted right after a dot.
-                if word.hasSuffix(".") { word += try quoted("\""); continue }
+                if word.hasSuffix(".") {
+                    word += try quoted("\"")
+                    continue
+                }
                 break
             }
             word.unicodeScalars.append(c)
@@ -223,17 +274,32 @@ enum RunQuery {
         switch filter.entity {
         case .metric:
             guard case .number(let number) = filter.value else { throw .invalid("metric filters need a number") }
-            return "EXISTS (SELECT 1 FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(filter.key) AND m.value \(op) \(number))"
+            return
+                """
+                EXISTS (SELECT 1 FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(filter.key) AND
+                    m.value \(op) \(number))
+                """
         case .param, .tag:
-            guard case .string(let text) = filter.value else { throw .invalid("\(filter.entity.rawValue) filters need a quoted string") }
+            guard case .string(let text) = filter.value else {
+                throw .invalid("\(filter.entity.rawValue) filters need a quoted string")
+            }
             let table = SQL.raw(filter.entity == .param ? "steward.run_params" : "steward.run_tags")
-            return "EXISTS (SELECT 1 FROM \(table) p WHERE p.run_id = r.id AND p.key = \(filter.key) AND p.value \(op) \(text))"
+            return
+                """
+                EXISTS (SELECT 1 FROM \(table) p WHERE p.run_id = r.id AND p.key = \(filter.key) AND p.value \(op)
+                    \(text))
+                """
         case .dataset:
-            let column = SQL.raw(filter.key == "digest" ? "digest" : filter.key == "context" ? "tags->>'mlflow.data.context'" : "name")
+            let column = SQL.raw(
+                filter.key == "digest" ? "digest" : filter.key == "context" ? "tags->>'mlflow.data.context'" : "name")
             switch filter.value {
             case .list(let items):
                 let negate = SQL.raw(filter.comparator == "NOT IN" ? "NOT " : "")
-                return "\(negate)EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) = ANY(\(items)))"
+                return
+                    """
+                    \(negate)EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) =
+                        ANY(\(items)))
+                    """
             case .string(let text):
                 return "EXISTS (SELECT 1 FROM steward.run_inputs i WHERE i.run_id = r.id AND i.\(column) \(op) \(text))"
             case .number: throw .invalid("dataset filters need a quoted string")
@@ -242,11 +308,14 @@ enum RunQuery {
             let column = SQL.raw(Self.column(forAttribute: filter.key))
             switch filter.value {
             case .number(let number):
-                guard let milliseconds = Int64(exactly: number) else { throw .invalid("attribute \(filter.key) needs an integer") }
+                guard let milliseconds = Int64(exactly: number) else {
+                    throw .invalid("attribute \(filter.key) needs an integer")
+                }
                 return "r.\(column) \(op) \(milliseconds)"
             case .string(let text): return "r.\(column) \(op) \(text)"
             case .list(let items):
-                return filter.comparator == "NOT IN" ? "NOT (r.\(column) = ANY(\(items)))" : "r.\(column) = ANY(\(items))"
+                return filter.comparator == "NOT IN"
+                    ? "NOT (r.\(column) = ANY(\(items)))" : "r.\(column) = ANY(\(items))"
             }
         }
     }
@@ -277,10 +346,16 @@ enum RunQuery {
             let order = SQL.raw("\(direction) NULLS LAST")
             switch parsed.entity {
             case .metric:
-                parts.append("(SELECT m.value FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(parsed.key)) \(order)")
+                parts.append(
+                    """
+                    (SELECT m.value FROM steward.latest_metrics m WHERE m.run_id = r.id AND m.key = \(parsed.key))
+                        \(order)
+                    """
+                )
             case .param, .tag:
                 let table = SQL.raw(parsed.entity == .param ? "steward.run_params" : "steward.run_tags")
-                parts.append("(SELECT p.value FROM \(table) p WHERE p.run_id = r.id AND p.key = \(parsed.key)) \(order)")
+                parts.append(
+                    "(SELECT p.value FROM \(table) p WHERE p.run_id = r.id AND p.key = \(parsed.key)) \(order)")
             case .attribute:
                 parts.append("r.\(raw: Self.column(forAttribute: parsed.key)) \(order)")
             case .dataset:

@@ -11,18 +11,27 @@ public final class TrackingStore: Sendable {
 
     // MARK: Experiments
 
-    func createExperiment(_ c: PostgresConnection, name: String, artifactLocation: String?, tags: [String: String]) throws -> Int64 {
+    func createExperiment(
+        _ c: PostgresConnection, name: String, artifactLocation: String?, tags: [String: String]
+    ) throws -> Int64 {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= 500 else { throw RegistryError.invalid("experiment name must be 1-500 characters") }
+        guard !trimmed.isEmpty, trimmed.count <= 500 else {
+            throw RegistryError.invalid("experiment name must be 1-500 characters")
+        }
         try Limits.checkTags(tags, valueLimit: Limits.experimentTagValueLength)
         if let existing = try c.query("SELECT id FROM steward.experiments WHERE name = \(trimmed)").first {
-            throw RegistryError.alreadyExists("Experiment(name=\(trimmed)) already exists.", existingID: String(try existing.get("id", as: Int64.self)))
+            throw RegistryError.alreadyExists(
+                "Experiment(name=\(trimmed)) already exists.",
+                existingID: String(try existing.get("id", as: Int64.self)))
         }
         let now = nowMillis()
         do {
-            let id: Int64 = try c.query("""
-                INSERT INTO steward.experiments (name, tags, creation_time, last_update_time) VALUES (\(trimmed), \(try JSONCoding.text(tags))::jsonb, \(now), \(now)) RETURNING id
-                """).first!.get("id")
+            let id: Int64 = try c.query(
+                """
+                INSERT INTO steward.experiments (name, tags, creation_time, last_update_time) VALUES (\(trimmed),
+                    \(try JSONCoding.text(tags))::jsonb, \(now), \(now)) RETURNING id
+                """
+            ).first!.get("id")
             let location = artifactLocation ?? "mlflow-artifacts:/\(id)"
             _ = try c.query("UPDATE steward.experiments SET artifact_location = \(location) WHERE id = \(id)")
             return id
@@ -32,12 +41,14 @@ public final class TrackingStore: Sendable {
         }
     }
 
-    private static let experimentColumns = "id, name, artifact_location, lifecycle_stage, tags::text AS tags, creation_time, last_update_time"
+    private static let experimentColumns =
+        "id, name, artifact_location, lifecycle_stage, tags::text AS tags, creation_time, last_update_time"
 
     private func experiment(from row: PostgresRow) throws -> Experiment {
-        Experiment(id: try row.get("id"), name: try row.get("name"), artifactLocation: try row.get("artifact_location"),
-                   lifecycleStage: try row.get("lifecycle_stage"), tags: try JSONCoding.dictionary(try row.get("tags")),
-                   creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
+        Experiment(
+            id: try row.get("id"), name: try row.get("name"), artifactLocation: try row.get("artifact_location"),
+            lifecycleStage: try row.get("lifecycle_stage"), tags: try JSONCoding.dictionary(try row.get("tags")),
+            creationTime: try row.get("creation_time"), lastUpdateTime: try row.get("last_update_time"))
     }
 
     func experimentIDs() throws -> [Int64] {
@@ -45,27 +56,38 @@ public final class TrackingStore: Sendable {
     }
 
     func experiment(id: Int64) throws -> Experiment {
-        guard let row = try pool.query("SELECT \(raw: Self.experimentColumns) FROM steward.experiments WHERE id = \(id)").first else {
+        guard
+            let row = try pool.query("SELECT \(raw: Self.experimentColumns) FROM steward.experiments WHERE id = \(id)")
+                .first
+        else {
             throw RegistryError.notFound("No Experiment with id=\(id) exists")
         }
         return try experiment(from: row)
     }
 
     func experiment(named name: String) throws -> Experiment {
-        guard let row = try pool.query("SELECT \(raw: Self.experimentColumns) FROM steward.experiments WHERE name = \(name)").first else {
+        guard
+            let row = try pool.query(
+                "SELECT \(raw: Self.experimentColumns) FROM steward.experiments WHERE name = \(name)"
+            ).first
+        else {
             throw RegistryError.notFound("Could not find experiment with name '\(name)'")
         }
         return try experiment(from: row)
     }
 
-    func searchExperiments(filter: ModelFilter, viewType: String, limit: Int, pageToken: String?) throws -> Page<Experiment> {
+    func searchExperiments(
+        filter: ModelFilter, viewType: String, limit: Int, pageToken: String?
+    ) throws -> Page<Experiment> {
         let offset = try PageToken.decode(pageToken)
-        let stages: [String] = switch viewType {
-        case "DELETED_ONLY": ["deleted"]
-        case "ALL": ["active", "deleted"]
-        default: ["active"]
-        }
-        let rows = try pool.query("""
+        let stages: [String] =
+            switch viewType {
+            case "DELETED_ONLY": ["deleted"]
+            case "ALL": ["active", "deleted"]
+            default: ["active"]
+            }
+        let rows = try pool.query(
+            """
             SELECT \(raw: Self.experimentColumns) FROM steward.experiments e
             WHERE lifecycle_stage = ANY(\(stages)) AND \(try filter.sql(for: .experiments))
             ORDER BY id LIMIT \(limit) OFFSET \(offset)
@@ -76,7 +98,12 @@ public final class TrackingStore: Sendable {
 
     func setExperimentStage(_ c: PostgresConnection, id: Int64, stage: String) throws {
         if id == 0, stage == "deleted" { throw RegistryError.invalid("the Default experiment cannot be deleted") }
-        let rows = try c.query("UPDATE steward.experiments SET lifecycle_stage = \(stage), last_update_time = \(nowMillis()) WHERE id = \(id)")
+        let rows = try c.query(
+            """
+            UPDATE steward.experiments SET lifecycle_stage = \(stage), last_update_time = \(nowMillis()) WHERE id =
+                \(id)
+            """
+        )
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
     }
 
@@ -85,7 +112,8 @@ public final class TrackingStore: Sendable {
             throw RegistryError.invalid("experiment name must be 1-500 characters")
         }
         do {
-            let rows = try c.query("UPDATE steward.experiments SET name = \(name), last_update_time = \(nowMillis()) WHERE id = \(id)")
+            let rows = try c.query(
+                "UPDATE steward.experiments SET name = \(name), last_update_time = \(nowMillis()) WHERE id = \(id)")
             guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
         } catch let error as PostgresError {
             throw error.asAlreadyExists("Experiment '\(name)' already exists.")
@@ -95,7 +123,12 @@ public final class TrackingStore: Sendable {
     func setExperimentTag(_ c: PostgresConnection, id: Int64, key: String, value: String) throws {
         try Limits.checkKey(key, "tag")
         try Limits.checkLength(value, "value", limit: Limits.experimentTagValueLength)
-        let rows = try c.query("UPDATE steward.experiments SET tags = tags || jsonb_build_object(\(key)::text, \(value)::text) WHERE id = \(id)")
+        let rows = try c.query(
+            """
+            UPDATE steward.experiments SET tags = tags || jsonb_build_object(\(key)::text, \(value)::text) WHERE id
+                = \(id)
+            """
+        )
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("No Experiment with id=\(id) exists") }
     }
 
@@ -116,7 +149,11 @@ public final class TrackingStore: Sendable {
         try Limits.checkTags(new.tags, valueLimit: Limits.tagValueLength)
         try Limits.checkLength(new.name, "run_name", limit: Limits.runNameLength)
         try Limits.checkLength(new.userID, "user_id", limit: Limits.userIDLength)
-        guard let stage = try c.query("SELECT lifecycle_stage FROM steward.experiments WHERE id = \(new.experimentID) FOR SHARE").first else {
+        guard
+            let stage = try c.query(
+                "SELECT lifecycle_stage FROM steward.experiments WHERE id = \(new.experimentID) FOR SHARE"
+            ).first
+        else {
             throw RegistryError.notFound("No Experiment with id=\(new.experimentID) exists")
         }
         guard try stage.get("lifecycle_stage", as: String.self) == "active" else {
@@ -128,9 +165,13 @@ public final class TrackingStore: Sendable {
         tags["mlflow.runName"] = name
         if let parent = new.parentRunID { tags["mlflow.parentRunId"] = parent }
         do {
-            _ = try c.query("""
-                INSERT INTO steward.runs (id, experiment_id, name, status, user_id, start_time, artifact_uri, dataset_id, parent_run_id)
-                VALUES (\(id), \(new.experimentID), \(name), \(new.status.rawValue), \(new.userID), \(new.startTime ?? nowMillis()), \("mlflow-artifacts:/\(new.experimentID)/\(id)/artifacts"), \(new.datasetID), \(new.parentRunID))
+            _ = try c.query(
+                """
+                INSERT INTO steward.runs (id, experiment_id, name, status, user_id, start_time, artifact_uri,
+                    dataset_id, parent_run_id)
+                VALUES (\(id), \(new.experimentID), \(name), \(new.status.rawValue), \(new.userID),
+                    \(new.startTime ?? nowMillis()), \("mlflow-artifacts:/\(new.experimentID)/\(id)/artifacts"),
+                        \(new.datasetID), \(new.parentRunID))
                 """)
         } catch let error as PostgresError where error.isForeignKeyViolation {
             throw RegistryError.notFound("the parent run or dataset does not exist")
@@ -145,11 +186,14 @@ public final class TrackingStore: Sendable {
         """
 
     private func runInfo(from row: PostgresRow) throws -> Run {
-        Run(id: try row.get("id"), experimentID: try row.get("experiment_id"), name: try row.get("name"),
-            status: RunStatus(rawValue: try row.get("status")) ?? .failed, lifecycleStage: try row.get("lifecycle_stage"),
+        Run(
+            id: try row.get("id"), experimentID: try row.get("experiment_id"), name: try row.get("name"),
+            status: RunStatus(rawValue: try row.get("status")) ?? .failed,
+            lifecycleStage: try row.get("lifecycle_stage"),
             userID: try row.get("user_id"), startTime: try row.get("start_time"), endTime: try row.get("end_time"),
             artifactURI: try row.get("artifact_uri"), datasetID: try row.get("dataset_id"),
-            parentRunID: try row.get("parent_run_id"), jobName: try row.get("job_name"), failureReason: try row.get("failure_reason"))
+            parentRunID: try row.get("parent_run_id"), jobName: try row.get("job_name"),
+            failureReason: try row.get("failure_reason"))
     }
 
     func run(id: String) throws -> Run {
@@ -165,28 +209,45 @@ public final class TrackingStore: Sendable {
     private func runs(_ c: PostgresConnection, ids: [String]) throws -> [Run] {
         guard !ids.isEmpty else { return [] }
         var byID: [String: Run] = [:]
-        for row in try c.query("SELECT \(raw: Self.runColumns) FROM steward.runs WHERE id = ANY(\(ids))", prepared: true) {
+        for row in try c.query(
+            "SELECT \(raw: Self.runColumns) FROM steward.runs WHERE id = ANY(\(ids))", prepared: true)
+        {
             let run = try runInfo(from: row)
             byID[run.id] = run
         }
-        for row in try c.query("SELECT run_id, key, value FROM steward.run_params WHERE run_id = ANY(\(ids))", prepared: true) {
+        for row in try c.query(
+            "SELECT run_id, key, value FROM steward.run_params WHERE run_id = ANY(\(ids))", prepared: true)
+        {
             byID[try row.get("run_id")]?.params[try row.get("key")] = try row.get("value")
         }
-        for row in try c.query("SELECT run_id, key, value FROM steward.run_tags WHERE run_id = ANY(\(ids))", prepared: true) {
+        for row in try c.query(
+            "SELECT run_id, key, value FROM steward.run_tags WHERE run_id = ANY(\(ids))", prepared: true)
+        {
             byID[try row.get("run_id")]?.tags[try row.get("key")] = try row.get("value")
         }
-        for row in try c.query("SELECT run_id, key, value, step, timestamp FROM steward.latest_metrics WHERE run_id = ANY(\(ids)) ORDER BY key", prepared: true) {
-            byID[try row.get("run_id")]?.metrics.append(MetricPoint(key: try row.get("key"), value: try row.get("value"),
-                                                                     timestamp: try row.get("timestamp"), step: try row.get("step")))
+        for row in try c.query(
+            """
+            SELECT run_id, key, value, step, timestamp FROM steward.latest_metrics WHERE run_id = ANY(\(ids)) ORDER
+                BY key
+            """,
+            prepared: true)
+        {
+            byID[try row.get("run_id")]?.metrics.append(
+                MetricPoint(
+                    key: try row.get("key"), value: try row.get("value"),
+                    timestamp: try row.get("timestamp"), step: try row.get("step")))
         }
-        for row in try c.query("""
+        for row in try c.query(
+            """
             SELECT run_id, name, digest, source_type, source, schema, profile, tags::text AS tags
             FROM steward.run_inputs WHERE run_id = ANY(\(ids)) ORDER BY name
-            """, prepared: true) {
-            byID[try row.get("run_id")]?.inputs.append(DatasetInput(
-                name: try row.get("name"), digest: try row.get("digest"), sourceType: try row.get("source_type"),
-                source: try row.get("source"), schema: try row.get("schema"), profile: try row.get("profile"),
-                tags: try JSONCoding.dictionary(try row.get("tags"))))
+            """, prepared: true)
+        {
+            byID[try row.get("run_id")]?.inputs.append(
+                DatasetInput(
+                    name: try row.get("name"), digest: try row.get("digest"), sourceType: try row.get("source_type"),
+                    source: try row.get("source"), schema: try row.get("schema"), profile: try row.get("profile"),
+                    tags: try JSONCoding.dictionary(try row.get("tags"))))
         }
         return ids.compactMap { byID[$0] }
     }
@@ -195,7 +256,11 @@ public final class TrackingStore: Sendable {
     /// its rows share the lock; one that will also update the run row itself takes the
     /// stronger lock at once (two sharers upgrading would deadlock).
     func lockActiveRun(_ c: PostgresConnection, _ id: String, updatingRun: Bool = false) throws {
-        let sql: SQL = "SELECT lifecycle_stage FROM steward.runs WHERE id = \(id) FOR \(raw: updatingRun ? "NO KEY UPDATE" : "SHARE")"
+        let sql: SQL =
+            """
+            SELECT lifecycle_stage FROM steward.runs WHERE id = \(id) FOR
+                \(raw: updatingRun ? "NO KEY UPDATE" : "SHARE")
+            """
         guard let row = try c.query(sql, prepared: true).first else {
             throw RegistryError.notFound("Run with id=\(id) not found")
         }
@@ -216,45 +281,59 @@ public final class TrackingStore: Sendable {
     /// alike; nil fields are left as they are. A KILLED run stays KILLED: a training
     /// process finishing after its cancel cannot revive it. A run that ends without
     /// an end time keeps the one it has, or gets now.
-    func setStatus(_ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64? = nil, name: String? = nil,
-                   failureReason: String? = nil, jobName: String? = nil) throws {
+    func setStatus(
+        _ c: PostgresConnection, id: String, status: RunStatus?, endTime: Int64? = nil, name: String? = nil,
+        failureReason: String? = nil, jobName: String? = nil
+    ) throws {
         let endedNow = status?.isTerminal == true ? nowMillis() : nil
-        _ = try c.query("""
-            UPDATE steward.runs SET status = CASE WHEN status = 'KILLED' THEN status ELSE COALESCE(\(status?.rawValue), status) END,
+        _ = try c.query(
+            """
+            UPDATE steward.runs SET status = CASE WHEN status = 'KILLED' THEN status ELSE COALESCE(\(status?.rawValue),
+                status) END,
                    end_time = COALESCE(\(endTime), end_time, \(endedNow)), name = COALESCE(\(name), name),
-                   failure_reason = COALESCE(\(failureReason), failure_reason), job_name = COALESCE(\(jobName), job_name), updated_at = now()
+                   failure_reason = COALESCE(\(failureReason), failure_reason), job_name = COALESCE(\(jobName),
+                       job_name), updated_at = now()
             WHERE id = \(id)
             """)
     }
 
     func setRunStage(_ c: PostgresConnection, id: String, stage: String) throws {
-        let rows = try c.query("UPDATE steward.runs SET lifecycle_stage = \(stage), updated_at = now() WHERE id = \(id)")
+        let rows = try c.query(
+            "UPDATE steward.runs SET lifecycle_stage = \(stage), updated_at = now() WHERE id = \(id)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Run with id=\(id) not found") }
     }
 
     // MARK: Params, tags, metrics, inputs
 
     /// Writes a batch the way MLflow's log-batch does: all or nothing.
-    func logBatch(_ c: PostgresConnection, runID: String, metrics: [MetricPoint], params: [String: String],
-                  tags: [String: String]) throws {
+    func logBatch(
+        _ c: PostgresConnection, runID: String, metrics: [MetricPoint], params: [String: String],
+        tags: [String: String]
+    ) throws {
         if metrics.count > Limits.batchMetrics {
-            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(metrics.count) metrics. "
-                                        + "Please split up metrics across multiple requests and try again.")
+            throw RegistryError.invalid(
+                "A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(metrics.count) metrics. "
+                    + "Please split up metrics across multiple requests and try again.")
         }
         if params.count > Limits.batchParams {
-            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchParams) params. Got \(params.count) params.")
+            throw RegistryError.invalid(
+                "A batch logging request can contain at most \(Limits.batchParams) params. Got \(params.count) params.")
         }
         if tags.count > Limits.batchTags {
-            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchTags) tags. Got \(tags.count) tags.")
+            throw RegistryError.invalid(
+                "A batch logging request can contain at most \(Limits.batchTags) tags. Got \(tags.count) tags.")
         }
         if metrics.count + params.count + tags.count > Limits.batchTotal {
-            throw RegistryError.invalid("A batch logging request can contain at most \(Limits.batchTotal) entries in total.")
+            throw RegistryError.invalid(
+                "A batch logging request can contain at most \(Limits.batchTotal) entries in total.")
         }
         for metric in metrics { try Limits.checkKey(metric.key, "metric") }
         for (key, value) in params {
             try Limits.checkKey(key, "param")
             if value.unicodeScalars.count > Limits.paramValueLength {
-                throw RegistryError.invalid("Param value for '\(key)' had length \(value.unicodeScalars.count), which exceeded length limit of \(Limits.paramValueLength)")
+                throw RegistryError.invalid(
+                    "Param value for '\(key)' had length \(value.unicodeScalars.count), which exceeded length limit of \(Limits.paramValueLength)"
+                )
             }
         }
         for (key, value) in tags {
@@ -273,15 +352,19 @@ public final class TrackingStore: Sendable {
     private func insertParams(_ c: PostgresConnection, runID: String, _ params: [String: String]) throws {
         let keys = params.keys.sorted(), values = keys.map { params[$0]! }
         // A param is written once; the same value again is fine, a different one is refused.
-        let clashes = try c.query("""
-            INSERT INTO steward.run_params (run_id, key, value) SELECT \(runID), k, v FROM unnest(\(keys)::text[], \(values)::text[]) AS t(k, v)
+        let clashes = try c.query(
+            """
+            INSERT INTO steward.run_params (run_id, key, value) SELECT \(runID), k, v FROM unnest(\(keys)::text[],
+                \(values)::text[]) AS t(k, v)
             ON CONFLICT (run_id, key) DO UPDATE SET value = steward.run_params.value
             RETURNING key, value
             """)
         for row in clashes {
             let key: String = try row.get("key"), value: String = try row.get("value")
             if value != params[key] {
-                throw RegistryError.invalid("Changing param values is not allowed. Param with key='\(key)' was already logged with value='\(value)' for run ID='\(runID)'. Attempted logging new value '\(params[key]!)'.")
+                throw RegistryError.invalid(
+                    "Changing param values is not allowed. Param with key='\(key)' was already logged with value='\(value)' for run ID='\(runID)'. Attempted logging new value '\(params[key]!)'."
+                )
             }
         }
     }
@@ -289,8 +372,10 @@ public final class TrackingStore: Sendable {
     func upsertTags(_ c: PostgresConnection, runID: String, _ tags: [String: String]) throws {
         guard !tags.isEmpty else { return }
         let keys = tags.keys.sorted()
-        _ = try c.query("""
-            INSERT INTO steward.run_tags (run_id, key, value) SELECT \(runID), k, v FROM unnest(\(keys)::text[], \(keys.map { tags[$0]! })::text[]) AS t(k, v)
+        _ = try c.query(
+            """
+            INSERT INTO steward.run_tags (run_id, key, value) SELECT \(runID), k, v FROM unnest(\(keys)::text[],
+                \(keys.map { tags[$0]! })::text[]) AS t(k, v)
             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value
             """)
         if let name = tags["mlflow.runName"] {
@@ -301,7 +386,9 @@ public final class TrackingStore: Sendable {
     func deleteTag(_ c: PostgresConnection, runID: String, key: String) throws {
         try lockActiveRun(c, runID)
         let rows = try c.query("DELETE FROM steward.run_tags WHERE run_id = \(runID) AND key = \(key)")
-        guard rows.affectedRows == 1 else { throw RegistryError.notFound("No tag with name: \(key) in run with id \(runID)") }
+        guard rows.affectedRows == 1 else {
+            throw RegistryError.notFound("No tag with name: \(key) in run with id \(runID)")
+        }
     }
 
     private func insertMetrics(_ c: PostgresConnection, runID: String, _ metrics: [MetricPoint]) throws {
@@ -312,14 +399,19 @@ public final class TrackingStore: Sendable {
             latest[point.key] = point
         }
         let last = latest.keys.sorted().map { latest[$0]! }
-        _ = try c.query("""
+        _ = try c.query(
+            """
             WITH history AS (
                 INSERT INTO steward.metrics (run_id, key, value, step, timestamp)
-                SELECT \(runID), k, v, s, t FROM unnest(\(metrics.map(\.key))::text[], \(metrics.map(\.value))::float8[], \(metrics.map(\.step))::int8[], \(metrics.map(\.timestamp))::int8[]) AS b(k, v, s, t)
+                SELECT \(runID), k, v, s, t FROM unnest(\(metrics.map(\.key))::text[],
+                    \(metrics.map(\.value))::float8[], \(metrics.map(\.step))::int8[],
+                        \(metrics.map(\.timestamp))::int8[]) AS b(k, v, s, t)
             )
             INSERT INTO steward.latest_metrics AS l (run_id, key, value, step, timestamp)
-            SELECT \(runID), k, v, s, t FROM unnest(\(last.map(\.key))::text[], \(last.map(\.value))::float8[], \(last.map(\.step))::int8[], \(last.map(\.timestamp))::int8[]) AS b(k, v, s, t)
-            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+            SELECT \(runID), k, v, s, t FROM unnest(\(last.map(\.key))::text[], \(last.map(\.value))::float8[],
+                \(last.map(\.step))::int8[], \(last.map(\.timestamp))::int8[]) AS b(k, v, s, t)
+            ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp =
+                excluded.timestamp
             WHERE (excluded.step, excluded.timestamp, excluded.value) > (l.step, l.timestamp, l.value)
             """, prepared: true)
     }
@@ -336,9 +428,11 @@ public final class TrackingStore: Sendable {
     func logInputs(_ c: PostgresConnection, runID: String, _ inputs: [DatasetInput]) throws {
         try lockActiveRun(c, runID)
         for input in inputs {
-            _ = try c.query("""
+            _ = try c.query(
+                """
                 INSERT INTO steward.run_inputs (run_id, name, digest, source_type, source, schema, profile, tags)
-                VALUES (\(runID), \(input.name), \(input.digest), \(input.sourceType), \(input.source), \(input.schema), \(input.profile), \(try JSONCoding.text(input.tags))::jsonb)
+                VALUES (\(runID), \(input.name), \(input.digest), \(input.sourceType), \(input.source),
+                    \(input.schema), \(input.profile), \(try JSONCoding.text(input.tags))::jsonb)
                 ON CONFLICT (run_id, name, digest) DO UPDATE SET tags = steward.run_inputs.tags || excluded.tags
                 """)
         }
@@ -350,29 +444,38 @@ public final class TrackingStore: Sendable {
             guard try c.query("SELECT 1 FROM steward.runs WHERE id = \(runID)", prepared: true).count == 1 else {
                 throw RegistryError.notFound("Run with id=\(runID) not found")
             }
-            let rows = try c.query("""
+            let rows = try c.query(
+                """
                 SELECT value, step, timestamp FROM steward.metrics WHERE run_id = \(runID) AND key = \(key)
                 ORDER BY step, timestamp, id LIMIT \(limit) OFFSET \(offset)
                 """, prepared: true)
             let items = try rows.map { row in
-                MetricPoint(key: key, value: try row.get("value"), timestamp: try row.get("timestamp"), step: try row.get("step"))
+                MetricPoint(
+                    key: key, value: try row.get("value"), timestamp: try row.get("timestamp"),
+                    step: try row.get("step"))
             }
-            return Page(items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
+            return Page(
+                items: items, nextPageToken: PageToken.next(offset: offset, returned: items.count, limit: limit))
         }
     }
 
     // MARK: Search
 
-    func searchRuns(experimentIDs: [Int64], filter: String, viewType: String, orderBy: [String], limit: Int,
-                    pageToken: String?) throws -> Page<Run> {
+    func searchRuns(
+        experimentIDs: [Int64], filter: String, viewType: String, orderBy: [String], limit: Int,
+        pageToken: String?
+    ) throws -> Page<Run> {
         let offset = try PageToken.decode(pageToken)
-        let stages: [String] = switch viewType {
-        case "DELETED_ONLY": ["deleted"]
-        case "ALL": ["active", "deleted"]
-        default: ["active"]
-        }
+        let stages: [String] =
+            switch viewType {
+            case "DELETED_ONLY": ["deleted"]
+            case "ALL": ["active", "deleted"]
+            default: ["active"]
+            }
         var conditions: [SQL] = ["r.experiment_id = ANY(\(experimentIDs))", "r.lifecycle_stage = ANY(\(stages))"]
-        conditions += try RunFilter.parse(filter).map { filter throws(RegistryError) in try RunQuery.condition(for: filter) }
+        conditions += try RunFilter.parse(filter).map { filter throws(RegistryError) in
+            try RunQuery.condition(for: filter)
+        }
         let sql: SQL = """
             SELECT r.id FROM steward.runs r WHERE \(SQL.joined(conditions, separator: " AND "))
             ORDER BY \(try RunQuery.ordering(orderBy)) LIMIT \(limit) OFFSET \(offset)
@@ -380,7 +483,9 @@ public final class TrackingStore: Sendable {
         return try pool.withConnection { c in
             // Prepared: a search's text depends only on the filter's shape (every value is bound).
             let ids: [String] = try c.query(sql, prepared: true).map { try $0.get("id") }
-            return Page(items: try runs(c, ids: ids), nextPageToken: PageToken.next(offset: offset, returned: ids.count, limit: limit))
+            return Page(
+                items: try runs(c, ids: ids),
+                nextPageToken: PageToken.next(offset: offset, returned: ids.count, limit: limit))
         }
     }
 }
@@ -399,7 +504,9 @@ enum JSONCoding {
 
 /// MLflow-style generated run names ("bold-heron-42").
 enum RunNames {
-    private static let adjectives = ["bold", "calm", "eager", "keen", "quiet", "swift", "brave", "bright", "gentle", "steady"]
+    private static let adjectives = [
+        "bold", "calm", "eager", "keen", "quiet", "swift", "brave", "bright", "gentle", "steady"
+    ]
     private static let nouns = ["heron", "otter", "lynx", "falcon", "badger", "marten", "ibis", "wren", "fox", "seal"]
 
     static func make() -> String {

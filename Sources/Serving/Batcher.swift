@@ -14,7 +14,9 @@ public final class Batcher: @unchecked Sendable {
         public let ids: [Int32]
         public let complete: @Sendable (Result<[Float], any Error>) -> Void
 
-        public init(model: LoadedModel, ids: [Int32], complete: @escaping @Sendable (Result<[Float], any Error>) -> Void) {
+        public init(
+            model: LoadedModel, ids: [Int32], complete: @escaping @Sendable (Result<[Float], any Error>) -> Void
+        ) {
             self.model = model
             self.ids = ids
             self.complete = complete
@@ -46,8 +48,10 @@ public final class Batcher: @unchecked Sendable {
 
     public init(options: Options, metrics: MetricsRegistry) {
         self.options = options
-        batchSizes = metrics.histogram("steward_serve_batch_size", help: "Texts per ONNX Runtime run.",
-                                       buckets: [1, 2, 4, 8, 16, 32, 64, 128]).labels()
+        batchSizes = metrics.histogram(
+            "steward_serve_batch_size", help: "Texts per ONNX Runtime run.",
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128]
+        ).labels()
         queueDepth = metrics.gauge("steward_serve_queue_depth", help: "Texts waiting for a batch.").labels()
         inference = metrics.histogram("steward_serve_inference_seconds", help: "Time of one ONNX Runtime run.").labels()
         running = options.workers
@@ -126,7 +130,9 @@ public final class Batcher: @unchecked Sendable {
             for item in taken { groups[ObjectIdentifier(item.model), default: []].append(item) }
             let runs = groups.values.flatMap { group -> [[Item]] in
                 let sorted = group.count > options.maxBatch ? group.sorted { $0.ids.count < $1.ids.count } : group
-                return stride(from: 0, to: sorted.count, by: options.maxBatch).map { Array(sorted[$0..<min($0 + options.maxBatch, sorted.count)]) }
+                return stride(from: 0, to: sorted.count, by: options.maxBatch).map {
+                    Array(sorted[$0..<min($0 + options.maxBatch, sorted.count)])
+                }
             }
             for group in runs {
                 batchSizes.observe(Double(group.count))

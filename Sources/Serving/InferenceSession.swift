@@ -15,7 +15,9 @@ final class OnnxRuntime: @unchecked Sendable {
     let memoryInfo: OpaquePointer?
 
     private init() {
-        guard let table = steward_ort_api() else { fatalError("the ONNX Runtime library does not serve C API version \(steward_ort_api_version())") }
+        guard let table = steward_ort_api() else {
+            fatalError("the ONNX Runtime library does not serve C API version \(steward_ort_api_version())")
+        }
         api = table.pointee
         var env: OpaquePointer?
         var info: OpaquePointer?
@@ -56,18 +58,21 @@ public final class InferenceSession: @unchecked Sendable {
     public init(modelPath: String, options: Options = Options()) throws {
         let ort = OnnxRuntime.shared
         let api = ort.api
-        guard ort.environment != nil, ort.memoryInfo != nil else { throw OnnxRuntimeError(description: "cannot create the ONNX Runtime environment") }
+        guard ort.environment != nil, ort.memoryInfo != nil else {
+            throw OnnxRuntimeError(description: "cannot create the ONNX Runtime environment")
+        }
         var sessionOptions: OpaquePointer?
         try ort.check(api.CreateSessionOptions(&sessionOptions))
         defer { api.ReleaseSessionOptions(sessionOptions) }
         try ort.check(api.SetIntraOpNumThreads(sessionOptions, Int32(options.intraOpThreads)))
         try ort.check(api.SetInterOpNumThreads(sessionOptions, 1))
-        let level: GraphOptimizationLevel = switch options.optimizationLevel {
-        case 0: ORT_DISABLE_ALL
-        case 1: ORT_ENABLE_BASIC
-        case 2: ORT_ENABLE_EXTENDED
-        default: ORT_ENABLE_ALL
-        }
+        let level: GraphOptimizationLevel =
+            switch options.optimizationLevel {
+            case 0: ORT_DISABLE_ALL
+            case 1: ORT_ENABLE_BASIC
+            case 2: ORT_ENABLE_EXTENDED
+            default: ORT_ENABLE_ALL
+            }
         try ort.check(api.SetSessionGraphOptimizationLevel(sessionOptions, level))
         var created: OpaquePointer?
         try ort.check(api.CreateSession(ort.environment, modelPath, sessionOptions, &created))
@@ -76,8 +81,13 @@ public final class InferenceSession: @unchecked Sendable {
 
         var allocator: UnsafeMutablePointer<OrtAllocator>?
         try ort.check(api.GetAllocatorWithDefaultOptions(&allocator))
-        func names(count: (OpaquePointer?, UnsafeMutablePointer<Int>?) -> OpaquePointer?,
-                   name: (OpaquePointer?, Int, UnsafeMutablePointer<OrtAllocator>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer?) throws -> [String] {
+        func names(
+            count: (OpaquePointer?, UnsafeMutablePointer<Int>?) -> OpaquePointer?,
+            name: (
+                OpaquePointer?, Int, UnsafeMutablePointer<OrtAllocator>?,
+                UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+            ) -> OpaquePointer?
+        ) throws -> [String] {
             var n = 0
             try ort.check(count(created, &n))
             return try (0..<n).map { index in
@@ -87,8 +97,10 @@ public final class InferenceSession: @unchecked Sendable {
                 return raw.map { String(cString: $0) } ?? ""
             }
         }
-        inputNames = try names(count: { api.SessionGetInputCount($0, $1) }, name: { api.SessionGetInputName($0, $1, $2, $3) })
-        outputNames = try names(count: { api.SessionGetOutputCount($0, $1) }, name: { api.SessionGetOutputName($0, $1, $2, $3) })
+        inputNames = try names(
+            count: { api.SessionGetInputCount($0, $1) }, name: { api.SessionGetInputName($0, $1, $2, $3) })
+        outputNames = try names(
+            count: { api.SessionGetOutputCount($0, $1) }, name: { api.SessionGetOutputName($0, $1, $2, $3) })
     }
 
     deinit { runtime.api.ReleaseSession(session) }
@@ -113,14 +125,18 @@ public final class InferenceSession: @unchecked Sendable {
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, data.count) * 8, alignment: 8)
                 buffers.append(buffer)
                 data.withUnsafeBytes { buffer.copyMemory(from: $0) }
-                try runtime.check(api.CreateTensorWithDataAsOrtValue(runtime.memoryInfo, buffer.baseAddress, data.count * 8, shape, shape.count,
-                                                                     ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, &tensor))
+                try runtime.check(
+                    api.CreateTensorWithDataAsOrtValue(
+                        runtime.memoryInfo, buffer.baseAddress, data.count * 8, shape, shape.count,
+                        ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, &tensor))
             case .float(let data, let shape):
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, data.count) * 4, alignment: 4)
                 buffers.append(buffer)
                 data.withUnsafeBytes { buffer.copyMemory(from: $0) }
-                try runtime.check(api.CreateTensorWithDataAsOrtValue(runtime.memoryInfo, buffer.baseAddress, data.count * 4, shape, shape.count,
-                                                                     ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &tensor))
+                try runtime.check(
+                    api.CreateTensorWithDataAsOrtValue(
+                        runtime.memoryInfo, buffer.baseAddress, data.count * 4, shape, shape.count,
+                        ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &tensor))
             }
             values.append(tensor)
         }

@@ -45,17 +45,25 @@ public final class LoadedModel: Sendable {
     public let precision: ModelPrecision
 
     /// Loads `directory`, refusing files whose sha256 differs from the manifest's.
-    public init(directory: URL, name: String, version: String, options: InferenceSession.Options,
-                precision: ModelPrecision = .fp32) throws {
+    public init(
+        directory: URL, name: String, version: String, options: InferenceSession.Options,
+        precision: ModelPrecision = .fp32
+    ) throws {
         let manifestURL = directory.appendingPathComponent("steward.json")
-        guard let data = try? Data(contentsOf: manifestURL) else { throw ModelLoadError("no steward.json in \(directory.path)") }
+        guard let data = try? Data(contentsOf: manifestURL) else {
+            throw ModelLoadError("no steward.json in \(directory.path)")
+        }
         let manifest: ModelManifest
         do { manifest = try JSONDecoder().decode(ModelManifest.self, from: data) } catch {
             throw ModelLoadError("steward.json in \(directory.path) is not a valid manifest: \(error)")
         }
-        guard manifest.format == 1 else { throw ModelLoadError("steward.json format \(manifest.format) is not supported (expected 1)") }
+        guard manifest.format == 1 else {
+            throw ModelLoadError("steward.json format \(manifest.format) is not supported (expected 1)")
+        }
         guard manifest.labels.count >= 2 else { throw ModelLoadError("steward.json must name at least two labels") }
-        guard (8...4096).contains(manifest.maxLength) else { throw ModelLoadError("steward.json max_length must be in 8...4096") }
+        guard (8...4096).contains(manifest.maxLength) else {
+            throw ModelLoadError("steward.json max_length must be in 8...4096")
+        }
         let onnx: String
         switch precision {
         case .fp32: onnx = manifest.onnx
@@ -66,13 +74,16 @@ public final class LoadedModel: Sendable {
             onnx = int8
         }
         for file in [onnx, manifest.vocab] {
-            guard !file.contains(".."), !file.hasPrefix("/") else { throw ModelLoadError("steward.json names a file outside the model: \(file)") }
+            guard !file.contains(".."), !file.hasPrefix("/") else {
+                throw ModelLoadError("steward.json names a file outside the model: \(file)")
+            }
             let path = directory.appendingPathComponent(file).path
             guard FileManager.default.fileExists(atPath: path) else { throw ModelLoadError("the model has no \(file)") }
             if let expected = manifest.sha256?[file] {
                 let actual = try SHA256.hex(fileAt: path)
                 guard actual == expected.lowercased() else {
-                    throw ModelLoadError("\(file) has sha256 \(actual), the manifest says \(expected): refusing to load")
+                    throw ModelLoadError(
+                        "\(file) has sha256 \(actual), the manifest says \(expected): refusing to load")
                 }
             }
         }
@@ -84,7 +95,8 @@ public final class LoadedModel: Sendable {
         tokenizer = try WordPieceTokenizer(vocabularyFile: directory.appendingPathComponent(manifest.vocab).path)
         session = try InferenceSession(modelPath: directory.appendingPathComponent(onnx).path, options: options)
         for input in ["input_ids", "attention_mask"] where !session.inputNames.contains(input) {
-            throw ModelLoadError("the ONNX graph has no input \(input) (inputs: \(session.inputNames.joined(separator: ", ")))")
+            throw ModelLoadError(
+                "the ONNX graph has no input \(input) (inputs: \(session.inputNames.joined(separator: ", ")))")
         }
     }
 
@@ -100,10 +112,14 @@ public final class LoadedModel: Sendable {
             }
         }
         let shape: [Int64] = [Int64(encodings.count), Int64(longest)]
-        let output = try session.run([("input_ids", .int64(ids, shape: shape)), ("attention_mask", .int64(mask, shape: shape))])
+        let output = try session.run([
+            ("input_ids", .int64(ids, shape: shape)), ("attention_mask", .int64(mask, shape: shape))
+        ])
         let classes = manifest.labels.count
         guard output.shape == [Int64(encodings.count), Int64(classes)] else {
-            throw OnnxRuntimeError(description: "the model returned logits of shape \(output.shape), expected [\(encodings.count), \(classes)]")
+            throw OnnxRuntimeError(
+                description:
+                    "the model returned logits of shape \(output.shape), expected [\(encodings.count), \(classes)]")
         }
         return (0..<encodings.count).map { Array(output.values[($0 * classes)..<(($0 + 1) * classes)]) }
     }

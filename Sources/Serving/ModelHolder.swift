@@ -9,8 +9,9 @@ public final class ModelHolder: Sendable {
     private let info: GaugeFamily
 
     public init(metrics: MetricsRegistry) {
-        info = metrics.gauge("steward_serve_model_info", help: "The model version being served (1) and ones served before (0).",
-                             labels: ["model", "version", "track"])
+        info = metrics.gauge(
+            "steward_serve_model_info", help: "The model version being served (1) and ones served before (0).",
+            labels: ["model", "version", "track"])
     }
 
     public var model: LoadedModel? { current.withLock { $0 } }

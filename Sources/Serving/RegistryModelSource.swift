@@ -32,8 +32,10 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
     private let logger: Logger
     private let stop = StopSignal()
 
-    public init(client: HTTPClient, model: String, selector: Selector, cache: URL, pollInterval: Duration, holder: ModelHolder,
-                track: String, sessionOptions: InferenceSession.Options, precision: ModelPrecision = .fp32, logger: Logger) {
+    public init(
+        client: HTTPClient, model: String, selector: Selector, cache: URL, pollInterval: Duration, holder: ModelHolder,
+        track: String, sessionOptions: InferenceSession.Options, precision: ModelPrecision = .fp32, logger: Logger
+    ) {
         self.client = client
         self.model = model
         self.selector = selector
@@ -55,7 +57,9 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         enum CodingKeys: String, CodingKey { case files, artifactSHA256 = "artifact_sha256" }
     }
 
-    private var encodedModel: String { model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? model }
+    private var encodedModel: String {
+        model.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? model
+    }
 
     /// The version the selector points at now.
     func resolve() throws -> Int {
@@ -63,17 +67,23 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         case .version(let version):
             return version
         case .alias(let alias):
-            return try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/aliases/\(alias)")).success().json(VersionInfo.self).version
+            return try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/aliases/\(alias)")).success()
+                .json(VersionInfo.self).version
         case .stage(let stage):
-            let page = try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions?stage=\(stage)&limit=1")).success().json(VersionPage.self)
-            guard let newest = page.items.first else { throw ModelLoadError("\(model) has no version in stage \(stage)") }
+            let page = try client.send(
+                ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions?stage=\(stage)&limit=1")
+            ).success().json(VersionPage.self)
+            guard let newest = page.items.first else {
+                throw ModelLoadError("\(model) has no version in stage \(stage)")
+            }
             return newest.version
         }
     }
 
     /// Downloads (or reuses a verified cached copy of) a version and loads it.
     func load(version: Int) throws -> LoadedModel {
-        let files = try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions/\(version)/files")).success().json(Files.self)
+        let files = try client.send(ClientRequest(.GET, "/api/v1/models/\(encodedModel)/versions/\(version)/files"))
+            .success().json(Files.self)
         guard !files.files.isEmpty else { throw ModelLoadError("\(model) version \(version) has no files") }
         let directory = cache.appendingPathComponent("\(model)/\(version)", isDirectory: true)
         let digest = SHA256Hasher()
@@ -83,23 +93,32 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
             }
             digest.update("\(file.path)\t\(file.sha256)\n")
             let target = directory.appendingPathComponent(file.path)
-            if FileManager.default.fileExists(atPath: target.path), (try? SHA256.hex(fileAt: target.path)) == file.sha256 { continue }
-            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if FileManager.default.fileExists(atPath: target.path),
+                (try? SHA256.hex(fileAt: target.path)) == file.sha256
+            {
+                continue
+            }
+            try FileManager.default.createDirectory(
+                at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             let partial = target.appendingPathExtension("partial")
             _ = try client.download(ClientRequest(.GET, file.url), to: partial).success()
             let actual = try SHA256.hex(fileAt: partial.path)
             guard actual == file.sha256 else {
                 try? FileManager.default.removeItem(at: partial)
-                throw ModelLoadError("\(file.path) of \(model) version \(version) has sha256 \(actual), the registry says \(file.sha256): refusing it")
+                throw ModelLoadError(
+                    "\(file.path) of \(model) version \(version) has sha256 \(actual), the registry says \(file.sha256): refusing it"
+                )
             }
             guard rename(partial.path, target.path) == 0 else {
                 throw ModelLoadError("cannot move \(file.path) into the cache: \(String(cString: strerror(errno)))")
             }
         }
         if let expected = files.artifactSHA256, digest.finalizeHex() != expected {
-            throw ModelLoadError("\(model) version \(version): the files' digest does not match the version's artifact sha256")
+            throw ModelLoadError(
+                "\(model) version \(version): the files' digest does not match the version's artifact sha256")
         }
-        return try LoadedModel(directory: directory, name: model, version: String(version), options: sessionOptions, precision: precision)
+        return try LoadedModel(
+            directory: directory, name: model, version: String(version), options: sessionOptions, precision: precision)
     }
 
     /// Loads the current version once; used at start-up before serving. The
@@ -111,13 +130,15 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
         do {
             version = try resolve()
         } catch let error as HTTPStatusError where error.status == 404 && track == "canary" {
-            logger.info("nothing to serve yet; waiting for the registry to name a version",
-                        ["model": .string(model), "selector": .string(selector.description), "error": .string(error.message)])
+            logger.info(
+                "nothing to serve yet; waiting for the registry to name a version",
+                ["model": .string(model), "selector": .string(selector.description), "error": .string(error.message)])
             return
         }
         let loaded = try load(version: version)
         holder.swap(to: loaded, track: track)
-        logger.info("serving", ["model": .string(model), "version": .int(version), "selector": .string(selector.description)])
+        logger.info(
+            "serving", ["model": .string(model), "version": .int(version), "selector": .string(selector.description)])
     }
 
     /// Polls the selector; a new version is loaded beside the old one and swapped in.

@@ -38,9 +38,12 @@ public struct ServedRequest: Sendable, Equatable {
     public var text: String?
     public var source: Source
 
-    public init(at: Date, modelName: String, modelVersion: String, track: String, latencyMilliseconds: Double, status: Int,
-                error: String? = nil, textIndex: Int = 0, label: String? = nil, confidence: Double? = nil, features: TextFeatures? = nil,
-                requestID: String, text: String? = nil, source: Source = .serve) {
+    public init(
+        at: Date, modelName: String, modelVersion: String, track: String, latencyMilliseconds: Double, status: Int,
+        error: String? = nil, textIndex: Int = 0, label: String? = nil, confidence: Double? = nil,
+        features: TextFeatures? = nil,
+        requestID: String, text: String? = nil, source: Source = .serve
+    ) {
         self.at = at
         self.modelName = modelName
         self.modelVersion = modelVersion
@@ -60,12 +63,18 @@ public struct ServedRequest: Sendable, Equatable {
     /// Server errors and timeouts count against a version; client errors (4xx) do not.
     public var isServerError: Bool { status >= 500 }
 
-    static let columns = ["at", "model_name", "model_version", "track", "latency_ms", "status", "error", "text_index", "label", "confidence",
-                          "char_length", "word_count", "oov_share", "non_letter_share", "request_id", "text", "source"]
+    static let columns = [
+        "at", "model_name", "model_version", "track", "latency_ms", "status", "error", "text_index", "label",
+        "confidence",
+        "char_length", "word_count", "oov_share", "non_letter_share", "request_id", "text", "source"
+    ]
 
     var values: [any PostgresEncodable] {
-        [at, modelName, modelVersion, track, latencyMilliseconds, status, error, textIndex, label, confidence,
-         features?.charLength, features?.wordCount, features?.oovShare, features?.nonLetterShare, requestID, text, source.rawValue]
+        [
+            at, modelName, modelVersion, track, latencyMilliseconds, status, error, textIndex, label, confidence,
+            features?.charLength, features?.wordCount, features?.oovShare, features?.nonLetterShare, requestID, text,
+            source.rawValue
+        ]
     }
 
     /// Writes records in one COPY (the writer's batches; tests that need rows in the past).

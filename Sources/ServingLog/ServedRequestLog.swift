@@ -19,15 +19,22 @@ public final class ServedRequestLog: Service, @unchecked Sendable {
     private let dropped: Counter
     private let written: Counter
 
-    public init(pool: PostgresPool, capacity: Int = 50_000, flushEvery: Duration = .milliseconds(250),
-                metrics: MetricsRegistry, logger: Logger) {
+    public init(
+        pool: PostgresPool, capacity: Int = 50_000, flushEvery: Duration = .milliseconds(250),
+        metrics: MetricsRegistry, logger: Logger
+    ) {
         self.pool = pool
         self.capacity = capacity
         self.flushEvery = flushEvery
         self.logger = logger.labelled("prediction-log")
-        dropped = metrics.counter("steward_prediction_log_dropped_total", help: "Prediction rows dropped (queue full or database unavailable).").labels()
-        written = metrics.counter("steward_prediction_log_written_total", help: "Prediction rows written to Postgres.").labels()
-        let depth = metrics.gauge("steward_prediction_log_queue_depth", help: "Prediction rows waiting to be written.").labels()
+        dropped = metrics.counter(
+            "steward_prediction_log_dropped_total",
+            help: "Prediction rows dropped (queue full or database unavailable)."
+        ).labels()
+        written = metrics.counter("steward_prediction_log_written_total", help: "Prediction rows written to Postgres.")
+            .labels()
+        let depth = metrics.gauge("steward_prediction_log_queue_depth", help: "Prediction rows waiting to be written.")
+            .labels()
         metrics.addCollector { [weak self] in
             guard let self else { return }
             condition.lock()
@@ -67,7 +74,9 @@ public final class ServedRequestLog: Service, @unchecked Sendable {
                     failures += 1
                     // One line per outage, then every 20th failure.
                     if failures == 1 || failures % 20 == 0 {
-                        logger.warning("cannot write predictions; dropping them", ["rows": .int(batch.count), "error": .string("\(error)")])
+                        logger.warning(
+                            "cannot write predictions; dropping them",
+                            ["rows": .int(batch.count), "error": .string("\(error)")])
                     }
                     if !done { Thread.sleep(forTimeInterval: min(2, 0.1 * Double(failures))) }
                 }

@@ -15,7 +15,8 @@ public struct ServingInstances: Sendable {
     public init(pool: PostgresPool) { self.pool = pool }
 
     public func beat(instance: String, model: String, track: String, version: String?, startedAt: Date) throws {
-        try pool.query("""
+        try pool.query(
+            """
             INSERT INTO steward.serving_instances (instance, model_name, track, model_version, started_at, seen_at)
             VALUES (\(instance), \(model), \(track), \(version), \(startedAt), now())
             ON CONFLICT (instance) DO UPDATE SET model_name = excluded.model_name, track = excluded.track,
@@ -25,10 +26,13 @@ public struct ServingInstances: Sendable {
 
     /// Whether a live instance of `track` serves `version` of `model`.
     public func serves(model: String, track: String, version: String) throws -> Bool {
-        try pool.query("""
-            SELECT 1 FROM steward.serving_instances WHERE model_name = \(model) AND track = \(track) AND model_version = \(version)
+        try pool.query(
+            """
+            SELECT 1 FROM steward.serving_instances WHERE model_name = \(model) AND track = \(track) AND model_version
+                = \(version)
               AND seen_at > now() - make_interval(secs => \(Self.liveness.seconds))
-            """).count > 0
+            """
+        ).count > 0
     }
 }
 
@@ -45,8 +49,10 @@ public final class ServingHeartbeat: Service, @unchecked Sendable {
     private let started = Date()
     private let stop = StopSignal()
 
-    public init(pool: PostgresPool, instance: String, model: String, track: String, interval: Duration = .seconds(3),
-                logger: Logger, version: @escaping @Sendable () -> String?) {
+    public init(
+        pool: PostgresPool, instance: String, model: String, track: String, interval: Duration = .seconds(3),
+        logger: Logger, version: @escaping @Sendable () -> String?
+    ) {
         instances = ServingInstances(pool: pool)
         self.instance = instance
         self.model = model
@@ -60,7 +66,8 @@ public final class ServingHeartbeat: Service, @unchecked Sendable {
         var problem = RepeatedProblem()
         repeat {
             do {
-                try instances.beat(instance: instance, model: model, track: track, version: version(), startedAt: started)
+                try instances.beat(
+                    instance: instance, model: model, track: track, version: version(), startedAt: started)
                 problem.clear()
             } catch {
                 problem.report(error, "cannot record this instance's heartbeat", to: logger)

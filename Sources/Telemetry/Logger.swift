@@ -24,7 +24,8 @@ public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
 
 /// A value in a structured log line.
 public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByStringInterpolation {
+    ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByStringInterpolation
+{
     case string(String)
     case int(Int)
     case double(Double)
@@ -68,7 +69,10 @@ public final class LogSink: Sendable {
             var offset = 0
             while offset < buffer.count {
                 let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { if errno == EINTR { continue }; return }
+                if n <= 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
                 offset += n
             }
         }
@@ -109,11 +113,21 @@ public struct Logger: Sendable {
         return copy
     }
 
-    public func debug(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) { log(.debug, message(), fields) }
-    public func info(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) { log(.info, message(), fields) }
-    public func notice(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) { log(.notice, message(), fields) }
-    public func warning(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) { log(.warning, message(), fields) }
-    public func error(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) { log(.error, message(), fields) }
+    public func debug(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) {
+        log(.debug, message(), fields)
+    }
+    public func info(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) {
+        log(.info, message(), fields)
+    }
+    public func notice(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) {
+        log(.notice, message(), fields)
+    }
+    public func warning(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) {
+        log(.warning, message(), fields)
+    }
+    public func error(_ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) {
+        log(.error, message(), fields)
+    }
 
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ extra: [String: LogValue] = [:]) {
         guard level >= self.level else { return }

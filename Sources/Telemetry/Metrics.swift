@@ -23,8 +23,10 @@ public final class MetricsRegistry: Sendable {
         register(name) { GaugeFamily(name: name, help: help, labelNames: labels) }
     }
 
-    public func histogram(_ name: String, help: String, labels: [String] = [],
-                          buckets: [Double] = Histogram.defaultBuckets) -> HistogramFamily {
+    public func histogram(
+        _ name: String, help: String, labels: [String] = [],
+        buckets: [Double] = Histogram.defaultBuckets
+    ) -> HistogramFamily {
         register(name) { HistogramFamily(name: name, help: help, labelNames: labels, buckets: buckets) }
     }
 
@@ -78,8 +80,9 @@ final class Children<Child: Sendable>: Sendable {
     }
 
     func child(_ values: [String]) -> Child {
-        precondition(values.count == labelNames.count,
-                     "expected \(labelNames.count) label values, got \(values.count)")
+        precondition(
+            values.count == labelNames.count,
+            "expected \(labelNames.count) label values, got \(values.count)")
         return table.withLock { table in
             if let child = table.byValues[values] { return child }
             let child = make()
@@ -162,10 +165,12 @@ public final class HistogramFamily: MetricFamily {
             var cumulative: UInt64 = 0
             for (index, bound) in child.bounds.enumerated() {
                 cumulative += state.counts[index]
-                PrometheusText.sample(name + "_bucket", labels: labels + [("le", PrometheusText.format(bound))],
-                                      value: Double(cumulative), into: &out)
+                PrometheusText.sample(
+                    name + "_bucket", labels: labels + [("le", PrometheusText.format(bound))],
+                    value: Double(cumulative), into: &out)
             }
-            PrometheusText.sample(name + "_bucket", labels: labels + [("le", "+Inf")], value: Double(state.count), into: &out)
+            PrometheusText.sample(
+                name + "_bucket", labels: labels + [("le", "+Inf")], value: Double(state.count), into: &out)
             PrometheusText.sample(name + "_sum", labels: labels, value: state.sum, into: &out)
             PrometheusText.sample(name + "_count", labels: labels, value: Double(state.count), into: &out)
         }
@@ -192,7 +197,9 @@ public final class Gauge: Sendable {
 }
 
 public final class Histogram: Sendable {
-    public static let defaultBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    public static let defaultBuckets: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+    ]
 
     struct State {
         var counts: [UInt64]

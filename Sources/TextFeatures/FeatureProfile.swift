@@ -101,7 +101,8 @@ public struct ReferenceProfile: Sendable, Equatable, Codable {
     public init(source: String, columns: [String: [Double]], labels: [String]) {
         var counts: [String: Int] = [:]
         for label in labels { counts[label, default: 0] += 1 }
-        self.init(source: source, features: columns.compactMapValues { FeatureProfile(values: $0) },
-                  labels: counts.mapValues { Double($0) / Double(Swift.max(1, labels.count)) })
+        self.init(
+            source: source, features: columns.compactMapValues { FeatureProfile(values: $0) },
+            labels: counts.mapValues { Double($0) / Double(Swift.max(1, labels.count)) })
     }
 }

@@ -55,7 +55,9 @@ public final class WordPieceTokenizer: Sendable {
         classifyID = try id("[CLS]")
         separatorID = try id("[SEP]")
         padID = try id("[PAD]")
-        specialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].compactMap { token in vocabulary[token].map { (token, $0) } }
+        specialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].compactMap { token in
+            vocabulary[token].map { (token, $0) }
+        }
     }
 
     public func id(of token: String) -> Int32? { vocabulary[token] }
@@ -121,7 +123,10 @@ public final class WordPieceTokenizer: Sendable {
         var words: [[Unicode.Scalar]] = []
         var current: [Unicode.Scalar] = []
         func flush() {
-            if !current.isEmpty { words.append(current); current.removeAll(keepingCapacity: true) }
+            if !current.isEmpty {
+                words.append(current)
+                current.removeAll(keepingCapacity: true)
+            }
         }
         func add(_ scalar: Unicode.Scalar) {
             if Self.isPunctuation(scalar) {
@@ -143,7 +148,10 @@ public final class WordPieceTokenizer: Sendable {
                 continue
             }
             if Self.contains(BertUnicodeTables.removed, value) { continue }
-            if Self.contains(BertUnicodeTables.whitespace, value) { flush(); continue }
+            if Self.contains(BertUnicodeTables.whitespace, value) {
+                flush()
+                continue
+            }
             let isCJK = Self.contains(BertUnicodeTables.cjk, value)
             if isCJK { flush() }
             for mapped in Self.normalize(scalar) { add(mapped) }

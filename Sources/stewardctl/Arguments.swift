@@ -12,7 +12,11 @@ struct Arguments {
         var index = 0
         while index < argv.count {
             let arg = argv[index]
-            if arg == "-h" { switches.insert("help"); index += 1; continue }
+            if arg == "-h" {
+                switches.insert("help")
+                index += 1
+                continue
+            }
             if arg.hasPrefix("--") {
                 var name = String(arg.dropFirst(2))
                 if let equals = name.firstIndex(of: "=") {
@@ -20,7 +24,11 @@ struct Arguments {
                     index += 1
                     continue
                 }
-                if Self.switchNames.contains(name) { switches.insert(name); index += 1; continue }
+                if Self.switchNames.contains(name) {
+                    switches.insert(name)
+                    index += 1
+                    continue
+                }
                 guard index + 1 < argv.count else { throw UsageError("--\(name) needs a value") }
                 name = name.isEmpty ? "--" : name
                 options[name] = argv[index + 1]
@@ -67,8 +75,10 @@ struct Settings {
         url = arguments.options["url"] ?? environment["STEWARD_URL"] ?? file["url"] ?? "http://127.0.0.1:7400"
         if let token = arguments.options["token"] ?? environment["STEWARD_TOKEN"] ?? file["token"] {
             self.token = token
-        } else if let path = arguments.options["token-file"] ?? environment["STEWARD_TOKEN_FILE"] ?? file["token_file"] {
-            self.token = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let path = arguments.options["token-file"] ?? environment["STEWARD_TOKEN_FILE"] ?? file["token_file"]
+        {
+            self.token = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines)
         }
     }
 }

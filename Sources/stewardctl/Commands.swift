@@ -74,11 +74,18 @@ struct Command {
         return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
     }
 
-    func escaped(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", "?", "&", "="])) ?? text }
+    func escaped(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/", "?", "&", "="])) ?? text
+    }
 
-    func show(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, render: ([String: Any]) -> Void) throws -> Int32 {
+    func show(
+        _ method: HTTPMethod, _ path: String, body: [String: Any]? = nil, render: ([String: Any]) -> Void
+    ) throws -> Int32 {
         let data = try call(method, path, body: body)
-        if json { Output.json(data); return 0 }
+        if json {
+            Output.json(data)
+            return 0
+        }
         render((try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:])
         return 0
     }
@@ -87,8 +94,10 @@ struct Command {
 
     func status() throws -> Int32 {
         try show(.GET, "/api/v1/status") { o in
-            Output.fields([("replica", Output.cell(o["replica"])), ("leader", Output.cell(o["leader"])),
-                           ("executor", Output.cell(o["executor"])), ("runs", Output.cell(o["runs"]))])
+            Output.fields([
+                ("replica", Output.cell(o["replica"])), ("leader", Output.cell(o["leader"])),
+                ("executor", Output.cell(o["executor"])), ("runs", Output.cell(o["runs"]))
+            ])
         }
     }
 
@@ -96,15 +105,24 @@ struct Command {
         switch verb {
         case "list":
             var path = "/api/v1/runs?limit=\(try arguments.int("limit", default: 20))"
-            if let model = arguments.options["model"] { path += "&filter=" + escaped("tags.`steward.model_name` = '\(model)'") }
+            if let model = arguments.options["model"] {
+                path += "&filter=" + escaped("tags.`steward.model_name` = '\(model)'")
+            }
             return try show(.GET, path) { o in
                 let items = o["items"] as? [[String: Any]] ?? []
-                Output.table(["run", "status", "model", "started", "failure"], items.map { run in
-                    let tags = run["tags"] as? [String: Any] ?? [:]
-                    let started = (run["start_time"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue / 1000) }
-                    return [Output.cell(run["id"]), Output.cell(run["status"]), Output.cell(tags["steward.model_name"]),
-                            started.map { ISO8601DateFormatter().string(from: $0) } ?? "-", Output.cell(run["failure_reason"])]
-                })
+                Output.table(
+                    ["run", "status", "model", "started", "failure"],
+                    items.map { run in
+                        let tags = run["tags"] as? [String: Any] ?? [:]
+                        let started = (run["start_time"] as? NSNumber).map {
+                            Date(timeIntervalSince1970: $0.doubleValue / 1000)
+                        }
+                        return [
+                            Output.cell(run["id"]), Output.cell(run["status"]), Output.cell(tags["steward.model_name"]),
+                            started.map { ISO8601DateFormatter().string(from: $0) } ?? "-",
+                            Output.cell(run["failure_reason"])
+                        ]
+                    })
             }
         case "show":
             let id = try arguments.word(2, "run id")
@@ -116,20 +134,32 @@ struct Command {
                 Output.json(try JSONSerialization.data(withJSONObject: merged))
                 return 0
             }
-            let metrics = (run["metrics"] as? [[String: Any]] ?? []).map { "\(Output.cell($0["key"]))=\(Output.cell($0["value"]))" }
-            Output.fields([("run", Output.cell(run["id"])), ("status", Output.cell(run["status"])), ("name", Output.cell(run["name"])),
-                           ("failure", Output.cell(run["failure_reason"])), ("params", Output.cell(run["params"])),
-                           ("metrics", metrics.joined(separator: " "))])
+            let metrics = (run["metrics"] as? [[String: Any]] ?? []).map {
+                "\(Output.cell($0["key"]))=\(Output.cell($0["value"]))"
+            }
+            Output.fields([
+                ("run", Output.cell(run["id"])), ("status", Output.cell(run["status"])),
+                ("name", Output.cell(run["name"])),
+                ("failure", Output.cell(run["failure_reason"])), ("params", Output.cell(run["params"])),
+                ("metrics", metrics.joined(separator: " "))
+            ])
             print("")
-            Output.table(["at", "from", "to", "reason"], (events["items"] as? [[String: Any]] ?? []).map {
-                [Output.cell($0["at"]), Output.cell($0["from_status"]), Output.cell($0["to_status"]), Output.cell($0["reason"])]
-            })
+            Output.table(
+                ["at", "from", "to", "reason"],
+                (events["items"] as? [[String: Any]] ?? []).map {
+                    [
+                        Output.cell($0["at"]), Output.cell($0["from_status"]), Output.cell($0["to_status"]),
+                        Output.cell($0["reason"])
+                    ]
+                })
             return 0
         case "submit":
             guard let model = arguments.options["model"], let dataset = arguments.options["dataset"] else {
                 throw UsageError("runs submit needs --model and --dataset NAME@VERSION")
             }
-            var body: [String: Any] = ["model": model, "dataset": dataset, "base_model": arguments.options["base-model"] ?? "tiny"]
+            var body: [String: Any] = [
+                "model": model, "dataset": dataset, "base_model": arguments.options["base-model"] ?? "tiny"
+            ]
             if let params = arguments.options["params"] {
                 guard let parsed = try? JSONSerialization.jsonObject(with: Data(params.utf8)) as? [String: Any] else {
                     throw UsageError("--params must be a JSON object")
@@ -140,13 +170,18 @@ struct Command {
                 guard let version = Int(warm) else { throw UsageError("--warm-start must be a version number") }
                 body["warm_start_version"] = version
             }
-            return try show(.POST, "/api/v1/runs", body: body) { o in print("submitted run \(Output.cell(o["run_id"])) (\(Output.cell(o["status"])))") }
+            return try show(.POST, "/api/v1/runs", body: body) { o in
+                print("submitted run \(Output.cell(o["run_id"])) (\(Output.cell(o["status"])))")
+            }
         case "cancel":
             let id = try arguments.word(2, "run id")
-            return try show(.POST, "/api/v1/runs/\(escaped(id))/cancel") { o in print("cancelled run \(id) (was \(Output.cell(o["previous_status"])))") }
+            return try show(.POST, "/api/v1/runs/\(escaped(id))/cancel") { o in
+                print("cancelled run \(id) (was \(Output.cell(o["previous_status"])))")
+            }
         case "logs":
             let id = try arguments.word(2, "run id")
-            let data = try call(.GET, "/api/v1/runs/\(escaped(id))/logs?tail=\(try arguments.int("tail", default: 100))")
+            let data = try call(
+                .GET, "/api/v1/runs/\(escaped(id))/logs?tail=\(try arguments.int("tail", default: 100))")
             print(String(decoding: data, as: UTF8.self))
             return 0
         default:
@@ -158,16 +193,25 @@ struct Command {
         switch verb {
         case "list":
             return try show(.GET, "/api/v1/models?limit=\(try arguments.int("limit", default: 100))") { o in
-                Output.table(["model", "aliases", "latest", "policy"], (o["items"] as? [[String: Any]] ?? []).map { m in
-                    let latest = (m["latest_versions"] as? [[String: Any]] ?? []).map { "v\(Output.cell($0["version"])):\(Output.cell($0["stage"]))" }
-                    return [Output.cell(m["name"]), Output.cell(m["aliases"]), latest.joined(separator: " "), Output.cell(m["policy"])]
-                })
+                Output.table(
+                    ["model", "aliases", "latest", "policy"],
+                    (o["items"] as? [[String: Any]] ?? []).map { m in
+                        let latest = (m["latest_versions"] as? [[String: Any]] ?? []).map {
+                            "v\(Output.cell($0["version"])):\(Output.cell($0["stage"]))"
+                        }
+                        return [
+                            Output.cell(m["name"]), Output.cell(m["aliases"]), latest.joined(separator: " "),
+                            Output.cell(m["policy"])
+                        ]
+                    })
             }
         case "show":
             let name = try arguments.word(2, "model name")
             return try show(.GET, "/api/v1/models/\(escaped(name))") { m in
-                Output.fields([("model", Output.cell(m["name"])), ("description", Output.cell(m["description"])),
-                               ("aliases", Output.cell(m["aliases"])), ("policy", Output.cell(m["policy"]))])
+                Output.fields([
+                    ("model", Output.cell(m["name"])), ("description", Output.cell(m["description"])),
+                    ("aliases", Output.cell(m["aliases"])), ("policy", Output.cell(m["policy"]))
+                ])
             }
         default:
             throw UsageError("unknown models subcommand '\(verb)'")
@@ -181,11 +225,16 @@ struct Command {
             var path = "/api/v1/models/\(escaped(model))/versions?limit=\(try arguments.int("limit", default: 50))"
             if let stage = arguments.options["stage"] { path += "&stage=\(escaped(stage))" }
             return try show(.GET, path) { o in
-                Output.table(["version", "stage", "aliases", "run", "accuracy", "f1"], (o["items"] as? [[String: Any]] ?? []).map { v in
-                    let metrics = v["metrics"] as? [String: Any] ?? [:]
-                    return [Output.cell(v["version"]), Output.cell(v["stage"]), Output.cell(v["aliases"]), Output.cell(v["run_id"]),
-                            Output.cell(metrics["accuracy"]), Output.cell(metrics["f1"])]
-                })
+                Output.table(
+                    ["version", "stage", "aliases", "run", "accuracy", "f1"],
+                    (o["items"] as? [[String: Any]] ?? []).map { v in
+                        let metrics = v["metrics"] as? [String: Any] ?? [:]
+                        return [
+                            Output.cell(v["version"]), Output.cell(v["stage"]), Output.cell(v["aliases"]),
+                            Output.cell(v["run_id"]),
+                            Output.cell(metrics["accuracy"]), Output.cell(metrics["f1"])
+                        ]
+                    })
             }
         case "show":
             let version = try arguments.word(3, "version")
@@ -197,14 +246,24 @@ struct Command {
                 Output.json(try JSONSerialization.data(withJSONObject: merged))
                 return 0
             }
-            Output.fields([("model", Output.cell(body["model"])), ("version", Output.cell(body["version"])), ("stage", Output.cell(body["stage"])),
-                           ("aliases", Output.cell(body["aliases"])), ("source", Output.cell(body["source"])),
-                           ("sha256", Output.cell(body["artifact_sha256"])), ("metrics", Output.cell(body["metrics"]))])
+            Output.fields([
+                ("model", Output.cell(body["model"])), ("version", Output.cell(body["version"])),
+                ("stage", Output.cell(body["stage"])),
+                ("aliases", Output.cell(body["aliases"])), ("source", Output.cell(body["source"])),
+                ("sha256", Output.cell(body["artifact_sha256"])), ("metrics", Output.cell(body["metrics"]))
+            ])
             if let decision {
-                print("\npolicy \(Output.cell(decision["policy"])): \((decision["passed"] as? Bool) == true ? "PASSED" : "FAILED")")
-                Output.table(["clause", "result", "reason"], (decision["clauses"] as? [[String: Any]] ?? []).map {
-                    [Output.cell($0["clause"]), ($0["passed"] as? Bool) == true ? "pass" : "FAIL", Output.cell($0["reason"])]
-                })
+                print(
+                    "\npolicy \(Output.cell(decision["policy"])): \((decision["passed"] as? Bool) == true ? "PASSED" : "FAILED")"
+                )
+                Output.table(
+                    ["clause", "result", "reason"],
+                    (decision["clauses"] as? [[String: Any]] ?? []).map {
+                        [
+                            Output.cell($0["clause"]), ($0["passed"] as? Bool) == true ? "pass" : "FAIL",
+                            Output.cell($0["reason"])
+                        ]
+                    })
             } else {
                 print("\nno promotion decision")
             }
@@ -213,12 +272,18 @@ struct Command {
             let version = try arguments.word(3, "version")
             guard let number = Int(version) else { throw UsageError("version must be a number") }
             let alias = arguments.options["alias"] ?? "champion"
-            return try show(.PUT, "/api/v1/models/\(escaped(model))/aliases/\(escaped(alias))", body: ["version": number, "promote": true]) { v in
+            return try show(
+                .PUT, "/api/v1/models/\(escaped(model))/aliases/\(escaped(alias))",
+                body: ["version": number, "promote": true]
+            ) { v in
                 print("\(model) version \(Output.cell(v["version"])) is \(Output.cell(v["stage"])) with alias \(alias)")
             }
         case "archive":
             let version = try arguments.word(3, "version")
-            return try show(.POST, "/api/v1/models/\(escaped(model))/versions/\(escaped(version))/stage", body: ["stage": "Archived"]) { v in
+            return try show(
+                .POST, "/api/v1/models/\(escaped(model))/versions/\(escaped(version))/stage",
+                body: ["stage": "Archived"]
+            ) { v in
                 print("\(model) version \(Output.cell(v["version"])) is \(Output.cell(v["stage"]))")
             }
         default:
@@ -228,30 +293,44 @@ struct Command {
 
     func alias(_ verb: String) throws -> Int32 {
         guard verb == "set" else { throw UsageError("unknown alias subcommand '\(verb)'") }
-        let model = try arguments.word(2, "model name"), alias = try arguments.word(3, "alias"), version = try arguments.word(4, "version")
+        let model = try arguments.word(2, "model name"), alias = try arguments.word(3, "alias"),
+            version = try arguments.word(4, "version")
         guard let number = Int(version) else { throw UsageError("version must be a number") }
-        return try show(.PUT, "/api/v1/models/\(escaped(model))/aliases/\(escaped(alias))", body: ["version": number]) { _ in
+        return try show(.PUT, "/api/v1/models/\(escaped(model))/aliases/\(escaped(alias))", body: ["version": number]) {
+            _ in
             print("\(model)@\(alias) -> version \(number)")
         }
     }
 
     func drift(_ model: String) throws -> Int32 {
         try show(.GET, "/api/v1/models/\(escaped(model))/drift?limit=\(try arguments.int("limit", default: 40))") { o in
-            Output.table(["WINDOW", "VERSION", "TRACK", "FEATURE", "PSI", "ROWS"], (o["items"] as? [[String: Any]] ?? []).map { w in
-                [Output.cell(w["window_start"]), Output.cell(w["version"]), Output.cell(w["track"]), Output.cell(w["feature"]),
-                 (w["psi"] as? Double).map { String(format: "%.3f", $0) } ?? "-", Output.cell(w["rows"])]
-            })
+            Output.table(
+                ["WINDOW", "VERSION", "TRACK", "FEATURE", "PSI", "ROWS"],
+                (o["items"] as? [[String: Any]] ?? []).map { w in
+                    [
+                        Output.cell(w["window_start"]), Output.cell(w["version"]), Output.cell(w["track"]),
+                        Output.cell(w["feature"]),
+                        (w["psi"] as? Double).map { String(format: "%.3f", $0) } ?? "-", Output.cell(w["rows"])
+                    ]
+                })
         }
     }
 
     func alerts() throws -> Int32 {
         try show(.GET, "/api/v1/alerts") { o in
-            let items = (o["items"] as? [[String: Any]] ?? []).sorted { ($0["ended_at"] is NSNull ? 0 : 1) < ($1["ended_at"] is NSNull ? 0 : 1) }
-            Output.table(["RULE", "METRIC", "MODEL", "VALUE", "THRESHOLD", "STARTED", "ENDED"], items.map { a in
-                [Output.cell(a["rule"]), Output.cell(a["metric"]), Output.cell(a["model"]),
-                 (a["value"] as? Double).map { String(format: "%.3f", $0) } ?? "-", Output.cell(a["threshold"]), Output.cell(a["started_at"]),
-                 a["ended_at"] is NSNull ? "firing" : Output.cell(a["ended_at"])]
-            })
+            let items = (o["items"] as? [[String: Any]] ?? []).sorted {
+                ($0["ended_at"] is NSNull ? 0 : 1) < ($1["ended_at"] is NSNull ? 0 : 1)
+            }
+            Output.table(
+                ["RULE", "METRIC", "MODEL", "VALUE", "THRESHOLD", "STARTED", "ENDED"],
+                items.map { a in
+                    [
+                        Output.cell(a["rule"]), Output.cell(a["metric"]), Output.cell(a["model"]),
+                        (a["value"] as? Double).map { String(format: "%.3f", $0) } ?? "-", Output.cell(a["threshold"]),
+                        Output.cell(a["started_at"]),
+                        a["ended_at"] is NSNull ? "firing" : Output.cell(a["ended_at"])
+                    ]
+                })
         }
     }
 
@@ -262,7 +341,9 @@ struct Command {
             return try show(.GET, "/api/v1/models/\(escaped(model))/policy") { o in print(Output.cell(o["policy"])) }
         case "set":
             let expression = try arguments.word(3, "policy expression")
-            return try show(.PUT, "/api/v1/models/\(escaped(model))/policy", body: ["policy": expression]) { _ in print("policy of \(model) set") }
+            return try show(.PUT, "/api/v1/models/\(escaped(model))/policy", body: ["policy": expression]) { _ in
+                print("policy of \(model) set")
+            }
         default:
             throw UsageError("unknown policy subcommand '\(verb)'")
         }
@@ -271,31 +352,46 @@ struct Command {
     func rollout(_ verb: String) throws -> Int32 {
         let model = try arguments.word(2, "model name")
         func render(_ o: [String: Any]) {
-            Output.fields([("model", Output.cell(o["model"])), ("phase", Output.cell(o["phase"])),
-                           ("stable", Output.cell(o["stable_version"])), ("canary", Output.cell(o["canary_version"])),
-                           ("step", "\(Output.cell(o["step"])) of \((o["steps"] as? [Any])?.count ?? 0)"), ("weight", "\(Output.cell(o["weight"]))%"),
-                           ("reason", Output.cell(o["reason"]))])
+            Output.fields([
+                ("model", Output.cell(o["model"])), ("phase", Output.cell(o["phase"])),
+                ("stable", Output.cell(o["stable_version"])), ("canary", Output.cell(o["canary_version"])),
+                ("step", "\(Output.cell(o["step"])) of \((o["steps"] as? [Any])?.count ?? 0)"),
+                ("weight", "\(Output.cell(o["weight"]))%"),
+                ("reason", Output.cell(o["reason"]))
+            ])
             let events = o["events"] as? [[String: Any]] ?? []
             if !events.isEmpty {
                 print("")
-                Output.table(["at", "step", "weight", "event", "detail"], events.suffix(10).map {
-                    [Output.cell($0["at"]), Output.cell($0["step"]), Output.cell($0["weight"]), Output.cell($0["kind"]), Output.cell($0["detail"])]
-                })
+                Output.table(
+                    ["at", "step", "weight", "event", "detail"],
+                    events.suffix(10).map {
+                        [
+                            Output.cell($0["at"]), Output.cell($0["step"]), Output.cell($0["weight"]),
+                            Output.cell($0["kind"]), Output.cell($0["detail"])
+                        ]
+                    })
             }
         }
         let path = "/api/v1/rollouts/\(escaped(model))"
         switch verb {
         case "start":
-            guard let version = Int(try arguments.word(3, "canary version")) else { throw UsageError("canary version must be a number") }
-            return try show(.POST, "/api/v1/rollouts", body: ["model": model, "canary_version": version], render: render)
+            guard let version = Int(try arguments.word(3, "canary version")) else {
+                throw UsageError("canary version must be a number")
+            }
+            return try show(
+                .POST, "/api/v1/rollouts", body: ["model": model, "canary_version": version], render: render)
         case "status":
             return try show(.GET, path, render: render)
         case "watch":
             var last = ""
             while true {
                 let o = try object(.GET, path)
-                let line = "\(Output.cell(o["phase"])) step \(Output.cell(o["step"])) weight \(Output.cell(o["weight"]))% \(Output.cell(o["reason"]))"
-                if line != last { print(json ? String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) : line); last = line }
+                let line =
+                    "\(Output.cell(o["phase"])) step \(Output.cell(o["step"])) weight \(Output.cell(o["weight"]))% \(Output.cell(o["reason"]))"
+                if line != last {
+                    print(json ? String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) : line)
+                    last = line
+                }
                 if ["Promoted", "Aborted"].contains(o["phase"] as? String ?? "") { return 0 }
                 Thread.sleep(forTimeInterval: 2)
             }
@@ -306,7 +402,8 @@ struct Command {
             return try show(.POST, "\(path)/\(full ? "promote-full" : verb)", body: body) { o in
                 render(o)
                 if let command = o["command"] as? [String: Any], Output.cell(command["outcome"]) == "pending" {
-                    print("\nthe leader has not applied it yet; `stewardctl rollout status \(model)` shows when it does")
+                    print(
+                        "\nthe leader has not applied it yet; `stewardctl rollout status \(model)` shows when it does")
                 }
             }
         default:
@@ -323,16 +420,23 @@ struct Command {
         if let reason = arguments.options["reason"] { body["reason"] = reason }
         return try show(.POST, "/api/v1/models/\(escaped(model))/rollback", body: body) { o in
             let outcome = Output.cell(o["outcome"])
-            print(outcome == "pending" ? "rollback of \(model) recorded; the leader has not applied it yet"
-                                       : "\(model): \(outcome); champion is version \(Output.cell(o["champion"]))")
+            print(
+                outcome == "pending"
+                    ? "rollback of \(model) recorded; the leader has not applied it yet"
+                    : "\(model): \(outcome); champion is version \(Output.cell(o["champion"]))")
         }
     }
 
     func history(_ model: String) throws -> Int32 {
         try show(.GET, "/api/v1/models/\(escaped(model))/history") { o in
-            Output.table(["track", "version", "from", "to"], (o["intervals"] as? [[String: Any]] ?? []).map {
-                [Output.cell($0["track"]), Output.cell($0["version"]), Output.cell($0["from"]), $0["to"] is NSNull ? "now" : Output.cell($0["to"])]
-            })
+            Output.table(
+                ["track", "version", "from", "to"],
+                (o["intervals"] as? [[String: Any]] ?? []).map {
+                    [
+                        Output.cell($0["track"]), Output.cell($0["version"]), Output.cell($0["from"]),
+                        $0["to"] is NSNull ? "now" : Output.cell($0["to"])
+                    ]
+                })
         }
     }
 
@@ -340,7 +444,9 @@ struct Command {
         let name = try arguments.word(2, "token name")
         switch verb {
         case "create":
-            guard let role = arguments.options["role"] else { throw UsageError("tokens create needs --role viewer|operator|admin") }
+            guard let role = arguments.options["role"] else {
+                throw UsageError("tokens create needs --role viewer|operator|admin")
+            }
             return try show(.POST, "/api/v1/tokens", body: ["name": name, "role": role]) { o in
                 print(Output.cell(o["token"]))
                 FileHandle.standardError.write(Data("token \(name) (\(role)) created; it is shown only once\n".utf8))

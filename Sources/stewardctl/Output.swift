@@ -4,7 +4,9 @@ import Foundation
 enum Output {
     static func json(_ data: Data) {
         if let object = try? JSONSerialization.jsonObject(with: data),
-           let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+            let pretty = try? JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        {
             print(String(decoding: pretty, as: UTF8.self))
         } else {
             print(String(decoding: data, as: UTF8.self))
@@ -13,7 +15,11 @@ enum Output {
 
     static func table(_ headers: [String], _ rows: [[String]]) {
         var widths = headers.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) } }
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
                 index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
@@ -35,7 +41,8 @@ enum Output {
         case let string as String: return string
         case let number as NSNumber:
             let double = number.doubleValue
-            return double == double.rounded() && abs(double) < 1e15 ? String(Int64(double)) : String(format: "%.4f", double)
+            return double == double.rounded() && abs(double) < 1e15
+                ? String(Int64(double)) : String(format: "%.4f", double)
         case let list as [Any]: return list.map { cell($0) }.joined(separator: ",")
         case let dictionary as [String: Any]:
             return dictionary.keys.sorted().map { "\($0)=\(cell(dictionary[$0]))" }.joined(separator: " ")

@@ -18,8 +18,10 @@ if arguments.switches.contains("help") || arguments.words.isEmpty {
 }
 let settings = Settings(arguments)
 let token = settings.token
-let client = HTTPClient(configuration: .init(baseURL: settings.url, bearerToken: token.map { value in { @Sendable in value } },
-                                             retry: RetryPolicy(maxAttempts: 3), userAgent: "stewardctl"))
+let client = HTTPClient(
+    configuration: .init(
+        baseURL: settings.url, bearerToken: token.map { value in { @Sendable in value } },
+        retry: RetryPolicy(maxAttempts: 3), userAgent: "stewardctl"))
 do {
     exit(try Command(arguments: arguments, client: client).run())
 } catch let error as UsageError {

@@ -10,7 +10,8 @@ struct CrashAfterSubmit: Executor {
     var kind: String { inner.kind }
     func submit(_ job: TrainingJob) throws {
         try inner.submit(job)
-        FileHandle.standardError.write(Data("stewardd: crashing after submitting \(job.name) (STEWARD_TEST_CRASH_AFTER_SUBMIT)\n".utf8))
+        FileHandle.standardError.write(
+            Data("stewardd: crashing after submitting \(job.name) (STEWARD_TEST_CRASH_AFTER_SUBMIT)\n".utf8))
         _exit(137)
     }
     func state(of job: TrainingJob) throws -> JobState { try inner.state(of: job) }

@@ -59,7 +59,8 @@ struct DaemonConfiguration: Sendable {
     var retrainCooldown: Duration = .seconds(6 * 3600)
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
-        databaseURL = try env.required("STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
+        databaseURL = try env.required(
+            "STEWARD_DATABASE_URL", hint: "a libpq URI, e.g. postgresql://steward@127.0.0.1:54329/steward")
         guard databaseURL.hasPrefix("postgresql://") || databaseURL.hasPrefix("postgres://") else {
             throw ConfigurationError("STEWARD_DATABASE_URL", "must be a postgresql:// URI")
         }
@@ -68,12 +69,15 @@ struct DaemonConfiguration: Sendable {
         ioThreads = try env.int("STEWARD_HTTP_IO_THREADS", default: 2, range: 1...64)
         // Four per core: enough to overlap database waits, few enough that a burst of heavy
         // requests does not run all at once on a small box (each holds its answer's memory).
-        workerThreads = try env.int("STEWARD_HTTP_WORKERS", default: 4 * ProcessInfo.processInfo.activeProcessorCount, range: 1...1024)
+        workerThreads = try env.int(
+            "STEWARD_HTTP_WORKERS", default: 4 * ProcessInfo.processInfo.activeProcessorCount, range: 1...1024)
         maxQueuedRequests = try env.int("STEWARD_HTTP_QUEUE", default: 2 * workerThreads, range: 0...100_000)
         maxQueueWait = .milliseconds(try env.int("STEWARD_HTTP_QUEUE_WAIT_MS", default: 2000, range: 1...600_000))
         poolSize = try env.int("STEWARD_DATABASE_POOL_SIZE", default: 16, range: 1...512)
-        poolAcquireTimeout = .milliseconds(try env.int("STEWARD_DATABASE_ACQUIRE_TIMEOUT_MS", default: 2000, range: 1...600_000))
-        let statementMilliseconds = try env.int("STEWARD_DATABASE_STATEMENT_TIMEOUT_MS", default: 30_000, range: 0...86_400_000)
+        poolAcquireTimeout = .milliseconds(
+            try env.int("STEWARD_DATABASE_ACQUIRE_TIMEOUT_MS", default: 2000, range: 1...600_000))
+        let statementMilliseconds = try env.int(
+            "STEWARD_DATABASE_STATEMENT_TIMEOUT_MS", default: 30_000, range: 0...86_400_000)
         statementTimeout = statementMilliseconds == 0 ? nil : .milliseconds(statementMilliseconds)
         let root = env.string("STEWARD_ARTIFACT_ROOT", default: ".steward/artifacts")
         artifactRoot = URL(fileURLWithPath: root, isDirectory: true).standardizedFileURL
@@ -89,7 +93,9 @@ struct DaemonConfiguration: Sendable {
             throw ConfigurationError("STEWARD_VOCAB_PATH", "cannot read \(path)")
         }
         let roots = env.string("STEWARD_DATASET_ROOTS", default: ".steward/data")
-        datasetRoots = roots.split(separator: ":").map { URL(fileURLWithPath: String($0), isDirectory: true).standardizedFileURL }
+        datasetRoots = roots.split(separator: ":").map {
+            URL(fileURLWithPath: String($0), isDirectory: true).standardizedFileURL
+        }
         executor = try env.choice("STEWARD_EXECUTOR", default: "local", allowed: ["local", "kubernetes"])
         if executor == "kubernetes" {
             trainingImage = try env.required("STEWARD_TRAINING_IMAGE", hint: "the training image the Jobs run")
@@ -101,14 +107,16 @@ struct DaemonConfiguration: Sendable {
                 }
                 if let namespace = env.optional("STEWARD_KUBERNETES_NAMESPACE") { kubernetes?.namespace = namespace }
             } else if let server = env.optional("STEWARD_KUBERNETES_SERVER") {
-                kubernetes = KubernetesConfiguration(server: server, caFile: env.optional("STEWARD_KUBERNETES_CA_FILE"),
-                                                     tokenFile: env.optional("STEWARD_KUBERNETES_TOKEN_FILE"),
-                                                     namespace: env.string("STEWARD_KUBERNETES_NAMESPACE", default: "default"))
+                kubernetes = KubernetesConfiguration(
+                    server: server, caFile: env.optional("STEWARD_KUBERNETES_CA_FILE"),
+                    tokenFile: env.optional("STEWARD_KUBERNETES_TOKEN_FILE"),
+                    namespace: env.string("STEWARD_KUBERNETES_NAMESPACE", default: "default"))
             } else {
                 do {
                     kubernetes = try KubernetesConfiguration.inCluster()
                 } catch {
-                    throw ConfigurationError("STEWARD_EXECUTOR", "kubernetes needs in-cluster credentials or STEWARD_KUBERNETES_SERVER")
+                    throw ConfigurationError(
+                        "STEWARD_EXECUTOR", "kubernetes needs in-cluster credentials or STEWARD_KUBERNETES_SERVER")
                 }
                 if let namespace = env.optional("STEWARD_KUBERNETES_NAMESPACE") { kubernetes?.namespace = namespace }
             }
@@ -130,33 +138,52 @@ struct DaemonConfiguration: Sendable {
         let retentionDays = try env.int("STEWARD_PREDICTION_RETENTION_DAYS", default: 30, range: 0...36_500)
         predictionRetention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
         retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
-        retrainCooldown = .seconds(try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
+        retrainCooldown = .seconds(
+            try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
         rolloutInterval = .milliseconds(try env.int("STEWARD_ROLLOUT_INTERVAL_MS", default: 1000, range: 10...60_000))
         if let text = env.optional("STEWARD_ROLLOUT_STEPS") {
-            rolloutPlan.steps = try Self.decode([RolloutState.Step].self, text, "STEWARD_ROLLOUT_STEPS", #"e.g. [{"weight": 10}, {"analysis_seconds": 60}, {"weight": 100}]"#)
-            guard !rolloutPlan.steps.isEmpty else { throw ConfigurationError("STEWARD_ROLLOUT_STEPS", "must name at least one step") }
+            rolloutPlan.steps = try Self.decode(
+                [RolloutState.Step].self, text, "STEWARD_ROLLOUT_STEPS",
+                #"e.g. [{"weight": 10}, {"analysis_seconds": 60}, {"weight": 100}]"#)
+            guard !rolloutPlan.steps.isEmpty else {
+                throw ConfigurationError("STEWARD_ROLLOUT_STEPS", "must name at least one step")
+            }
         }
         if let text = env.optional("STEWARD_ROLLOUT_ANALYSIS") {
-            rolloutPlan.analysis = try Self.decode(RolloutState.Analysis.self, text, "STEWARD_ROLLOUT_ANALYSIS", #"e.g. {"min_requests": 50}"#)
+            rolloutPlan.analysis = try Self.decode(
+                RolloutState.Analysis.self, text, "STEWARD_ROLLOUT_ANALYSIS", #"e.g. {"min_requests": 50}"#)
         }
         if env.optional("STEWARD_SPLIT_PORT") != nil {
             let port = try env.int("STEWARD_SPLIT_PORT", default: 7500, range: 0...65535)
-            let model = try env.required("STEWARD_SPLIT_MODEL", hint: "the registered model whose rollout weight the split applies")
+            let model = try env.required(
+                "STEWARD_SPLIT_MODEL", hint: "the registered model whose rollout weight the split applies")
             let stable = try env.required("STEWARD_SPLIT_STABLE_URL", hint: "the stable steward-serve's base URL")
             let canary = try env.required("STEWARD_SPLIT_CANARY_URL", hint: "the canary steward-serve's base URL")
             let timeout = try env.int("STEWARD_SPLIT_TIMEOUT_MS", default: 10_000, range: 100...600_000)
-            split = (port, LocalTrafficSplit.Configuration(model: model, stableURL: stable, canaryURL: canary, timeout: .milliseconds(timeout)))
+            split = (
+                port,
+                LocalTrafficSplit.Configuration(
+                    model: model, stableURL: stable, canaryURL: canary, timeout: .milliseconds(timeout))
+            )
         }
-        trainingCommand = env.string("STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint")
-            .split(separator: " ").map(String.init)
-        trainingDirectory = URL(fileURLWithPath: env.string("STEWARD_TRAINING_DIR", default: "training"), isDirectory: true).standardizedFileURL
-        trainingLogs = URL(fileURLWithPath: env.string("STEWARD_TRAINING_LOGS", default: ".steward/logs/runs"), isDirectory: true).standardizedFileURL
+        trainingCommand = env.string(
+            "STEWARD_TRAINING_COMMAND", default: ".steward/venv/bin/python -m steward_training.entrypoint"
+        )
+        .split(separator: " ").map(String.init)
+        trainingDirectory =
+            URL(fileURLWithPath: env.string("STEWARD_TRAINING_DIR", default: "training"), isDirectory: true)
+            .standardizedFileURL
+        trainingLogs =
+            URL(fileURLWithPath: env.string("STEWARD_TRAINING_LOGS", default: ".steward/logs/runs"), isDirectory: true)
+            .standardizedFileURL
         trainingToken = try env.secret("STEWARD_TRAINING_TOKEN")
         assets = env.optional("STEWARD_ASSETS")
         maxActiveRunsPerModel = try env.int("STEWARD_MAX_ACTIVE_RUNS_PER_MODEL", default: 1, range: 1...100)
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ text: String, _ name: String, _ hint: String) throws(ConfigurationError) -> T {
+    private static func decode<T: Decodable>(
+        _ type: T.Type, _ text: String, _ name: String, _ hint: String
+    ) throws(ConfigurationError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(text.utf8))
         } catch let error as DecodingError {

@@ -33,7 +33,9 @@ final class DatabaseReadiness: Service, @unchecked Sendable {
     /// One probe now (also before the server starts, so the first `/ready` is true).
     func probe(_ connection: inout PostgresConnection?) {
         do {
-            if connection == nil || connection?.isHealthy == false { connection = try PostgresConnection(configuration: configuration) }
+            if connection == nil || connection?.isHealthy == false {
+                connection = try PostgresConnection(configuration: configuration)
+            }
             _ = try connection?.query("SELECT 1")
             lastSuccess.withLock { $0 = .now }
         } catch {

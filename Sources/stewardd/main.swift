@@ -27,15 +27,19 @@ do {
     fail(error.description)
 }
 
-let database = PostgresConfiguration(url: configuration.databaseURL, applicationName: "stewardd",
-                                     statementTimeout: configuration.statementTimeout)
-let pool = PostgresPool(configuration: database,
-                        options: .init(maxConnections: configuration.poolSize, acquireTimeout: configuration.poolAcquireTimeout),
-                        logger: logger)
+let database = PostgresConfiguration(
+    url: configuration.databaseURL, applicationName: "stewardd",
+    statementTimeout: configuration.statementTimeout)
+let pool = PostgresPool(
+    configuration: database,
+    options: .init(maxConnections: configuration.poolSize, acquireTimeout: configuration.poolAcquireTimeout),
+    logger: logger)
 do {
     let applied = try pool.withConnection { try Schema.migrator().migrate($0) }
     if !applied.isEmpty {
-        logger.info("migrated the schema", ["applied": .string(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ","))])
+        logger.info(
+            "migrated the schema",
+            ["applied": .string(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ","))])
     }
 } catch {
     fail("cannot prepare the database at \(database.redactedURL): \(error)")
@@ -44,12 +48,15 @@ do {
 let metrics = MetricsRegistry()
 let registry: RegistryService
 do {
-    registry = try RegistryService(pool: pool, configuration: .init(artifactRoot: configuration.artifactRoot,
-                                                                    bootstrapToken: configuration.bootstrapToken,
-                                                                    vocabularyPath: configuration.vocabularyPath,
-                                                                    datasetRoots: configuration.datasetRoots,
-                                                                    policyValidator: { _ = try PromotionPolicy(parsing: $0) }),
-                               logger: logger)
+    registry = try RegistryService(
+        pool: pool,
+        configuration: .init(
+            artifactRoot: configuration.artifactRoot,
+            bootstrapToken: configuration.bootstrapToken,
+            vocabularyPath: configuration.vocabularyPath,
+            datasetRoots: configuration.datasetRoots,
+            policyValidator: { _ = try PromotionPolicy(parsing: $0) }),
+        logger: logger)
 } catch {
     fail("cannot start the registry: \(error)")
 }
@@ -62,25 +69,34 @@ let readiness = DatabaseReadiness(configuration: database)
 var readinessConnection: PostgresConnection?
 readiness.probe(&readinessConnection)
 readinessConnection = nil
-router.add(.GET, "/ready", .inline { _ in
-    guard readiness.isReady else { throw HTTPError.unavailable("the database is unreachable", retryAfterSeconds: 1) }
-    return .text("ready")
-})
+router.add(
+    .GET, "/ready",
+    .inline { _ in
+        guard readiness.isReady else {
+            throw HTTPError.unavailable("the database is unreachable", retryAfterSeconds: 1)
+        }
+        return .text("ready")
+    })
 router.addMetrics(metrics)
 // The OpenAPI document of every /api/v1 route (all modules'), a resource of this executable.
 guard let openAPIURL = Bundle.module.url(forResource: "openapi", withExtension: "json"),
-      let openAPIDocument = try? Data(contentsOf: openAPIURL) else {
+    let openAPIDocument = try? Data(contentsOf: openAPIURL)
+else {
     fail("the openapi.json resource is missing from the build")
 }
-router.add(.GET, "/openapi.json", .inline { _ in
-    Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(openAPIDocument))
-})
-if configuration.debugRoutes {
-    router.add(.GET, "/debug/sleep", .blocking { request in
-        let milliseconds = try request.queryInt("ms", default: 100, range: 0...60_000)
-        usleep(UInt32(milliseconds) * 1000)
-        return .text("slept \(milliseconds)")
+router.add(
+    .GET, "/openapi.json",
+    .inline { _ in
+        Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(openAPIDocument))
     })
+if configuration.debugRoutes {
+    router.add(
+        .GET, "/debug/sleep",
+        .blocking { request in
+            let milliseconds = try request.queryInt("ms", default: 100, range: 0...60_000)
+            usleep(UInt32(milliseconds) * 1000)
+            return .text("slept \(milliseconds)")
+        })
 }
 registry.install(on: &router, maxUploadBytes: configuration.maxUploadBytes)
 
@@ -98,34 +114,42 @@ if let kubernetes = configuration.kubernetes {
         if let first = command.first, first.contains("/"), !first.hasPrefix("/") {
             command[0] = URL(fileURLWithPath: first).standardizedFileURL.path
         }
-        executor = try LocalExecutor(command: command, workingDirectory: configuration.trainingDirectory, logs: configuration.trainingLogs,
-                                     baseEnvironment: [:])
+        executor = try LocalExecutor(
+            command: command, workingDirectory: configuration.trainingDirectory, logs: configuration.trainingLogs,
+            baseEnvironment: [:])
     } catch {
         fail("cannot prepare the local executor: \(error)")
     }
 }
 if configuration.crashAfterSubmit { executor = CrashAfterSubmit(executor) }
 let boundPort = Atomic<Int>(configuration.port)
-var controllerOptions = RunController.Options(trackingURI: { "http://127.0.0.1:\(boundPort.load(ordering: .relaxed))" },
-                                              trackingToken: configuration.trainingToken,
-                                              assets: configuration.assets)
+var controllerOptions = RunController.Options(
+    trackingURI: { "http://127.0.0.1:\(boundPort.load(ordering: .relaxed))" },
+    trackingToken: configuration.trainingToken,
+    assets: configuration.assets)
 controllerOptions.maxActivePerModel = configuration.maxActiveRunsPerModel
 controllerOptions.rollout = configuration.rolloutPlan
 // A local trainer gets a token of its own run's lifetime, never the admin token.
 controllerOptions.runTokens = configuration.kubernetes == nil && configuration.trainingToken == nil
-let controller = RunController(registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
+let controller = RunController(
+    registry: registry, executor: executor, leadership: leadership, options: controllerOptions, logger: logger)
 let replica = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
 MonitorAPI(registry: registry).install(on: &router)
 let trafficRouter: any TrafficRouter
 switch (configuration.kubernetes, configuration.httpRoute, configuration.servingReplicas) {
-case (let kubernetes?, let route?, _): trafficRouter = HTTPRouteRouter(client: KubernetesClient(configuration: kubernetes), route: route)
-case (let kubernetes?, nil, let replicas?): trafficRouter = ReplicaRatioRouter(client: KubernetesClient(configuration: kubernetes), totalReplicas: replicas)
+case (let kubernetes?, let route?, _):
+    trafficRouter = HTTPRouteRouter(client: KubernetesClient(configuration: kubernetes), route: route)
+case (let kubernetes?, nil, let replicas?):
+    trafficRouter = ReplicaRatioRouter(client: KubernetesClient(configuration: kubernetes), totalReplicas: replicas)
 default: trafficRouter = DatabaseRouter()
 }
-let rollouts = RolloutController(registry: registry, router: trafficRouter, plan: configuration.rolloutPlan,
-                                 isLeader: { leadership.isLeader }, interval: configuration.rolloutInterval, logger: logger)
+let rollouts = RolloutController(
+    registry: registry, router: trafficRouter, plan: configuration.rolloutPlan,
+    isLeader: { leadership.isLeader }, interval: configuration.rolloutInterval, logger: logger)
 RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
-OrchestratorAPI(registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica).install(on: &router)
+OrchestratorAPI(
+    registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica
+).install(on: &router)
 if configuration.debugRoutes {
     // What a test compares with openapi.json: every route, once all are installed.
     let routes = router.routes.map { "\($0.method.rawValue) \($0.pattern)" }
@@ -139,11 +163,13 @@ metrics.addCollector {
     idleConnections.set(Double(stats.idle))
 }
 
-server = HTTPServer(configuration: .init(host: configuration.host, port: configuration.port, ioThreads: configuration.ioThreads,
-                                         workerThreads: configuration.workerThreads, maxQueuedRequests: configuration.maxQueuedRequests,
-                                         maxQueueWait: configuration.maxQueueWait, maxBodyBytes: configuration.maxBodyBytes,
-                                         uploadDirectory: configuration.artifactRoot.appendingPathComponent("incoming")),
-                    router: router, logger: logger, metrics: metrics)
+server = HTTPServer(
+    configuration: .init(
+        host: configuration.host, port: configuration.port, ioThreads: configuration.ioThreads,
+        workerThreads: configuration.workerThreads, maxQueuedRequests: configuration.maxQueuedRequests,
+        maxQueueWait: configuration.maxQueueWait, maxBodyBytes: configuration.maxBodyBytes,
+        uploadDirectory: configuration.artifactRoot.appendingPathComponent("incoming")),
+    router: router, logger: logger, metrics: metrics)
 do {
     try server.start()
     boundPort.store(server.port, ordering: .relaxed)
@@ -151,16 +177,18 @@ do {
     fail("\(error)")
 }
 
-let monitor = MonitorService(registry: registry, window: configuration.driftWindow, minWindowRows: configuration.driftMinRows,
-                             retention: configuration.predictionRetention, webhook: configuration.alertWebhook,
-                             isLeader: { leadership.isLeader }, logger: logger)
+let monitor = MonitorService(
+    registry: registry, window: configuration.driftWindow, minWindowRows: configuration.driftMinRows,
+    retention: configuration.predictionRetention, webhook: configuration.alertWebhook,
+    isLeader: { leadership.isLeader }, logger: logger)
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows
 retrainOptions.interval = configuration.retrainInterval
 retrainOptions.cooldown = configuration.retrainCooldown
-let retrainer = DriftRetrainer(registry: registry, options: retrainOptions, executorKind: executor.kind, isLeader: { leadership.isLeader },
-                               onQueued: { controller.nudge() }, logger: logger)
+let retrainer = DriftRetrainer(
+    registry: registry, options: retrainOptions, executorKind: executor.kind, isLeader: { leadership.isLeader },
+    onQueued: { controller.nudge() }, logger: logger)
 var services: [any Service] = [readiness, server, leadership, controller, monitor, rollouts, retrainer]
 if let (port, splitConfiguration) = configuration.split {
     // Its own listener and metrics: what users' traffic hits in the embedded mode.

@@ -16,7 +16,9 @@ import TestSupport
                 return .text("ready")
             }
         }
-        let client = HTTPClient(configuration: .init(baseURL: fixture.base, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5))))
+        let client = HTTPClient(
+            configuration: .init(baseURL: fixture.base, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5)))
+        )
         let response = try client.send(ClientRequest(.GET, "/flaky"))
         #expect(response.text == "ready")
         #expect(attempts.load(ordering: .relaxed) == 3)
@@ -30,13 +32,17 @@ import TestSupport
                 throw HTTPError.unavailable("busy", retryAfterSeconds: 0)
             }
         }
-        let client = HTTPClient(configuration: .init(baseURL: fixture.base, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5))))
+        let client = HTTPClient(
+            configuration: .init(baseURL: fixture.base, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5)))
+        )
         #expect(try client.send(ClientRequest(.POST, "/create", body: Data("{}".utf8))).status == 503)
         #expect(attempts.load(ordering: .relaxed) == 1)
     }
 
     @Test func connectionRefusedIsRetriedThenReported() throws {
-        let client = HTTPClient(configuration: .init(baseURL: "http://127.0.0.1:1", retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1))))
+        let client = HTTPClient(
+            configuration: .init(
+                baseURL: "http://127.0.0.1:1", retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1))))
         let error = #expect(throws: CurlError.self) { try client.send(ClientRequest(.POST, "/x", body: Data())) }
         #expect(error?.neverSent == true)
         #expect(error?.description.contains("POST http://127.0.0.1:1/x") == true)
@@ -44,7 +50,10 @@ import TestSupport
 
     @Test func timeoutsAreEnforced() throws {
         let fixture = try LoopbackServer { router in
-            router.get("/stall") { _ in Thread.sleep(forTimeInterval: 2); return .text("late") }
+            router.get("/stall") { _ in
+                Thread.sleep(forTimeInterval: 2)
+                return .text("late")
+            }
         }
         let started = ContinuousClock.now
         let error = #expect(throws: CurlError.self) {

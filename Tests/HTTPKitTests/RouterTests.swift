@@ -26,22 +26,28 @@ import Testing
 
     @Test func parametersAreCaptured() throws {
         guard case .found(_, let parameters) = router().match(.GET, "/api/v1/runs/r1/metrics/loss") else {
-            Issue.record("no match"); return
+            Issue.record("no match")
+            return
         }
         #expect(parameters == ["id": "r1", "key": "loss"])
     }
 
     @Test func restParameterTakesTheRemainingPath() {
         guard case .found(_, let parameters) = router().match(.PUT, "/artifacts/a/b/c.txt") else {
-            Issue.record("no match"); return
+            Issue.record("no match")
+            return
         }
         #expect(parameters["path"] == "a/b/c.txt")
     }
 
     @Test func unknownPathIsNotFoundAndWrongMethodListsTheAllowedOnes() {
-        guard case .notFound = router().match(.GET, "/api/v2/runs") else { Issue.record("expected notFound"); return }
+        guard case .notFound = router().match(.GET, "/api/v2/runs") else {
+            Issue.record("expected notFound")
+            return
+        }
         guard case .methodNotAllowed(let allowed) = router().match(.DELETE, "/api/v1/runs") else {
-            Issue.record("expected methodNotAllowed"); return
+            Issue.record("expected methodNotAllowed")
+            return
         }
         #expect(Set(allowed) == [.GET, .POST])
     }
@@ -52,6 +58,9 @@ import Testing
 
     @Test func trailingSlashAndEmptySegments() {
         #expect(pattern(router().match(.GET, "/api/v1/runs/")) == "/api/v1/runs")
-        guard case .notFound = router().match(.GET, "/api/v1/runs//metrics/x") else { Issue.record("empty id matched"); return }
+        guard case .notFound = router().match(.GET, "/api/v1/runs//metrics/x") else {
+            Issue.record("empty id matched")
+            return
+        }
     }
 }

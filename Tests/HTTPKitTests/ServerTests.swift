@@ -21,18 +21,25 @@ final class LoopbackServer: @unchecked Sendable {
     let metrics = MetricsRegistry()
     var base: String { "http://127.0.0.1:\(server.port)" }
 
-    init(maxBodyBytes: Int = 1024, drainTimeout: Duration = .seconds(5), tls: TestCertificates? = nil,
-         workers: Int = 16, maxQueued: Int = 64, maxQueueWait: Duration = .seconds(2),
-         configure: (inout Router) -> Void) throws {
+    init(
+        maxBodyBytes: Int = 1024, drainTimeout: Duration = .seconds(5), tls: TestCertificates? = nil,
+        workers: Int = 16, maxQueued: Int = 64, maxQueueWait: Duration = .seconds(2),
+        configure: (inout Router) -> Void
+    ) throws {
         var router = Router()
         configure(&router)
-        let configuration = HTTPServer.Configuration(workerThreads: workers, maxQueuedRequests: maxQueued, maxQueueWait: maxQueueWait,
-                                                     maxBodyBytes: maxBodyBytes, drainTimeout: drainTimeout,
-                                                     tls: tls.map { ($0.serverCertificatePEM, $0.serverKeyPEM) })
-        server = HTTPServer(configuration: configuration, router: router, logger: Logger(label: "test", level: .error), metrics: metrics)
+        let configuration = HTTPServer.Configuration(
+            workerThreads: workers, maxQueuedRequests: maxQueued, maxQueueWait: maxQueueWait,
+            maxBodyBytes: maxBodyBytes, drainTimeout: drainTimeout,
+            tls: tls.map { ($0.serverCertificatePEM, $0.serverKeyPEM) })
+        server = HTTPServer(
+            configuration: configuration, router: router, logger: Logger(label: "test", level: .error), metrics: metrics
+        )
         try server.start()
-        client = HTTPClient(configuration: .init(baseURL: "http\(tls == nil ? "" : "s")://127.0.0.1:\(server.port)",
-                                                 caPEM: tls?.caPEM, retry: .none))
+        client = HTTPClient(
+            configuration: .init(
+                baseURL: "http\(tls == nil ? "" : "s")://127.0.0.1:\(server.port)",
+                caPEM: tls?.caPEM, retry: .none))
     }
 
     deinit { server.shutdown() }
@@ -42,16 +49,22 @@ final class LoopbackServer: @unchecked Sendable {
     static func standardRoutes(_ router: inout Router) {
         router.add(.GET, "/health", .inline { _ in .text("ok") })
         router.post("/echo") { request in .json(try request.json(Echo.self)) }
-        router.get("/items/{id}") { request in .json(["id": try request.parameter("id"), "q": request.query["q"] ?? ""]) }
+        router.get("/items/{id}") { request in .json(["id": try request.parameter("id"), "q": request.query["q"] ?? ""])
+        }
         router.get("/boom") { _ in throw LeakyError() }
         router.get("/teapot") { _ in throw HTTPError(status: 418, code: "teapot", message: "short and stout") }
-        router.add(.GET, "/later", .deferred { request, responder in
-            DispatchQueue.global().async { responder.send(.text("later \(request.requestID)")) }
-        })
+        router.add(
+            .GET, "/later",
+            .deferred { request, responder in
+                DispatchQueue.global().async { responder.send(.text("later \(request.requestID)")) }
+            })
     }
 
     struct ErrorBody: Decodable {
-        struct Detail: Decodable { let code: String; let message: String }
+        struct Detail: Decodable {
+            let code: String
+            let message: String
+        }
         let error: Detail
     }
 
@@ -78,7 +91,7 @@ final class LoopbackServer: @unchecked Sendable {
             (ClientRequest(.POST, "/echo", body: Data(#"{"name": 5, "count": 1}"#.utf8)), 400, "invalid_json"),
             (ClientRequest(.POST, "/echo", body: Data(#"{"count": 1}"#.utf8)), 400, "invalid_json"),
             (ClientRequest(.POST, "/echo", body: Data(repeating: 0x20, count: 4096)), 413, "payload_too_large"),
-            (ClientRequest(.GET, "/teapot"), 418, "teapot"),
+            (ClientRequest(.GET, "/teapot"), 418, "teapot")
         ]
         for (request, status, code) in cases {
             let response = try fixture.client.send(request)
@@ -87,9 +100,11 @@ final class LoopbackServer: @unchecked Sendable {
         }
         let wrongMethod = try fixture.client.send(ClientRequest(.DELETE, "/echo"))
         #expect(wrongMethod.headers["Allow"] == "POST")
-        let wrongType = try errorBody(try fixture.client.send(ClientRequest(.POST, "/echo", body: Data(#"{"name": 5, "count": 1}"#.utf8))))
+        let wrongType = try errorBody(
+            try fixture.client.send(ClientRequest(.POST, "/echo", body: Data(#"{"name": 5, "count": 1}"#.utf8))))
         #expect(wrongType.message == "field 'name': expected a string")
-        let missing = try errorBody(try fixture.client.send(ClientRequest(.POST, "/echo", body: Data(#"{"count": 1}"#.utf8))))
+        let missing = try errorBody(
+            try fixture.client.send(ClientRequest(.POST, "/echo", body: Data(#"{"count": 1}"#.utf8))))
         #expect(missing.message == "missing field 'name'")
     }
 
@@ -118,7 +133,8 @@ final class LoopbackServer: @unchecked Sendable {
         let fixture = try LoopbackServer(configure: Self.standardRoutes)
         let given = try fixture.client.send(ClientRequest(.GET, "/health", headers: ["X-Request-Id": "abc-123"]))
         #expect(given.headers["X-Request-Id"] == "abc-123")
-        let hostile = try fixture.client.send(ClientRequest(.GET, "/health", headers: ["X-Request-Id": "bad id\" with spaces"]))
+        let hostile = try fixture.client.send(
+            ClientRequest(.GET, "/health", headers: ["X-Request-Id": "bad id\" with spaces"]))
         #expect(hostile.headers["X-Request-Id"]?.count == 16)
         let deferred = try fixture.client.send(ClientRequest(.GET, "/later", headers: ["X-Request-Id": "r-9"]))
         #expect(deferred.text == "later r-9")
@@ -144,12 +160,14 @@ final class LoopbackServer: @unchecked Sendable {
     @Test func streamedUploadLandsInAFileThatIsCleanedUp() throws {
         let seen = Mutex<(String, String)?>(nil)
         let fixture = try LoopbackServer(maxBodyBytes: 1024) { router in
-            router.add(.PUT, "/upload/{name...}", options: RouteOptions(maxBodyBytes: 4 << 20, streamsBodyToFile: true), .blocking { request in
-                let file = try #require(request.bodyFile)
-                let content = try String(contentsOf: file, encoding: .utf8)
-                seen.withLock { $0 = (file.path, content) }
-                return .json(["bytes": content.utf8.count])
-            })
+            router.add(
+                .PUT, "/upload/{name...}", options: RouteOptions(maxBodyBytes: 4 << 20, streamsBodyToFile: true),
+                .blocking { request in
+                    let file = try #require(request.bodyFile)
+                    let content = try String(contentsOf: file, encoding: .utf8)
+                    seen.withLock { $0 = (file.path, content) }
+                    return .json(["bytes": content.utf8.count])
+                })
         }
         let payload = String(repeating: "0123456789", count: 200_000)
         let source = try TestEnvironment.temporaryDirectory().appendingPathComponent("payload.txt")
@@ -178,7 +196,10 @@ final class LoopbackServer: @unchecked Sendable {
         caller.start()
         entered.wait()
         let stopped = DispatchSemaphore(value: 0)
-        Thread { fixture.server.shutdown(); stopped.signal() }.start()
+        Thread {
+            fixture.server.shutdown()
+            stopped.signal()
+        }.start()
         // New connections are refused once the listener is closed.
         var refused = false
         for _ in 0..<200 where !refused {
@@ -223,11 +244,14 @@ final class LoopbackServer: @unchecked Sendable {
         let certificates = try TestCertificates.make()
         let fixture = try LoopbackServer(tls: certificates, configure: Self.standardRoutes)
         #expect(try fixture.client.send(ClientRequest(.GET, "/health")).text == "ok")
-        let fromFile = HTTPClient(configuration: .init(baseURL: "https://127.0.0.1:\(fixture.server.port)",
-                                                       caFile: certificates.caFile.path, retry: .none))
+        let fromFile = HTTPClient(
+            configuration: .init(
+                baseURL: "https://127.0.0.1:\(fixture.server.port)",
+                caFile: certificates.caFile.path, retry: .none))
         #expect(try fromFile.send(ClientRequest(.GET, "/health")).status == 200)
         // Without the CA the server is not trusted.
-        let untrusting = HTTPClient(configuration: .init(baseURL: "https://127.0.0.1:\(fixture.server.port)", retry: .none))
+        let untrusting = HTTPClient(
+            configuration: .init(baseURL: "https://127.0.0.1:\(fixture.server.port)", retry: .none))
         #expect(throws: CurlError.self) { try untrusting.send(ClientRequest(.GET, "/health")) }
     }
 

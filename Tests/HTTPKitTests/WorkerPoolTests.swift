@@ -15,15 +15,15 @@ import Testing
             release.wait()
         }
         let accepted = (0..<(threads + limit)).filter { _ in pool.submit(job, unlessBacklogReaches: limit) }.count
-        if accepted != threads + limit {   // refused: release what did start, then fail
+        if accepted != threads + limit {  // refused: release what did start, then fail
             for _ in 0..<accepted { release.signal() }
             pool.shutdown()
         }
         try #require(accepted == threads + limit)
-        for _ in 0..<threads { started.wait() }   // every thread is now inside a job
+        for _ in 0..<threads { started.wait() }  // every thread is now inside a job
         #expect(!pool.submit(job, unlessBacklogReaches: limit))
         for _ in 0..<(threads + limit) { release.signal() }
-        for _ in 0..<limit { started.wait() }     // the backlog ran too
+        for _ in 0..<limit { started.wait() }  // the backlog ran too
         #expect(pool.shutdown())
     }
 }

@@ -40,8 +40,10 @@ import TestSupport
         let client = daemon.client()
         for _ in 0..<500 {
             let text = try client.send(ClientRequest(.GET, "/metrics")).text
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("steward_http_requests_in_flight ") }),
-               let value = Double(line.split(separator: " ")[1]), Int(value) >= count {
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("steward_http_requests_in_flight ") }
+            ),
+                let value = Double(line.split(separator: " ")[1]), Int(value) >= count
+            {
                 return
             }
         }
@@ -81,13 +83,17 @@ import TestSupport
     }
 
     @Test func aBadSettingStopsStartupWithOneLineNamingIt() throws {
-        let result = try Subprocess.run(try TestEnvironment.binary("stewardd").path, [],
-                                        environment: ["STEWARD_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-                                                      "STEWARD_HTTP_PORT": "eighty"])
+        let result = try Subprocess.run(
+            try TestEnvironment.binary("stewardd").path, [],
+            environment: [
+                "STEWARD_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+                "STEWARD_HTTP_PORT": "eighty"
+            ])
         #expect(result.status == 2)
         #expect(result.stderr == "stewardd: STEWARD_HTTP_PORT: must be an integer in 0...65535\n")
-        let unreachable = try Subprocess.run(try TestEnvironment.binary("stewardd").path, [],
-                                             environment: ["STEWARD_DATABASE_URL": "postgresql://nobody:hunter2@127.0.0.1:1/none"])
+        let unreachable = try Subprocess.run(
+            try TestEnvironment.binary("stewardd").path, [],
+            environment: ["STEWARD_DATABASE_URL": "postgresql://nobody:hunter2@127.0.0.1:1/none"])
         #expect(unreachable.status == 2)
         #expect(unreachable.stderr.contains("cannot prepare the database"))
         #expect(!unreachable.stderr.contains("hunter2"))

@@ -13,11 +13,13 @@ import Testing
     @Test func runsOnlyWhileLeadingAndSaysARepeatedFailureOnce() {
         let sink = LogSink.capturing()
         let leading = Atomic<Bool>(false), leaderChecks = Atomic<Int>(0)
-        let loop = LeaderLoop(every: .milliseconds(1), isLeader: {
-            leaderChecks.add(1, ordering: .relaxed)
-            return leading.load(ordering: .relaxed)
-        },
-                              logger: Logger(label: "test", sink: sink), failure: "pass failed; retrying")
+        let loop = LeaderLoop(
+            every: .milliseconds(1),
+            isLeader: {
+                leaderChecks.add(1, ordering: .relaxed)
+                return leading.load(ordering: .relaxed)
+            },
+            logger: Logger(label: "test", sink: sink), failure: "pass failed; retrying")
         // What each pass does, in order; the loop stops after the last.
         let script: [String?] = ["db down", "db down", "db down", "lock timeout", nil, "db down"]
         let passes = Mutex<Int>(0)

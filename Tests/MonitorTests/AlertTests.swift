@@ -11,17 +11,25 @@ import TestSupport
     @Test func aRuleFiresAfterItsDurationResolvesAndTheWebhookIsRetried() throws {
         let database = try TestDatabase()
         let pool = database.pool
-        _ = try pool.query("INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds) VALUES ('drift', 'input_psi', 'm', 0.25, 600)")
+        _ = try pool.query(
+            """
+            INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds) VALUES ('drift',
+                'input_psi', 'm', 0.25, 600)
+            """
+        )
         func window(_ at: Date, _ psi: Double) throws {
-            _ = try pool.query("""
-                INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows)
-                VALUES (\(at.addingTimeInterval(-300)), \(at), 'm', '1', 'stable', 'char_length', 'quantile', \(psi), 100)
+            _ = try pool.query(
+                """
+                INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature,
+                    method, psi, current_rows)
+                VALUES (\(at.addingTimeInterval(-300)), \(at), 'm', '1', 'stable', 'char_length', 'quantile', \(psi),
+                    100)
                 """)
         }
         let evaluator = AlertEvaluator(pool: pool)
         let start = Date()
         try window(start, 0.4)
-        #expect(try evaluator.evaluate(now: start).isEmpty)                          // pending, not yet firing
+        #expect(try evaluator.evaluate(now: start).isEmpty)  // pending, not yet firing
         #expect(try evaluator.evaluate(now: start.addingTimeInterval(601)) == ["drift"])
         #expect(try evaluator.evaluate(now: start.addingTimeInterval(700)).isEmpty)  // still firing: no second notice
         try window(start.addingTimeInterval(900), 0.05)
@@ -32,7 +40,9 @@ import TestSupport
         let calls = Atomic<Int>(0)
         var router = Router()
         router.post("/hook") { request in
-            if calls.add(1, ordering: .relaxed).newValue == 1 { throw HTTPError.unavailable("busy", retryAfterSeconds: 1) }
+            if calls.add(1, ordering: .relaxed).newValue == 1 {
+                throw HTTPError.unavailable("busy", retryAfterSeconds: 1)
+            }
             received.withLock { $0.append(String(decoding: request.body, as: UTF8.self)) }
             return .empty()
         }
@@ -42,14 +52,20 @@ import TestSupport
         let client = HTTPClient(configuration: .init(retry: .none))
         let hook = "http://127.0.0.1:\(server.port)/hook"
         let logger = Logger(label: "t", level: .error)
-        #expect(try Notifications.deliver(pool: pool, client: client, webhook: hook, now: Date(), logger: logger) == 1)   // first attempt failed
-        #expect(try Notifications.deliver(pool: pool, client: client, webhook: hook, now: Date(), logger: logger) == 0)   // not due yet
-        #expect(try Notifications.deliver(pool: pool, client: client, webhook: hook, now: Date().addingTimeInterval(5), logger: logger) == 1)
+        // The first attempt failed; the retry is not due yet.
+        #expect(try Notifications.deliver(pool: pool, client: client, webhook: hook, now: Date(), logger: logger) == 1)
+        #expect(try Notifications.deliver(pool: pool, client: client, webhook: hook, now: Date(), logger: logger) == 0)
+        #expect(
+            try Notifications.deliver(
+                pool: pool, client: client, webhook: hook, now: Date().addingTimeInterval(5), logger: logger) == 1)
         let bodies = received.withLock { $0 }
         #expect(bodies.count == 2)
-        let states = bodies.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String }
+        let states = bodies.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String
+        }
         #expect(Set(states) == ["firing", "resolved"])
-        let open: Int = try pool.query("SELECT count(*) AS n FROM steward.alerts WHERE ended_at IS NULL").first!.get("n")
+        let open: Int = try pool.query("SELECT count(*) AS n FROM steward.alerts WHERE ended_at IS NULL").first!.get(
+            "n")
         #expect(open == 0)
     }
 }

@@ -7,8 +7,10 @@ import TestSupport
     @Test func theCurrentContextResolvesToServerCAAndToken() throws {
         let ca = Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8).base64EncodedString()
         let directory = try TestEnvironment.temporaryDirectory("kube")
-        try "client-cert-pem\n".write(to: directory.appendingPathComponent("client.crt"), atomically: true, encoding: .utf8)
-        try "client-key-pem\n".write(to: directory.appendingPathComponent("client.key"), atomically: true, encoding: .utf8)
+        try "client-cert-pem\n".write(
+            to: directory.appendingPathComponent("client.crt"), atomically: true, encoding: .utf8)
+        try "client-key-pem\n".write(
+            to: directory.appendingPathComponent("client.key"), atomically: true, encoding: .utf8)
         let text = """
             apiVersion: v1
             kind: Config
@@ -50,7 +52,9 @@ import TestSupport
         #expect(prod.caPEM?.hasPrefix("-----BEGIN CERTIFICATE-----") == true)
         let dev = try Kubeconfig.load(path: file.path, context: "dev")
         #expect(dev.server == "https://127.0.0.1:6443" && dev.caFile == directory.appendingPathComponent("ca.pem").path)
-        #expect(dev.clientCertificatePEM == "client-cert-pem\n" && dev.clientKeyPEM == "client-key-pem\n" && dev.namespace == "default")
+        #expect(
+            dev.clientCertificatePEM == "client-cert-pem\n" && dev.clientKeyPEM == "client-key-pem\n"
+                && dev.namespace == "default")
         #expect(throws: KubernetesError.self) { try Kubeconfig.load(path: file.path, context: "nope") }
     }
 }

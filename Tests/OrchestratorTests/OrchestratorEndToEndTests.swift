@@ -7,20 +7,39 @@ import TestSupport
 /// stewardd with its local executor running the real training entry point, and
 /// stewardctl against it.
 @Suite(.serialized) struct OrchestratorEndToEndTests {
-    struct Submitted: Decodable { let run_id: String; let status: String }
-    struct Run: Decodable { let id: String; let status: String; let failure_reason: String?; let tags: [String: String] }
-    struct Decision: Decodable { struct Clause: Decodable { let clause: String; let passed: Bool; let reason: String }
-        let passed: Bool; let clauses: [Clause] }
-    struct Version: Decodable { let version: Int; let stage: String }
+    struct Submitted: Decodable {
+        let run_id: String
+        let status: String
+    }
+    struct Run: Decodable {
+        let id: String
+        let status: String
+        let failure_reason: String?
+        let tags: [String: String]
+    }
+    struct Decision: Decodable {
+        struct Clause: Decodable {
+            let clause: String
+            let passed: Bool
+            let reason: String
+        }
+        let passed: Bool
+        let clauses: [Clause]
+    }
+    struct Version: Decodable {
+        let version: Int
+        let stage: String
+    }
 
     static func daemon(_ extra: [String: String] = [:]) throws -> DaemonProcess {
         let root = TestEnvironment.repositoryRoot
         var environment = [
             "STEWARD_TRAINING_DIR": root.appendingPathComponent("training").path,
-            "STEWARD_TRAINING_COMMAND": root.appendingPathComponent(".steward/venv/bin/python").path + " -m steward_training.entrypoint",
+            "STEWARD_TRAINING_COMMAND": root.appendingPathComponent(".steward/venv/bin/python").path
+                + " -m steward_training.entrypoint",
             "STEWARD_TRAINING_LOGS": try TestEnvironment.temporaryDirectory("run-logs").path,
             "STEWARD_ASSETS": root.appendingPathComponent(".steward/assets").path,
-            "STEWARD_DATASET_ROOTS": try Self.dataset().deletingLastPathComponent().path,
+            "STEWARD_DATASET_ROOTS": try Self.dataset().deletingLastPathComponent().path
         ]
         environment.merge(extra) { _, new in new }
         return try DaemonProcess(environment: environment)
@@ -31,8 +50,9 @@ import TestSupport
         let out = TestEnvironment.repositoryRoot.appendingPathComponent(".steward/fixtures/datasets/rt-small")
         if !FileManager.default.fileExists(atPath: out.appendingPathComponent("manifest.json").path) {
             let python = TestEnvironment.repositoryRoot.appendingPathComponent(".steward/venv/bin/python").path
-            let result = try Subprocess.run(python, ["-m", "steward_training.data", "build", "--out", out.path, "--name", "rt-small"],
-                                            currentDirectory: TestEnvironment.repositoryRoot.appendingPathComponent("training"))
+            let result = try Subprocess.run(
+                python, ["-m", "steward_training.data", "build", "--out", out.path, "--name", "rt-small"],
+                currentDirectory: TestEnvironment.repositoryRoot.appendingPathComponent("training"))
             guard result.status == 0 else { throw TestSupportError("building the dataset failed: \(result.stderr)") }
         }
         return out
@@ -40,7 +60,10 @@ import TestSupport
 
     static func prepare(_ client: HTTPClient, policy: String) throws {
         #expect(try client.send(.json(.POST, "/api/v1/models", ["name": "sentiment"])).status == 201)
-        #expect(try client.send(.json(.POST, "/api/v1/datasets", ["name": "rt", "version": "1", "path": try dataset().path])).status == 201)
+        #expect(
+            try client.send(
+                .json(.POST, "/api/v1/datasets", ["name": "rt", "version": "1", "path": try dataset().path])
+            ).status == 201)
         #expect(try client.send(.json(.PUT, "/api/v1/models/sentiment/policy", ["policy": policy])).status == 200)
     }
 
@@ -54,12 +77,15 @@ import TestSupport
         #expect(try client.send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@9"])).status == 404)
 
         let params = ["epochs": 1, "max_train_rows": 600, "quantize": 0, "latency_rows": 20, "parity_rows": 32]
-        let submitted = try client.send(.json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: params)))
+        let submitted = try client.send(
+            .json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: params)))
         #expect(submitted.status == 201, "\(submitted.text)")
         let id = try submitted.json(Submitted.self).run_id
         try eventually(timeout: 600, "the run finishes") {
             let status = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status
-            if status == "FAILED" { throw TestSupportError("run failed: \(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text)") }
+            if status == "FAILED" {
+                throw TestSupportError("run failed: \(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text)")
+            }
             return status == "FINISHED"
         }
         let run = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self)
@@ -67,30 +93,47 @@ import TestSupport
         try eventually(timeout: 30, "a promotion decision") {
             try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)/decision")).status == 200
         }
-        let decision = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)/decision")).json(Decision.self)
+        let decision = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)/decision"))
+            .json(Decision.self)
         #expect(decision.clauses.count == 3)
         #expect(decision.clauses.allSatisfy { !$0.reason.isEmpty })
-        let stage = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)")).json(Version.self).stage
+        let stage = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(version)")).json(
+            Version.self
+        ).stage
         #expect(stage == (decision.passed ? "Staging" : "None"))
         let events = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)/events")).text
         for status in ["QUEUED", "SUBMITTED", "FINISHED"] { #expect(events.contains("\"to_status\":\"\(status)\"")) }
         // The trainer logged with a token of its own run, an operator's, revoked once the run ended.
-        let token = try #require(try daemon.database.pool.query(
-            "SELECT role, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens WHERE name = \("run-\(id)")").first)
+        let token = try #require(
+            try daemon.database.pool.query(
+                "SELECT role, revoked_at IS NOT NULL AS revoked FROM steward.api_tokens WHERE name = \("run-\(id)")"
+            ).first)
         #expect(try token.get("role", as: String.self) == "operator" && token.get("revoked", as: Bool.self))
-        let actions: Int = try daemon.database.pool.query("SELECT count(*) AS n FROM steward.audit_log WHERE actor = \("run-\(id)")").first!.get("n")
+        let actions: Int = try daemon.database.pool.query(
+            "SELECT count(*) AS n FROM steward.audit_log WHERE actor = \("run-\(id)")"
+        ).first!.get("n")
         #expect(actions > 0)
     }
 
-    struct SubmitBody: Encodable { let model: String; let dataset: String; let params: [String: Int] }
+    struct SubmitBody: Encodable {
+        let model: String
+        let dataset: String
+        let params: [String: Int]
+    }
 
     /// Trains and promotes version 1 with a quick configuration; returns the run's parameters' version.
     static func trainAndPromote(_ client: HTTPClient) throws -> String {
         let params = ["epochs": 1, "max_train_rows": 600, "quantize": 0, "latency_rows": 20, "parity_rows": 32]
-        let id = try client.send(.json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: params))).json(Submitted.self).run_id
+        let id = try client.send(
+            .json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: params))
+        ).json(Submitted.self).run_id
         let version = try finished(client, run: id)
-        #expect(try client.send(ClientRequest(.PUT, "/api/v1/models/sentiment/aliases/champion",
-                                              body: Data(#"{"version": \#(version), "promote": true}"#.utf8))).status == 200)
+        #expect(
+            try client.send(
+                ClientRequest(
+                    .PUT, "/api/v1/models/sentiment/aliases/champion",
+                    body: Data(#"{"version": \#(version), "promote": true}"#.utf8))
+            ).status == 200)
         return version
     }
 
@@ -98,10 +141,13 @@ import TestSupport
     static func finished(_ client: HTTPClient, run id: String) throws -> String {
         try eventually(timeout: 600, "run \(id) finishes") {
             let status = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status
-            if status == "FAILED" { throw TestSupportError("run failed: \(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text)") }
+            if status == "FAILED" {
+                throw TestSupportError("run failed: \(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text)")
+            }
             return status == "FINISHED"
         }
-        return try #require(try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).tags["steward.model_version"])
+        return try #require(
+            try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).tags["steward.model_version"])
     }
 
     /// The drift loop through real serving: critic snippets, then far longer
@@ -109,38 +155,56 @@ import TestSupport
     /// windows, the drift alert, exactly one retrain run, and the retrained
     /// version's verdict with its stored reasons.
     @Test func shiftedTrafficAlertsAndQueuesExactlyOneRetrainThatGetsAVerdict() throws {
-        let daemon = try Self.daemon(["STEWARD_DRIFT_WINDOW_SECONDS": "10", "STEWARD_DRIFT_WINDOWS": "2", "STEWARD_DRIFT_MIN_ROWS": "30",
-                                      "STEWARD_RETRAIN_INTERVAL_SECONDS": "1"])
+        let daemon = try Self.daemon([
+            "STEWARD_DRIFT_WINDOW_SECONDS": "10", "STEWARD_DRIFT_WINDOWS": "2", "STEWARD_DRIFT_MIN_ROWS": "30",
+            "STEWARD_RETRAIN_INTERVAL_SECONDS": "1"
+        ])
         let client = daemon.client()
         try Self.prepare(client, policy: "accuracy >= 0.55 and eval_rows >= 100")
         let v1 = try Self.trainAndPromote(client)
-        #expect(try client.send(ClientRequest(.PUT, "/api/v1/alert-rules/input-drift", body: Data("""
-            {"metric": "input_psi", "model": "sentiment", "threshold": 0.25, "for_seconds": 0}
-            """.utf8))).status == 200)
+        #expect(
+            try client.send(
+                ClientRequest(
+                    .PUT, "/api/v1/alert-rules/input-drift",
+                    body: Data(
+                        """
+                        {"metric": "input_psi", "model": "sentiment", "threshold": 0.25, "for_seconds": 0}
+                        """.utf8))
+            ).status == 200)
         let serve = try ServeProcess(environment: [
-            "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token, "STEWARD_MODEL_NAME": "sentiment",
+            "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token,
+            "STEWARD_MODEL_NAME": "sentiment",
             "STEWARD_DATABASE_URL": daemon.database.configuration.url,
-            "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path,
+            "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path
         ])
         // Texts the model was trained on the like of, and a shift: six snippets in one text.
         let critics = try String(contentsOf: try Self.dataset().appendingPathComponent("test.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().prefix(600).map { line in String(line.split(separator: ",").dropLast().joined(separator: ",")) }
-        let shifted = stride(from: 0, to: critics.count - 6, by: 6).map { critics[$0..<$0 + 6].joined(separator: " ") + " !!! #mustwatch" }
+            .split(separator: "\n").dropFirst().prefix(600).map { line in
+                String(line.split(separator: ",").dropLast().joined(separator: ","))
+            }
+        let shifted = stride(from: 0, to: critics.count - 6, by: 6).map {
+            critics[$0..<$0 + 6].joined(separator: " ") + " !!! #mustwatch"
+        }
         let drifting = Atomic<Bool>(false)
         let load = LoadGenerator(clients: 1, base: serve.base) { i in
-            usleep(20_000)   // about 50 requests a second: several windows' worth, without swamping two cores
+            usleep(20_000)  // about 50 requests a second: several windows' worth, without swamping two cores
             let text = drifting.load(ordering: .relaxed) ? shifted[i % shifted.count] : critics[i % critics.count]
             return try .json(.POST, "/predict", ["text": text])
         }
         defer { _ = load.stop() }
         func windows(worse: Bool) throws -> Int {
-            try daemon.database.pool.query("""
+            try daemon.database.pool.query(
+                """
                 SELECT count(*) AS n FROM (SELECT window_start FROM steward.drift_windows
-                WHERE model_version = \(v1) AND track = 'stable' GROUP BY window_start HAVING (max(psi) > 0.25) = \(worse)) w
-                """).first!.get("n")
+                WHERE model_version = \(v1) AND track = 'stable' GROUP BY window_start HAVING (max(psi) > 0.25) =
+                    \(worse)) w
+                """
+            ).first!.get("n")
         }
         func driftRuns() throws -> [String] {
-            try daemon.database.pool.query("SELECT run_id FROM steward.run_specs WHERE reason LIKE 'drift%'").map { try $0.get("run_id") }
+            try daemon.database.pool.query("SELECT run_id FROM steward.run_specs WHERE reason LIKE 'drift%'").map {
+                try $0.get("run_id")
+            }
         }
         try eventually(timeout: 60, "a stored window of in-distribution traffic") { try windows(worse: false) >= 1 }
         #expect(try windows(worse: true) == 0)
@@ -153,11 +217,18 @@ import TestSupport
         }
         // What an operator sees of it.
         let ctl = try TestEnvironment.binary("stewardctl").path
-        let env = ["STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token, "HOME": try TestEnvironment.temporaryDirectory("home").path]
+        let env = [
+            "STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token,
+            "HOME": try TestEnvironment.temporaryDirectory("home").path
+        ]
         let alerts = try Subprocess.run(ctl, ["alerts"], environment: env)
-        #expect(alerts.status == 0 && alerts.stdout.contains("input-drift") && alerts.stdout.contains("firing"), "\(alerts.stdout)")
+        #expect(
+            alerts.status == 0 && alerts.stdout.contains("input-drift") && alerts.stdout.contains("firing"),
+            "\(alerts.stdout)")
         let drift = try Subprocess.run(ctl, ["drift", "sentiment", "--limit", "8"], environment: env)
-        #expect(drift.status == 0 && (3...9).contains(drift.stdout.split(separator: "\n").count), "a header and at most 8 windows: \(drift.stdout)")
+        #expect(
+            drift.status == 0 && (3...9).contains(drift.stdout.split(separator: "\n").count),
+            "a header and at most 8 windows: \(drift.stdout)")
         #expect(drift.stdout.contains("non_letter_share") && drift.stdout.contains("stable"))
         let unknown = try Subprocess.run(ctl, ["drift", "nope"], environment: env)
         #expect(unknown.status == 1 && unknown.stderr.contains("HTTP 404"), "\(unknown.stderr)")
@@ -171,7 +242,8 @@ import TestSupport
         try eventually(timeout: 30, "the retrained version's verdict") {
             try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(v2)/decision")).status == 200
         }
-        let decision = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(v2)/decision")).json(Decision.self)
+        let decision = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(v2)/decision")).json(
+            Decision.self)
         #expect(decision.clauses.count == 2 && decision.clauses.allSatisfy { !$0.reason.isEmpty })
         let (outcomes, errors) = load.stop()
         #expect(errors.isEmpty && outcomes.allSatisfy { $0.status == 200 })
@@ -182,15 +254,19 @@ import TestSupport
         let daemon = try Self.daemon()
         let client = daemon.client()
         try Self.prepare(client, policy: "accuracy >= 0.5")
-        let id = try client.send(.json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: ["epochs": 3])))
-            .json(Submitted.self).run_id
+        let id = try client.send(
+            .json(.POST, "/api/v1/runs", SubmitBody(model: "sentiment", dataset: "rt@1", params: ["epochs": 3]))
+        )
+        .json(Submitted.self).run_id
         try eventually(timeout: 60, "the run is submitted") {
             try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status != "QUEUED"
         }
         #expect(try client.send(ClientRequest(.POST, "/api/v1/runs/\(id)/cancel")).status == 200)
         #expect(try client.send(ClientRequest(.POST, "/api/v1/runs/\(id)/cancel")).status == 409)
         // The killed process may still try to end its run: the run stays KILLED.
-        #expect(try client.send(.json(.POST, "/api/2.0/mlflow/runs/update", ["run_id": id, "status": "FINISHED"])).status == 200)
+        #expect(
+            try client.send(.json(.POST, "/api/2.0/mlflow/runs/update", ["run_id": id, "status": "FINISHED"])).status
+                == 200)
         try eventually(timeout: 30, "the cancel reaches the executor") {
             try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)/logs")).status == 200
                 && (try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)/events")).text.contains("KILLED"))
@@ -204,7 +280,9 @@ import TestSupport
         let first = try Self.daemon()
         let second = try DaemonProcess(sharing: first)
         func leaders() throws -> [Bool] {
-            try [first, second].map { try $0.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader }
+            try [first, second].map {
+                try $0.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader
+            }
         }
         try eventually(timeout: 15, "one leader") { try leaders().filter { $0 }.count == 1 }
         let leader = try leaders()[0] ? first : second
@@ -221,16 +299,24 @@ import TestSupport
         let daemon = try Self.daemon()
         try Self.prepare(daemon.client(), policy: "accuracy >= 0.5")
         let ctl = try TestEnvironment.binary("stewardctl").path
-        let env = ["STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token, "HOME": try TestEnvironment.temporaryDirectory("home").path]
-        func run(_ args: String...) throws -> (status: Int32, stdout: String, stderr: String) { try Subprocess.run(ctl, args, environment: env) }
+        let env = [
+            "STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token,
+            "HOME": try TestEnvironment.temporaryDirectory("home").path
+        ]
+        func run(_ args: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+            try Subprocess.run(ctl, args, environment: env)
+        }
 
         let help = try run("--help")
         #expect(help.status == 0 && help.stdout.contains("runs submit"))
         #expect(try run("frobnicate").status == 2)
         let policy = try run("policy", "show", "sentiment")
-        #expect(policy.status == 0 && policy.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "accuracy >= 0.5")
+        #expect(
+            policy.status == 0 && policy.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "accuracy >= 0.5")
         let badPolicy = try run("policy", "set", "sentiment", "accuracy >>= 1")
-        #expect(badPolicy.status == 1 && badPolicy.stderr.hasPrefix("stewardctl: policy error at column 11"), "\(badPolicy.stderr)")
+        #expect(
+            badPolicy.status == 1 && badPolicy.stderr.hasPrefix("stewardctl: policy error at column 11"),
+            "\(badPolicy.stderr)")
         let models = try run("models", "list", "--json")
         #expect(models.status == 0)
         let parsed = try JSONSerialization.jsonObject(with: Data(models.stdout.utf8)) as? [String: Any]
@@ -241,8 +327,11 @@ import TestSupport
         #expect(missing.status == 1 && missing.stderr.contains("HTTP 404"))
         let token = try run("tokens", "create", "reader", "--role", "viewer")
         #expect(token.status == 0 && token.stdout.hasPrefix("stw_"))
-        let asViewer = try Subprocess.run(ctl, ["runs", "submit", "--model", "sentiment", "--dataset", "rt@1"],
-                                          environment: env.merging(["STEWARD_TOKEN": token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]) { _, new in new })
+        let asViewer = try Subprocess.run(
+            ctl, ["runs", "submit", "--model", "sentiment", "--dataset", "rt@1"],
+            environment: env.merging(["STEWARD_TOKEN": token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]) {
+                _, new in new
+            })
         #expect(asViewer.status == 1 && asViewer.stderr.contains("HTTP 403"))
         let status = try run("status", "--json")
         #expect(status.status == 0 && status.stdout.contains("\"executor\" : \"local\""))
@@ -252,16 +341,21 @@ import TestSupport
 /// stewardd driving the fake Kubernetes API.
 @Suite(.serialized) struct KubernetesCrashTests {
     struct Submitted: Decodable { let run_id: String }
-    struct Run: Decodable { let status: String; let job_name: String? }
+    struct Run: Decodable {
+        let status: String
+        let job_name: String?
+    }
 
     static func environment(_ fake: FakeKubernetes) throws -> [String: String] {
         let tokenFile = try TestEnvironment.temporaryDirectory("sa").appendingPathComponent("token")
         try fake.token.write(to: tokenFile, atomically: true, encoding: .utf8)
         return [
             "STEWARD_EXECUTOR": "kubernetes", "STEWARD_KUBERNETES_SERVER": fake.base,
-            "STEWARD_KUBERNETES_CA_FILE": fake.certificates.caFile.path, "STEWARD_KUBERNETES_TOKEN_FILE": tokenFile.path,
-            "STEWARD_KUBERNETES_NAMESPACE": fake.namespace, "STEWARD_TRAINING_IMAGE": "registry.invalid/steward/training:1",
-            "STEWARD_DATASET_ROOTS": try OrchestratorEndToEndTests.dataset().deletingLastPathComponent().path,
+            "STEWARD_KUBERNETES_CA_FILE": fake.certificates.caFile.path,
+            "STEWARD_KUBERNETES_TOKEN_FILE": tokenFile.path,
+            "STEWARD_KUBERNETES_NAMESPACE": fake.namespace,
+            "STEWARD_TRAINING_IMAGE": "registry.invalid/steward/training:1",
+            "STEWARD_DATASET_ROOTS": try OrchestratorEndToEndTests.dataset().deletingLastPathComponent().path
         ]
     }
 
@@ -271,28 +365,43 @@ import TestSupport
         let second = try DaemonProcess(sharing: first)
         try OrchestratorEndToEndTests.prepare(first.client(), policy: "accuracy >= 0.5")
         struct Status: Decodable { let leader: Bool }
-        func leads(_ d: DaemonProcess) throws -> Bool { try d.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader }
+        func leads(_ d: DaemonProcess) throws -> Bool {
+            try d.client().send(ClientRequest(.GET, "/api/v1/status")).json(Status.self).leader
+        }
         try eventually(timeout: 15, "one leader") { try [first, second].filter(leads).count == 1 }
-        let one = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
+        let one = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(
+            Submitted.self
+        ).run_id
         try eventually("the job of the first run") { fake.jobNames.contains("steward-train-\(one)") }
-        try eventually("SUBMITTED") { try first.client().send(ClientRequest(.GET, "/api/v1/runs/\(one)")).json(Run.self).status == "SUBMITTED" }
+        try eventually("SUBMITTED") {
+            try first.client().send(ClientRequest(.GET, "/api/v1/runs/\(one)")).json(Run.self).status == "SUBMITTED"
+        }
         #expect(fake.calls.filter { $0.hasPrefix("POST") }.count == 1)
         let leader = try leads(first) ? first : second
         let survivor = leader === first ? second : first
-        fake.setJob("steward-train-\(one)", condition: ("Complete", "Completed", ""))   // frees the model's one active slot
-        try eventually("FINISHED") { try survivor.client().send(ClientRequest(.GET, "/api/v1/runs/\(one)")).json(Run.self).status == "FINISHED" }
+        // Frees the model's one active slot.
+        fake.setJob("steward-train-\(one)", condition: ("Complete", "Completed", ""))
+        try eventually("FINISHED") {
+            try survivor.client().send(ClientRequest(.GET, "/api/v1/runs/\(one)")).json(Run.self).status == "FINISHED"
+        }
         leader.process.signal(SIGKILL)
-        let two = try survivor.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
-        try eventually(timeout: 10, "the survivor creates the next job") { fake.jobNames.contains("steward-train-\(two)") }
+        let two = try survivor.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"]))
+            .json(Submitted.self).run_id
+        try eventually(timeout: 10, "the survivor creates the next job") {
+            fake.jobNames.contains("steward-train-\(two)")
+        }
         #expect(fake.calls.filter { $0.hasPrefix("POST") }.count == 2)
     }
 
     @Test func aLeaderKilledRightAfterCreatingAJobLeavesExactlyOneJob() throws {
         let fake = try FakeKubernetes()
         let environment = try Self.environment(fake)
-        let first = try DaemonProcess(environment: environment.merging(["STEWARD_TEST_CRASH_AFTER_SUBMIT": "1"]) { _, new in new })
+        let first = try DaemonProcess(
+            environment: environment.merging(["STEWARD_TEST_CRASH_AFTER_SUBMIT": "1"]) { _, new in new })
         try OrchestratorEndToEndTests.prepare(first.client(), policy: "accuracy >= 0.5")
-        let id = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(Submitted.self).run_id
+        let id = try first.client().send(.json(.POST, "/api/v1/runs", ["model": "sentiment", "dataset": "rt@1"])).json(
+            Submitted.self
+        ).run_id
         #expect(first.process.waitForExit(timeout: 30) == 137)
         #expect(fake.jobNames == ["steward-train-\(id)"])
 
@@ -303,10 +412,14 @@ import TestSupport
             try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status == "SUBMITTED"
         }
         #expect(fake.jobNames == ["steward-train-\(id)"])
-        #expect(fake.calls.filter { $0.hasPrefix("POST") }.count == 2)   // the second create answered AlreadyExists
+        #expect(fake.calls.filter { $0.hasPrefix("POST") }.count == 2)  // the second create answered AlreadyExists
         fake.setJob("steward-train-\(id)", active: 1)
-        try eventually("RUNNING") { try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status == "RUNNING" }
-        fake.setJob("steward-train-\(id)", condition: ("Failed", "BackoffLimitExceeded", ""), podState: ["terminated": ["reason": "OOMKilled", "exitCode": 137]])
+        try eventually("RUNNING") {
+            try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).status == "RUNNING"
+        }
+        fake.setJob(
+            "steward-train-\(id)", condition: ("Failed", "BackoffLimitExceeded", ""),
+            podState: ["terminated": ["reason": "OOMKilled", "exitCode": 137]])
         try eventually("FAILED with the pod's reason") {
             let text = try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).text
             return text.contains("\"status\":\"FAILED\"") && text.contains("OOMKilled")

@@ -11,28 +11,37 @@ import TestSupport
 @Suite(.serialized) struct RolloutRaceTests {
     struct Rollout: Decodable {
         struct Event: Decodable { let kind: String }
-        let id: Int; let phase: String; let weight: Int; let events: [Event]
+        let id: Int
+        let phase: String
+        let weight: Int
+        let events: [Event]
     }
 
     @Test func everyAbortRacingTheLeaderWins() throws {
         let rounds = 200
         let leader = try DaemonProcess(environment: ["STEWARD_ROLLOUT_INTERVAL_MS": "10"])
         try leader.registerTinyModel(versions: rounds + 1)
-        _ = try leader.client().send(ClientRequest(.PUT, "/api/v1/models/sentiment/aliases/champion",
-                                                   body: Data(#"{"version": 1, "promote": true}"#.utf8))).success()
+        _ = try leader.client().send(
+            ClientRequest(
+                .PUT, "/api/v1/models/sentiment/aliases/champion",
+                body: Data(#"{"version": 1, "promote": true}"#.utf8))
+        ).success()
         let replica = try DaemonProcess(sharing: leader)
         let api = replica.client()
         let instances = ServingInstances(pool: leader.database.pool)
         // Sixty weight steps: the leader writes the rollout on every pass.
-        let steps = "[" + (1...60).map { #"{"weight": \#($0)}"# }.joined(separator: ", ") + #", {"analysis_seconds": 3600}]"#
+        let steps =
+            "[" + (1...60).map { #"{"weight": \#($0)}"# }.joined(separator: ", ") + #", {"analysis_seconds": 3600}]"#
         var ids: [Int] = []
         for canary in 2...(rounds + 1) {
-            try instances.beat(instance: "canary", model: "sentiment", track: "canary", version: String(canary), startedAt: Date())
+            try instances.beat(
+                instance: "canary", model: "sentiment", track: "canary", version: String(canary), startedAt: Date())
             let body = #"{"model": "sentiment", "canary_version": \#(canary), "steps": \#(steps)}"#
             _ = try api.send(ClientRequest(.POST, "/api/v1/rollouts", body: Data(body.utf8))).success()
             // Abort at a different moment of the leader's stepping each round.
             try eventually("the leader moves the weight") {
-                try api.send(ClientRequest(.GET, "/api/v1/rollouts/sentiment")).json(Rollout.self).weight >= 1 + canary % 7
+                try api.send(ClientRequest(.GET, "/api/v1/rollouts/sentiment")).json(Rollout.self).weight >= 1 + canary
+                    % 7
             }
             let abort = try api.send(ClientRequest(.POST, "/api/v1/rollouts/sentiment/abort"))
             #expect([200, 202].contains(abort.status), "\(abort.text)")
@@ -42,8 +51,10 @@ import TestSupport
             ids.append(try api.send(ClientRequest(.GET, "/api/v1/rollouts/sentiment")).json(Rollout.self).id)
         }
         // Long after: every rollout is still Aborted, and nothing was written after its abort.
-        let rows = try leader.database.pool.query("""
-            SELECT r.id, r.phase, (SELECT kind FROM steward.rollout_events e WHERE e.rollout_id = r.id ORDER BY e.id DESC LIMIT 1) AS last
+        let rows = try leader.database.pool.query(
+            """
+            SELECT r.id, r.phase, (SELECT kind FROM steward.rollout_events e WHERE e.rollout_id = r.id ORDER BY e.id
+                DESC LIMIT 1) AS last
             FROM steward.rollouts r ORDER BY r.id
             """)
         #expect(rows.count == rounds && Set(ids).count == rounds)
@@ -51,9 +62,11 @@ import TestSupport
             let id: Int = try row.get("id"), phase: String = try row.get("phase"), last: String = try row.get("last")
             #expect(phase == "Aborted" && last == "aborted", "rollout \(id): \(phase), last event \(last)")
         }
-        let refused: Int = try leader.database.pool.query("""
+        let refused: Int = try leader.database.pool.query(
+            """
             SELECT count(*) AS n FROM steward.rollout_commands WHERE action = 'abort' AND outcome <> 'applied'
-            """).first!.get("n")
+            """
+        ).first!.get("n")
         #expect(refused == 0)
     }
 }

@@ -12,9 +12,12 @@ import TextFeatures
 
 @Suite struct RolloutPlannerTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
-    var state: RolloutState { RolloutState(steps: RolloutState.defaultSteps, analysis: .init(), stepStartedAt: start, canaryReadyAt: start) }
-    let healthy = AnalysisInputs(stable: .init(requests: 500, errors: 5, p99Ms: 20), canary: .init(requests: 400, errors: 4, p99Ms: 22),
-                                 inputPSI: 0.02, confidencePSI: 0.03)
+    var state: RolloutState {
+        RolloutState(steps: RolloutState.defaultSteps, analysis: .init(), stepStartedAt: start, canaryReadyAt: start)
+    }
+    let healthy = AnalysisInputs(
+        stable: .init(requests: 500, errors: 5, p99Ms: 20), canary: .init(requests: 400, errors: 4, p99Ms: 22),
+        inputPSI: 0.02, confidencePSI: 0.03)
 
     @Test func aHealthyCanaryWalksEveryStepToPromotion() {
         var s = state
@@ -22,10 +25,18 @@ import TextFeatures
         var actions: [String] = []
         for _ in 0..<20 {
             switch RolloutPlanner.next(s, now: now, canaryServes: true) {
-            case .setWeight(let w, let next): actions.append("w\(w)"); s.weight = w; s.stepIndex = next; s.stepStartedAt = now
+            case .setWeight(let w, let next):
+                actions.append("w\(w)")
+                s.weight = w
+                s.stepIndex = next
+                s.stepStartedAt = now
             case .wait(let until): now = until
-            case .analyze: actions.append("a"); s = RolloutPlanner.afterAnalysis(s, RolloutPlanner.judge(healthy, s.analysis), now: now)
-            case .promote: actions.append("promote"); s.phase = .promoted
+            case .analyze:
+                actions.append("a")
+                s = RolloutPlanner.afterAnalysis(s, RolloutPlanner.judge(healthy, s.analysis), now: now)
+            case .promote:
+                actions.append("promote")
+                s.phase = .promoted
             case .none: break
             case .canaryReady, .abort: Issue.record("unexpected")
             }
@@ -36,14 +47,20 @@ import TextFeatures
     @Test func judgementsFollowTheLimits() {
         var fiveTimes = healthy
         fiveTimes.canary.errors = 20  // 5% vs stable's 1%
-        guard case .fail(let reasons) = RolloutPlanner.judge(fiveTimes, .init()) else { Issue.record("not failed"); return }
+        guard case .fail(let reasons) = RolloutPlanner.judge(fiveTimes, .init()) else {
+            Issue.record("not failed")
+            return
+        }
         #expect(reasons.first?.hasPrefix("error rate canary 0.0500") == true)
         var drifted = healthy
         drifted.inputPSI = 0.6
         #expect(RolloutPlanner.judge(drifted, .init()) == .fail(["input PSI 0.600 (max 0.250)"]))
         var few = healthy
         few.canary.requests = 12
-        guard case .inconclusive = RolloutPlanner.judge(few, .init()) else { Issue.record("not inconclusive"); return }
+        guard case .inconclusive = RolloutPlanner.judge(few, .init()) else {
+            Issue.record("not inconclusive")
+            return
+        }
         #expect(RolloutPlanner.afterAnalysis(state, RolloutPlanner.judge(few, .init()), now: start).phase == .paused)
         let aborted = RolloutPlanner.afterAnalysis(state, .fail(["x"]), now: start)
         #expect(aborted.phase == .aborted && aborted.weight == 0)
@@ -54,8 +71,11 @@ import TextFeatures
         s.stepIndex = 1
         s.weight = 10
         // A new leader reads the row 100 s into a 300 s analysis pause.
-        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(100), canaryServes: true) == .wait(until: start.addingTimeInterval(300)))
-        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(300), canaryServes: true)
+        #expect(
+            RolloutPlanner.next(s, now: start.addingTimeInterval(100), canaryServes: true)
+                == .wait(until: start.addingTimeInterval(300)))
+        #expect(
+            RolloutPlanner.next(s, now: start.addingTimeInterval(300), canaryServes: true)
                 == .analyze(from: start, to: start.addingTimeInterval(300)))
     }
 
@@ -65,9 +85,12 @@ import TextFeatures
         var s = state
         s.canaryReadyAt = nil
         s.analysis.progressDeadlineSeconds = 120
-        #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(60), canaryServes: false) == .wait(until: start.addingTimeInterval(120)))
+        #expect(
+            RolloutPlanner.next(s, now: start.addingTimeInterval(60), canaryServes: false)
+                == .wait(until: start.addingTimeInterval(120)))
         #expect(RolloutPlanner.next(s, now: start.addingTimeInterval(60), canaryServes: true) == .canaryReady)
-        guard case .abort(let reason) = RolloutPlanner.next(s, now: start.addingTimeInterval(120), canaryServes: false) else {
+        guard case .abort(let reason) = RolloutPlanner.next(s, now: start.addingTimeInterval(120), canaryServes: false)
+        else {
             Issue.record("not aborted")
             return
         }
@@ -79,39 +102,64 @@ import TextFeatures
     @Test func tooLittleTrafficIsInconclusiveAndExtendsOrPauses() {
         var few = healthy
         few.canary = TrackMetrics(requests: 400, errors: 4, p99Ms: 22, predictions: 30)
-        guard case .inconclusive(let reason) = RolloutPlanner.judge(few, .init()) else { Issue.record("not inconclusive"); return }
+        guard case .inconclusive(let reason) = RolloutPlanner.judge(few, .init()) else {
+            Issue.record("not inconclusive")
+            return
+        }
         #expect(reason.contains("predictions canary 30, stable 500 (minimum 100)"))
         var failing = few
         failing.canary.errors = 40
-        guard case .fail = RolloutPlanner.judge(failing, .init()) else { Issue.record("a conclusive failure must fail"); return }
+        guard case .fail = RolloutPlanner.judge(failing, .init()) else {
+            Issue.record("a conclusive failure must fail")
+            return
+        }
         var extending = state
         extending.analysis.onInconclusive = .extend
         extending.analysis.maxExtensions = 1
         extending.stepIndex = 1
         let once = RolloutPlanner.afterAnalysis(extending, .inconclusive("x"), now: start.addingTimeInterval(300))
         #expect(once.phase == .progressing && once.extensions == 1)
-        #expect(RolloutPlanner.next(once, now: start.addingTimeInterval(300), canaryServes: true) == .wait(until: start.addingTimeInterval(600)))
-        #expect(RolloutPlanner.afterAnalysis(once, .inconclusive("x"), now: start.addingTimeInterval(600)).phase == .paused)
+        #expect(
+            RolloutPlanner.next(once, now: start.addingTimeInterval(300), canaryServes: true)
+                == .wait(until: start.addingTimeInterval(600)))
+        #expect(
+            RolloutPlanner.afterAnalysis(once, .inconclusive("x"), now: start.addingTimeInterval(600)).phase == .paused)
         // Without a stable version the canary is held to the absolute error limit alone.
-        let alone = AnalysisInputs(stable: .init(requests: 0, errors: 0, p99Ms: nil), canary: .init(requests: 200, errors: 1, p99Ms: 30),
-                                   inputPSI: nil, confidencePSI: nil)
-        guard case .pass = RolloutPlanner.judge(alone, .init(), hasStable: false) else { Issue.record("not passed"); return }
+        let alone = AnalysisInputs(
+            stable: .init(requests: 0, errors: 0, p99Ms: nil), canary: .init(requests: 200, errors: 1, p99Ms: 30),
+            inputPSI: nil, confidencePSI: nil)
+        guard case .pass = RolloutPlanner.judge(alone, .init(), hasStable: false) else {
+            Issue.record("not passed")
+            return
+        }
     }
 
     @Test func commandsApplyOnlyWhereTheyMakeSense() {
         let now = start.addingTimeInterval(50)
         #expect(RolloutPlanner.apply(.abort, to: state, now: now) == .abort)
         #expect(RolloutPlanner.apply(.promoteFull, to: state, now: now) == .promote)
-        guard case .update(let paused, "paused") = RolloutPlanner.apply(.pause, to: state, now: now) else { Issue.record("no pause"); return }
+        guard case .update(let paused, "paused") = RolloutPlanner.apply(.pause, to: state, now: now) else {
+            Issue.record("no pause")
+            return
+        }
         #expect(paused.phase == .paused)
         #expect(RolloutPlanner.apply(.pause, to: paused, now: now) == .refused("cannot pause a rollout that is Paused"))
-        guard case .update(let resumed, "resumed") = RolloutPlanner.apply(.resume, to: paused, now: now) else { Issue.record("no resume"); return }
+        guard case .update(let resumed, "resumed") = RolloutPlanner.apply(.resume, to: paused, now: now) else {
+            Issue.record("no resume")
+            return
+        }
         #expect(resumed.phase == .progressing && resumed.stepStartedAt == now)
         var aborted = state
         aborted.phase = .aborted
-        #expect(RolloutPlanner.apply(.abort, to: aborted, now: now) == .refused("cannot abort a rollout that is Aborted"))
-        guard case .update(let retried, "retry") = RolloutPlanner.apply(.retry, to: aborted, now: now) else { Issue.record("no retry"); return }
-        #expect(retried.phase == .progressing && retried.stepIndex == 0 && retried.startedAt == now && retried.canaryReadyAt == nil)
+        #expect(
+            RolloutPlanner.apply(.abort, to: aborted, now: now) == .refused("cannot abort a rollout that is Aborted"))
+        guard case .update(let retried, "retry") = RolloutPlanner.apply(.retry, to: aborted, now: now) else {
+            Issue.record("no retry")
+            return
+        }
+        #expect(
+            retried.phase == .progressing && retried.stepIndex == 0 && retried.startedAt == now
+                && retried.canaryReadyAt == nil)
     }
 }
 
@@ -126,7 +174,7 @@ import TextFeatures
     final class RecordingRouter: TrafficRouter, @unchecked Sendable {
         let kind = "recording"
         let weights = Mutex<[Int]>([])
-        func setCanaryWeight(model: String, weight: Int) throws { weights.withLock { $0.append(weight) } }
+        func setCanaryWeight(_ weight: Int) throws { weights.withLock { $0.append(weight) } }
     }
 
     struct Setup {
@@ -136,8 +184,9 @@ import TextFeatures
         let router = RecordingRouter()
         func controller() -> RolloutController {
             let clock = self.clock
-            return RolloutController(registry: registry, router: router, isLeader: { true }, clock: { clock.now.withLock { $0 } },
-                                     logger: Logger(label: "test", level: .error))
+            return RolloutController(
+                registry: registry, router: router, isLeader: { true }, clock: { clock.now.withLock { $0 } },
+                logger: Logger(label: "test", level: .error))
         }
     }
 
@@ -146,18 +195,25 @@ import TextFeatures
     static func setUp() throws -> Setup {
         let database = try TestDatabase()
         let vocab = TestEnvironment.repositoryRoot.appendingPathComponent(".steward/assets/minilm/vocab.txt").path
-        let registry = try RegistryService(pool: database.pool, configuration: .init(artifactRoot: try TestEnvironment.temporaryDirectory("art"),
-                                                                                      vocabularyPath: vocab), logger: Logger(label: "t", level: .error))
+        let registry = try RegistryService(
+            pool: database.pool,
+            configuration: .init(
+                artifactRoot: try TestEnvironment.temporaryDirectory("art"),
+                vocabularyPath: vocab), logger: Logger(label: "t", level: .error))
         let data = try TestEnvironment.temporaryDirectory("ds").appendingPathComponent("d.csv")
-        try ("text,label\n" + (0..<400).map { "\"\(Self.text($0, drifted: false))\",\($0 % 2 == 0 ? "positive" : "negative")" }
+        try
+            ("text,label\n"
+            + (0..<400).map { "\"\(Self.text($0, drifted: false))\",\($0 % 2 == 0 ? "positive" : "negative")" }
             .joined(separator: "\n") + "\n").write(to: data, atomically: true, encoding: .utf8)
         try database.pool.withTransaction { c in
-            let dataset = try registry.datasets.register(c, name: "d", version: "1", source: data, rules: DatasetRules())
+            let dataset = try registry.datasets.register(
+                c, name: "d", version: "1", source: data, rules: DatasetRules())
             _ = try registry.models.createModel(c, name: "m", description: "", tags: [:])
             for _ in 1...2 {
                 let run = try registry.createQueuedRun(c, modelName: "m", datasetID: dataset, user: "t", tags: [:])
-                _ = try registry.models.createVersion(c, modelName: "m", source: "mlflow-artifacts:/x", runID: run, description: "", tags: [:],
-                                                      artifacts: registry.artifacts)
+                _ = try registry.models.createVersion(
+                    c, modelName: "m", source: "mlflow-artifacts:/x", runID: run, description: "", tags: [:],
+                    artifacts: registry.artifacts)
             }
             try registry.transition(c, modelName: "m", version: 1, to: .production, archiveExisting: true)
         }
@@ -165,50 +221,72 @@ import TextFeatures
     }
 
     /// A rollout of version 2 against 1 whose canary track serves version 2 (`ready`: already recorded as ready).
-    static func start(_ setup: Setup, ready: Bool = true,
-                      steps: String = #"[{"weight": 10}, {"analysis_seconds": 300}, {"weight": 50}, {"analysis_seconds": 300}, {"weight": 100}]"#,
-                      analysis: String = #"{"min_requests": 50}"#) throws {
+    static func start(
+        _ setup: Setup, ready: Bool = true,
+        steps: String =
+            #"[{"weight": 10}, {"analysis_seconds": 300}, {"weight": 50}, {"analysis_seconds": 300}, {"weight": 100}]"#,
+        analysis: String = #"{"min_requests": 50}"#
+    ) throws {
         let now = setup.clock.now.withLock { $0 }
         try setup.database.pool.withTransaction { c in
             let model = try setup.registry.modelID(c, name: "m")
-            _ = try c.query("""
-                INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase, step_started_at, started_at,
+            _ = try c.query(
+                """
+                INSERT INTO steward.rollouts (model_id, stable_version, canary_version, steps, analysis, phase,
+                    step_started_at, started_at,
                                               canary_ready_at)
-                VALUES (\(model), 1, 2, \(steps)::jsonb, \(analysis)::jsonb, 'Progressing', \(now), \(now), \(ready ? now : nil))
+                VALUES (\(model), 1, 2, \(steps)::jsonb, \(analysis)::jsonb, 'Progressing', \(now), \(now),
+                    \(ready ? now : nil))
                 """)
         }
     }
 
     /// Like the reference texts (`drifted`: far longer ones).
     static func text(_ i: Int, drifted: Bool) -> String {
-        drifted ? String(repeating: "word ", count: 60 + i % 9) + "n\(i)" : String(repeating: "word ", count: 3 + i % 9) + "n\(i)"
+        drifted
+            ? String(repeating: "word ", count: 60 + i % 9) + "n\(i)"
+            : String(repeating: "word ", count: 3 + i % 9) + "n\(i)"
     }
 
     /// Prediction rows for one track over the last `seconds` of the clock, with
     /// the features serving would log for their texts.
-    static func traffic(_ setup: Setup, track: String, version: String, count: Int, errors: Int, drifted: Bool = false,
-                        seconds: Double = 200) throws {
+    static func traffic(
+        _ setup: Setup, track: String, version: String, count: Int, errors: Int, drifted: Bool = false,
+        seconds: Double = 200
+    ) throws {
         let now = setup.clock.now.withLock { $0 }
-        let tokenizer = try WordPieceTokenizer(vocabularyFile: TestEnvironment.repositoryRoot.appendingPathComponent(".steward/assets/minilm/vocab.txt").path)
+        let tokenizer = try WordPieceTokenizer(
+            vocabularyFile: TestEnvironment.repositoryRoot.appendingPathComponent(".steward/assets/minilm/vocab.txt")
+                .path)
         let rows: [[any PostgresEncodable]] = (0..<count).map { i in
             // Spread over the reference's 400 texts, so undrifted traffic has the reference's distribution.
             let f = TextFeatures(text: text(i * 400 / count, drifted: drifted), tokenizer: tokenizer)
-            return [now.addingTimeInterval(-seconds + Double(i) * seconds / Double(count)), "m", version, track, 10.0, i < errors ? 500 : 200,
-                    "positive", 0.9, f.charLength, f.wordCount, f.oovShare, f.nonLetterShare]
+            return [
+                now.addingTimeInterval(-seconds + Double(i) * seconds / Double(count)), "m", version, track, 10.0,
+                i < errors ? 500 : 200,
+                "positive", 0.9, f.charLength, f.wordCount, f.oovShare, f.nonLetterShare
+            ]
         }
         _ = try setup.database.pool.withConnection { c in
-            try c.copyIn(table: "steward.prediction_log", columns: ["at", "model_name", "model_version", "track", "latency_ms", "status", "label",
-                                                                    "confidence", "char_length", "word_count", "oov_share", "non_letter_share"], rows: rows)
+            try c.copyIn(
+                table: "steward.prediction_log",
+                columns: [
+                    "at", "model_name", "model_version", "track", "latency_ms", "status", "label",
+                    "confidence", "char_length", "word_count", "oov_share", "non_letter_share"
+                ], rows: rows)
         }
     }
 
     static func phase(_ setup: Setup) throws -> (String, Int, Int) {
-        let row = try setup.database.pool.query("SELECT phase, weight, step_index FROM steward.rollouts ORDER BY id DESC LIMIT 1").first!
+        let row = try setup.database.pool.query(
+            "SELECT phase, weight, step_index FROM steward.rollouts ORDER BY id DESC LIMIT 1"
+        ).first!
         return (try row.get("phase"), try row.get("weight"), try row.get("step_index"))
     }
 
     static func events(_ setup: Setup) -> String {
-        ((try? setup.database.pool.query("SELECT kind || ': ' || detail AS e FROM steward.rollout_events ORDER BY id").map { try $0.get("e", as: String.self) }) ?? [])
+        ((try? setup.database.pool.query("SELECT kind || ': ' || detail AS e FROM steward.rollout_events ORDER BY id")
+            .map { try $0.get("e", as: String.self) }) ?? [])
             .joined(separator: "\n")
     }
 
@@ -220,15 +298,15 @@ import TextFeatures
         let setup = try Self.setUp()
         try Self.start(setup)
         let controller = setup.controller()
-        try controller.reconcile()                     // weight 10
+        try controller.reconcile()  // weight 10
         #expect(try Self.phase(setup) == ("Progressing", 10, 1))
-        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
+        setup.clock.advance(300.5)  // past the pause (stored times round to microseconds)
         try Self.traffic(setup, track: "stable", version: "1", count: 300, errors: 3)
         try Self.traffic(setup, track: "canary", version: "2", count: 100, errors: 1)
-        try controller.reconcile()                     // analysis passes
-        try controller.reconcile()                     // weight 50
+        try controller.reconcile()  // analysis passes
+        try controller.reconcile()  // weight 50
         #expect(try Self.phase(setup) == ("Progressing", 50, 3), "\(Self.events(setup))")
-        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
+        setup.clock.advance(300.5)  // past the pause (stored times round to microseconds)
         try Self.traffic(setup, track: "stable", version: "1", count: 200, errors: 2)
         try Self.traffic(setup, track: "canary", version: "2", count: 200, errors: 2)
         for _ in 0..<3 { try controller.reconcile() }  // analysis, weight 100, promote
@@ -243,8 +321,8 @@ import TextFeatures
         try Self.start(setup)
         let controller = setup.controller()
         try controller.reconcile()
-        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
-        try Self.traffic(setup, track: "stable", version: "1", count: 400, errors: 8)   // 2%
+        setup.clock.advance(300.5)  // past the pause (stored times round to microseconds)
+        try Self.traffic(setup, track: "stable", version: "1", count: 400, errors: 8)  // 2%
         try Self.traffic(setup, track: "canary", version: "2", count: 100, errors: 10)  // 10%
         try controller.reconcile()
         #expect(try Self.phase(setup) == ("Aborted", 0, 1))
@@ -259,7 +337,7 @@ import TextFeatures
         try Self.start(setup)
         let controller = setup.controller()
         try controller.reconcile()
-        setup.clock.advance(300.5)   // past the pause (stored times round to microseconds)
+        setup.clock.advance(300.5)  // past the pause (stored times round to microseconds)
         try Self.traffic(setup, track: "stable", version: "1", count: 200, errors: 0)
         try Self.traffic(setup, track: "canary", version: "2", count: 200, errors: 0, drifted: true)
         try controller.reconcile()
@@ -286,7 +364,7 @@ import TextFeatures
     @Test func tooFewRequestsPauseTheRolloutAndARestartDoesNotRepeatAStep() throws {
         let setup = try Self.setUp()
         try Self.start(setup)
-        try setup.controller().reconcile()             // weight 10
+        try setup.controller().reconcile()  // weight 10
         setup.clock.advance(100)
         // A new leader in the middle of the pause: nothing happens before its stored end.
         let restarted = setup.controller()
@@ -297,7 +375,9 @@ import TextFeatures
         try Self.traffic(setup, track: "canary", version: "2", count: 5, errors: 0)
         try restarted.reconcile()
         #expect(try Self.phase(setup) == ("Paused", 10, 1))
-        let weights: Int = try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollout_events WHERE kind = 'weight'").first!.get("n")
+        let weights: Int = try setup.database.pool.query(
+            "SELECT count(*) AS n FROM steward.rollout_events WHERE kind = 'weight'"
+        ).first!.get("n")
         #expect(weights == 1)
         #expect(setup.router.weights.withLock { $0 } == [10])
     }
@@ -315,7 +395,8 @@ import TextFeatures
         try controller.reconcile()
         #expect(try Controller.phase(setup) == ("Progressing", 0, 0))
         // The canary track beats with the stable version only (still loading the canary's): not ready.
-        try ServingInstances(pool: setup.database.pool).beat(instance: "canary-1", model: "m", track: "canary", version: "1", startedAt: Date())
+        try ServingInstances(pool: setup.database.pool).beat(
+            instance: "canary-1", model: "m", track: "canary", version: "1", startedAt: Date())
         setup.clock.advance(121)
         try controller.reconcile()
         #expect(try Controller.phase(setup) == ("Aborted", 0, 0))
@@ -326,14 +407,18 @@ import TextFeatures
         // Retried, the canary now loads its version: recorded ready, then weighted.
         let modelID = try setup.database.pool.withConnection { try setup.registry.modelID($0, name: "m") }
         try setup.database.pool.withTransaction { c in
-            _ = try controller.store.record(c, modelID: modelID, rolloutID: nil, action: "retry", actor: "ops", reason: "")
+            _ = try controller.store.record(
+                c, modelID: modelID, rolloutID: nil, action: "retry", actor: "ops", reason: "")
         }
-        try ServingInstances(pool: setup.database.pool).beat(instance: "canary-1", model: "m", track: "canary", version: "2", startedAt: Date())
-        try controller.reconcile()   // the retry, then the canary is ready
-        try controller.reconcile()   // weight 10
+        try ServingInstances(pool: setup.database.pool).beat(
+            instance: "canary-1", model: "m", track: "canary", version: "2", startedAt: Date())
+        try controller.reconcile()  // the retry, then the canary is ready
+        try controller.reconcile()  // weight 10
         #expect(try Controller.phase(setup) == ("Progressing", 10, 1), "\(Controller.events(setup))")
         #expect(Controller.events(setup).contains("canary-ready: the canary track serves version 2"))
-        let outcomes = try setup.database.pool.query("SELECT outcome FROM steward.rollout_commands").map { try $0.get("outcome", as: String.self) }
+        let outcomes = try setup.database.pool.query("SELECT outcome FROM steward.rollout_commands").map {
+            try $0.get("outcome", as: String.self)
+        }
         #expect(outcomes == ["applied"])
     }
 
@@ -345,7 +430,8 @@ import TextFeatures
         let controller = setup.controller()
         let stale = try #require(try controller.store.latest(model: "m"))
         try setup.database.pool.withTransaction { c in
-            _ = try controller.store.record(c, modelID: stale.modelID, rolloutID: stale.id, action: "abort", actor: "ops", reason: "bad")
+            _ = try controller.store.record(
+                c, modelID: stale.modelID, rolloutID: stale.id, action: "abort", actor: "ops", reason: "bad")
         }
         try controller.reconcile()
         #expect(try Controller.phase(setup) == ("Aborted", 0, 0))
@@ -353,7 +439,9 @@ import TextFeatures
         var state = stale.state
         state.weight = 10
         #expect(throws: RolloutStore.Stale.self) {
-            try setup.database.pool.withTransaction { try controller.store.save($0, stale, state, kind: "weight", detail: "late") }
+            try setup.database.pool.withTransaction {
+                try controller.store.save($0, stale, state, kind: "weight", detail: "late")
+            }
         }
         #expect(try Controller.phase(setup) == ("Aborted", 0, 0))
         let reason: String = try setup.database.pool.query("SELECT reason FROM steward.rollouts").first!.get("reason")
@@ -362,41 +450,54 @@ import TextFeatures
 }
 
 @Suite struct DriftRetrainerTests {
-    static func window(_ setup: RolloutControllerTests.Setup, minutesAgo: Double, psi: Double, feature: String = "char_length") throws {
+    static func window(
+        _ setup: RolloutControllerTests.Setup, minutesAgo: Double, psi: Double, feature: String = "char_length"
+    ) throws {
         let end = Date().addingTimeInterval(-minutesAgo * 60)
-        _ = try setup.database.pool.query("""
-            INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature, method, psi, current_rows)
+        _ = try setup.database.pool.query(
+            """
+            INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature,
+                method, psi, current_rows)
             VALUES (\(end.addingTimeInterval(-300)), \(end), 'm', '1', 'stable', \(feature), 'quantile', \(psi), 500)
             """)
     }
 
     static func retrainRuns(_ setup: RolloutControllerTests.Setup) throws -> [String] {
-        try setup.database.pool.query("SELECT reason FROM steward.run_specs WHERE reason LIKE 'drift%' ORDER BY created_at").map { try $0.get("reason") }
+        try setup.database.pool.query(
+            "SELECT reason FROM steward.run_specs WHERE reason LIKE 'drift%' ORDER BY created_at"
+        ).map { try $0.get("reason") }
     }
 
     @Test func sustainedDriftQueuesExactlyOneWarmStartedRetrain() throws {
         let setup = try RolloutControllerTests.setUp()
-        let retrainer = DriftRetrainer(registry: setup.registry, options: .init(), executorKind: "local", isLeader: { true },
-                                       logger: Logger(label: "t", level: .error))
+        let retrainer = DriftRetrainer(
+            registry: setup.registry, options: .init(), executorKind: "local", isLeader: { true },
+            logger: Logger(label: "t", level: .error))
         try Self.window(setup, minutesAgo: 10, psi: 0.5)
         try Self.window(setup, minutesAgo: 5, psi: 0.6)
-        #expect(try retrainer.pass(now: Date()).isEmpty)          // two windows are not yet sustained
+        #expect(try retrainer.pass(now: Date()).isEmpty)  // two windows are not yet sustained
         try Self.window(setup, minutesAgo: 0, psi: 0.02)
-        #expect(try retrainer.pass(now: Date()).isEmpty)          // the newest window is back under the threshold
-        _ = try setup.database.pool.query("INSERT INTO steward.feedback (model_name, text, label) VALUES ('m', 'a \"quoted\" tweet', 'negative')")
+        #expect(try retrainer.pass(now: Date()).isEmpty)  // the newest window is back under the threshold
+        _ = try setup.database.pool.query(
+            "INSERT INTO steward.feedback (model_name, text, label) VALUES ('m', 'a \"quoted\" tweet', 'negative')")
         try Self.window(setup, minutesAgo: -5, psi: 0.7, feature: "word_count")
         try Self.window(setup, minutesAgo: -10, psi: 0.4)
         try Self.window(setup, minutesAgo: -15, psi: 0.45)
         let queued = try retrainer.pass(now: Date())
         #expect(queued.count == 1)
-        #expect(try retrainer.pass(now: Date()).isEmpty)          // the run is open
-        let spec = try setup.database.pool.query("SELECT warm_start_version, base_model, reason, extra_data_uri FROM steward.run_specs WHERE run_id = \(queued[0])").first!
+        #expect(try retrainer.pass(now: Date()).isEmpty)  // the run is open
+        let spec = try setup.database.pool.query(
+            """
+            SELECT warm_start_version, base_model, reason, extra_data_uri FROM steward.run_specs WHERE run_id =
+                \(queued[0])
+            """
+        ).first!
         let extra = try #require(URL(string: try spec.get("extra_data_uri", as: String.self)))
         #expect(try String(contentsOf: extra, encoding: .utf8) == "text,label\n\"a \"\"quoted\"\" tweet\",negative\n")
         #expect(try spec.get("warm_start_version", as: Int.self) == 1)
         #expect(try spec.get("reason", as: String.self).hasPrefix("drift: word_count PSI 0.700"))
         _ = try setup.database.pool.query("UPDATE steward.runs SET status = 'FINISHED' WHERE id = \(queued[0])")
-        #expect(try retrainer.pass(now: Date()).isEmpty)          // cooldown: one episode, one run
+        #expect(try retrainer.pass(now: Date()).isEmpty)  // cooldown: one episode, one run
         #expect(try retrainer.pass(now: Date().addingTimeInterval(7 * 3600)).count == 1)
         #expect(try Self.retrainRuns(setup).count == 2)
     }
@@ -405,18 +506,27 @@ import TextFeatures
 @Suite struct PolicyToRolloutTests {
     @Test func aPassingVersionMovesToStagingAndStartsACanary() throws {
         let setup = try RolloutControllerTests.setUp()
-        try setup.database.pool.withTransaction { _ = try setup.registry.setPolicy($0, modelName: "m", policy: "dataset.rows >= 100 and dataset.duplicates == 0") }
-        let verdict = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(modelName: "m", version: 2)
+        try setup.database.pool.withTransaction {
+            _ = try setup.registry.setPolicy(
+                $0, modelName: "m", policy: "dataset.rows >= 100 and dataset.duplicates == 0")
+        }
+        let verdict = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(
+            modelName: "m", version: 2)
         #expect(verdict?.passed == true)
         #expect(try RolloutControllerTests.stage(setup, 2) == "Staging")
-        let rollout = try #require(try setup.database.pool.query("SELECT stable_version, canary_version, phase FROM steward.rollouts").first)
-        #expect(try rollout.get("stable_version", as: Int.self) == 1 && rollout.get("canary_version", as: Int.self) == 2)
+        let rollout = try #require(
+            try setup.database.pool.query("SELECT stable_version, canary_version, phase FROM steward.rollouts").first)
+        #expect(
+            try rollout.get("stable_version", as: Int.self) == 1 && rollout.get("canary_version", as: Int.self) == 2)
         #expect(try rollout.get("phase", as: String.self) == "Progressing")
         // The canary track follows the challenger alias.
         #expect(try setup.registry.models.version(modelName: "m", alias: "challenger").version == 2)
         // Evaluating again (a retried pass) neither moves the stage back nor starts a second rollout.
-        _ = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(modelName: "m", version: 2)
-        #expect(try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollouts").first!.get("n", as: Int.self) == 1)
+        _ = try PolicyEvaluator(registry: setup.registry, logger: Logger(label: "t", level: .error)).evaluate(
+            modelName: "m", version: 2)
+        #expect(
+            try setup.database.pool.query("SELECT count(*) AS n FROM steward.rollouts").first!.get("n", as: Int.self)
+                == 1)
     }
 }
 
@@ -425,9 +535,9 @@ import TextFeatures
         let client = KubernetesClient(configuration: .init(server: "https://127.0.0.1:1", namespace: "steward"))
         let router = ReplicaRatioRouter(client: client, totalReplicas: 4)
         #expect(router.replicas(weight: 0) == (4, 0))
-        #expect(router.replicas(weight: 10) == (3, 1))   // at least one canary replica
+        #expect(router.replicas(weight: 10) == (3, 1))  // at least one canary replica
         #expect(router.replicas(weight: 50) == (2, 2))
-        #expect(router.replicas(weight: 90) == (1, 3))   // stable keeps one until 100
+        #expect(router.replicas(weight: 90) == (1, 3))  // stable keeps one until 100
         #expect(router.replicas(weight: 100) == (0, 4))
         let route = HTTPRouteRouter(client: client, route: "steward-serve")
         let rules = (route.patch(weight: 25)["spec"] as? [String: Any])?["rules"] as? [[String: Any]]

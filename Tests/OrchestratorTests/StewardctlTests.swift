@@ -8,24 +8,41 @@ import TestSupport
 /// it prints, and what the API then holds.
 @Suite(.serialized) struct StewardctlTests {
     struct Champion: Decodable { let version: Int }
-    struct History: Decodable { struct Interval: Decodable { let track: String; let version: Int; let to: String? }; let intervals: [Interval] }
+    struct History: Decodable {
+        struct Interval: Decodable {
+            let track: String
+            let version: Int
+            let to: String?
+        }
+        let intervals: [Interval]
+    }
 
     @Test func everySubcommandAndFlagDoesWhatItSays() throws {
         let steps = #"[{"weight": 10}, {"analysis_seconds": 3600}, {"weight": 100}]"#
-        let daemon = try OrchestratorEndToEndTests.daemon(["STEWARD_TRAINING_COMMAND": "/bin/sleep 60", "STEWARD_ROLLOUT_INTERVAL_MS": "100",
-                                                           "STEWARD_ROLLOUT_STEPS": steps])
+        let daemon = try OrchestratorEndToEndTests.daemon([
+            "STEWARD_TRAINING_COMMAND": "/bin/sleep 60", "STEWARD_ROLLOUT_INTERVAL_MS": "100",
+            "STEWARD_ROLLOUT_STEPS": steps
+        ])
         try daemon.registerTinyModel(versions: 3)
         let admin = daemon.client()
-        _ = try admin.send(.json(.POST, "/api/v1/datasets", ["name": "rt", "version": "1", "path": try OrchestratorEndToEndTests.dataset().path]))
-            .success()
+        _ = try admin.send(
+            .json(
+                .POST, "/api/v1/datasets",
+                ["name": "rt", "version": "1", "path": try OrchestratorEndToEndTests.dataset().path])
+        )
+        .success()
         let ctl = try TestEnvironment.binary("stewardctl").path
         let home = try TestEnvironment.temporaryDirectory("ctl-home")
         let env = ["STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token, "HOME": home.path]
-        func run(_ args: String..., environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        func run(
+            _ args: String..., environment: [String: String]? = nil
+        ) throws -> (status: Int32, stdout: String, stderr: String) {
             try Subprocess.run(ctl, args, environment: environment ?? env)
         }
         func champion() throws -> Int {
-            try admin.send(ClientRequest(.GET, "/api/v1/models/sentiment/aliases/champion")).success().json(Champion.self).version
+            try admin.send(ClientRequest(.GET, "/api/v1/models/sentiment/aliases/champion")).success().json(
+                Champion.self
+            ).version
         }
 
         // Usage and settings: flags, environment, token file, config file.
@@ -35,11 +52,20 @@ import TestSupport
         #expect(try run("rollout", "abort", "sentiment", "--full").status == 2, "--full is promote's alone")
         let tokenFile = home.appendingPathComponent("token")
         try daemon.token.write(to: tokenFile, atomically: true, encoding: .utf8)
-        #expect(try run("--url", daemon.base, "--token-file", tokenFile.path, "status", environment: ["HOME": home.path]).status == 0)
-        #expect(try run("--url", daemon.base, "--token", daemon.token, "status", environment: ["HOME": home.path]).status == 0)
-        #expect(try run("status", environment: ["STEWARD_URL": daemon.base, "STEWARD_TOKEN_FILE": tokenFile.path, "HOME": home.path]).status == 0)
+        #expect(
+            try run("--url", daemon.base, "--token-file", tokenFile.path, "status", environment: ["HOME": home.path])
+                .status == 0)
+        #expect(
+            try run("--url", daemon.base, "--token", daemon.token, "status", environment: ["HOME": home.path]).status
+                == 0)
+        #expect(
+            try run(
+                "status",
+                environment: ["STEWARD_URL": daemon.base, "STEWARD_TOKEN_FILE": tokenFile.path, "HOME": home.path]
+            ).status == 0)
         let config = home.appendingPathComponent(".config/steward/config")
-        try FileManager.default.createDirectory(at: config.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: config.deletingLastPathComponent(), withIntermediateDirectories: true)
         try "url = \(daemon.base)\ntoken = \(daemon.token)\n".write(to: config, atomically: true, encoding: .utf8)
         let fromConfig = try run("status", "--json", environment: ["HOME": home.path])
         #expect(fromConfig.status == 0 && fromConfig.stdout.contains("\"leader\""), "\(fromConfig.stderr)")
@@ -54,7 +80,8 @@ import TestSupport
         let production = try run("versions", "list", "sentiment", "--stage", "Production", "--limit", "10")
         #expect(production.stdout.split(separator: "\n").count == 2, "\(production.stdout)")
         #expect(try run("versions", "show", "sentiment", "1").stdout.contains("no promotion decision"))
-        #expect(try run("alias", "set", "sentiment", "candidate", "3").stdout.contains("sentiment@candidate -> version 3"))
+        #expect(
+            try run("alias", "set", "sentiment", "candidate", "3").stdout.contains("sentiment@candidate -> version 3"))
         #expect(try run("alias", "set", "sentiment", "candidate", "x").status == 2)
         #expect(try run("policy", "set", "sentiment", "accuracy >= 0.5").status == 0)
         #expect(try run("policy", "show", "sentiment").stdout.contains("accuracy >= 0.5"))
@@ -63,7 +90,9 @@ import TestSupport
         let instances = ServingInstances(pool: daemon.database.pool)
         try instances.beat(instance: "canary-1", model: "sentiment", track: "canary", version: "2", startedAt: Date())
         #expect(try run("rollout", "start", "sentiment", "2").stdout.contains("Progressing"))
-        try eventually("the canary is weighted") { try run("rollout", "status", "sentiment", "--json").stdout.contains("\"weight\" : 10") }
+        try eventually("the canary is weighted") {
+            try run("rollout", "status", "sentiment", "--json").stdout.contains("\"weight\" : 10")
+        }
         #expect(try run("rollout", "pause", "sentiment", "--reason", "looking").stdout.contains("Paused"))
         #expect(try run("rollout", "pause", "sentiment").status == 1, "a paused rollout cannot be paused")
         #expect(try run("rollout", "resume", "sentiment").stdout.contains("Progressing"))
@@ -83,7 +112,8 @@ import TestSupport
         #expect(try run("rollback", "sentiment", "--to", "3").stdout.contains("champion is version 3"))
         #expect(try run("rollback", "sentiment", "--to", "3").status == 1, "already the champion")
         #expect(try run("rollback", "sentiment", "--to", "zero").status == 2)
-        let history = try JSONDecoder().decode(History.self, from: Data(try run("history", "sentiment", "--json").stdout.utf8))
+        let history = try JSONDecoder().decode(
+            History.self, from: Data(try run("history", "sentiment", "--json").stdout.utf8))
         #expect(history.intervals.filter { $0.track == "stable" }.map(\.version) == [1, 2, 1, 3])
         #expect(history.intervals.filter { $0.track == "canary" }.map(\.version) == [2, 2])
         #expect(history.intervals.filter { $0.to == nil }.map(\.version) == [3])
@@ -91,8 +121,9 @@ import TestSupport
         #expect(try run("versions", "archive", "sentiment", "2").stdout.contains("Archived"))
 
         // Runs: submit (the training command just sleeps), list, show, logs, cancel.
-        let submitted = try run("runs", "submit", "--model", "sentiment", "--dataset", "rt@1", "--base-model", "tiny",
-                                "--params", #"{"epochs": 1}"#, "--warm-start", "1")
+        let submitted = try run(
+            "runs", "submit", "--model", "sentiment", "--dataset", "rt@1", "--base-model", "tiny",
+            "--params", #"{"epochs": 1}"#, "--warm-start", "1")
         #expect(submitted.status == 0, "\(submitted.stderr)")
         let runID = String(try #require(submitted.stdout.split(separator: " ").dropFirst(2).first))
         #expect(try run("runs", "submit", "--model", "sentiment", "--dataset", "rt@1", "--params", "[1]").status == 2)

@@ -58,7 +58,8 @@ import TestSupport
     @Test func deletingARunStillDeletesItsMetricHistory() throws {
         let connection = try database.connect()
         _ = try Schema.migrator().migrate(connection)
-        try connection.execute("""
+        try connection.execute(
+            """
             INSERT INTO steward.experiments (id, name, creation_time, last_update_time) VALUES (900, 'cascade', 0, 0);
             INSERT INTO steward.runs (id, experiment_id, status, start_time, artifact_uri)
                 VALUES ('gone', 900, 'RUNNING', 0, ''), ('kept', 900, 'RUNNING', 0, '');

@@ -10,7 +10,7 @@ import TestSupport
     static let awkwardStrings = [
         "plain", "", "it's", "\"double\"", "back\\slash", "Robert'); DROP TABLE students;--",
         "1 OR 1=1", "$1", "tab\there", "new\nline", "ünïcödé ñ", "日本語のテキスト", "emoji 🙂👍🏽",
-        "\u{202E}right-to-left", String(repeating: "x", count: 100_000),
+        "\u{202E}right-to-left", String(repeating: "x", count: 100_000)
     ]
 
     @Test("strings round-trip unchanged through bound parameters", arguments: awkwardStrings)
@@ -27,7 +27,9 @@ import TestSupport
 
     @Test func preparedStatementsAnswerLikeUnpreparedOnesAndOutliveARollback() throws {
         try database.pool.withConnection { connection in
-            func sql(_ a: Int, _ b: Int, _ label: String) -> SQL { "SELECT \(a)::int + \(b)::int AS sum, \(label)::text AS label" }
+            func sql(_ a: Int, _ b: Int, _ label: String) -> SQL {
+                "SELECT \(a)::int + \(b)::int AS sum, \(label)::text AS label"
+            }
             for (a, b) in [(1, 2), (40, 2), (-5, 5)] {
                 let row = try #require(try connection.query(sql(a, b, "n\(a)"), prepared: true).first)
                 #expect(try row.get("sum") == a + b)
@@ -84,8 +86,14 @@ import TestSupport
         let id = UUID()
         let when = Date(timeIntervalSince1970: 1_700_000_000.123456)
         let bytes = Data([0, 1, 2, 0xFE, 0xFF])
-        let row = try #require(try database.pool.query(
-            "SELECT \(Int64.max)::bigint, \(0.1)::float8, \(true)::boolean, \(id)::uuid, \(when)::timestamptz, \(bytes)::bytea, \(["a", "b,c", "d\"e", ""])::text[], \(Double.infinity)::float8, \(Int?.none)::int").first)
+        let row = try #require(
+            try database.pool.query(
+                """
+                SELECT \(Int64.max)::bigint, \(0.1)::float8, \(true)::boolean, \(id)::uuid, \(when)::timestamptz,
+                    \(bytes)::bytea, \(["a", "b,c", "d\"e", ""])::text[], \(Double.infinity)::float8,
+                    \(Int?.none)::int
+                """
+            ).first)
         #expect(try row.get(0) == Int64.max)
         #expect(try row.get(1) == 0.1)
         #expect(try row.get(2) == true)

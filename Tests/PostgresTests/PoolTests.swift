@@ -8,8 +8,9 @@ import TestSupport
 @Suite struct PoolTests {
     @Test func poolSurvivesAServerRestart() throws {
         let cluster = try ScratchCluster()
-        let pool = PostgresPool(configuration: cluster.configuration, options: .init(maxConnections: 2),
-                                logger: Logger(label: "test", level: .error))
+        let pool = PostgresPool(
+            configuration: cluster.configuration, options: .init(maxConnections: 2),
+            logger: Logger(label: "test", level: .error))
         #expect(try pool.query("SELECT 41 + 1").first?.get(0) == 42)
         try cluster.stop()
         let whileDown = #expect(throws: PostgresError.self) { try pool.query("SELECT 1") }
@@ -37,9 +38,10 @@ import TestSupport
 
     @Test func exhaustedPoolTimesOutWithAClearError() throws {
         let database = try TestDatabase(migrated: false)
-        let pool = PostgresPool(configuration: database.configuration,
-                                options: .init(maxConnections: 1, acquireTimeout: .milliseconds(200)),
-                                logger: Logger(label: "test", level: .error))
+        let pool = PostgresPool(
+            configuration: database.configuration,
+            options: .init(maxConnections: 1, acquireTimeout: .milliseconds(200)),
+            logger: Logger(label: "test", level: .error))
         try pool.withConnection { _ in
             let error = #expect(throws: PostgresError.self) { try pool.query("SELECT 1") }
             #expect(error?.code == .poolTimeout)
@@ -73,7 +75,8 @@ import TestSupport
     }
 
     @Test func connectingToNothingFailsClearlyWithoutThePassword() throws {
-        let configuration = PostgresConfiguration(url: "postgresql://steward:s3cret-pass@127.0.0.1:1/none", connectTimeoutSeconds: 1)
+        let configuration = PostgresConfiguration(
+            url: "postgresql://steward:s3cret-pass@127.0.0.1:1/none", connectTimeoutSeconds: 1)
         let error = #expect(throws: PostgresError.self) { _ = try PostgresConnection(configuration: configuration) }
         #expect(error?.code == .connectionFailed)
         #expect(error?.description.contains("s3cret-pass") == false)
@@ -88,12 +91,17 @@ import TestSupport
         let firstLocked = DispatchSemaphore(value: 0), secondLocked = DispatchSemaphore(value: 0)
         let attempts = Mutex([0, 0])
         let done = DispatchGroup()
-        func writer(_ index: Int, first: Int, then second: Int, signal: DispatchSemaphore, await other: DispatchSemaphore) {
+        func writer(
+            _ index: Int, first: Int, then second: Int, signal: DispatchSemaphore, await other: DispatchSemaphore
+        ) {
             done.enter()
             Thread {
                 defer { done.leave() }
                 _ = try? database.pool.withRetryingTransaction { c in
-                    let attempt = attempts.withLock { $0[index] += 1; return $0[index] }
+                    let attempt = attempts.withLock {
+                        $0[index] += 1
+                        return $0[index]
+                    }
                     try c.query("UPDATE pair SET n = n + 1 WHERE id = \(first)")
                     if attempt == 1 {
                         signal.signal()

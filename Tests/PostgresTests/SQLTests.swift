@@ -18,7 +18,8 @@ import TestSupport
         #expect(filter.text == "a = $1 AND b = $2 OR b = $3 AND TRUE")
         var query: SQL = "SELECT 1 FROM t WHERE x = \("first") AND \(filter) AND y = \(4)"
         query.append(" LIMIT \(10)")
-        #expect(query.text == "SELECT 1 FROM t WHERE x = $1 AND a = $2 AND b = $3 OR b = $4 AND TRUE AND y = $5 LIMIT $6")
+        #expect(
+            query.text == "SELECT 1 FROM t WHERE x = $1 AND a = $2 AND b = $3 OR b = $4 AND TRUE AND y = $5 LIMIT $6")
         #expect(query.binds.map(\.postgresText) == ["first", "1", "2", "3", "4", "10"])
         // Ten and more placeholders renumber as numbers, not digit by digit.
         let many = SQL.joined((1...11).map { "c = \($0)" }, separator: ",")

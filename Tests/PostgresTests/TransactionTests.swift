@@ -50,7 +50,9 @@ import TestSupport
 
     @Test func copyInWritesEveryRowAndEscapesData() throws {
         let rows: [[any PostgresEncodable]] = (0..<5000).map { i in [i, "name \(i)\twith\\tabs\nand lines 🙂"] }
-        let copied = try database.pool.withConnection { try $0.copyIn(table: "items", columns: ["id", "name"], rows: rows) }
+        let copied = try database.pool.withConnection {
+            try $0.copyIn(table: "items", columns: ["id", "name"], rows: rows)
+        }
         #expect(copied == 5000)
         let name: String = try #require(try database.pool.query("SELECT name FROM items WHERE id = 4321").first).get(0)
         #expect(name == "name 4321\twith\\tabs\nand lines 🙂")

@@ -16,8 +16,10 @@ import TestSupport
     static let long = String(repeating: "a fine and moving film ", count: 4)
 
     /// Sends predictions through the split until `done` (checked between requests), for at most `timeout` seconds.
-    static func traffic(_ topology: CanaryTopology, texts: [String], timeout: TimeInterval = 60,
-                        until done: () throws -> Bool) throws -> [(status: Int, track: String)] {
+    static func traffic(
+        _ topology: CanaryTopology, texts: [String], timeout: TimeInterval = 60,
+        until done: () throws -> Bool
+    ) throws -> [(status: Int, track: String)] {
         var answers: [(status: Int, track: String)] = []
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline, try !done() {
@@ -26,14 +28,17 @@ import TestSupport
         return answers
     }
 
-    static func ended(_ topology: CanaryTopology) throws -> Bool { ["Aborted", "Promoted"].contains(try topology.rollout().phase) }
+    static func ended(_ topology: CanaryTopology) throws -> Bool {
+        ["Aborted", "Promoted"].contains(try topology.rollout().phase)
+    }
 
     /// A canary whose model fails on long inputs, with real traffic: the analysis
     /// measures its real error rate and aborts on it; stable answered everything.
     @Test func aCanaryFailingOnPartOfItsInputsIsAbortedOnItsMeasuredErrorRate() throws {
         let topology = try CanaryTopology(extraVersions: [try Fixtures.url("faulty-short-positions")])
-        try topology.startRollout(canary: 3, steps: #"[{"weight": 50}, {"analysis_seconds": 6}, {"weight": 100}]"#,
-                                  analysis: #"{"min_requests": 20, "min_predictions": 10}"#)
+        try topology.startRollout(
+            canary: 3, steps: #"[{"weight": 50}, {"analysis_seconds": 6}, {"weight": 100}]"#,
+            analysis: #"{"min_requests": 20, "min_predictions": 10}"#)
         let answers = try Self.traffic(topology, texts: [Self.short, Self.long]) { try Self.ended(topology) }
         let rollout = try topology.rollout()
         #expect(rollout.phase == "Aborted", "\(rollout.events.map(\.detail))")
@@ -44,36 +49,47 @@ import TestSupport
         let canaryFailures = answers.filter { $0.track == "canary" && $0.status == 500 }.count
         #expect(canaryFailures > 0)
         // The failures the analysis counted are steward-serve's own records of them.
-        let recorded: Int = try topology.daemon.database.pool.query("""
-            SELECT count(*) AS n FROM steward.prediction_log WHERE track = 'canary' AND model_version = '3' AND status = 500
+        let recorded: Int = try topology.daemon.database.pool.query(
+            """
+            SELECT count(*) AS n FROM steward.prediction_log WHERE track = 'canary' AND model_version = '3' AND status
+                = 500
               AND error = 'inference' AND source = 'serve'
-            """).first!.get("n")
+            """
+        ).first!.get("n")
         #expect(recorded > 0 && recorded <= canaryFailures)
         let versions = try topology.api.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions")).text
         #expect(versions.contains(#""stage":"Production""#) && versions.contains(#""stage":"Archived""#))
-        #expect(try topology.api.send(ClientRequest(.GET, "/api/v1/models/sentiment/aliases/champion")).text.contains(#""version":1"#))
+        #expect(
+            try topology.api.send(ClientRequest(.GET, "/api/v1/models/sentiment/aliases/champion")).text.contains(
+                #""version":1"#))
     }
 
     /// A canary whose model never loads: the rollout holds at weight 0 (the split
     /// sends it nothing, so no request fails) and aborts at the progress deadline.
     @Test func aCanaryThatNeverLoadsIsAbortedAtTheProgressDeadline() throws {
         let topology = try CanaryTopology(extraVersions: [try Fixtures.url("faulty-unloadable")])
-        try topology.startRollout(canary: 3, steps: #"[{"weight": 50}, {"analysis_seconds": 60}, {"weight": 100}]"#,
-                                  analysis: #"{"progress_deadline_seconds": 5}"#)
+        try topology.startRollout(
+            canary: 3, steps: #"[{"weight": 50}, {"analysis_seconds": 60}, {"weight": 100}]"#,
+            analysis: #"{"progress_deadline_seconds": 5}"#)
         let answers = try Self.traffic(topology, texts: [Self.short]) { try Self.ended(topology) }
         let rollout = try topology.rollout()
         #expect(rollout.phase == "Aborted")
         #expect(rollout.reason.contains("progress deadline (5 s)"), "\(rollout.reason)")
-        #expect(!answers.isEmpty && answers.allSatisfy { $0 == (200, "stable") }, "\(answers.filter { $0 != (200, "stable") }.prefix(3))")
+        #expect(
+            !answers.isEmpty && answers.allSatisfy { $0 == (200, "stable") },
+            "\(answers.filter { $0 != (200, "stable") }.prefix(3))")
         #expect(rollout.events.allSatisfy { $0.weight == 0 })
     }
 
     /// A canary that answers the same but slowly is aborted on the p99 difference.
     @Test func aSlowCanaryIsAbortedOnItsLatency() throws {
         let topology = try CanaryTopology(extraVersions: [try Fixtures.url("faulty-slow")])
-        try topology.startRollout(canary: 3, steps: #"[{"weight": 50}, {"analysis_seconds": 5}, {"weight": 100}]"#,
-                                  analysis: #"{"min_requests": 20, "min_predictions": 10, "max_p99_delta_ms": 30}"#)
-        let answers = try Self.traffic(topology, texts: [Self.short, "a dull and tired film"]) { try Self.ended(topology) }
+        try topology.startRollout(
+            canary: 3, steps: #"[{"weight": 50}, {"analysis_seconds": 5}, {"weight": 100}]"#,
+            analysis: #"{"min_requests": 20, "min_predictions": 10, "max_p99_delta_ms": 30}"#)
+        let answers = try Self.traffic(topology, texts: [Self.short, "a dull and tired film"]) {
+            try Self.ended(topology)
+        }
         let rollout = try topology.rollout()
         #expect(rollout.phase == "Aborted")
         #expect(rollout.reason.contains("p99 canary"), "\(rollout.reason)")
@@ -84,13 +100,15 @@ import TestSupport
     /// resumed once traffic flows, the rollout completes.
     @Test func tooLittleTrafficPausesAndResumingWithTrafficCompletes() throws {
         let topology = try CanaryTopology()
-        try topology.startRollout(canary: 2, steps: #"[{"weight": 50}, {"analysis_seconds": 4}, {"weight": 100}]"#,
-                                  analysis: #"{"min_requests": 30, "min_predictions": 30}"#)
+        try topology.startRollout(
+            canary: 2, steps: #"[{"weight": 50}, {"analysis_seconds": 4}, {"weight": 100}]"#,
+            analysis: #"{"min_requests": 30, "min_predictions": 30}"#)
         try eventually("the canary is weighted") { try topology.rollout().weight == 50 }
         for _ in 0..<6 { #expect(try topology.predict(Self.short).status == 200) }
         try eventually(timeout: 20, "the analysis pauses") { try topology.rollout().phase == "Paused" }
         let paused = try topology.rollout()
-        #expect(paused.reason.contains("too little traffic") && paused.reason.contains("(minimum 30)"), "\(paused.reason)")
+        #expect(
+            paused.reason.contains("too little traffic") && paused.reason.contains("(minimum 30)"), "\(paused.reason)")
         // Traffic flows from here on, in the background, while the rollout resumes.
         let stop = Atomic<Bool>(false)
         let sender = Thread { while !stop.load(ordering: .relaxed) { _ = try? topology.predict(Self.short) } }
@@ -107,7 +125,7 @@ import TestSupport
     /// the rollout is aborted, and the history shows each track's exact intervals.
     @Test func rollbackDuringARolloutMovesChampionAtOnceAndTheHistoryShowsIt() throws {
         let topology = try CanaryTopology(daemonEnvironment: ["STEWARD_ROLLOUT_INTERVAL_MS": "100"])
-        _ = try topology.daemon.registerModel(try Fixtures.url("tiny-model"))   // version 3
+        _ = try topology.daemon.registerModel(try Fixtures.url("tiny-model"))  // version 3
         let api = topology.api
         // Version 2 becomes the champion the ordinary way: a rollout promoted in full.
         try topology.startRollout(canary: 2, steps: #"[{"weight": 50}, {"analysis_seconds": 3600}]"#, analysis: "{}")
@@ -124,10 +142,16 @@ import TestSupport
             return answer.contains(#""version":"1""#)
         }
         struct History: Decodable {
-            struct Interval: Decodable { let track: String; let version: Int; let from: String; let to: String? }
+            struct Interval: Decodable {
+                let track: String
+                let version: Int
+                let from: String
+                let to: String?
+            }
             let intervals: [Interval]
         }
-        let history = try api.send(ClientRequest(.GET, "/api/v1/models/sentiment/history")).success().json(History.self).intervals
+        let history = try api.send(ClientRequest(.GET, "/api/v1/models/sentiment/history")).success().json(History.self)
+            .intervals
         let stable = history.filter { $0.track == "stable" }, canary = history.filter { $0.track == "canary" }
         #expect(stable.map(\.version) == [1, 2, 1])
         #expect(canary.map(\.version) == [2, 3])

@@ -5,24 +5,36 @@ import TestSupport
 
 /// steward-serve following a registry alias while it serves traffic.
 @Suite(.serialized) struct HotSwapTests {
-    struct Answer: Decodable { struct Model: Decodable { let version: String }; let model: Model }
+    struct Answer: Decodable {
+        struct Model: Decodable { let version: String }
+        let model: Model
+    }
 
     @Test func movingTheAliasUnderLoadSwitchesVersionsWithoutAFailedRequest() throws {
         let daemon = try DaemonProcess()
         try daemon.registerTinyModel()
         let serve = try ServeProcess(environment: [
-            "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token, "STEWARD_MODEL_NAME": "sentiment",
+            "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token,
+            "STEWARD_MODEL_NAME": "sentiment",
             "STEWARD_MODEL_ALIAS": "champion", "STEWARD_MODEL_POLL_SECONDS": "0.2",
-            "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path,
+            "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path
         ])
-        let load = LoadGenerator(clients: 8, base: serve.base) { _ in try .json(.POST, "/predict", ["text": "swap me"]) }
-        func versions() -> [String] { load.snapshot.compactMap { try? JSONDecoder().decode(Answer.self, from: $0.body).model.version } }
+        let load = LoadGenerator(clients: 8, base: serve.base) { _ in try .json(.POST, "/predict", ["text": "swap me"])
+        }
+        func versions() -> [String] {
+            load.snapshot.compactMap { try? JSONDecoder().decode(Answer.self, from: $0.body).model.version }
+        }
         try eventually("answers from version 1") { versions().count > 100 }
-        #expect(try daemon.client().send(.json(.PUT, "/api/v1/models/sentiment/aliases/champion", ["version": 2])).status == 200)
-        try eventually("answers from version 2") { versions().suffix(100).allSatisfy { $0 == "2" } && versions().contains("2") }
+        #expect(
+            try daemon.client().send(.json(.PUT, "/api/v1/models/sentiment/aliases/champion", ["version": 2])).status
+                == 200)
+        try eventually("answers from version 2") {
+            versions().suffix(100).allSatisfy { $0 == "2" } && versions().contains("2")
+        }
         let (outcomes, errors) = load.stop()
         #expect(errors.isEmpty, "\(errors.prefix(3))")
-        #expect(outcomes.allSatisfy { $0.status == 200 }, "\(outcomes.filter { $0.status != 200 }.count) failed requests")
+        #expect(
+            outcomes.allSatisfy { $0.status == 200 }, "\(outcomes.filter { $0.status != 200 }.count) failed requests")
         // Requests in flight at the swap may still finish on version 1; after them, only 2.
         let seen = versions()
         #expect(seen.first == "1" && seen.suffix(100).allSatisfy { $0 == "2" })
@@ -39,10 +51,13 @@ import TestSupport
         var bytes = try Data(contentsOf: object)
         bytes[0] ^= 0x20
         try bytes.write(to: object)
-        let result = try Subprocess.run(try TestEnvironment.binary("steward-serve").path, [], environment: [
-            "STEWARD_SERVE_PORT": "0", "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token,
-            "STEWARD_MODEL_NAME": "sentiment", "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path,
-        ])
+        let result = try Subprocess.run(
+            try TestEnvironment.binary("steward-serve").path, [],
+            environment: [
+                "STEWARD_SERVE_PORT": "0", "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token,
+                "STEWARD_MODEL_NAME": "sentiment",
+                "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path
+            ])
         #expect(result.status == 2)
         #expect(result.stderr.contains("vocab.txt of sentiment version 1 has sha256"), "\(result.stderr)")
     }

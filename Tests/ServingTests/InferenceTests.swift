@@ -4,7 +4,10 @@ import Testing
 import TestSupport
 
 @Suite struct InferenceTests {
-    struct AddFixture: Decodable { let X: [[Float]]; let Y: [[Float]] }
+    struct AddFixture: Decodable {
+        let X: [[Float]]
+        let Y: [[Float]]
+    }
 
     @Test func aSmallGraphRunsThroughTheCAPI() throws {
         let fixture = try JSONDecoder().decode(AddFixture.self, from: Data(contentsOf: try Fixtures.url("add.json")))
@@ -16,8 +19,13 @@ import TestSupport
     }
 
     struct Expected: Decodable {
-        struct Text: Decodable { let text: String; let inputIDs: [Int32]; let logits: [Float]; let logitsInt8: [Float]
-            enum CodingKeys: String, CodingKey { case text, logits, inputIDs = "input_ids", logitsInt8 = "logits_int8" } }
+        struct Text: Decodable {
+            let text: String
+            let inputIDs: [Int32]
+            let logits: [Float]
+            let logitsInt8: [Float]
+            enum CodingKeys: String, CodingKey { case text, logits, inputIDs = "input_ids", logitsInt8 = "logits_int8" }
+        }
         struct Batch: Decodable { let indices: [Int] }
         let texts: [Text]
         let batches: [Batch]
@@ -25,11 +33,14 @@ import TestSupport
 
     @Test func logitsEqualPythonOnnxRuntimeOnTheSameBatches() throws {
         let directory = try Fixtures.url("tiny-model")
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: directory.appendingPathComponent("expected.json")))
+        let expected = try JSONDecoder().decode(
+            Expected.self, from: Data(contentsOf: directory.appendingPathComponent("expected.json")))
         let model = try LoadedModel(directory: directory, name: "tiny", version: "1", options: .init(intraOpThreads: 1))
         var worst: Float = 0
         for batch in expected.batches {
-            let encodings = batch.indices.map { model.tokenizer.encode(expected.texts[$0].text, maxLength: model.manifest.maxLength).ids }
+            let encodings = batch.indices.map {
+                model.tokenizer.encode(expected.texts[$0].text, maxLength: model.manifest.maxLength).ids
+            }
             for (index, ids) in zip(batch.indices, encodings) { #expect(ids == expected.texts[index].inputIDs) }
             let logits = try model.logits(encodings)
             for (index, row) in zip(batch.indices, logits) {
@@ -44,8 +55,10 @@ import TestSupport
 
     @Test func theInt8ExportEqualsPythonOnnxRuntimeOnItAndIsRefusedWhenAbsent() throws {
         let directory = try Fixtures.url("tiny-model")
-        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: directory.appendingPathComponent("expected.json")))
-        let model = try LoadedModel(directory: directory, name: "tiny", version: "1", options: .init(intraOpThreads: 1), precision: .int8)
+        let expected = try JSONDecoder().decode(
+            Expected.self, from: Data(contentsOf: directory.appendingPathComponent("expected.json")))
+        let model = try LoadedModel(
+            directory: directory, name: "tiny", version: "1", options: .init(intraOpThreads: 1), precision: .int8)
         #expect(model.precision == .int8)
         var worst: Float = 0, apart: Float = 0
         for batch in expected.batches {
@@ -75,7 +88,8 @@ import TestSupport
     @Test func aModelWhoseFilesDoNotMatchTheManifestIsRefused() throws {
         let copy = try Fixtures.tinyModelCopy()
         let vocab = copy.appendingPathComponent("vocab.txt")
-        try (try String(contentsOf: vocab, encoding: .utf8) + "extra\n").write(to: vocab, atomically: true, encoding: .utf8)
+        try (try String(contentsOf: vocab, encoding: .utf8) + "extra\n").write(
+            to: vocab, atomically: true, encoding: .utf8)
         #expect {
             try LoadedModel(directory: copy, name: "tiny", version: "1", options: .init())
         } throws: { error in

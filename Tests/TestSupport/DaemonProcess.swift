@@ -13,14 +13,17 @@ public final class DaemonProcess: @unchecked Sendable {
     public var base: String { "http://127.0.0.1:\(port)" }
 
     public convenience init(environment extra: [String: String] = [:]) throws {
-        try self.init(database: try TestDatabase(migrated: false), artifactRoot: try TestEnvironment.temporaryDirectory("stewardd-artifacts"),
-                      token: "test-admin-" + UUID().uuidString, environment: extra)
+        try self.init(
+            database: try TestDatabase(migrated: false),
+            artifactRoot: try TestEnvironment.temporaryDirectory("stewardd-artifacts"),
+            token: "test-admin-" + UUID().uuidString, environment: extra)
     }
 
     /// A second replica (or a restart) on the first one's database, artifact root and token.
     public convenience init(sharing other: DaemonProcess, overriding: [String: String] = [:]) throws {
-        try self.init(database: other.database, artifactRoot: other.artifactRoot, token: other.token,
-                      environment: other.extraEnvironment.merging(overriding) { _, new in new })
+        try self.init(
+            database: other.database, artifactRoot: other.artifactRoot, token: other.token,
+            environment: other.extraEnvironment.merging(overriding) { _, new in new })
     }
 
     private let extraEnvironment: [String: String]
@@ -35,7 +38,7 @@ public final class DaemonProcess: @unchecked Sendable {
             "STEWARD_HTTP_PORT": "0",
             "STEWARD_ARTIFACT_ROOT": artifactRoot.path,
             "STEWARD_BOOTSTRAP_TOKEN": token,
-            "STEWARD_LOG_LEVEL": "info",
+            "STEWARD_LOG_LEVEL": "info"
         ]
         environment.merge(extra) { _, new in new }
         process = Subprocess(try TestEnvironment.binary("stewardd"), environment: environment)
@@ -52,8 +55,17 @@ public final class DaemonProcess: @unchecked Sendable {
 }
 
 extension DaemonProcess {
-    private struct Created: Decodable { struct Run: Decodable { struct Info: Decodable { let run_id: String }; let info: Info }; let run: Run }
-    private struct Version: Decodable { struct Body: Decodable { let version: String }; let model_version: Body }
+    private struct Created: Decodable {
+        struct Run: Decodable {
+            struct Info: Decodable { let run_id: String }
+            let info: Info
+        }
+        let run: Run
+    }
+    private struct Version: Decodable {
+        struct Body: Decodable { let version: String }
+        let model_version: Body
+    }
 
     /// Logs the tiny model fixture as a run's `model/` artifacts through the
     /// MLflow protocol and registers it as `sentiment` versions 1...`versions`,
@@ -62,7 +74,9 @@ extension DaemonProcess {
         _ = try client().send(.json(.POST, "/api/v1/models", ["name": "sentiment"])).success()
         let source = try logModel(try Fixtures.url("tiny-model"))
         for expected in 1...versions {
-            guard try addVersion(source: source) == expected else { throw TestSupportError("expected version \(expected)") }
+            guard try addVersion(source: source) == expected else {
+                throw TestSupportError("expected version \(expected)")
+            }
         }
         _ = try client().send(.json(.PUT, "/api/v1/models/sentiment/aliases/champion", ["version": 1])).success()
     }
@@ -76,18 +90,25 @@ extension DaemonProcess {
     /// A run whose `model/` artifacts are the files of `directory`; returns their source URI.
     private func logModel(_ directory: URL) throws -> String {
         let client = client()
-        let run = try client.send(.json(.POST, "/api/2.0/mlflow/runs/create", ["experiment_id": "0"])).success().json(Created.self).run.info.run_id
+        let run = try client.send(.json(.POST, "/api/2.0/mlflow/runs/create", ["experiment_id": "0"])).success().json(
+            Created.self
+        ).run.info.run_id
         for file in ["model.onnx", "vocab.txt", "steward.json", "model_card.md"] {
-            _ = try client.send(ClientRequest(.PUT, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/model/\(file)",
-                                              bodyFile: directory.appendingPathComponent(file))).success()
+            _ = try client.send(
+                ClientRequest(
+                    .PUT, "/api/2.0/mlflow-artifacts/artifacts/0/\(run)/artifacts/model/\(file)",
+                    bodyFile: directory.appendingPathComponent(file))
+            ).success()
         }
         return "mlflow-artifacts:/0/\(run)/artifacts/model"
     }
 
     private func addVersion(source: String) throws -> Int {
         let run = String(source.split(separator: "/")[2])
-        let version = try client().send(.json(.POST, "/api/2.0/mlflow/model-versions/create",
-                                              ["name": "sentiment", "source": source, "run_id": run]))
+        let version = try client().send(
+            .json(
+                .POST, "/api/2.0/mlflow/model-versions/create",
+                ["name": "sentiment", "source": source, "run_id": run]))
         guard let number = Int(try version.success().json(Version.self).model_version.version) else {
             throw TestSupportError("no version number in \(version.text)")
         }
@@ -127,7 +148,9 @@ extension Subprocess {
     /// The port from a server's `listening` log line (`server`: the HTTPServer's name).
     public func listeningPort(server: String = "http") throws -> Int {
         let line = try waitForLine { $0.contains("\"logger\":\"\(server)\",\"msg\":\"listening\"") }
-        guard let range = line.range(of: #""port":(\d+)"#, options: .regularExpression), let port = Int(line[range].dropFirst(7)) else {
+        guard let range = line.range(of: #""port":(\d+)"#, options: .regularExpression),
+            let port = Int(line[range].dropFirst(7))
+        else {
             throw TestSupportError("\(executable.lastPathComponent) did not say which port it listens on: \(line)")
         }
         return port

@@ -43,10 +43,15 @@ public final class FakeKubernetes: @unchecked Sendable {
         router.add(.GET, jobs + "/{name}", .blocking { try this.takeUnretainedValue().handle($0, "get", "jobs") })
         router.add(.PUT, jobs + "/{name}", .blocking { try this.takeUnretainedValue().handle($0, "update", "jobs") })
         router.add(.DELETE, jobs + "/{name}", .blocking { try this.takeUnretainedValue().handle($0, "delete", "jobs") })
-        router.add(.GET, "/api/v1/namespaces/{ns}/pods", .blocking { try this.takeUnretainedValue().handle($0, "list", "pods") })
-        router.add(.GET, "/api/v1/namespaces/{ns}/pods/{name}/log", .blocking { try this.takeUnretainedValue().handle($0, "get", "pods/log") })
-        server = HTTPServer(configuration: .init(tls: (certificates.serverCertificatePEM, certificates.serverKeyPEM)), router: router,
-                            logger: Logger(label: "fake-kubernetes", level: .error))
+        router.add(
+            .GET, "/api/v1/namespaces/{ns}/pods",
+            .blocking { try this.takeUnretainedValue().handle($0, "list", "pods") })
+        router.add(
+            .GET, "/api/v1/namespaces/{ns}/pods/{name}/log",
+            .blocking { try this.takeUnretainedValue().handle($0, "get", "pods/log") })
+        server = HTTPServer(
+            configuration: .init(tls: (certificates.serverCertificatePEM, certificates.serverKeyPEM)), router: router,
+            logger: Logger(label: "fake-kubernetes", level: .error))
         try server.start()
     }
 
@@ -64,7 +69,11 @@ public final class FakeKubernetes: @unchecked Sendable {
     /// Other changes happened and the history was compacted: a watch from any
     /// version before now gets 410 Gone and must list again.
     public func compact() {
-        withState { $0.version += 1; $0.compactedBelow = $0.version; $0.events.removeAll() }
+        withState {
+            $0.version += 1
+            $0.compactedBelow = $0.version
+            $0.events.removeAll()
+        }
         signal()
     }
 
@@ -81,13 +90,17 @@ public final class FakeKubernetes: @unchecked Sendable {
     }
 
     /// Sets a Job's status (and a pod for it) the way the Job controller would.
-    public func setJob(_ name: String, active: Int = 0, condition: (type: String, reason: String, message: String)? = nil,
-                       podState: [String: Any]? = nil, podReason: String? = nil) {
+    public func setJob(
+        _ name: String, active: Int = 0, condition: (type: String, reason: String, message: String)? = nil,
+        podState: [String: Any]? = nil, podReason: String? = nil
+    ) {
         withState { s in
             guard var job = s.jobs[name] else { return }
             var status: [String: Any] = ["active": active]
             if let condition {
-                status["conditions"] = [["type": condition.type, "status": "True", "reason": condition.reason, "message": condition.message]]
+                status["conditions"] = [
+                    ["type": condition.type, "status": "True", "reason": condition.reason, "message": condition.message]
+                ]
             }
             job["status"] = status
             s.version += 1
@@ -99,9 +112,15 @@ public final class FakeKubernetes: @unchecked Sendable {
             if podState != nil || podReason != nil {
                 let podName = "\(name)-abcde"
                 var podStatus: [String: Any] = ["phase": podReason == nil ? "Running" : "Failed"]
-                if let podReason { podStatus["reason"] = podReason; podStatus["message"] = "The node was low on resource: memory." }
+                if let podReason {
+                    podStatus["reason"] = podReason
+                    podStatus["message"] = "The node was low on resource: memory."
+                }
                 if let podState { podStatus["containerStatuses"] = [["name": "train", "state": podState]] }
-                s.pods[podName] = ["metadata": ["name": podName, "namespace": namespace, "labels": ["job-name": name]], "status": podStatus]
+                s.pods[podName] = [
+                    "metadata": ["name": podName, "namespace": namespace, "labels": ["job-name": name]],
+                    "status": podStatus
+                ]
             }
         }
         signal()
@@ -119,8 +138,9 @@ public final class FakeKubernetes: @unchecked Sendable {
     }
 
     static func json(_ object: [String: Any], status: Int = 200) -> Response {
-        Response(status: status, headers: ["Content-Type": "application/json"],
-                 body: .bytes((try? JSONSerialization.data(withJSONObject: object)) ?? Data()))
+        Response(
+            status: status, headers: ["Content-Type": "application/json"],
+            body: .bytes((try? JSONSerialization.data(withJSONObject: object)) ?? Data()))
     }
 
     static let dns1123 = try! NSRegularExpression(pattern: "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -133,20 +153,31 @@ public final class FakeKubernetes: @unchecked Sendable {
         let ns = try request.parameter("ns")
         let watching = verb == "list" && request.query["watch"] != nil
         if withState({ $0.denied.contains("\(watching ? "watch" : verb) \(resource)") }) {
-            return Self.status(403, "Forbidden", "\(resource) is forbidden: User \"system:serviceaccount:steward:stewardd\" cannot \(verb) resource \"\(resource)\" in API group \"\" in the namespace \"\(ns)\"")
+            return Self.status(
+                403, "Forbidden",
+                "\(resource) is forbidden: User \"system:serviceaccount:steward:stewardd\" cannot \(verb) resource \"\(resource)\" in API group \"\" in the namespace \"\(ns)\""
+            )
         }
         switch (verb, resource) {
         case ("create", "jobs"):
             guard var object = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any],
-                  var metadata = object["metadata"] as? [String: Any], let name = metadata["name"] as? String else {
+                var metadata = object["metadata"] as? [String: Any], let name = metadata["name"] as? String
+            else {
                 return Self.status(400, "BadRequest", "the body is not a Job")
             }
-            guard name.count <= 63, Self.dns1123.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil else {
-                return Self.status(422, "Invalid", "Job.batch \"\(name)\" is invalid: metadata.name: Invalid value: \"\(name)\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'")
+            guard name.count <= 63,
+                Self.dns1123.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+            else {
+                return Self.status(
+                    422, "Invalid",
+                    "Job.batch \"\(name)\" is invalid: metadata.name: Invalid value: \"\(name)\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"
+                )
             }
             return withState { s in
                 s.created.append(object)
-                guard s.jobs[name] == nil else { return Self.status(409, "AlreadyExists", "jobs.batch \"\(name)\" already exists") }
+                guard s.jobs[name] == nil else {
+                    return Self.status(409, "AlreadyExists", "jobs.batch \"\(name)\" already exists")
+                }
                 s.version += 1
                 metadata["resourceVersion"] = String(s.version)
                 metadata["uid"] = UUID().uuidString.lowercased()
@@ -165,12 +196,18 @@ public final class FakeKubernetes: @unchecked Sendable {
         case ("update", "jobs"):
             let name = try request.parameter("name")
             guard var object = try? JSONSerialization.jsonObject(with: request.body) as? [String: Any],
-                  var metadata = object["metadata"] as? [String: Any] else { return Self.status(400, "BadRequest", "the body is not a Job") }
+                var metadata = object["metadata"] as? [String: Any]
+            else { return Self.status(400, "BadRequest", "the body is not a Job") }
             return withState { s in
-                guard let current = s.jobs[name] else { return Self.status(404, "NotFound", "jobs.batch \"\(name)\" not found") }
+                guard let current = s.jobs[name] else {
+                    return Self.status(404, "NotFound", "jobs.batch \"\(name)\" not found")
+                }
                 let currentVersion = (current["metadata"] as? [String: Any])?["resourceVersion"] as? String
                 guard metadata["resourceVersion"] as? String == currentVersion else {
-                    return Self.status(409, "Conflict", "Operation cannot be fulfilled on jobs.batch \"\(name)\": the object has been modified; please apply your changes to the latest version and try again")
+                    return Self.status(
+                        409, "Conflict",
+                        "Operation cannot be fulfilled on jobs.batch \"\(name)\": the object has been modified; please apply your changes to the latest version and try again"
+                    )
                 }
                 s.version += 1
                 metadata["resourceVersion"] = String(s.version)
@@ -182,9 +219,13 @@ public final class FakeKubernetes: @unchecked Sendable {
         case ("delete", "jobs"):
             let name = try request.parameter("name")
             return withState { s in
-                guard let object = s.jobs.removeValue(forKey: name) else { return Self.status(404, "NotFound", "jobs.batch \"\(name)\" not found") }
+                guard let object = s.jobs.removeValue(forKey: name) else {
+                    return Self.status(404, "NotFound", "jobs.batch \"\(name)\" not found")
+                }
                 // propagationPolicy Background: the pods go too.
-                s.pods = s.pods.filter { (($0.value["metadata"] as? [String: Any])?["labels"] as? [String: String])?["job-name"] != name }
+                s.pods = s.pods.filter {
+                    (($0.value["metadata"] as? [String: Any])?["labels"] as? [String: String])?["job-name"] != name
+                }
                 s.version += 1
                 s.events.append((s.version, "DELETED", object))
                 return Self.json(["kind": "Status", "apiVersion": "v1", "status": "Success"])
@@ -195,13 +236,16 @@ public final class FakeKubernetes: @unchecked Sendable {
                 let deadline = Date().addingTimeInterval(0.5)
                 changed.lock()
                 while !withState({ s in s.events.contains { $0.version > from } || from < s.compactedBelow }),
-                      changed.wait(until: deadline) {}
+                    changed.wait(until: deadline)
+                {}
                 changed.unlock()
             }
             return withState { s in
                 guard watching else {
-                    return Self.json(["kind": "JobList", "apiVersion": "batch/v1", "metadata": ["resourceVersion": String(s.version)],
-                                      "items": s.jobs.keys.sorted().map { s.jobs[$0]! }])
+                    return Self.json([
+                        "kind": "JobList", "apiVersion": "batch/v1", "metadata": ["resourceVersion": String(s.version)],
+                        "items": s.jobs.keys.sorted().map { s.jobs[$0]! }
+                    ])
                 }
                 // Events after the given version, then a bookmark; the stream then ends
                 // (the real server also ends watches; clients resume from the bookmark).
@@ -209,32 +253,55 @@ public final class FakeKubernetes: @unchecked Sendable {
 
                 var lines: [[String: Any]] = []
                 if from < s.compactedBelow {
-                    lines.append(["type": "ERROR", "object": ["kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410,
-                                                              "reason": "Expired", "message": "too old resource version: \(from)"]])
+                    lines.append([
+                        "type": "ERROR",
+                        "object": [
+                            "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 410,
+                            "reason": "Expired", "message": "too old resource version: \(from)"
+                        ]
+                    ])
                 } else {
-                    for event in s.events where event.version > from { lines.append(["type": event.type, "object": event.object]) }
+                    for event in s.events where event.version > from {
+                        lines.append(["type": event.type, "object": event.object])
+                    }
                     if request.query["allowWatchBookmarks"] == "true" {
-                        lines.append(["type": "BOOKMARK", "object": ["kind": "Job", "apiVersion": "batch/v1",
-                                                                     "metadata": ["resourceVersion": String(s.version)]]])
+                        lines.append([
+                            "type": "BOOKMARK",
+                            "object": [
+                                "kind": "Job", "apiVersion": "batch/v1",
+                                "metadata": ["resourceVersion": String(s.version)]
+                            ]
+                        ])
                     }
                 }
-                let text = lines.compactMap { try? JSONSerialization.data(withJSONObject: $0) }.map { String(decoding: $0, as: UTF8.self) }
+                let text =
+                    lines.compactMap { try? JSONSerialization.data(withJSONObject: $0) }.map {
+                        String(decoding: $0, as: UTF8.self)
+                    }
                     .joined(separator: "\n") + "\n"
-                return Response(status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
+                return Response(
+                    status: 200, headers: ["Content-Type": "application/json"], body: .bytes(Data(text.utf8)))
             }
         case ("list", "pods"):
             let selector = request.query["labelSelector"] ?? ""
             return withState { s in
                 let items = s.pods.values.filter { pod in
-                    guard let wanted = selector.split(separator: "=", maxSplits: 1).last, selector.hasPrefix("job-name=") else { return selector.isEmpty }
-                    return ((pod["metadata"] as? [String: Any])?["labels"] as? [String: String])?["job-name"] == String(wanted)
+                    guard let wanted = selector.split(separator: "=", maxSplits: 1).last,
+                        selector.hasPrefix("job-name=")
+                    else { return selector.isEmpty }
+                    return ((pod["metadata"] as? [String: Any])?["labels"] as? [String: String])?["job-name"]
+                        == String(wanted)
                 }
-                return Self.json(["kind": "PodList", "apiVersion": "v1", "metadata": ["resourceVersion": String(s.version)], "items": items])
+                return Self.json([
+                    "kind": "PodList", "apiVersion": "v1", "metadata": ["resourceVersion": String(s.version)],
+                    "items": items
+                ])
             }
         case ("get", "pods/log"):
             let name = try request.parameter("name")
             return withState { s in
-                s.pods[name] == nil ? Self.status(404, "NotFound", "pods \"\(name)\" not found")
+                s.pods[name] == nil
+                    ? Self.status(404, "NotFound", "pods \"\(name)\" not found")
                     : .text((1...3).map { "log line \($0) of \(name)" }.joined(separator: "\n") + "\n")
             }
         default:

@@ -31,7 +31,11 @@ public final class LoadGenerator: @unchecked Sendable {
                         let response = try client.send(try request(sequence))
                         let elapsed = started.duration(to: .now)
                         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                        outcomes.withLock { $0.append(Outcome(sequence: sequence, status: response.status, body: response.body, seconds: seconds)) }
+                        outcomes.withLock {
+                            $0.append(
+                                Outcome(
+                                    sequence: sequence, status: response.status, body: response.body, seconds: seconds))
+                        }
                     } catch {
                         failures.withLock { $0.append("\(error)") }
                     }

@@ -15,8 +15,10 @@ public final class Subprocess: @unchecked Sendable {
     private let changed = NSCondition()
     private var readers: [Thread] = []
 
-    public init(_ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
-                inheritEnvironment: Bool = true, currentDirectory: URL? = nil) {
+    public init(
+        _ executable: URL, _ arguments: [String] = [], environment: [String: String] = [:],
+        inheritEnvironment: Bool = true, currentDirectory: URL? = nil
+    ) {
         self.executable = executable
         self.arguments = arguments
         var env = inheritEnvironment ? ProcessInfo.processInfo.environment : [:]
@@ -36,7 +38,8 @@ public final class Subprocess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
         // posix_spawn has no portable chdir action: let a shell change directory, then exec.
-        let command = currentDirectory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0.path, executable.path] }
+        let command =
+            currentDirectory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0.path, executable.path] }
             ?? [executable.path]
         let argv = (command + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -45,7 +48,8 @@ public final class Subprocess: @unchecked Sendable {
         close(outPipe[1])
         close(errPipe[1])
         guard status == 0 else {
-            close(outPipe[0]); close(errPipe[0])
+            close(outPipe[0])
+            close(errPipe[0])
             throw TestSupportError("cannot start \(executable.path): \(String(cString: strerror(status)))")
         }
         readers = [reader(outPipe[0], isError: false), reader(errPipe[0], isError: true)]
@@ -56,7 +60,9 @@ public final class Subprocess: @unchecked Sendable {
             readers.forEach { while !$0.isFinished { usleep(1000) } }
             let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
             state.withLock { $0.exitStatus = code }
-            changed.lock(); changed.broadcast(); changed.unlock()
+            changed.lock()
+            changed.broadcast()
+            changed.unlock()
         }
         waiter.start()
     }
@@ -68,8 +74,16 @@ public final class Subprocess: @unchecked Sendable {
                 let n = read(fd, &buffer, buffer.count)
                 if n < 0, errno == EINTR { continue }
                 if n <= 0 { break }
-                state.withLock { if isError { $0.stderr.append(contentsOf: buffer[0..<n]) } else { $0.stdout.append(contentsOf: buffer[0..<n]) } }
-                changed.lock(); changed.broadcast(); changed.unlock()
+                state.withLock {
+                    if isError {
+                        $0.stderr.append(contentsOf: buffer[0..<n])
+                    } else {
+                        $0.stdout.append(contentsOf: buffer[0..<n])
+                    }
+                }
+                changed.lock()
+                changed.broadcast()
+                changed.unlock()
             }
             close(fd)
         }
@@ -90,10 +104,14 @@ public final class Subprocess: @unchecked Sendable {
             let text = standardOutput + "\n" + standardError
             if let line = text.split(separator: "\n").map(String.init).first(where: predicate) { return line }
             if let status = exitStatus {
-                throw TestSupportError("\(executable.lastPathComponent) exited (\(status)) before the expected line; stderr: \(standardError.suffix(3000))")
+                throw TestSupportError(
+                    "\(executable.lastPathComponent) exited (\(status)) before the expected line; stderr: \(standardError.suffix(3000))"
+                )
             }
             if Date() >= deadline {
-                throw TestSupportError("timed out waiting for a line from \(executable.lastPathComponent); stderr: \(standardError.suffix(3000))")
+                throw TestSupportError(
+                    "timed out waiting for a line from \(executable.lastPathComponent); stderr: \(standardError.suffix(3000))"
+                )
             }
             _ = changed.wait(until: deadline)
         }
@@ -125,15 +143,20 @@ public final class Subprocess: @unchecked Sendable {
 
     /// Runs a command to completion and returns its exit status and output.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                           currentDirectory: URL? = nil, timeout: TimeInterval = 300) throws
-        -> (status: Int32, stdout: String, stderr: String) {
-        let process = Subprocess(URL(fileURLWithPath: executable), arguments, environment: environment,
-                                 currentDirectory: currentDirectory)
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        currentDirectory: URL? = nil, timeout: TimeInterval = 300
+    ) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let process = Subprocess(
+            URL(fileURLWithPath: executable), arguments, environment: environment,
+            currentDirectory: currentDirectory)
         try process.start()
         guard let status = process.waitForExit(timeout: timeout) else {
             process.signal(SIGKILL)
-            throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) did not finish in \(Int(timeout)) s")
+            throw TestSupportError(
+                "\(executable) \(arguments.joined(separator: " ")) did not finish in \(Int(timeout)) s")
         }
         return (status, process.standardOutput, process.standardError)
     }

@@ -25,8 +25,9 @@ public final class TestDatabase: @unchecked Sendable {
             try connection.execute("CREATE DATABASE \(name)")
         }
         configuration = admin.withDatabase(name)
-        pool = PostgresPool(configuration: configuration, options: .init(maxConnections: maxConnections),
-                            logger: Logger(label: "test", level: .error))
+        pool = PostgresPool(
+            configuration: configuration, options: .init(maxConnections: maxConnections),
+            logger: Logger(label: "test", level: .error))
     }
 
     deinit {
@@ -97,7 +98,9 @@ public final class ScratchCluster: @unchecked Sendable {
     public let directory: URL
     public private(set) var port: Int
     public var url: String { "postgresql://steward@127.0.0.1:\(port)/steward" }
-    public var configuration: PostgresConfiguration { PostgresConfiguration(url: url, applicationName: "steward-tests") }
+    public var configuration: PostgresConfiguration {
+        PostgresConfiguration(url: url, applicationName: "steward-tests")
+    }
 
     /// Ports below Linux's ephemeral range (32768-60999 by default), so no outgoing
     /// connection of a concurrent test holds the port, now or when the cluster restarts.
@@ -109,7 +112,7 @@ public final class ScratchCluster: @unchecked Sendable {
             do {
                 try start()
                 return
-            } catch where attempt < 5 {
+            } catch  where attempt < 5 {
                 port = Int.random(in: 20000...32000)
             }
         }

@@ -4,7 +4,8 @@ import Foundation
 public enum TestEnvironment {
     /// The repository root, found from this file's location.
     public static let repositoryRoot: URL = {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }()
 
     /// The folder with the built executables (`stewardd`, `steward-serve`, `stewardctl`):
@@ -23,7 +24,8 @@ public enum TestEnvironment {
     public static func binary(_ name: String) throws -> URL {
         let url = binaryDirectory.appendingPathComponent(name)
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw TestSupportError("\(name) is not built in \(binaryDirectory.path); run `swift build --build-tests` first")
+            throw TestSupportError(
+                "\(name) is not built in \(binaryDirectory.path); run `swift build --build-tests` first")
         }
         return url
     }
@@ -32,7 +34,8 @@ public enum TestEnvironment {
 
     /// A fresh temporary directory, removed by the caller when done (or left for the OS).
     public static func temporaryDirectory(_ prefix: String = "steward-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(prefix)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

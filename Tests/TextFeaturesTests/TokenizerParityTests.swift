@@ -14,8 +14,11 @@ import TestSupport
         let inputIDs: [Int32]
         enum CodingKeys: String, CodingKey { case id, name, text, inputIDs = "input_ids" }
     }
-    struct Cases: Decodable { let maxLength: Int; let cases: [Case]
-        enum CodingKeys: String, CodingKey { case cases, maxLength = "max_length" } }
+    struct Cases: Decodable {
+        let maxLength: Int
+        let cases: [Case]
+        enum CodingKeys: String, CodingKey { case cases, maxLength = "max_length" }
+    }
 
     static func load() throws -> (WordPieceTokenizer, Cases) {
         let root = TestEnvironment.repositoryRoot
@@ -24,7 +27,10 @@ import TestSupport
         guard FileManager.default.fileExists(atPath: fixture.path) else {
             throw TestSupportError("missing \(fixture.path): run scripts/test.sh (it generates the fixtures)")
         }
-        return (try WordPieceTokenizer(vocabularyFile: vocab), try JSONDecoder().decode(Cases.self, from: Data(contentsOf: fixture)))
+        return (
+            try WordPieceTokenizer(vocabularyFile: vocab),
+            try JSONDecoder().decode(Cases.self, from: Data(contentsOf: fixture))
+        )
     }
 
     @Test func idsEqualHuggingFacesOnEveryCase() throws {
@@ -34,7 +40,9 @@ import TestSupport
         for item in fixture.cases {
             let ids = tokenizer.encode(item.text, maxLength: fixture.maxLength).ids
             if ids != item.inputIDs {
-                mismatches.append("#\(item.id) \(item.name ?? "") \(item.text.prefix(60).debugDescription): got \(ids.prefix(20)) want \(item.inputIDs.prefix(20))")
+                mismatches.append(
+                    "#\(item.id) \(item.name ?? "") \(item.text.prefix(60).debugDescription): got \(ids.prefix(20)) want \(item.inputIDs.prefix(20))"
+                )
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches:\n\(mismatches.prefix(15).joined(separator: "\n"))")
@@ -54,7 +62,7 @@ import TestSupport
     @Test func profilesUseReferenceQuantilesAndRightClosedBins() throws {
         let profile = try #require(FeatureProfile(values: (1...100).map(Double.init)))
         #expect(profile.edges.count == 9)
-        #expect(abs(profile.edges[0] - 10.9) < 1e-9)   // numpy: quantile(1..100, 0.1) = 10.9
+        #expect(abs(profile.edges[0] - 10.9) < 1e-9)  // numpy: quantile(1..100, 0.1) = 10.9
         #expect(profile.counts == [10, 10, 10, 10, 10, 10, 10, 10, 10, 10])
         #expect(FeatureProfile.bin(10.9, profile.edges) == 0)
         #expect(FeatureProfile.bin(11, profile.edges) == 1)
@@ -72,7 +80,11 @@ import TestSupport
         case scalar(UInt32), scalars([UInt32])
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(UInt32.self) { self = .scalar(value) } else { self = .scalars(try container.decode([UInt32].self)) }
+            if let value = try? container.decode(UInt32.self) {
+                self = .scalar(value)
+            } else {
+                self = .scalars(try container.decode([UInt32].self))
+            }
         }
     }
 
@@ -86,12 +98,14 @@ import TestSupport
         var differences: [String] = []
         for entry in table.map {
             guard entry.count == 2, case .scalar(let source) = entry[0], case .scalars(let expected) = entry[1],
-                  let scalar = Unicode.Scalar(source) else { continue }
+                let scalar = Unicode.Scalar(source)
+            else { continue }
             let words = tokenizer.basicTokens(String(Character(scalar))[...])
             let got = words.flatMap { $0 }.map(\.value)
             let want = expected.filter { !WordPieceTokenizer.contains(BertUnicodeTables.whitespace, $0) }
             if got != want { differences.append(String(format: "U+%04X: got %@ want %@", source, "\(got)", "\(want)")) }
         }
-        #expect(differences.isEmpty, "\(differences.count) differences:\n\(differences.prefix(20).joined(separator: "\n"))")
+        #expect(
+            differences.isEmpty, "\(differences.count) differences:\n\(differences.prefix(20).joined(separator: "\n"))")
     }
 }
