@@ -76,16 +76,20 @@ public final class TrackingStore: Sendable {
         return try experiment(from: row)
     }
 
+    /// MLflow's `view_type`: which lifecycle stages a search returns (ACTIVE_ONLY by default).
+    static func lifecycleStages(viewType: String) -> [String] {
+        switch viewType {
+        case "DELETED_ONLY": ["deleted"]
+        case "ALL": ["active", "deleted"]
+        default: ["active"]
+        }
+    }
+
     func searchExperiments(
         filter: ModelFilter, viewType: String, limit: Int, pageToken: String?
     ) throws -> Page<Experiment> {
         let offset = try PageToken.decode(pageToken)
-        let stages: [String] =
-            switch viewType {
-            case "DELETED_ONLY": ["deleted"]
-            case "ALL": ["active", "deleted"]
-            default: ["active"]
-            }
+        let stages = Self.lifecycleStages(viewType: viewType)
         let rows = try pool.query(
             """
             SELECT \(raw: Self.experimentColumns) FROM steward.experiments e
@@ -466,12 +470,7 @@ public final class TrackingStore: Sendable {
         pageToken: String?
     ) throws -> Page<Run> {
         let offset = try PageToken.decode(pageToken)
-        let stages: [String] =
-            switch viewType {
-            case "DELETED_ONLY": ["deleted"]
-            case "ALL": ["active", "deleted"]
-            default: ["active"]
-            }
+        let stages = Self.lifecycleStages(viewType: viewType)
         var conditions: [SQL] = ["r.experiment_id = ANY(\(experimentIDs))", "r.lifecycle_stage = ANY(\(stages))"]
         conditions += try RunFilter.parse(filter).map { filter throws(RegistryError) in
             try RunQuery.condition(for: filter)

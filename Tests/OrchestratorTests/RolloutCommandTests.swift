@@ -6,15 +6,6 @@ import TestSupport
 /// Operators' rollout commands are audited under their own name, and a policy
 /// is checked wherever it is given (nesting included: it once crashed the daemon).
 @Suite(.serialized) struct RolloutCommandTests {
-    struct Created: Decodable { let token: String }
-    struct AuditPage: Decodable {
-        struct Entry: Decodable {
-            let actor: String
-            let action: String
-            let target: String
-        }
-        let items: [Entry]
-    }
     struct Rollout: Decodable { let phase: String }
     struct ErrorBody: Decodable {
         struct Detail: Decodable {
@@ -33,7 +24,7 @@ import TestSupport
                 .PUT, "/api/v1/models/sentiment/aliases/champion", body: Data(#"{"version": 1, "promote": true}"#.utf8))
         ).success()
         let token = try admin.send(.json(.POST, "/api/v1/tokens", ["name": "ops", "role": "operator"])).success().json(
-            Created.self
+            CreatedToken.self
         ).token
         let ops = daemon.client(token: token)
         let started = try ops.send(

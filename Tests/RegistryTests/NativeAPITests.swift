@@ -12,15 +12,6 @@ import TestSupport
         }
         let error: Detail
     }
-    struct Created: Decodable { let token: String }
-    struct AuditPage: Decodable {
-        struct Entry: Decodable {
-            let actor: String
-            let action: String
-            let target: String
-        }
-        let items: [Entry]
-    }
     struct Version: Decodable {
         let version: Int
         let stage: String
@@ -39,10 +30,12 @@ import TestSupport
                 "UNAUTHENTICATED"))
 
         let viewer = try admin.send(.json(.POST, "/api/v1/tokens", ["name": "grafana", "role": "viewer"])).json(
-            Created.self
+            CreatedToken.self
         ).token
-        let op = try admin.send(.json(.POST, "/api/v1/tokens", ["name": "ci", "role": "operator"])).json(Created.self)
-            .token
+        let op = try admin.send(.json(.POST, "/api/v1/tokens", ["name": "ci", "role": "operator"])).json(
+            CreatedToken.self
+        )
+        .token
         #expect(try daemon.client(token: viewer).send(ClientRequest(.GET, "/api/v1/models")).status == 200)
         let forbidden = try daemon.client(token: viewer).send(.json(.POST, "/api/v1/models", ["name": "m"]))
         #expect(forbidden.status == 403)
