@@ -8,12 +8,15 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
     /// The thing exists already; `existingID` lets idempotent callers carry on.
     case alreadyExists(String, existingID: String?)
     case invalid(String)
+    /// A promotion policy that does not parse (the message says where).
+    case invalidPolicy(String)
     /// A valid request that conflicts with the current state (e.g. a deleted run).
     case conflict(String)
 
     public var description: String {
         switch self {
-        case .notFound(let message), .alreadyExists(let message, _), .invalid(let message), .conflict(let message):
+        case .notFound(let message), .alreadyExists(let message, _), .invalid(let message), .invalidPolicy(let message),
+            .conflict(let message):
             message
         }
     }
@@ -27,6 +30,7 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
                 status: 409, code: "already_exists", message: id.map { "\(message) (id \($0))" } ?? message,
                 headers: id.map { ["X-Existing-Id": $0] } ?? HTTPHeaders())
         case .invalid(let message): .badRequest(message, code: "invalid_argument")
+        case .invalidPolicy(let message): .badRequest(message, code: "invalid_policy")
         case .conflict(let message): .conflict(message)
         }
     }
@@ -36,7 +40,7 @@ public enum RegistryError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notFound(let message): HTTPError(status: 404, code: "RESOURCE_DOES_NOT_EXIST", message: message)
         case .alreadyExists(let message, _): HTTPError(status: 400, code: "RESOURCE_ALREADY_EXISTS", message: message)
-        case .invalid(let message), .conflict(let message):
+        case .invalid(let message), .invalidPolicy(let message), .conflict(let message):
             HTTPError(status: 400, code: "INVALID_PARAMETER_VALUE", message: message)
         }
     }

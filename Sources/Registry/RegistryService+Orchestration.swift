@@ -68,7 +68,7 @@ extension RegistryService {
         guard let at = scalars.firstIndex(of: "@"), at != scalars.startIndex,
             scalars.index(after: at) != scalars.endIndex
         else {
-            throw HTTPError.badRequest("dataset must be written name@version", code: "invalid_argument")
+            throw RegistryError.invalid("dataset must be written name@version")
         }
         return try datasets.dataset(name: String(scalars[..<at]), version: String(scalars[scalars.index(after: at)...]))
     }
@@ -173,7 +173,7 @@ extension RegistryService {
     public func setPolicy(_ c: PostgresConnection, modelName: String, policy: String?) throws -> String? {
         let text = policy?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if !text.isEmpty, let validate = configuration.policyValidator {
-            do { try validate(text) } catch { throw HTTPError.badRequest("\(error)", code: "invalid_policy") }
+            do { try validate(text) } catch { throw RegistryError.invalidPolicy("\(error)") }
         }
         try models.setPolicy(c, name: modelName, policy: text.isEmpty ? nil : text)
         return text.isEmpty ? nil : text
