@@ -12,6 +12,9 @@ step() { printf '==> %s\n' "$*"; }
 bash scripts/setup.sh
 step "format: swift-format lint (.swift-format: 4 spaces, 120 columns; fix with swift format format -i -r)"
 swift format lint --strict -r --configuration .swift-format Sources Tests Package.swift
+# swift-format does not break string literals or comments: no Swift line may pass 120 columns either.
+long=$(find Sources Tests -name '*.swift' -exec awk 'length > 120 { print FILENAME ":" FNR }' {} +)
+if [ -n "$long" ]; then printf 'lines over 120 columns:\n%s\n' "$long" >&2; exit 1; fi
 step "fixtures from the Python reference stack"
 bash scripts/fixtures.sh
 step "building (debug, with tests)"

@@ -3,7 +3,8 @@
 /// a principal say) and how errors thrown below are answered (a domain's errors
 /// mapped to HTTP ones, in the family's error body shape).
 ///
-///     let api = RouteGroup<Role, Principal>(prefix: "/api/v1", admit: tokens.authorize, mapError: { ($0 as? StoreError)?.http })
+///     let api = RouteGroup<Role, Principal>(
+///         prefix: "/api/v1", admit: tokens.authorize, mapError: { ($0 as? StoreError)?.http })
 ///     router.add(api, .GET, "/models/{name}", .viewer) { request, principal in ... }
 ///
 /// Handlers run on the worker pool (`.blocking`): they may wait on the database.

@@ -142,14 +142,18 @@ public struct DriftStore: Sendable {
             rows = try pool.query(
                 """
                 WITH cur AS (\(current)), ref AS (\(reference)),
-                bounds AS (SELECT min(v) AS lo, max(v) AS hi, sum(n) AS n FROM (SELECT v, n FROM cur UNION ALL SELECT v, n FROM ref) b),
+                bounds AS (SELECT min(v) AS lo, max(v) AS hi, sum(n) AS n FROM (SELECT v, n FROM cur UNION ALL SELECT
+                    v, n FROM ref) b),
                 shape AS (
-                    SELECT CASE WHEN hi = lo THEN lo - 0.5 ELSE lo END AS first, CASE WHEN hi = lo THEN hi + 0.5 ELSE hi END AS last,
-                           CASE WHEN hi = lo THEN 1 ELSE ceil((hi - lo) / ((hi - lo) / (ln(n::float8) / ln(2.0) + 1.0)))::int END AS k
+                    SELECT CASE WHEN hi = lo THEN lo - 0.5 ELSE lo END AS first, CASE WHEN hi = lo THEN hi + 0.5 ELSE
+                        hi END AS last,
+                           CASE WHEN hi = lo THEN 1 ELSE ceil((hi - lo) / ((hi - lo) / (ln(n::float8) / ln(2.0) +
+                               1.0)))::int END AS k
                     FROM bounds),
                 -- numpy.linspace: i * ((last - first) / k) + first, the last edge exactly `last`.
                 edges AS (
-                    SELECT k, array_agg(CASE WHEN i = k THEN last ELSE i * ((last - first) / k) + first END ORDER BY i) AS e
+                    SELECT k, array_agg(CASE WHEN i = k THEN last ELSE i * ((last - first) / k) + first END ORDER BY i)
+                        AS e
                     FROM shape, generate_series(0, k) AS i GROUP BY k),
                 binned AS (
                     SELECT 'ref' AS sample, least(width_bucket(v, e), k) AS bin, n FROM ref, edges

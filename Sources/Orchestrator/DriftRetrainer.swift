@@ -32,7 +32,8 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         if let lastRetrain, now.timeIntervalSince(lastRetrain) < options.cooldown.seconds {
             return (
                 false,
-                "the last drift retrain was \(Int(now.timeIntervalSince(lastRetrain))) s ago (cooldown \(Int(options.cooldown.seconds)) s)"
+                "the last drift retrain was \(Int(now.timeIntervalSince(lastRetrain))) s ago (cooldown "
+                    + "\(Int(options.cooldown.seconds)) s)"
             )
         }
         let worst = window.max { $0.psi < $1.psi }!

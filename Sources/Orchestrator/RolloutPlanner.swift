@@ -46,7 +46,8 @@ public enum RolloutPlanner {
             let deadline = state.startedAt.addingTimeInterval(Double(state.analysis.progressDeadlineSeconds))
             guard now < deadline else {
                 return .abort(
-                    "the canary did not become ready within the progress deadline (\(state.analysis.progressDeadlineSeconds) s): its track never served the version"
+                    "the canary did not become ready within the progress deadline "
+                        + "(\(state.analysis.progressDeadlineSeconds) s): its track never served the version"
                 )
             }
             return .wait(until: deadline)
@@ -102,7 +103,8 @@ public enum RolloutPlanner {
                 }
             } else {
                 missing.append(
-                    "predictions canary \(canary.predictions), stable \(stable.predictions) (minimum \(config.minPredictions))"
+                    "predictions canary \(canary.predictions), stable \(stable.predictions) (minimum "
+                        + "\(config.minPredictions))"
                 )
             }
         }

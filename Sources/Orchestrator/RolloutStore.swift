@@ -48,8 +48,10 @@ struct RolloutStore: Sendable {
     }
 
     private static let columns = """
-        r.id, r.model_id, m.name AS model, r.stable_version, r.canary_version, r.steps::text AS steps, r.analysis::text AS analysis,
-        r.step_index, r.weight, r.phase, r.step_started_at, r.failures, r.extensions, r.started_at, r.canary_ready_at, r.revision, r.reason
+        r.id, r.model_id, m.name AS model, r.stable_version, r.canary_version, r.steps::text AS steps, r.analysis::text
+            AS analysis,
+        r.step_index, r.weight, r.phase, r.step_started_at, r.failures, r.extensions, r.started_at, r.canary_ready_at,
+            r.revision, r.reason
         """
 
     private static func row(_ row: PostgresRow) throws -> Row {

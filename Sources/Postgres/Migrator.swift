@@ -36,7 +36,8 @@ public enum MigrationError: Error, CustomStringConvertible, Equatable {
         case .duplicateVersion(let version):
             "two migrations have version \(version)"
         case .databaseNewerThanCode(let databaseVersion, let knownVersion):
-            "the database schema is at version \(databaseVersion) but this build knows only up to \(knownVersion); run a newer build"
+            "the database schema is at version \(databaseVersion) but this build knows only up to \(knownVersion); "
+                + "run a newer build"
         case .editedAfterApply(let version, let name):
             "migration \(version) (\(name)) was changed after it was applied; add a new migration instead"
         }

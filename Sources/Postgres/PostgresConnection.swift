@@ -60,7 +60,8 @@ public final class PostgresConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
 
-    /// Runs one statement with its parameters (`$1`, `$2`, ...). Callers build statements as `SQL` (values can only be binds there); this is what runs them.
+    /// Runs one statement with its parameters (`$1`, `$2`, ...). Callers build statements
+    /// as `SQL` (values can only be binds there); this is what runs them.
     @discardableResult
     func query(text sql: String, binds: [any PostgresEncodable], prepared: Bool) throws -> PostgresRows {
         let texts = try binds.enumerated().map { index, bind -> String? in

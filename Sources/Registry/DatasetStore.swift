@@ -140,7 +140,8 @@ final class DatasetStore: Sendable {
     }
 
     private static let columns =
-        "id, name, version, uri, sha256, rows, label_counts::text AS label_counts, validation::text AS validation, profile::text AS profile, created_at"
+        "id, name, version, uri, sha256, rows, label_counts::text AS label_counts, validation::text AS validation, "
+        + "profile::text AS profile, created_at"
 
     private func dataset(from row: PostgresRow) throws -> Dataset {
         let decoder = JSONDecoder()

@@ -175,7 +175,9 @@ extension MLflowAPI {
         }
         guard source.contains(":/") || source.hasPrefix("/") else {
             throw MLflowParameters.invalid(
-                "Invalid model version source: '\(source)'. To use a local path as a model version source, the run_id request parameter has to be specified and the local path has to be contained within the artifact directory of the run specified by the run_id."
+                "Invalid model version source: '\(source)'. To use a local path as a model version source, the run_id "
+                    + "request parameter has to be specified and the local path has to be contained within the "
+                    + "artifact directory of the run specified by the run_id."
             )
         }
         let version = try registry.write(

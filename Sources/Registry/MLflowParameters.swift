@@ -34,13 +34,15 @@ struct MLflowParameters {
 
     static func missing(_ name: String) -> HTTPError {
         invalid(
-            "Missing value for required parameter '\(name)'. See the API docs for more information about request parameters."
+            "Missing value for required parameter '\(name)'. See the API docs for more information about request "
+                + "parameters."
         )
     }
 
     private static func wrongType(_ name: String, _ value: Any) -> HTTPError {
         invalid(
-            "Invalid value \(String(describing: value).prefix(100)) for parameter '\(name)' supplied: Hint: Value was of type '\(typeName(value))'."
+            "Invalid value \(String(describing: value).prefix(100)) for parameter '\(name)' supplied: Hint: Value was "
+                + "of type '\(typeName(value))'."
         )
     }
 

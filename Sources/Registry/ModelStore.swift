@@ -400,7 +400,8 @@ public final class ModelStore: Sendable {
             !digits, !versionLike, alias.lowercased() != "latest"
         else {
             throw .invalid(
-                "Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes (-), "
+                "Invalid alias name: '\(alias)'. Names may only contain alphanumerics, underscores (_), and dashes "
+                    + "(-), "
                     + "and may not be a version number or 'latest'.")
         }
     }

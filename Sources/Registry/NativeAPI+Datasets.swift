@@ -98,7 +98,8 @@ extension NativeAPI {
         let roots = registry.configuration.datasetRoots.map { $0.resolvingSymlinksInPath().path }
         guard roots.contains(where: { path.path == $0 || path.path.hasPrefix($0 + "/") }) else {
             throw HTTPError.forbidden(
-                "datasets are read only from under STEWARD_DATASET_ROOTS (\(roots.joined(separator: ":"))); upload it instead"
+                "datasets are read only from under STEWARD_DATASET_ROOTS (\(roots.joined(separator: ":"))); upload it "
+                    + "instead"
             )
         }
         return try register(request, principal, name: body.name, version: body.version, source: path, rules: rules)

@@ -281,7 +281,8 @@ struct NativeAPI {
         let version = try models.version(modelName: try request.parameter("name"), version: try Self.version(request))
         guard let prefix = ArtifactURI.storePath(version.source) else {
             throw RegistryError.invalid(
-                "version \(version.version) of \(version.modelName) has its files outside this registry (\(version.source))"
+                "version \(version.version) of \(version.modelName) has its files outside this registry "
+                    + "(\(version.source))"
             )
         }
         let files = try registry.pool.withConnection { try registry.artifacts.files($0, under: prefix) }

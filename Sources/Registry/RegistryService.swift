@@ -59,7 +59,8 @@ public final class RegistryService: Sendable {
                 self.logger.warning(
                     """
                     the bootstrap token in the environment was revoked and stays revoked; \
-                    to rotate it, set STEWARD_BOOTSTRAP_TOKEN (or its file) to a new value and restart (runbook/rotate-tokens.md)
+                    to rotate it, set STEWARD_BOOTSTRAP_TOKEN (or its file) to a new value and restart \
+                    (runbook/rotate-tokens.md)
                     """)
             case .unchanged: break
             }

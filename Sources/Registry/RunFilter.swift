@@ -20,7 +20,8 @@ struct RunFilter: Equatable {
             if !clauses.isEmpty {
                 guard case .word(let word) = token, word.lowercased() == "and" else {
                     throw .invalid(
-                        "Invalid clause(s) in filter string: expected 'and' between conditions in \(text.debugDescription)"
+                        "Invalid clause(s) in filter string: expected 'and' between conditions in "
+                            + "\(text.debugDescription)"
                     )
                 }
                 guard let next = try lexer.next() else { throw .invalid("filter string ends after 'and'") }
@@ -84,7 +85,8 @@ struct RunFilter: Equatable {
         case "dataset", "datasets": return (.dataset, key)
         default:
             throw .invalid(
-                "Invalid entity type '\(prefix)'. Valid values are ['metric', 'parameter', 'tag', 'attribute', 'dataset']"
+                "Invalid entity type '\(prefix)'. Valid values are ['metric', 'parameter', 'tag', 'attribute', "
+                    + "'dataset']"
             )
         }
     }
@@ -111,7 +113,8 @@ struct RunFilter: Equatable {
             }
             if entity == .attribute, case .number(let number) = value, Int64(exactly: number) == nil {
                 throw .invalid(
-                    "Invalid value \(valueDescription) for attribute \(key): expected an integer number of milliseconds within the 64-bit range"
+                    "Invalid value \(valueDescription) for attribute \(key): expected an integer number of "
+                        + "milliseconds within the 64-bit range"
                 )
             }
         case (.metric, _):

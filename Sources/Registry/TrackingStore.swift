@@ -316,7 +316,8 @@ public final class TrackingStore: Sendable {
     ) throws {
         if metrics.count > Limits.batchMetrics {
             throw RegistryError.invalid(
-                "A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(metrics.count) metrics. "
+                "A batch logging request can contain at most \(Limits.batchMetrics) metrics. Got \(metrics.count) "
+                    + "metrics. "
                     + "Please split up metrics across multiple requests and try again.")
         }
         if params.count > Limits.batchParams {
@@ -336,7 +337,8 @@ public final class TrackingStore: Sendable {
             try Limits.checkKey(key, "param")
             if value.unicodeScalars.count > Limits.paramValueLength {
                 throw RegistryError.invalid(
-                    "Param value for '\(key)' had length \(value.unicodeScalars.count), which exceeded length limit of \(Limits.paramValueLength)"
+                    "Param value for '\(key)' had length \(value.unicodeScalars.count), which exceeded length limit "
+                        + "of \(Limits.paramValueLength)"
                 )
             }
         }
@@ -367,7 +369,8 @@ public final class TrackingStore: Sendable {
             let key: String = try row.get("key"), value: String = try row.get("value")
             if value != params[key] {
                 throw RegistryError.invalid(
-                    "Changing param values is not allowed. Param with key='\(key)' was already logged with value='\(value)' for run ID='\(runID)'. Attempted logging new value '\(params[key]!)'."
+                    "Changing param values is not allowed. Param with key='\(key)' was already logged with "
+                        + "value='\(value)' for run ID='\(runID)'. Attempted logging new value '\(params[key]!)'."
                 )
             }
         }

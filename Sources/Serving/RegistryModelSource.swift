@@ -106,7 +106,8 @@ public final class RegistryModelSource: Service, @unchecked Sendable {
             guard actual == file.sha256 else {
                 try? FileManager.default.removeItem(at: partial)
                 throw ModelLoadError(
-                    "\(file.path) of \(model) version \(version) has sha256 \(actual), the registry says \(file.sha256): refusing it"
+                    "\(file.path) of \(model) version \(version) has sha256 \(actual), the registry says "
+                        + "\(file.sha256): refusing it"
                 )
             }
             guard rename(partial.path, target.path) == 0 else {

@@ -254,7 +254,8 @@ struct Command {
             ])
             if let decision {
                 print(
-                    "\npolicy \(Output.cell(decision["policy"])): \((decision["passed"] as? Bool) == true ? "PASSED" : "FAILED")"
+                    "\npolicy \(Output.cell(decision["policy"])): "
+                        + "\((decision["passed"] as? Bool) == true ? "PASSED" : "FAILED")"
                 )
                 Output.table(
                     ["clause", "result", "reason"],
@@ -387,7 +388,8 @@ struct Command {
             while true {
                 let o = try object(.GET, path)
                 let line =
-                    "\(Output.cell(o["phase"])) step \(Output.cell(o["step"])) weight \(Output.cell(o["weight"]))% \(Output.cell(o["reason"]))"
+                    "\(Output.cell(o["phase"])) step \(Output.cell(o["step"])) weight \(Output.cell(o["weight"]))% "
+                    + "\(Output.cell(o["reason"]))"
                 if line != last {
                     print(json ? String(decoding: try JSONSerialization.data(withJSONObject: o), as: UTF8.self) : line)
                     last = line

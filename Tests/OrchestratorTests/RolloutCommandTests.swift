@@ -32,7 +32,8 @@ import TestSupport
                 .POST, "/api/v1/rollouts",
                 body: Data(
                     """
-                    {"model": "sentiment", "canary_version": 2, "steps": [{"weight": 10}, {"analysis_seconds": 3600}, {"weight": 100}]}
+                    {"model": "sentiment", "canary_version": 2,
+                     "steps": [{"weight": 10}, {"analysis_seconds": 3600}, {"weight": 100}]}
                     """.utf8)))
         #expect(started.status == 201, "\(started.text)")
         for (command, phase) in [

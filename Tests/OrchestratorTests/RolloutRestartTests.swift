@@ -48,7 +48,8 @@ import TestSupport
                 .POST, "/api/v1/rollouts",
                 body: Data(
                     """
-                    {"model": "sentiment", "canary_version": 2, "steps": [{"weight": 10}, {"analysis_seconds": \(Int(pause))}, {"weight": 50},
+                    {"model": "sentiment", "canary_version": 2,
+                     "steps": [{"weight": 10}, {"analysis_seconds": \(Int(pause))}, {"weight": 50},
                      {"analysis_seconds": 3600}], "analysis": {"min_requests": 20, "min_predictions": 20}}
                     """.utf8)))
         #expect(started.status == 201, "\(started.text)")

@@ -17,9 +17,11 @@ import Testing
     /// extra columns, non-ASCII: the same rows whatever the read size.
     @Test func csvRowsDoNotDependOnChunkBoundaries() throws {
         let csv =
-            "id,Text,label\r\n1,\"a, \"\"quoted\"\" line\nbreak\",positive\r\n\n2,plain é 😀,negative\n3,\"\",positive\n4,last,negative"
+            "id,Text,label\r\n1,\"a, \"\"quoted\"\" line\nbreak\",positive\r\n\n2,plain é "
+            + "😀,negative\n3,\"\",positive\n4,last,negative"
         let expected = [
-            ["a, \"quoted\" line\nbreak", "positive"], ["plain é 😀", "negative"], ["", "positive"], ["last", "negative"]
+            ["a, \"quoted\" line\nbreak", "positive"], ["plain é 😀", "negative"], ["", "positive"],
+            ["last", "negative"]
         ]
         for chunk in [1, 2, 3, 5, 7, 64, 1 << 20] {
             #expect(try rows(csv, chunk: chunk) == expected, "chunk \(chunk)")

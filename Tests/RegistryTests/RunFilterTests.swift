@@ -5,7 +5,8 @@ import Postgres
 @Suite struct RunFilterTests {
     @Test func parsesMLflowsFilterLanguage() throws {
         let clauses = try RunFilter.parse(
-            "metrics.acc >= 0.5 and params.optimizer = 'adam' AND tags.`my tag` LIKE 'x%' and attributes.status != 'FAILED'"
+            "metrics.acc >= 0.5 and params.optimizer = 'adam' AND tags.`my tag` LIKE 'x%' "
+                + "and attributes.status != 'FAILED'"
         )
         #expect(
             clauses == [

@@ -155,7 +155,8 @@ import TestSupport
         #expect(batches > singles, "every batch had one text (\(singles) of \(batches))")
         print(
             "64 clients, \(seconds) s: \(outcomes.count) requests, \(Int(Double(outcomes.count) / seconds)) req/s, "
-                + "p50 \(LoadGenerator.percentile(outcomes, 0.5)) ms, p99 \(LoadGenerator.percentile(outcomes, 0.99)) ms, "
+                + "p50 \(LoadGenerator.percentile(outcomes, 0.5)) ms, "
+                + "p99 \(LoadGenerator.percentile(outcomes, 0.99)) ms, "
                 + "mean batch \(String(format: "%.1f", Double(outcomes.count) / batches))")
     }
 

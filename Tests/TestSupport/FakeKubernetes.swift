@@ -155,7 +155,8 @@ public final class FakeKubernetes: @unchecked Sendable {
         if withState({ $0.denied.contains("\(watching ? "watch" : verb) \(resource)") }) {
             return Self.status(
                 403, "Forbidden",
-                "\(resource) is forbidden: User \"system:serviceaccount:steward:stewardd\" cannot \(verb) resource \"\(resource)\" in API group \"\" in the namespace \"\(ns)\""
+                "\(resource) is forbidden: User \"system:serviceaccount:steward:stewardd\" cannot \(verb) resource "
+                    + "\"\(resource)\" in API group \"\" in the namespace \"\(ns)\""
             )
         }
         switch (verb, resource) {
@@ -170,7 +171,8 @@ public final class FakeKubernetes: @unchecked Sendable {
             else {
                 return Self.status(
                     422, "Invalid",
-                    "Job.batch \"\(name)\" is invalid: metadata.name: Invalid value: \"\(name)\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"
+                    "Job.batch \"\(name)\" is invalid: metadata.name: Invalid value: \"\(name)\": a lowercase RFC "
+                        + "1123 label must consist of lower case alphanumeric characters or '-'"
                 )
             }
             return withState { s in
@@ -206,7 +208,8 @@ public final class FakeKubernetes: @unchecked Sendable {
                 guard metadata["resourceVersion"] as? String == currentVersion else {
                     return Self.status(
                         409, "Conflict",
-                        "Operation cannot be fulfilled on jobs.batch \"\(name)\": the object has been modified; please apply your changes to the latest version and try again"
+                        "Operation cannot be fulfilled on jobs.batch \"\(name)\": the object has been modified; "
+                            + "please apply your changes to the latest version and try again"
                     )
                 }
                 s.version += 1

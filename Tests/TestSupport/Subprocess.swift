@@ -105,12 +105,14 @@ public final class Subprocess: @unchecked Sendable {
             if let line = text.split(separator: "\n").map(String.init).first(where: predicate) { return line }
             if let status = exitStatus {
                 throw TestSupportError(
-                    "\(executable.lastPathComponent) exited (\(status)) before the expected line; stderr: \(standardError.suffix(3000))"
+                    "\(executable.lastPathComponent) exited (\(status)) before the expected line; stderr: "
+                        + "\(standardError.suffix(3000))"
                 )
             }
             if Date() >= deadline {
                 throw TestSupportError(
-                    "timed out waiting for a line from \(executable.lastPathComponent); stderr: \(standardError.suffix(3000))"
+                    "timed out waiting for a line from \(executable.lastPathComponent); stderr: "
+                        + "\(standardError.suffix(3000))"
                 )
             }
             _ = changed.wait(until: deadline)

@@ -41,7 +41,8 @@ import TestSupport
             let ids = tokenizer.encode(item.text, maxLength: fixture.maxLength).ids
             if ids != item.inputIDs {
                 mismatches.append(
-                    "#\(item.id) \(item.name ?? "") \(item.text.prefix(60).debugDescription): got \(ids.prefix(20)) want \(item.inputIDs.prefix(20))"
+                    "#\(item.id) \(item.name ?? "") \(item.text.prefix(60).debugDescription): got \(ids.prefix(20)) "
+                        + "want \(item.inputIDs.prefix(20))"
                 )
             }
         }
