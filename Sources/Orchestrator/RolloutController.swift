@@ -80,7 +80,7 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
                 // Another writer (a previous leader finishing its pass) moved it: the next pass reads it afresh.
                 logger.info(
                     "rollout changed under this pass; reading it again next pass", ["rollout": .int(Int(stale.id))])
-            } catch  where !Self.isTransient(error) {
+            } catch let error where !Self.isTransient(error) {
                 // One model's trouble never holds up the others' rollouts and commands.
                 logger.error(
                     "rollout pass failed for one model", ["model_id": .int(Int(modelID)), "error": .string("\(error)")])
@@ -119,7 +119,7 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
                     })
                 else { return }
                 outcome = applied
-            } catch  where !Self.isTransient(error) {
+            } catch let error where !Self.isTransient(error) {
                 guard let command = taken else { throw error }
                 outcome = "refused: \(Self.describe(error))"
                 try registry.pool.withTransaction { try store.finish($0, command: command.id, outcome: outcome) }

@@ -112,7 +112,7 @@ public final class ScratchCluster: @unchecked Sendable {
             do {
                 try start()
                 return
-            } catch  where attempt < 5 {
+            } catch _ where attempt < 5 {
                 port = Int.random(in: 20000...32000)
             }
         }
