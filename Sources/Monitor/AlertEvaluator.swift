@@ -40,6 +40,12 @@ public struct AlertEvaluator: Sendable {
     }
 
     /// Evaluates every enabled rule; returns the names of the rules that changed state.
+    ///
+    /// A value above the threshold for `for_seconds` opens an alert; an open alert
+    /// resolves once the value has stayed at or under the threshold for
+    /// `resolve_after_seconds` (a value above it again restarts that wait). A rule
+    /// silenced until a later time still opens and resolves its alerts; only its
+    /// notifications are held back.
     @discardableResult
     public func evaluate(now: Date) throws -> [String] {
         try pool.withTransaction { c in
@@ -47,45 +53,55 @@ public struct AlertEvaluator: Sendable {
             for rule in try c.query(
                 """
                 SELECT r.id, r.name, r.metric, r.model_name, r.threshold, r.for_seconds, r.pending_since,
+                       r.resolve_after_seconds, r.resolving_since, r.silenced_until,
                        (SELECT a.id FROM steward.alerts a WHERE a.rule_id = r.id AND a.ended_at IS NULL) AS open
                 FROM steward.alert_rules r WHERE r.enabled FOR UPDATE OF r
                 """)
             {
                 let id: Int64 = try rule.get("id"), name: String = try rule.get("name")
                 let threshold: Double = try rule.get("threshold"), forSeconds: Int = try rule.get("for_seconds")
+                let resolveAfter: Int = try rule.get("resolve_after_seconds")
                 let open: Int64? = try rule.get("open"), pending: Date? = try rule.get("pending_since")
+                let resolving: Date? = try rule.get("resolving_since")
+                let silenced = (try rule.get("silenced_until", as: Date?.self)).map { $0 > now } ?? false
                 guard
                     let value = try value(
                         c, metric: try rule.get("metric"), model: try rule.get("model_name"), now: now)
                 else { continue }
+                func notify(_ state: String) throws {
+                    guard !silenced else { return }
+                    try Notifications.queue(
+                        c, kind: "alert",
+                        payload: [
+                            "alert": name, "state": state, "value": value, "threshold": threshold,
+                            "at": Timestamp.iso8601(now)
+                        ])
+                }
                 if value > threshold {
                     let since = pending ?? now
-                    if pending == nil {
-                        _ = try c.query("UPDATE steward.alert_rules SET pending_since = \(now) WHERE id = \(id)")
-                    }
+                    _ = try c.query(
+                        """
+                        UPDATE steward.alert_rules SET pending_since = \(since), resolving_since = NULL WHERE id = \(id)
+                        """)
                     if open == nil, now.timeIntervalSince(since) >= Double(forSeconds) {
                         _ = try c.query(
                             "INSERT INTO steward.alerts (rule_id, started_at, value) VALUES (\(id), \(now), \(value))")
-                        try Notifications.queue(
-                            c, kind: "alert",
-                            payload: [
-                                "alert": name, "state": "firing", "value": value, "threshold": threshold,
-                                "at": Timestamp.iso8601(now)
-                            ])
+                        try notify("firing")
                         changed.append(name)
                     }
                 } else {
-                    if pending != nil {
-                        _ = try c.query("UPDATE steward.alert_rules SET pending_since = NULL WHERE id = \(id)")
-                    }
-                    if let open {
-                        _ = try c.query("UPDATE steward.alerts SET ended_at = \(now) WHERE id = \(open)")
-                        try Notifications.queue(
-                            c, kind: "alert",
-                            payload: [
-                                "alert": name, "state": "resolved", "value": value, "threshold": threshold,
-                                "at": Timestamp.iso8601(now)
-                            ])
+                    let since = open == nil ? nil : (resolving ?? now)
+                    _ = try c.query(
+                        """
+                        UPDATE steward.alert_rules SET pending_since = NULL, resolving_since = \(since) WHERE id = \(id)
+                        """)
+                    if let open, let since, now.timeIntervalSince(since) >= Double(resolveAfter) {
+                        _ = try c.query(
+                            """
+                            UPDATE steward.alerts SET ended_at = \(now), resolved_value = \(value) WHERE id = \(open)
+                            """)
+                        _ = try c.query("UPDATE steward.alert_rules SET resolving_since = NULL WHERE id = \(id)")
+                        try notify("resolved")
                         changed.append(name)
                     }
                 }

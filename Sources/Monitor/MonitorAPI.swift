@@ -45,6 +45,8 @@ public struct MonitorAPI: Sendable {
         }
         router.add(registry.api, .PUT, "/alert-rules/{name}", .operator, putRule)
         router.add(registry.api, .GET, "/alerts", .viewer) { _, _ in .json(["items": try api.alerts.recent()]) }
+        router.add(registry.api, .POST, "/alerts/{id}/acknowledge", .operator, acknowledge)
+        router.add(registry.api, .POST, "/alert-rules/{name}/silence", .operator, silence)
     }
 
     struct Feedback: Decodable {
@@ -79,14 +81,66 @@ public struct MonitorAPI: Sendable {
             throw HTTPError.badRequest(
                 "metric must be input_psi, error_rate or latency_p99_ms", code: "invalid_argument")
         }
-        guard rule.threshold.isFinite, (rule.forSeconds ?? 0) >= 0 else {
-            throw HTTPError.badRequest("threshold must be a number, for_seconds >= 0", code: "invalid_argument")
+        let seconds = 0...Int(Int32.max)
+        guard rule.threshold.isFinite, seconds.contains(rule.forSeconds ?? 0),
+            seconds.contains(rule.resolveAfterSeconds ?? 0)
+        else {
+            throw HTTPError.badRequest(
+                "threshold must be a number; for_seconds and resolve_after_seconds in 0...2147483647",
+                code: "invalid_argument")
         }
         _ = try registry.model(named: rule.model)
         try registry.write(request, principal: principal, action: "alert_rule.put", target: "alert_rule:\(name)") { c in
             try alerts.put(c, name: name, rule)
         }
         return .json(["name": name], status: 200)
+    }
+
+    /// Marks a firing alert as seen (audited under the caller): 404 unknown, 409 ended or already acknowledged.
+    func acknowledge(_ request: Request, _ principal: Principal) throws -> Response {
+        let text = try request.parameter("id")
+        guard let id = Int64(text), id > 0 else {
+            throw HTTPError.badRequest("alert id must be a positive integer", code: "invalid_argument")
+        }
+        // A refusal is thrown inside the write, so its audit row rolls back with it.
+        try registry.write(request, principal: principal, action: "alert.acknowledge", target: "alert:\(id)") { c in
+            switch try alerts.acknowledge(c, id: id, by: principal.name) {
+            case .acknowledged: return
+            case .unknown: throw RegistryError.notFound("no alert \(id)")
+            case .alreadyEnded: throw RegistryError.conflict("alert \(id) has resolved already")
+            case .alreadyAcknowledged(let by):
+                throw RegistryError.conflict("alert \(id) was acknowledged already by \(by)")
+            }
+        }
+        return .json(["id": Int(id)])
+    }
+
+    struct Silence: Decodable { let seconds: Int }
+
+    /// `{"seconds": N}`: the rule's notifications are held back for N seconds (at most
+    /// 30 days; 0 lifts a silence). Its alerts still open and resolve. Audited.
+    func silence(_ request: Request, _ principal: Principal) throws -> Response {
+        let name = try request.parameter("name")
+        let body = try request.json(Silence.self)
+        guard (0...30 * 86_400).contains(body.seconds) else {
+            throw HTTPError.badRequest("seconds must be in 0...2592000 (30 days)", code: "invalid_argument")
+        }
+        let until = body.seconds == 0 ? nil : Date().addingTimeInterval(Double(body.seconds))
+        try registry.write(request, principal: principal, action: "alert_rule.silence", target: "alert_rule:\(name)") {
+            guard try alerts.silence($0, rule: name, until: until, by: principal.name) else {
+                throw RegistryError.notFound("no alert rule \(name)")
+            }
+        }
+        struct Answer: Encodable {
+            let name: String, silencedUntil: Date?
+            enum CodingKeys: String, CodingKey { case name, silencedUntil = "silenced_until" }
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(name, forKey: .name)
+                try c.encode(silencedUntil, forKey: .silencedUntil)
+            }
+        }
+        return .json(Answer(name: name, silencedUntil: until))
     }
 
     /// `model`, `dataset=name@version`, `feature`, `method=quantile|evidently`,

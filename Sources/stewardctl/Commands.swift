@@ -33,6 +33,8 @@ struct Command {
           history MODEL                               which version served each track, from when to when
           drift MODEL [--limit N]                     the monitor's newest drift windows (PSI per feature)
           alerts                                      alerts, firing first
+          alerts ack ALERT_ID                         acknowledge a firing alert (who and when, audited)
+          alerts silence RULE SECONDS                 hold back a rule's notifications (0 lifts it; at most 30 days)
 
         Settings: flags, then STEWARD_URL / STEWARD_TOKEN / STEWARD_TOKEN_FILE, then
         ~/.config/steward/config (url = ..., token = ...). --json prints the API's JSON.
@@ -53,7 +55,7 @@ struct Command {
         case "rollback": return try rollback(try arguments.word(1, "model name"))
         case "history": return try history(try arguments.word(1, "model name"))
         case "drift": return try drift(try arguments.word(1, "model name"))
-        case "alerts": return try alerts()
+        case "alerts": return try alerts(arguments.words.count > 1 ? try arguments.word(1, "alerts subcommand") : nil)
         default: throw UsageError("unknown command '\(noun)' (see --help)")
         }
     }
@@ -317,21 +319,48 @@ struct Command {
         }
     }
 
-    func alerts() throws -> Int32 {
-        try show(.GET, "/api/v1/alerts") { o in
-            let items = (o["items"] as? [[String: Any]] ?? []).sorted {
-                ($0["ended_at"] is NSNull ? 0 : 1) < ($1["ended_at"] is NSNull ? 0 : 1)
+    func alerts(_ verb: String?) throws -> Int32 {
+        switch verb {
+        case nil:
+            return try show(.GET, "/api/v1/alerts") { o in
+                let items = (o["items"] as? [[String: Any]] ?? []).sorted {
+                    ($0["ended_at"] is NSNull ? 0 : 1) < ($1["ended_at"] is NSNull ? 0 : 1)
+                }
+                Output.table(
+                    ["ID", "RULE", "METRIC", "MODEL", "VALUE", "THRESHOLD", "STARTED", "ENDED", "ACKNOWLEDGED BY"],
+                    items.map { a in
+                        [
+                            Output.cell(a["id"]), Output.cell(a["rule"]), Output.cell(a["metric"]),
+                            Output.cell(a["model"]),
+                            (a["value"] as? Double).map { String(format: "%.3f", $0) } ?? "-",
+                            Output.cell(a["threshold"]),
+                            Output.cell(a["started_at"]),
+                            a["ended_at"] is NSNull ? "firing" : Output.cell(a["ended_at"]),
+                            Output.cell(a["acknowledged_by"])
+                        ]
+                    })
             }
-            Output.table(
-                ["RULE", "METRIC", "MODEL", "VALUE", "THRESHOLD", "STARTED", "ENDED"],
-                items.map { a in
-                    [
-                        Output.cell(a["rule"]), Output.cell(a["metric"]), Output.cell(a["model"]),
-                        (a["value"] as? Double).map { String(format: "%.3f", $0) } ?? "-", Output.cell(a["threshold"]),
-                        Output.cell(a["started_at"]),
-                        a["ended_at"] is NSNull ? "firing" : Output.cell(a["ended_at"])
-                    ]
-                })
+        case "ack":
+            let id = try arguments.word(2, "alert id")
+            guard let number = Int64(id), number > 0 else {
+                throw UsageError("the alert id must be a positive integer")
+            }
+            return try show(.POST, "/api/v1/alerts/\(number)/acknowledge", body: [:]) { _ in
+                print("alert \(number) acknowledged")
+            }
+        case "silence":
+            let rule = try arguments.word(2, "alert rule name")
+            guard let seconds = Int(try arguments.word(3, "seconds")), seconds >= 0 else {
+                throw UsageError("seconds must be a whole number of 0 or more")
+            }
+            return try show(.POST, "/api/v1/alert-rules/\(escaped(rule))/silence", body: ["seconds": seconds]) { o in
+                print(
+                    o["silenced_until"] is NSNull
+                        ? "alert rule \(rule): notifications on"
+                        : "alert rule \(rule): notifications held back until \(Output.cell(o["silenced_until"]))")
+            }
+        case let other?:
+            throw UsageError("unknown alerts subcommand '\(other)' (ack, silence)")
         }
     }
 

@@ -68,4 +68,53 @@ import TestSupport
             "n")
         #expect(open == 0)
     }
+
+    /// A drift episode ends only after the value has stayed under the threshold for
+    /// `resolve_after_seconds`: one quiet window between loud ones does not end it.
+    /// A silenced rule still opens and resolves its alert, without notifications.
+    @Test func anAlertResolvesAfterItsQuietPeriodAndASilenceHoldsBackOnlyNotifications() throws {
+        let database = try TestDatabase()
+        let pool = database.pool
+        _ = try pool.query(
+            """
+            INSERT INTO steward.alert_rules (name, metric, model_name, threshold, for_seconds, resolve_after_seconds,
+                silenced_until)
+            VALUES ('drift', 'input_psi', 'm', 0.25, 0, 600, \(Date().addingTimeInterval(7200)))
+            """)
+        let start = Date()
+        func window(at offset: Double, psi: Double) throws {
+            _ = try pool.query(
+                """
+                INSERT INTO steward.drift_windows (window_start, window_end, model_name, model_version, track, feature,
+                    method, psi, current_rows)
+                VALUES (\(start.addingTimeInterval(offset - 300)), \(start.addingTimeInterval(offset)), 'm', '1',
+                    'stable', 'char_length', 'quantile', \(psi), 100)
+                """)
+        }
+        let evaluator = AlertEvaluator(pool: pool)
+        func evaluate(at offset: Double) throws -> [String] {
+            try evaluator.evaluate(now: start.addingTimeInterval(offset))
+        }
+        func alert() throws -> (ended: Date?, resolvedValue: Double?) {
+            let row = try pool.query("SELECT ended_at, resolved_value FROM steward.alerts").first!
+            return (try row.get("ended_at"), try row.get("resolved_value"))
+        }
+
+        try window(at: 0, psi: 0.5)
+        #expect(try evaluate(at: 1) == ["drift"])  // fires at once (for_seconds 0)
+        try window(at: 300, psi: 0.1)
+        #expect(try evaluate(at: 301).isEmpty)  // quiet, but not for 600 s yet
+        try window(at: 600, psi: 0.6)
+        #expect(try evaluate(at: 601).isEmpty)  // loud again: the quiet period starts over
+        try window(at: 900, psi: 0.1)
+        #expect(try evaluate(at: 901).isEmpty)
+        #expect(try evaluate(at: 1400).isEmpty)  // 499 s quiet
+        #expect(try alert().ended == nil)
+        #expect(try evaluate(at: 1502) == ["drift"])  // 601 s quiet: resolved
+        let ended = try alert()
+        #expect(ended.ended != nil && ended.resolvedValue == 0.1)
+        // Silenced: the alert opened and resolved, and nobody was told.
+        let notices: Int = try pool.query("SELECT count(*) AS n FROM steward.notifications").first!.get("n")
+        #expect(notices == 0)
+    }
 }

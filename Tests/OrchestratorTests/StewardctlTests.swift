@@ -135,7 +135,18 @@ import TestSupport
 
         // Monitoring views and tokens.
         #expect(try run("drift", "sentiment", "--limit", "5").stdout.hasPrefix("WINDOW"))
-        #expect(try run("alerts").stdout.hasPrefix("RULE"))
+        #expect(try run("alerts").stdout.hasPrefix("ID"))
+        struct Rule: Encodable { let metric: String, model: String, threshold: Double }
+        _ = try admin.send(
+            .json(.PUT, "/api/v1/alert-rules/ctl-drift", Rule(metric: "input_psi", model: "sentiment", threshold: 0.25))
+        ).success()
+        #expect(try run("alerts", "silence", "ctl-drift", "600").stdout.contains("held back until"))
+        #expect(try run("alerts", "silence", "ctl-drift", "0").stdout.contains("notifications on"))
+        #expect(try run("alerts", "silence", "no-such-rule", "60").status == 1)
+        #expect(try run("alerts", "silence", "ctl-drift", "soon").status == 2)
+        #expect(try run("alerts", "ack", "999999").status == 1, "no such alert: the API's 404")
+        #expect(try run("alerts", "ack", "first").status == 2)
+        #expect(try run("alerts", "mute").status == 2)
         let created = try run("tokens", "create", "reader", "--role", "viewer")
         #expect(created.stdout.hasPrefix("stw_"))
         #expect(try run("tokens", "create", "other").status == 2, "--role is required")
