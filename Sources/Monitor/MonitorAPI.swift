@@ -3,8 +3,10 @@ import HTTPKit
 import Registry
 import TextFeatures
 
-/// `GET /api/v1/drift`: PSI of a feature over a window of logged predictions
-/// against a dataset's reference, computed in Postgres.
+/// The monitor's `/api/v1` routes: PSI of a feature over a window of logged
+/// predictions against a dataset's reference (`/drift`, computed in Postgres), the
+/// stored drift windows, true labels and live accuracy, alert rules and alerts
+/// (acknowledge, silence).
 public struct MonitorAPI: Sendable {
     let registry: RegistryService
     let drift: DriftStore
