@@ -193,16 +193,27 @@ public struct DriftStore: Sendable {
             currentRows: total, bins: bins)
     }
 
-    /// The newest `windows` stored drift windows of a version's stable track,
-    /// newest first: each window's largest PSI and the feature it was on.
-    public func recentWorstDrift(model: String, version: Int, windows: Int) throws -> [(psi: Double, feature: String)] {
+    /// A stored window's largest PSI and the feature it was on.
+    public struct WorstDrift: Sendable, Equatable {
+        public let windowStart: Date, psi: Double, feature: String
+        public init(windowStart: Date, psi: Double, feature: String) {
+            self.windowStart = windowStart
+            self.psi = psi
+            self.feature = feature
+        }
+    }
+
+    /// The newest `windows` stored drift windows of a model's stable track, whichever
+    /// version served it, newest first.
+    public func recentWorstDrift(model: String, windows: Int) throws -> [WorstDrift] {
         try pool.query(
             """
             SELECT DISTINCT ON (window_start) window_start, feature, psi FROM steward.drift_windows
-            WHERE model_name = \(model) AND model_version = \(String(version)) AND track = 'stable' ORDER BY
-                window_start DESC, psi DESC LIMIT \(windows)
+            WHERE model_name = \(model) AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT \(windows)
             """
-        ).map { (psi: try $0.get("psi", as: Double.self), feature: try $0.get("feature", as: String.self)) }
+        ).map {
+            WorstDrift(windowStart: try $0.get("window_start"), psi: try $0.get("psi"), feature: try $0.get("feature"))
+        }
     }
 
     /// A version and track that served in a window, with its training dataset.

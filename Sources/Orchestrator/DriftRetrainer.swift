@@ -5,30 +5,59 @@ import Postgres
 import Registry
 import Telemetry
 
-/// Drift -> retrain: when the Production version's inputs have drifted in each
-/// of the last `windows` drift windows (largest feature PSI above
-/// `threshold`), one retrain run is queued — warm-started from that version, on
-/// its training dataset, with the same base model and parameters. A cooldown
-/// and the check for an open run make one drift episode yield one run.
+/// Drift -> retrain: when the model's stable track has drifted in each of the
+/// last `windows` drift windows (largest feature PSI above `threshold`), one
+/// retrain run is queued — warm-started from the Production version, on its
+/// training dataset, with the same base model and parameters. One per drift
+/// episode: an episode lasts from its first window above the threshold until
+/// `quietWindows` windows in a row are back under it, and a retrain queued since
+/// it began (or a run still open) means no other; `cooldown` is a floor between
+/// two drift retrains whatever the episodes.
 public final class DriftRetrainer: LeaderService, @unchecked Sendable {
     public struct Options: Sendable {
         public var threshold = 0.25
         public var windows = 3
+        /// Windows in a row under the threshold that end an episode.
+        public var quietWindows = 3
         public var cooldown: Duration = .seconds(6 * 3600)
         public var interval: Duration = .seconds(60)
+        /// How far back an episode is looked for (a longer one counts as starting there).
+        public var history = 200
         public init() {}
     }
 
-    /// The pure decision over the recent windows (newest first: each window's largest PSI and its feature).
+    /// When the drift episode the newest windows belong to began: the oldest window
+    /// above the threshold before a run of `quietWindows` quiet ones (newest first in,
+    /// nil when the newest window is not above the threshold).
+    public static func episodeStart(_ recent: [DriftStore.WorstDrift], options: Options) -> Date? {
+        guard let newest = recent.first, newest.psi > options.threshold else { return nil }
+        var start = newest.windowStart, quiet = 0
+        for window in recent {
+            if window.psi > options.threshold {
+                start = window.windowStart
+                quiet = 0
+            } else {
+                quiet += 1
+                if quiet >= options.quietWindows { break }
+            }
+        }
+        return start
+    }
+
+    /// The pure decision over the recent windows (newest first).
     public static func decide(
-        recent: [(psi: Double, feature: String)], options: Options, openRun: Bool, lastRetrain: Date?, now: Date
+        recent: [DriftStore.WorstDrift], options: Options, openRun: Bool, lastRetrain: Date?, now: Date
     ) -> (queue: Bool, reason: String) {
         guard recent.count >= options.windows else { return (false, "only \(recent.count) drift windows so far") }
         let window = recent.prefix(options.windows)
-        guard window.allSatisfy({ $0.psi > options.threshold }) else {
+        guard window.allSatisfy({ $0.psi > options.threshold }), let episode = episodeStart(recent, options: options)
+        else {
             return (false, "drift below \(options.threshold) in the last \(options.windows) windows")
         }
         if openRun { return (false, "a run for this model is already queued or running") }
+        if let lastRetrain, lastRetrain >= episode {
+            return (false, "this drift episode (since \(Timestamp.iso8601(episode))) had its retrain already")
+        }
         if let lastRetrain, now.timeIntervalSince(lastRetrain) < options.cooldown.seconds {
             return (
                 false,
@@ -88,7 +117,7 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         let runs = RunStore(pool: registry.pool), drift = DriftStore(pool: registry.pool)
         for source in try runs.productionTrainingSources() {
             let model = source.model, version = source.version
-            let recent = try drift.recentWorstDrift(model: model, version: version, windows: options.windows)
+            let recent = try drift.recentWorstDrift(model: model, windows: max(options.history, options.windows))
             let id = try registry.pool.withTransaction { c -> String? in
                 // Serialise concurrent deciders on the model row.
                 let modelID = try registry.modelID(c, name: model, lock: true)

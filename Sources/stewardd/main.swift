@@ -184,6 +184,7 @@ let monitor = MonitorService(
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows
+retrainOptions.quietWindows = configuration.driftWindows  // as many quiet windows end an episode as start one
 retrainOptions.interval = configuration.retrainInterval
 retrainOptions.cooldown = configuration.retrainCooldown
 let retrainer = DriftRetrainer(

@@ -497,9 +497,40 @@ import TextFeatures
         #expect(try spec.get("warm_start_version", as: Int.self) == 1)
         #expect(try spec.get("reason", as: String.self).hasPrefix("drift: word_count PSI 0.700"))
         _ = try setup.database.pool.query("UPDATE steward.runs SET status = 'FINISHED' WHERE id = \(queued[0])")
-        #expect(try retrainer.pass(now: Date()).isEmpty)  // cooldown: one episode, one run
+        #expect(try retrainer.pass(now: Date()).isEmpty)  // one episode, one run
+        #expect(try retrainer.pass(now: Date().addingTimeInterval(7 * 3600)).isEmpty)  // still the same episode
+        // Three quiet windows end the episode; a new shift is a new episode with its own retrain
+        // (once the cooldown floor has passed).
+        for minutes in [-20.0, -25, -30] { try Self.window(setup, minutesAgo: minutes, psi: 0.05) }
+        for minutes in [-35.0, -40, -45] { try Self.window(setup, minutesAgo: minutes, psi: 0.5) }
+        #expect(try retrainer.pass(now: Date()).isEmpty)
         #expect(try retrainer.pass(now: Date().addingTimeInterval(7 * 3600)).count == 1)
         #expect(try Self.retrainRuns(setup).count == 2)
+    }
+
+    @Test func anEpisodeEndsOnlyAfterEnoughQuietWindows() {
+        let options = DriftRetrainer.Options()  // threshold 0.25, 3 quiet windows end an episode
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        // Oldest first as written, newest first as the retrainer reads them.
+        func windows(_ psis: [Double]) -> [DriftStore.WorstDrift] {
+            psis.enumerated().map {
+                DriftStore.WorstDrift(windowStart: start + Double($0) * 300, psi: $1, feature: "f")
+            }
+            .reversed()
+        }
+        func episode(_ psis: [Double]) -> Date? { DriftRetrainer.episodeStart(windows(psis), options: options) }
+        #expect(episode([0.1, 0.5, 0.6]) == start + 300)
+        #expect(episode([0.5, 0.1, 0.1, 0.6]) == start)  // two quiet windows do not end it
+        #expect(episode([0.5, 0.1, 0.1, 0.1, 0.6]) == start + 1200)  // three do: a new episode
+        #expect(episode([0.5, 0.6, 0.1]) == nil)  // the newest window is quiet: no episode now
+        let open = DriftRetrainer.decide(
+            recent: windows([0.5, 0.1, 0.1, 0.5, 0.6, 0.7]), options: options, openRun: false,
+            lastRetrain: start + 60, now: start + 10 * 3600)
+        #expect(!open.queue && open.reason.contains("had its retrain already"))
+        let fresh = DriftRetrainer.decide(
+            recent: windows([0.5, 0.1, 0.1, 0.1, 0.5, 0.6, 0.7]), options: options, openRun: false,
+            lastRetrain: start + 60, now: start + 10 * 3600)
+        #expect(fresh.queue, "\(fresh.reason)")
     }
 }
 
