@@ -79,10 +79,13 @@ public struct AlertEvaluator: Sendable {
                 }
                 if value > threshold {
                     let since = pending ?? now
-                    _ = try c.query(
-                        """
-                        UPDATE steward.alert_rules SET pending_since = \(since), resolving_since = NULL WHERE id = \(id)
-                        """)
+                    if pending == nil || resolving != nil {  // written only when it changes, not on every pass
+                        _ = try c.query(
+                            """
+                            UPDATE steward.alert_rules SET pending_since = \(since), resolving_since = NULL WHERE id =
+                                \(id)
+                            """)
+                    }
                     if open == nil, now.timeIntervalSince(since) >= Double(forSeconds) {
                         _ = try c.query(
                             "INSERT INTO steward.alerts (rule_id, started_at, value) VALUES (\(id), \(now), \(value))")
@@ -91,10 +94,13 @@ public struct AlertEvaluator: Sendable {
                     }
                 } else {
                     let since = open == nil ? nil : (resolving ?? now)
-                    _ = try c.query(
-                        """
-                        UPDATE steward.alert_rules SET pending_since = NULL, resolving_since = \(since) WHERE id = \(id)
-                        """)
+                    if pending != nil || resolving != since {
+                        _ = try c.query(
+                            """
+                            UPDATE steward.alert_rules SET pending_since = NULL, resolving_since = \(since) WHERE id =
+                                \(id)
+                            """)
+                    }
                     if let open, let since, now.timeIntervalSince(since) >= Double(resolveAfter) {
                         _ = try c.query(
                             """
