@@ -44,7 +44,9 @@ let package = Package(
             exclude: ["README.md"]),
         .target(
             name: "Orchestrator",
-            dependencies: ["Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle"],
+            dependencies: [
+                "Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle", "Digest"
+            ],
             exclude: ["README.md"]),
         .target(
             name: "Serving",

@@ -68,10 +68,21 @@ public struct FeedbackStore: Sendable {
         try pool.query("SELECT count(*) AS n FROM steward.feedback WHERE model_name = \(model)").first!.get("n")
     }
 
-    /// The model's labelled production texts, oldest first.
-    public static func labelled(_ c: PostgresConnection, model: String) throws -> [(text: String, label: String)] {
-        try c.query("SELECT text, label FROM steward.feedback WHERE model_name = \(model) ORDER BY id").map {
-            (text: try $0.get("text", as: String.self), label: try $0.get("label", as: String.self))
-        }
+    /// A true label posted back for a production text.
+    public struct Labelled: Sendable, Equatable {
+        public let id: Int64, text: String, label: String
+    }
+
+    /// The model's labelled production texts posted at or after `since`, oldest first.
+    public static func labelled(_ c: PostgresConnection, model: String, since: Date) throws -> [Labelled] {
+        try c.query(
+            "SELECT id, text, label FROM steward.feedback WHERE model_name = \(model) AND at >= \(since) ORDER BY id"
+        ).map { Labelled(id: try $0.get("id"), text: try $0.get("text"), label: try $0.get("label")) }
+    }
+
+    /// How many labels were posted for the model at or after `since`.
+    public static func count(_ c: PostgresConnection, model: String, since: Date) throws -> Int {
+        try c.query("SELECT count(*) AS n FROM steward.feedback WHERE model_name = \(model) AND at >= \(since)")
+            .first!.get("n")
     }
 }

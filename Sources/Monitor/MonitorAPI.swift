@@ -1,6 +1,7 @@
 import Foundation
 import HTTPKit
 import Registry
+import Telemetry
 import TextFeatures
 
 /// The monitor's `/api/v1` routes: PSI of a feature over a window of logged
@@ -159,11 +160,9 @@ public struct MonitorAPI: Sendable {
             throw HTTPError.badRequest("method must be quantile or evidently", code: "invalid_argument")
         }
         let dataset = try registry.dataset(reference: datasetRef)
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         func date(_ name: String, _ fallback: Date) throws -> Date {
             guard let text = request.query[name] else { return fallback }
-            if let value = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text) { return value }
+            if let value = Timestamp.parseISO8601(text) { return value }
             throw HTTPError.badRequest("\(name) must be an ISO 8601 time", code: "invalid_argument")
         }
         let to = try date("to", Date()), from = try date("from", to.addingTimeInterval(-3600))

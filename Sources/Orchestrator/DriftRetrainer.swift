@@ -3,16 +3,19 @@ import Lifecycle
 import Monitor
 import Postgres
 import Registry
+import Synchronization
 import Telemetry
 
 /// Drift -> retrain: when the model's stable track has drifted in each of the
 /// last `windows` drift windows (largest feature PSI above `threshold`), one
-/// retrain run is queued — warm-started from the Production version, on its
-/// training dataset, with the same base model and parameters. One per drift
-/// episode: an episode lasts from its first window above the threshold until
-/// `quietWindows` windows in a row are back under it, and a retrain queued since
-/// it began (or a run still open) means no other; `cooldown` is a floor between
-/// two drift retrains whatever the episodes.
+/// retrain run is queued — warm-started from the Production version, with the same
+/// base model and parameters, on a new dataset version: the Production version's
+/// training dataset plus the labelled production feedback posted since the episode
+/// began (`FeedbackDataset`; the retrain waits until there are `minFeedback` such
+/// labels). One per drift episode: an episode lasts from its first window above the
+/// threshold until `quietWindows` windows in a row are back under it, and a retrain
+/// queued since it began (or a run still open) means no other; `cooldown` is a floor
+/// between two drift retrains whatever the episodes.
 public final class DriftRetrainer: LeaderService, @unchecked Sendable {
     public struct Options: Sendable {
         public var threshold = 0.25
@@ -23,6 +26,8 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         public var interval: Duration = .seconds(60)
         /// How far back an episode is looked for (a longer one counts as starting there).
         public var history = 200
+        /// Labelled production texts since the episode began that a retrain waits for.
+        public var minFeedback = 100
         public init() {}
     }
 
@@ -44,34 +49,51 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         return start
     }
 
-    /// The pure decision over the recent windows (newest first).
+    public struct Decision: Sendable {
+        public var queue: Bool
+        public var reason: String
+        /// When the episode the decision is about began (nil outside one).
+        public var episode: Date?
+    }
+
+    /// The pure decision over the recent windows (newest first); `feedbackSince`
+    /// counts the labelled production texts posted since a time.
     public static func decide(
-        recent: [DriftStore.WorstDrift], options: Options, openRun: Bool, lastRetrain: Date?, now: Date
-    ) -> (queue: Bool, reason: String) {
-        guard recent.count >= options.windows else { return (false, "only \(recent.count) drift windows so far") }
+        recent: [DriftStore.WorstDrift], options: Options, openRun: Bool, lastRetrain: Date?, now: Date,
+        feedbackSince: (Date) throws -> Int
+    ) rethrows -> Decision {
+        guard recent.count >= options.windows else {
+            return Decision(queue: false, reason: "only \(recent.count) drift windows so far")
+        }
         let window = recent.prefix(options.windows)
         guard window.allSatisfy({ $0.psi > options.threshold }), let episode = episodeStart(recent, options: options)
         else {
-            return (false, "drift below \(options.threshold) in the last \(options.windows) windows")
+            return Decision(
+                queue: false, reason: "drift below \(options.threshold) in the last \(options.windows) windows")
         }
-        if openRun { return (false, "a run for this model is already queued or running") }
+        func no(_ reason: String) -> Decision { Decision(queue: false, reason: reason, episode: episode) }
+        if openRun { return no("a run for this model is already queued or running") }
         if let lastRetrain, lastRetrain >= episode {
-            return (false, "this drift episode (since \(Timestamp.iso8601(episode))) had its retrain already")
+            return no("this drift episode (since \(Timestamp.iso8601(episode))) had its retrain already")
         }
         if let lastRetrain, now.timeIntervalSince(lastRetrain) < options.cooldown.seconds {
-            return (
-                false,
+            return no(
                 "the last drift retrain was \(Int(now.timeIntervalSince(lastRetrain))) s ago (cooldown "
-                    + "\(Int(options.cooldown.seconds)) s)"
-            )
+                    + "\(Int(options.cooldown.seconds)) s)")
+        }
+        let labelled = try feedbackSince(episode)
+        if labelled < options.minFeedback {
+            return no(
+                "waiting for labelled production texts: \(labelled) of \(options.minFeedback) since the episode "
+                    + "began at \(Timestamp.iso8601(episode))")
         }
         let worst = window.max { $0.psi < $1.psi }!
-        return (
-            true,
-            String(
+        return Decision(
+            queue: true,
+            reason: String(
                 format: "drift: %@ PSI %.3f, above %.2f for %d windows", worst.feature, worst.psi, options.threshold,
-                options.windows)
-        )
+                options.windows),
+            episode: episode)
     }
 
     public let name = "drift-retrainer"
@@ -97,17 +119,13 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
 
     public func pass() throws { try pass(now: Date()) }
 
-    /// The model's labelled feedback as a `text,label` CSV for the trainer (nil when there is none).
-    func exportFeedback(_ c: PostgresConnection, model: String) throws -> String? {
-        let rows = try FeedbackStore.labelled(c, model: model)
-        guard !rows.isEmpty else { return nil }
-        var csv = "text,label\n"
-        for row in rows { csv += "\"\(row.text.replacingOccurrences(of: "\"", with: "\"\""))\",\(row.label)\n" }
-        let file = registry.artifacts.root.appendingPathComponent(
-            "feedback/\(model)-\(Int(Date().timeIntervalSince1970)).csv")
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try csv.write(to: file, atomically: true, encoding: .utf8)
-        return file.absoluteString
+    /// Why an episode has no retrain yet, logged once per episode and reason kind.
+    private let waits = Mutex<[String: Date]>([:])
+    private func waiting(model: String, episode: Date, reason: String) {
+        guard reason.hasPrefix("waiting"), waits.withLock({ $0.updateValue(episode, forKey: model) != episode }) else {
+            return
+        }
+        logger.notice("drift retrain waits", ["model": .string(model), "reason": .string(reason)])
     }
 
     /// Returns the runs it queued.
@@ -116,30 +134,58 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         var queued: [String] = []
         let runs = RunStore(pool: registry.pool), drift = DriftStore(pool: registry.pool)
         for source in try runs.productionTrainingSources() {
-            let model = source.model, version = source.version
+            let model = source.model
             let recent = try drift.recentWorstDrift(model: model, windows: max(options.history, options.windows))
-            let id = try registry.pool.withTransaction { c -> String? in
-                // Serialise concurrent deciders on the model row.
-                let modelID = try registry.modelID(c, name: model, lock: true)
-                let open = try runs.hasOpenRun(c, modelID: modelID)
-                let last = try runs.lastDriftRetrain(c, modelID: modelID)
-                let decision = Self.decide(recent: recent, options: options, openRun: open, lastRetrain: last, now: now)
-                guard decision.queue else { return nil }
-                let submission = RunSubmission(
-                    model: model, datasetID: source.datasetID, datasetLabel: source.datasetLabel,
-                    baseModel: source.baseModel, paramsJSON: source.params, warmStartVersion: version,
-                    extraDataURI: try exportFeedback(c, model: model), reason: decision.reason,
-                    submittedBy: "orchestrator")
-                let id = try submission.queue(c, registry: registry, executorKind: executorKind)
-                try registry.audit(c, action: "run.retrain", target: "model:\(model)/\(version)")
-                logger.notice(
-                    "queued a retrain",
-                    ["model": .string(model), "run_id": .string(id), "reason": .string(decision.reason)])
-                return id
+            var episode: Date?
+            let id: String?
+            do {
+                id = try queue(source, recent: recent, now: now) { episode = $0 }
+            } catch let error where episode != nil && (error is DatasetRejected || error is RegistryError) {
+                let why = (error as? DatasetRejected)?.report.errors.joined(separator: "; ") ?? "\(error)"
+                waiting(model: model, episode: episode!, reason: "cannot build the retrain's dataset: \(why)")
+                continue
             }
             if let id { queued.append(id) }
         }
         if !queued.isEmpty { onQueued() }
         return queued
+    }
+
+    /// Decides for one model and queues its retrain, in one transaction; `onEpisode`
+    /// hears the episode once the decision is to queue.
+    private func queue(
+        _ source: RunStore.TrainingSource, recent: [DriftStore.WorstDrift], now: Date, onEpisode: (Date) -> Void
+    ) throws -> String? {
+        let model = source.model, version = source.version, runs = RunStore(pool: registry.pool)
+        return try registry.pool.withTransaction { c -> String? in
+            // Serialise concurrent deciders on the model row.
+            let modelID = try registry.modelID(c, name: model, lock: true)
+            let open = try runs.hasOpenRun(c, modelID: modelID)
+            let last = try runs.lastDriftRetrain(c, modelID: modelID)
+            let decision = try Self.decide(
+                recent: recent, options: options, openRun: open, lastRetrain: last, now: now,
+                feedbackSince: { try FeedbackStore.count(c, model: model, since: $0) })
+            guard decision.queue, let episode = decision.episode else {
+                if let episode = decision.episode { waiting(model: model, episode: episode, reason: decision.reason) }
+                return nil
+            }
+            onEpisode(episode)
+            let dataset = try FeedbackDataset(registry: registry).register(
+                c, parent: try registry.dataset(c, id: source.datasetID), model: model, since: episode, now: now)
+            let submission = RunSubmission(
+                model: model, datasetID: dataset.id, datasetLabel: dataset.label, baseModel: source.baseModel,
+                paramsJSON: source.params, warmStartVersion: version, reason: decision.reason,
+                submittedBy: "orchestrator")
+            let id = try submission.queue(c, registry: registry, executorKind: executorKind)
+            try registry.audit(c, action: "dataset.register", target: "dataset:\(dataset.label)")
+            try registry.audit(c, action: "run.retrain", target: "model:\(model)/\(version)")
+            logger.notice(
+                "queued a retrain",
+                [
+                    "model": .string(model), "run_id": .string(id), "reason": .string(decision.reason),
+                    "dataset": .string(dataset.label), "feedback_rows": .int(dataset.sources.last?.rows ?? 0)
+                ])
+            return id
+        }
     }
 }

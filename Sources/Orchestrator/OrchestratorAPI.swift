@@ -2,6 +2,7 @@ import Foundation
 import HTTPKit
 import Postgres
 import Registry
+import Telemetry
 
 /// Runs submitted through Steward, cancel, events, logs, promotion policies and
 /// decisions, and the daemon's status, under `/api/v1`.
@@ -34,6 +35,41 @@ public struct OrchestratorAPI: Sendable {
         router.add(registry.api, .PUT, "/models/{name}/policy", .operator, setPolicy)
         router.add(registry.api, .GET, "/models/{name}/versions/{version}/decision", .viewer, decision)
         router.add(registry.api, .GET, "/status", .viewer, status)
+        router.add(registry.api, .POST, "/datasets/from-feedback", .operator, datasetFromFeedback)
+    }
+
+    struct FromFeedback: Decodable {
+        let parent: String
+        let model: String
+        /// ISO 8601; all of the model's feedback without it.
+        let since: String?
+    }
+
+    /// `{"parent": "rotten-tomatoes@1", "model": "sentiment", "since": "..."}` -> the parent
+    /// plus the model's labelled feedback since then, as the parent's next version (201).
+    func datasetFromFeedback(_ request: Request, _ principal: Principal) throws -> Response {
+        let body = try request.json(FromFeedback.self)
+        var since = Date(timeIntervalSince1970: 0)
+        if let text = body.since {
+            guard let date = Timestamp.parseISO8601(text) else {
+                throw HTTPError.badRequest("since must be an ISO 8601 time", code: "invalid_argument")
+            }
+            since = date
+        }
+        let parent = try registry.dataset(reference: body.parent)
+        do {
+            let dataset = try registry.write(
+                request, principal: principal, action: "dataset.register", target: "dataset:\(parent.name)",
+                retrying: false
+            ) { c in
+                _ = try registry.modelID(c, name: body.model)
+                return try FeedbackDataset(registry: registry).register(
+                    c, parent: parent, model: body.model, since: since)
+            }
+            return .json(DatasetAnswer(dataset), status: 201)
+        } catch let rejection as DatasetRejected {
+            return rejection.response
+        }
     }
 
     struct Submit: Decodable {
@@ -42,6 +78,7 @@ public struct OrchestratorAPI: Sendable {
         let baseModel: String?
         let params: [String: JSONValue]?
         let warmStartVersion: Int?
+        /// No longer taken (refused with a pointer to what replaced it).
         let extraDataURI: String?
         let reason: String?
         enum CodingKeys: String, CodingKey {
@@ -64,11 +101,16 @@ public struct OrchestratorAPI: Sendable {
         guard !baseModel.isEmpty, !baseModel.contains("\0") else {
             throw HTTPError.badRequest("base_model must not be empty", code: "invalid_argument")
         }
+        guard body.extraDataURI == nil else {
+            throw HTTPError.badRequest(
+                "extra_data_uri is not taken: a run trains on a registered dataset version only; add labelled "
+                    + "feedback to one with POST /api/v1/datasets/from-feedback", code: "invalid_argument")
+        }
         let params = try JSONValue.object(body.params ?? [:]).text()
         let submission = RunSubmission(
-            model: body.model, datasetID: dataset.id, datasetLabel: body.dataset, baseModel: baseModel,
-            paramsJSON: params, warmStartVersion: body.warmStartVersion, extraDataURI: body.extraDataURI,
-            reason: body.reason ?? "manual", submittedBy: principal.name)
+            model: body.model, datasetID: dataset.id, datasetLabel: dataset.label, baseModel: baseModel,
+            paramsJSON: params, warmStartVersion: body.warmStartVersion, reason: body.reason ?? "manual",
+            submittedBy: principal.name)
         let runID = try registry.write(
             request, principal: principal, action: "run.submit", target: "model:\(body.model)"
         ) { c -> String in

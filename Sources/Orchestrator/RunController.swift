@@ -68,7 +68,6 @@ public final class RunController: LeaderService, @unchecked Sendable {
         ]
         if let token = token ?? options.trackingToken { environment["MLFLOW_TRACKING_TOKEN"] = token }
         if let assets = options.assets { environment["STEWARD_ASSETS"] = assets }
-        if let extra = spec.extraDataURI { environment["STEWARD_EXTRA_DATA_URI"] = extra }
         if let warm = spec.warmStartVersion {
             environment["STEWARD_WARM_START_URI"] = "models:/\(spec.modelName)/\(warm)"
         }

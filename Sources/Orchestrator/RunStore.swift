@@ -21,7 +21,6 @@ struct RunStore: Sendable {
         let baseModel: String
         let params: String
         let warmStartVersion: Int?
-        let extraDataURI: String?
         let jobName: String?
     }
 
@@ -48,7 +47,7 @@ struct RunStore: Sendable {
         try pool.query(
             """
             SELECT r.id, r.status, r.job_name, m.name AS model, d.uri, d.name AS dataset, d.version AS dataset_version,
-                   s.base_model, s.params::text AS params, s.warm_start_version, s.extra_data_uri
+                   s.base_model, s.params::text AS params, s.warm_start_version
             FROM steward.run_specs s JOIN steward.runs r ON r.id = s.run_id
             JOIN steward.registered_models m ON m.id = s.model_id JOIN steward.datasets d ON d.id = s.dataset_id
             WHERE s.finished_at IS NULL ORDER BY r.start_time, r.id
@@ -60,8 +59,7 @@ struct RunStore: Sendable {
                 datasetURI: try row.get("uri"), datasetName: try row.get("dataset"),
                 datasetVersion: try row.get("dataset_version"),
                 baseModel: try row.get("base_model"), params: try row.get("params"),
-                warmStartVersion: try row.get("warm_start_version"),
-                extraDataURI: try row.get("extra_data_uri"), jobName: try row.get("job_name"))
+                warmStartVersion: try row.get("warm_start_version"), jobName: try row.get("job_name"))
         }
     }
 
@@ -72,10 +70,9 @@ struct RunStore: Sendable {
         _ = try c.query(
             """
             INSERT INTO steward.run_specs (run_id, model_id, dataset_id, base_model, params, warm_start_version,
-                extra_data_uri, executor, reason)
+                executor, reason)
             VALUES (\(runID), \(modelID), \(submission.datasetID), \(submission.baseModel),
-                \(submission.paramsJSON)::jsonb, \(submission.warmStartVersion), \(submission.extraDataURI),
-                    \(executor), \(submission.reason))
+                \(submission.paramsJSON)::jsonb, \(submission.warmStartVersion), \(executor), \(submission.reason))
             """)
         try recordEvent(
             c, runID: runID, from: nil, to: .queued,

@@ -10,7 +10,6 @@ struct RunSubmission {
     var baseModel: String
     var paramsJSON: String
     var warmStartVersion: Int?
-    var extraDataURI: String?
     var reason: String
     var submittedBy: String
 

@@ -50,17 +50,28 @@ final class DatasetStore: Sendable {
             labelCounts: labelCounts, largestLabelShare: largest, errors: errors, warnings: warnings)
     }
 
-    /// Reads a dataset into `ingest` and returns its digest: a directory with
-    /// train/validation/test.csv (the train split is the reference; the digest follows
+    /// Reads a dataset into `ingest` and returns its digest and reference split: a
+    /// directory with train/validation/test.csv and, when built from feedback,
+    /// production.csv (the reference is the production split when there is one, the
+    /// traffic the model is trained for, else the train split; the digest follows
     /// docs/contracts.md), or one CSV/JSONL file (the reference; its bytes' digest).
-    private func read(_ path: URL, into ingest: inout DatasetIngest, name: String) throws -> String {
+    private func read(
+        _ path: URL, into ingest: inout DatasetIngest, name: String
+    ) throws -> (
+        sha256: String, reference: String?
+    ) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
             throw RegistryError.invalid("no dataset at \(path.path)")
         }
-        let files =
-            isDirectory.boolValue
-            ? ["train", "validation", "test"].map { path.appendingPathComponent("\($0).csv") } : [path]
+        var splits = isDirectory.boolValue ? Dataset.splits : []
+        let production = path.appendingPathComponent("\(Dataset.productionSplit).csv")
+        if isDirectory.boolValue, FileManager.default.fileExists(atPath: production.path) {
+            splits.append(Dataset.productionSplit)
+        }
+        let reference =
+            isDirectory.boolValue ? splits.last == Dataset.productionSplit ? Dataset.productionSplit : "train" : nil
+        let files = isDirectory.boolValue ? splits.map { path.appendingPathComponent("\($0).csv") } : [path]
         var digests: [String] = []
         var bytes = 0, reported = Date()
         for (index, file) in files.enumerated() {
@@ -79,20 +90,24 @@ final class DatasetStore: Sendable {
                             "reading a dataset",
                             ["dataset": .string(name), "mib": .int(bytes >> 20), "rows": .int(ingest.rows)])
                     }
-                }, onRow: { text, label in try ingest.add(text: text, label: label, reference: index == 0) })
+                },
+                onRow: { text, label in
+                    try ingest.add(text: text, label: label, reference: splits.isEmpty || splits[index] == reference)
+                })
             digests.append(hasher.finalizeHex())
         }
-        return isDirectory.boolValue ? SHA256.hex(digests.joined()) : digests[0]
+        return (isDirectory.boolValue ? SHA256.hex(digests.joined()) : digests[0], reference)
     }
 
     /// Registers `source` as `name@version` in the caller's transaction: refused
     /// with 409 when it exists, 422 (`DatasetRejected`) when validation fails. With
     /// `storeAt` (an upload), the file is moved there last, once the row is inserted:
     /// a refused upload never touches a registered dataset's file, and a transaction
-    /// that fails afterwards must remove it (the caller does).
+    /// that fails afterwards must remove it (the caller does). `lineage` says what a
+    /// version built from others came from.
     func register(
         _ c: PostgresConnection, name: String, version: String, source: URL, storeAt destination: URL? = nil,
-        rules: DatasetRules
+        rules: DatasetRules, lineage: DatasetLineage? = nil
     ) throws -> Int64 {
         guard Validation.isName(name), Validation.isName(version) else {
             throw RegistryError.invalid("dataset name and version must be 1-128 letters, digits, '.', '_' or '-'")
@@ -104,20 +119,21 @@ final class DatasetStore: Sendable {
             throw RegistryError.alreadyExists("dataset \(name) version \(version) exists", existingID: String(id))
         }
         var ingest = try DatasetIngest(connection: c, rules: rules, tokenizer: tokenizer)
-        let sha256 = try read(source, into: &ingest, name: "\(name)@\(version)")
+        let (sha256, reference) = try read(source, into: &ingest, name: "\(name)@\(version)")
         let report = try ingest.report()
         guard report.passed else { throw DatasetRejected(report: report) }
-        let profile = ingest.profile(source: "\(name)@\(version)")
+        let profile = ingest.profile(source: "\(name)@\(version)" + (reference.map { "/\($0)" } ?? ""))
         let schema = #"{"columns": ["text", "label"], "labels": \#(try JSON.text(rules.labels))}"#
         let id: Int64
         do {
             id = try c.query(
                 """
                 INSERT INTO steward.datasets (name, version, uri, sha256, rows, schema, label_counts, validation,
-                    profile)
+                    profile, parent_id, sources)
                 VALUES (\(name), \(version), \((destination ?? source).absoluteString), \(sha256), \(report.rows),
                     \(schema)::jsonb, \(try JSON.text(report.labelCounts))::jsonb, \(try JSON.text(report))::jsonb,
-                        \(try JSON.text(profile))::jsonb) RETURNING id
+                    \(try JSON.text(profile))::jsonb, \(lineage?.parentID),
+                    \(try JSON.text(lineage?.sources ?? []))::jsonb) RETURNING id
                 """
             ).first!.get("id")
         } catch let error as PostgresError {
@@ -141,7 +157,7 @@ final class DatasetStore: Sendable {
 
     private static let columns =
         "id, name, version, uri, sha256, rows, label_counts::text AS label_counts, validation::text AS validation, "
-        + "profile::text AS profile, created_at"
+        + "profile::text AS profile, created_at, parent_id, sources::text AS sources"
 
     private func dataset(from row: PostgresRow) throws -> Dataset {
         let decoder = JSONDecoder()
@@ -154,7 +170,8 @@ final class DatasetStore: Sendable {
             validation: try decoder.decode(
                 ValidationReport.self, from: Data(try row.get("validation", as: String.self).utf8)),
             profile: try profileText.map { try decoder.decode(ReferenceProfile.self, from: Data($0.utf8)) },
-            createdAt: try row.get("created_at"))
+            createdAt: try row.get("created_at"), parentID: try row.get("parent_id"),
+            sources: try decoder.decode([DatasetSource].self, from: Data(try row.get("sources", as: String.self).utf8)))
     }
 
     func dataset(name: String, version: String) throws -> Dataset {
@@ -168,12 +185,58 @@ final class DatasetStore: Sendable {
         return try dataset(from: row)
     }
 
-    func dataset(id: Int64) throws -> Dataset {
-        guard let row = try pool.query("SELECT \(raw: Self.columns) FROM steward.datasets WHERE id = \(id)").first
-        else {
+    func dataset(id: Int64) throws -> Dataset { try pool.withConnection { try dataset($0, id: id) } }
+
+    func dataset(_ c: PostgresConnection, id: Int64) throws -> Dataset {
+        guard let row = try c.query("SELECT \(raw: Self.columns) FROM steward.datasets WHERE id = \(id)").first else {
             throw RegistryError.notFound("dataset \(id) not found")
         }
         return try dataset(from: row)
+    }
+
+    /// A run trained on a dataset version, and the model version it registered.
+    struct Use: Encodable {
+        let runID: String, model: String?, version: Int?
+        enum CodingKeys: String, CodingKey { case runID = "run_id", model, version }
+    }
+
+    /// Lineage downwards: the versions built from `id`, and the runs trained on it
+    /// with the model versions they registered (newest first, at most 100 of each).
+    func lineage(of id: Int64) throws -> (derived: [String], trainedBy: [Use]) {
+        let derived = try pool.query(
+            "SELECT name, version FROM steward.datasets WHERE parent_id = \(id) ORDER BY id DESC LIMIT 100"
+        ).map { "\(try $0.get("name", as: String.self))@\(try $0.get("version", as: String.self))" }
+        let runs = try pool.query(
+            """
+            SELECT r.id, m.name, v.version FROM steward.runs r
+            LEFT JOIN steward.model_versions v ON v.run_id = r.id
+            LEFT JOIN steward.registered_models m ON m.id = v.model_id
+            WHERE r.dataset_id = \(id) ORDER BY r.start_time DESC, v.version LIMIT 100
+            """
+        ).map { Use(runID: try $0.get("id"), model: try $0.get("name"), version: try $0.get("version")) }
+        return (derived, runs)
+    }
+
+    /// The dataset version a run trained on, if it names one.
+    func trainedOn(runID: String) throws -> Dataset? {
+        try pool.query(
+            """
+            SELECT \(raw: Self.columns) FROM steward.datasets WHERE id = (SELECT dataset_id FROM steward.runs WHERE
+                id = \(runID))
+            """
+        ).first.map(dataset(from:))
+    }
+
+    /// The next whole-number version of `name` ("1" when it has none), for a
+    /// version Steward builds itself.
+    func nextVersion(_ c: PostgresConnection, name: String) throws -> String {
+        let newest: Int64? = try c.query(
+            """
+            SELECT max(version::numeric)::bigint AS v FROM steward.datasets WHERE name = \(name) AND
+                version ~ '^[0-9]{1,18}$'
+            """
+        ).first?.get("v")
+        return String((newest ?? 0) + 1)
     }
 
     func list(name: String?, limit: Int, pageToken: String?) throws -> Page<Dataset> {
@@ -189,6 +252,6 @@ final class DatasetStore: Sendable {
 }
 
 /// Validation failed: nothing was stored; the report says why.
-struct DatasetRejected: Error {
-    let report: ValidationReport
+public struct DatasetRejected: Error {
+    public let report: ValidationReport
 }

@@ -14,27 +14,6 @@ extension NativeAPI {
             options: RouteOptions(maxBodyBytes: maxUploadBytes, streamsBodyToFile: true), uploadDataset)
     }
 
-    struct DatasetBody: Encodable {
-        let id: String, name: String, version: String, uri: String, sha256: String, rows: Int
-        let labelCounts: [String: Int], validation: ValidationReport, profile: ReferenceProfile?, createdAt: Date
-        init(_ d: Dataset) {
-            id = String(d.id)
-            name = d.name
-            version = d.version
-            uri = d.uri
-            sha256 = d.sha256
-            rows = d.rows
-            labelCounts = d.labelCounts
-            validation = d.validation
-            profile = d.profile
-            createdAt = d.createdAt
-        }
-        enum CodingKeys: String, CodingKey {
-            case id, name, version, uri, sha256, rows, validation, profile
-            case labelCounts = "label_counts", createdAt = "created_at"
-        }
-    }
-
     struct RegisterDataset: Decodable {
         let name: String
         let version: String
@@ -71,23 +50,6 @@ extension NativeAPI {
             rules.maxDuplicateShare = share
         }
         return rules
-    }
-
-    /// The validation report travels with the 422 so the caller sees every problem.
-    static func rejected(_ rejection: DatasetRejected) -> Response {
-        struct Envelope: Encodable {
-            struct Detail: Encodable {
-                let code: String
-                let message: String
-                let report: ValidationReport
-            }
-            let error: Detail
-        }
-        return .json(
-            Envelope(
-                error: .init(
-                    code: "validation_failed", message: rejection.report.errors.joined(separator: "; "),
-                    report: rejection.report)), status: 422)
     }
 
     func registerDataset(_ request: Request, _ principal: Principal) throws -> Response {
@@ -158,22 +120,23 @@ extension NativeAPI {
                 try registry.datasets.register(
                     c, name: name, version: version, source: source, storeAt: storeAt, rules: rules)
             }
-            return .json(DatasetBody(try registry.datasets.dataset(id: id)), status: 201)
+            return .json(DatasetAnswer(try registry.datasets.dataset(id: id)), status: 201)
         } catch let rejection as DatasetRejected {
-            return Self.rejected(rejection)
+            return rejection.response
         }
     }
 
     func listDatasets(_ request: Request, _ principal: Principal) throws -> Response {
         let page = try registry.datasets.list(
             name: request.query["name"], limit: try Self.limit(request), pageToken: request.query["page_token"])
-        return .json(PageBody(items: page.items.map(DatasetBody.init), nextPageToken: page.nextPageToken))
+        return .json(PageBody(items: page.items.map(DatasetAnswer.init), nextPageToken: page.nextPageToken))
     }
 
     func getDataset(_ request: Request, _ principal: Principal) throws -> Response {
-        .json(
-            DatasetBody(
-                try registry.datasets.dataset(
-                    name: try request.parameter("name"), version: try request.parameter("version"))))
+        let dataset = try registry.datasets.dataset(
+            name: try request.parameter("name"), version: try request.parameter("version"))
+        var body = DatasetAnswer(dataset)
+        (body.derived, body.trainedBy) = try registry.datasets.lineage(of: dataset.id)
+        return .json(body)
     }
 }

@@ -101,6 +101,8 @@ struct NativeAPI {
             description: String
         let artifactSHA256: String?, metrics: [String: Double], aliases: [String], tags: [String: String]
         let creationTime: Int64, lastUpdateTime: Int64
+        /// The dataset version its run trained on (name@version), on a single version's answer.
+        var dataset: String?
         init(_ v: ModelVersion) {
             model = v.modelName
             version = v.version
@@ -117,7 +119,7 @@ struct NativeAPI {
             lastUpdateTime = v.lastUpdateTime
         }
         enum CodingKeys: String, CodingKey {
-            case model, version, stage, status, source, description, metrics, aliases, tags
+            case model, version, stage, status, source, description, metrics, aliases, tags, dataset
             case runID = "run_id", artifactSHA256 = "artifact_sha256", creationTime = "creation_time", lastUpdateTime =
                 "last_update_time"
         }
@@ -264,9 +266,10 @@ struct NativeAPI {
     }
 
     func getVersion(_ request: Request, _ principal: Principal) throws -> Response {
-        .json(
-            VersionBody(
-                try models.version(modelName: try request.parameter("name"), version: try Self.version(request))))
+        let version = try models.version(modelName: try request.parameter("name"), version: try Self.version(request))
+        var body = VersionBody(version)
+        body.dataset = try version.runID.flatMap { try registry.datasets.trainedOn(runID: $0)?.label }
+        return .json(body)
     }
 
     struct VersionFiles: Encodable {

@@ -73,6 +73,26 @@ extension RegistryService {
         return try datasets.dataset(name: String(scalars[..<at]), version: String(scalars[scalars.index(after: at)...]))
     }
     public func dataset(id: Int64) throws -> Dataset { try datasets.dataset(id: id) }
+    public func dataset(_ c: PostgresConnection, id: Int64) throws -> Dataset { try datasets.dataset(c, id: id) }
+
+    /// Registers a dataset Steward built itself (a directory in the contract's
+    /// layout) as `name@version` in the caller's transaction, moving it to `storeAt`
+    /// once the row is in; `DatasetRejected`'s report says why one was refused.
+    public func registerBuiltDataset(
+        _ c: PostgresConnection, name: String, version: String, directory: URL, storeAt: URL, labels: [String],
+        lineage: DatasetLineage
+    ) throws -> Dataset {
+        var rules = DatasetRules()
+        rules.labels = labels
+        let id = try datasets.register(
+            c, name: name, version: version, source: directory, storeAt: storeAt, rules: rules, lineage: lineage)
+        return try datasets.dataset(c, id: id)
+    }
+
+    /// The next whole-number version of dataset `name`.
+    public func nextDatasetVersion(_ c: PostgresConnection, name: String) throws -> String {
+        try datasets.nextVersion(c, name: name)
+    }
 
     /// The newest version in Production other than `excluding`, if any.
     public func productionVersion(

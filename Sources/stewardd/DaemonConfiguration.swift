@@ -57,6 +57,7 @@ struct DaemonConfiguration: Sendable {
     /// How often the drift retrainer looks at the windows, and its cooldown between retrains.
     var retrainInterval: Duration = .seconds(60)
     var retrainCooldown: Duration = .seconds(6 * 3600)
+    var retrainMinFeedback = 100
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
         databaseURL = try env.required(
@@ -140,6 +141,7 @@ struct DaemonConfiguration: Sendable {
         retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
         retrainCooldown = .seconds(
             try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
+        retrainMinFeedback = try env.int("STEWARD_RETRAIN_MIN_FEEDBACK", default: 100, range: 1...10_000_000)
         rolloutInterval = .milliseconds(try env.int("STEWARD_ROLLOUT_INTERVAL_MS", default: 1000, range: 10...60_000))
         if let text = env.optional("STEWARD_ROLLOUT_STEPS") {
             rolloutPlan.steps = try Self.decode(

@@ -187,6 +187,7 @@ retrainOptions.windows = configuration.driftWindows
 retrainOptions.quietWindows = configuration.driftWindows  // as many quiet windows end an episode as start one
 retrainOptions.interval = configuration.retrainInterval
 retrainOptions.cooldown = configuration.retrainCooldown
+retrainOptions.minFeedback = configuration.retrainMinFeedback
 let retrainer = DriftRetrainer(
     registry: registry, options: retrainOptions, executorKind: executor.kind, isLeader: { leadership.isLeader },
     onQueued: { controller.nudge() }, logger: logger)

@@ -200,11 +200,15 @@ import TextFeatures
             configuration: .init(
                 artifactRoot: try TestEnvironment.temporaryDirectory("art"),
                 vocabularyPath: vocab), logger: Logger(label: "t", level: .error))
-        let data = try TestEnvironment.temporaryDirectory("ds").appendingPathComponent("d.csv")
-        try
-            ("text,label\n"
-            + (0..<400).map { "\"\(Self.text($0, drifted: false))\",\($0 % 2 == 0 ? "positive" : "negative")" }
-            .joined(separator: "\n") + "\n").write(to: data, atomically: true, encoding: .utf8)
+        // A dataset folder: the train split is the reference; validation and test are small.
+        let data = try TestEnvironment.temporaryDirectory("ds")
+        for (split, rows) in [("train", 0..<400), ("validation", 400..<420), ("test", 420..<440)] {
+            try
+                ("text,label\n"
+                + rows.map { "\"\(Self.text($0, drifted: false))\",\($0 % 2 == 0 ? "positive" : "negative")" }
+                .joined(separator: "\n") + "\n").write(
+                    to: data.appendingPathComponent("\(split).csv"), atomically: true, encoding: .utf8)
+        }
         try database.pool.withTransaction { c in
             let dataset = try registry.datasets.register(
                 c, name: "d", version: "1", source: data, rules: DatasetRules())
@@ -468,34 +472,67 @@ import TextFeatures
         ).map { try $0.get("reason") }
     }
 
-    @Test func sustainedDriftQueuesExactlyOneWarmStartedRetrain() throws {
+    static func feedback(_ setup: RolloutControllerTests.Setup, _ texts: [String], at: Date = Date()) throws {
+        for (i, text) in texts.enumerated() {
+            _ = try setup.database.pool.query(
+                """
+                INSERT INTO steward.feedback (model_name, text, label, at)
+                VALUES ('m', \(text), \(i % 2 == 0 ? "negative" : "positive"), \(at))
+                """)
+        }
+    }
+
+    @Test func sustainedDriftQueuesExactlyOneWarmStartedRetrainOnANewDatasetVersion() throws {
         let setup = try RolloutControllerTests.setUp()
+        var options = DriftRetrainer.Options()
+        options.minFeedback = 4
         let retrainer = DriftRetrainer(
-            registry: setup.registry, options: .init(), executorKind: "local", isLeader: { true },
+            registry: setup.registry, options: options, executorKind: "local", isLeader: { true },
             logger: Logger(label: "t", level: .error))
         try Self.window(setup, minutesAgo: 10, psi: 0.5)
         try Self.window(setup, minutesAgo: 5, psi: 0.6)
         #expect(try retrainer.pass(now: Date()).isEmpty)  // two windows are not yet sustained
         try Self.window(setup, minutesAgo: 0, psi: 0.02)
         #expect(try retrainer.pass(now: Date()).isEmpty)  // the newest window is back under the threshold
-        _ = try setup.database.pool.query(
-            "INSERT INTO steward.feedback (model_name, text, label) VALUES ('m', 'a \"quoted\" tweet', 'negative')")
+        // Feedback from before the episode is not the shifted traffic's.
+        try Self.feedback(setup, ["an old critic line", "another one"], at: Date().addingTimeInterval(-3600))
         try Self.window(setup, minutesAgo: -5, psi: 0.7, feature: "word_count")
         try Self.window(setup, minutesAgo: -10, psi: 0.4)
         try Self.window(setup, minutesAgo: -15, psi: 0.45)
+        try Self.feedback(
+            setup, ["a \"quoted\" tweet", "@air delayed\nagain", "meh"], at: Date().addingTimeInterval(120))
+        #expect(try retrainer.pass(now: Date()).isEmpty)  // three labels since the episode began; it waits for four
+        try Self.feedback(setup, ["meh", "fine, thanks"], at: Date().addingTimeInterval(180))
         let queued = try retrainer.pass(now: Date())
         #expect(queued.count == 1)
         #expect(try retrainer.pass(now: Date()).isEmpty)  // the run is open
         let spec = try setup.database.pool.query(
             """
-            SELECT warm_start_version, base_model, reason, extra_data_uri FROM steward.run_specs WHERE run_id =
-                \(queued[0])
+            SELECT s.warm_start_version, s.reason, d.name, d.version, d.parent_id, d.uri, d.rows FROM
+                steward.run_specs s JOIN steward.datasets d ON d.id = s.dataset_id WHERE s.run_id = \(queued[0])
             """
         ).first!
-        let extra = try #require(URL(string: try spec.get("extra_data_uri", as: String.self)))
-        #expect(try String(contentsOf: extra, encoding: .utf8) == "text,label\n\"a \"\"quoted\"\" tweet\",negative\n")
         #expect(try spec.get("warm_start_version", as: Int.self) == 1)
         #expect(try spec.get("reason", as: String.self).hasPrefix("drift: word_count PSI 0.700"))
+        // The retrain trains on d@2: d@1's splits plus the episode's feedback, one row per text (its newest label).
+        #expect(try spec.get("name", as: String.self) == "d" && spec.get("version", as: String.self) == "2")
+        let dataset = try setup.registry.dataset(reference: "d@2")
+        #expect(dataset.parentID == (try setup.registry.dataset(reference: "d@1").id))
+        #expect(dataset.rows == 440 + 4)
+        #expect(dataset.sources.map(\.kind) == ["dataset", "feedback"] && dataset.sources[1].rows == 4)
+        #expect(dataset.profile?.source == "d@2/production")
+        let folder = try #require(URL(string: try spec.get("uri", as: String.self)))
+        #expect(
+            try String(contentsOf: folder.appendingPathComponent("production.csv"), encoding: .utf8)
+                == "text,label\n\"a \"\"quoted\"\" tweet\",\"negative\"\n\"@air delayed\nagain\",\"positive\"\n"
+                + "\"meh\",\"negative\"\n\"fine, thanks\",\"positive\"\n")
+        for split in Dataset.splits {
+            #expect(
+                FileManager.default.contentsEqual(
+                    atPath: folder.appendingPathComponent("\(split).csv").path,
+                    andPath: try #require(URL(string: try setup.registry.dataset(reference: "d@1").uri))
+                        .appendingPathComponent("\(split).csv").path))
+        }
         _ = try setup.database.pool.query("UPDATE steward.runs SET status = 'FINISHED' WHERE id = \(queued[0])")
         #expect(try retrainer.pass(now: Date()).isEmpty)  // one episode, one run
         #expect(try retrainer.pass(now: Date().addingTimeInterval(7 * 3600)).isEmpty)  // still the same episode
@@ -504,8 +541,12 @@ import TextFeatures
         for minutes in [-20.0, -25, -30] { try Self.window(setup, minutesAgo: minutes, psi: 0.05) }
         for minutes in [-35.0, -40, -45] { try Self.window(setup, minutesAgo: minutes, psi: 0.5) }
         #expect(try retrainer.pass(now: Date()).isEmpty)
+        try Self.feedback(setup, ["one", "two", "three", "four"], at: Date().addingTimeInterval(2400))
         #expect(try retrainer.pass(now: Date().addingTimeInterval(7 * 3600)).count == 1)
         #expect(try Self.retrainRuns(setup).count == 2)
+        // The second episode's dataset is the Production version's (d@1) plus that episode's feedback only.
+        let second = try setup.registry.dataset(reference: "d@3")
+        #expect(second.sources.first?.dataset == "d@1" && second.sources.last?.rows == 4)
     }
 
     @Test func anEpisodeEndsOnlyAfterEnoughQuietWindows() {
@@ -525,12 +566,21 @@ import TextFeatures
         #expect(episode([0.5, 0.6, 0.1]) == nil)  // the newest window is quiet: no episode now
         let open = DriftRetrainer.decide(
             recent: windows([0.5, 0.1, 0.1, 0.5, 0.6, 0.7]), options: options, openRun: false,
-            lastRetrain: start + 60, now: start + 10 * 3600)
+            lastRetrain: start + 60, now: start + 10 * 3600, feedbackSince: { _ in 500 })
         #expect(!open.queue && open.reason.contains("had its retrain already"))
+        var asked: Date?
         let fresh = DriftRetrainer.decide(
             recent: windows([0.5, 0.1, 0.1, 0.1, 0.5, 0.6, 0.7]), options: options, openRun: false,
-            lastRetrain: start + 60, now: start + 10 * 3600)
-        #expect(fresh.queue, "\(fresh.reason)")
+            lastRetrain: start + 60, now: start + 10 * 3600,
+            feedbackSince: {
+                asked = $0
+                return 100
+            })
+        #expect(fresh.queue && fresh.episode == start + 1200 && asked == start + 1200, "\(fresh.reason)")
+        let unlabelled = DriftRetrainer.decide(
+            recent: windows([0.5, 0.6, 0.7]), options: options, openRun: false, lastRetrain: nil, now: start + 3600,
+            feedbackSince: { _ in 99 })
+        #expect(!unlabelled.queue && unlabelled.reason.contains("99 of 100"), "\(unlabelled.reason)")
     }
 }
 
