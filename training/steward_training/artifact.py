@@ -66,7 +66,7 @@ def model_card(name: str, meta: Mapping, dataset: Mapping, params: Mapping, metr
         "## Data",
         f"- Dataset: `{dataset.get('name')}` version `{dataset.get('version')}`, sha256 `{dataset.get('sha256')}`",
         f"- Rows: train {dataset.get('train_rows')}, validation {dataset.get('validation_rows')}, "
-        f"test {dataset.get('test_rows')}; extra (feedback) train rows {dataset.get('extra_train_rows', 0)}",
+        f"test {dataset.get('test_rows')}; production (feedback) train rows {dataset.get('production_train_rows', 0)}",
         "",
         "## Evaluation (test split, ONNX Runtime on CPU)",
         "| metric | value |",

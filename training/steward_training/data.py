@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .validation import LABELS, SPLITS, read_csv, validate_dataset, validate_rows
+from .validation import LABELS, PRODUCTION, SPLITS, read_csv, validate_dataset, validate_rows
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RT_FILE = "rotten_tomatoes_corpus_full.csv.bz2"
@@ -63,7 +63,7 @@ def sha256_file(path: Path) -> str:
 
 
 def dataset_sha256(split_digests: Sequence[str]) -> str:
-    """sha256 of the split digests (lower-case hex) concatenated in SPLITS order."""
+    """sha256 of the split digests (lower-case hex) concatenated in SPLITS order (then production's, if any)."""
     return hashlib.sha256("".join(split_digests).encode("ascii")).hexdigest()
 
 
@@ -271,7 +271,9 @@ def load_dataset(uri: str) -> LoadedDataset:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     splits: dict[str, list[Row]] = {}
     digests = []
-    for split in SPLITS:
+    # A version Steward built from labelled feedback has a fourth split, the production texts.
+    optional = [PRODUCTION] if PRODUCTION in manifest.get("splits", {}) else []
+    for split in (*SPLITS, *optional):
         entry = manifest.get("splits", {}).get(split)
         if not entry:
             raise ValueError(f"{manifest_path}: no entry for split {split!r}")
@@ -284,14 +286,6 @@ def load_dataset(uri: str) -> LoadedDataset:
     if manifest.get("sha256") != dataset_sha256(digests):
         raise ValueError(f"{manifest_path}: dataset sha256 does not match its split digests")
     return LoadedDataset(path, manifest, splits)
-
-
-def read_labelled_csv(uri: str) -> tuple[list[Row], dict]:
-    """A ``text,label`` CSV (labelled production feedback) with its validation report."""
-    columns, rows = read_csv(local_path(uri))
-    # Feedback repeats itself (retweets, the same complaint twice): count it, do not refuse it.
-    report = validate_rows(columns, rows, min_label_share=0.0, max_duplicate_share=1.0)
-    return [(r.get("text") or "", r.get("label") or "") for r in rows], report
 
 
 def register_dataset(url: str, token: str | None, directory: Path, name: str, version: str) -> dict:

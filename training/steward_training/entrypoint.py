@@ -5,9 +5,9 @@ Configured by environment only (docs/contracts.md, "Training entry point"):
     MLFLOW_TRACKING_URI      required: Steward's URL (the MLflow protocol is served there)
     MLFLOW_TRACKING_TOKEN    bearer token (read by the mlflow client itself)
     MLFLOW_RUN_ID            the run Steward created; log into it (else a run is created)
-    STEWARD_DATASET_URI      required: file:// dataset version directory
+    STEWARD_DATASET_URI      required: file:// dataset version directory (its optional production split is
+                             labelled production feedback: trained on, part held out)
     STEWARD_DATASET_NAME, STEWARD_DATASET_VERSION   names recorded with the run
-    STEWARD_EXTRA_DATA_URI   optional text,label CSV of labelled production feedback
     STEWARD_MODEL_NAME       required: registered model that gets the new version
     STEWARD_BASE_MODEL       "tiny" (default) or a Hugging Face model directory
     STEWARD_WARM_START_URI   optional: a previous version's model/hf (or model/) directory
@@ -70,7 +70,6 @@ def config_from_env(env: Mapping[str, str]) -> RunConfig:
         run_id=optional("MLFLOW_RUN_ID"),
         dataset_name=optional("STEWARD_DATASET_NAME"),
         dataset_version=optional("STEWARD_DATASET_VERSION"),
-        extra_data_uri=optional("STEWARD_EXTRA_DATA_URI"),
         warm_start_uri=optional("STEWARD_WARM_START_URI"),
         output_dir=Path(output) if output else None,
     )

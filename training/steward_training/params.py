@@ -30,7 +30,7 @@ class TrainParams:
     parity_tolerance: float = 1e-4
     latency_rows: int = 200         # single-text ONNX Runtime calls timed for latency_p50/p99_ms
     max_train_rows: int = 0         # 0 = all; a cap for quick runs
-    extra_holdout: float = 0.2      # share of STEWARD_EXTRA_DATA_URI rows held out to measure feedback_accuracy
+    extra_holdout: float = 0.2      # share of the production split held out (feedback_accuracy, confidence reference)
     threads: int = 0                # torch intra-op threads; 0 = torch's default
 
     # Per-base-model defaults: a from-scratch tiny model wants a much larger step; a pretrained

@@ -21,9 +21,9 @@ from typing import Sequence
 import numpy as np
 
 from . import artifact
-from .data import LoadedDataset, default_assets, load_dataset, local_path, order_key, read_labelled_csv
+from .data import LoadedDataset, default_assets, load_dataset, local_path, order_key
 from .params import TINY, TrainParams
-from .validation import LABELS, validate_dataset
+from .validation import LABELS, PRODUCTION, validate_dataset, validate_rows
 
 ERROR_TAG = "steward.error"
 
@@ -49,7 +49,6 @@ class RunConfig:
     experiment: str | None = None
     dataset_name: str | None = None
     dataset_version: str | None = None
-    extra_data_uri: str | None = None
     warm_start_uri: str | None = None
     output_dir: Path | None = None
     vocab_path: Path | None = None
@@ -145,14 +144,15 @@ def run(config: RunConfig) -> dict:
 
 @dataclass
 class Inputs:
-    """What a run trains and evaluates on: the dataset, held-out feedback, the tokenizer, the encoded splits."""
+    """What a run trains and evaluates on: the dataset, its production split's train and held-out parts, the
+    tokenizer, the encoded splits."""
     dataset: LoadedDataset
     report: dict                  # the dataset's validation report
     dataset_name: str
     dataset_version: str
-    extra_train: list
-    extra_held: list
-    extra_report: dict | None
+    production_train: list
+    production_held: list
+    production_report: dict | None
     warm_start: Path | None
     vocab_path: Path
     tokenizer: object
@@ -199,7 +199,7 @@ def _load_inputs(config: RunConfig, params: TrainParams, scratch: Path) -> Input
     from .tokenizer import load_tokenizer
 
     dataset, report = _load_dataset(config, scratch)
-    extra_train, extra_held, extra_report = _load_feedback(config, params, dataset, scratch)
+    production_train, production_held, production_report = _split_production(params, dataset)
     warm_start = _fetch_warm_start(config, scratch)
     vocab_path = resolve_vocab(config, warm_start)
     tokenizer = load_tokenizer(vocab_path)
@@ -207,13 +207,13 @@ def _load_inputs(config: RunConfig, params: TrainParams, scratch: Path) -> Input
     train_rows = list(dataset.splits["train"])
     if params.max_train_rows:
         train_rows = train_rows[:params.max_train_rows]
-    train_rows += extra_train
+    train_rows += production_train
 
     def encoded(rows):
         return _encoded(tokenizer, rows, params.max_length)
 
     return Inputs(dataset, report, config.dataset_name or dataset.name, config.dataset_version or dataset.version,
-                  extra_train, extra_held, extra_report, warm_start, vocab_path, tokenizer, train_rows,
+                  production_train, production_held, production_report, warm_start, vocab_path, tokenizer, train_rows,
                   encoded(train_rows), encoded(dataset.splits["validation"]), encoded(dataset.splits["test"]))
 
 
@@ -237,18 +237,22 @@ def _load_dataset(config: RunConfig, scratch: Path) -> tuple[LoadedDataset, dict
     return dataset, report
 
 
-def _load_feedback(config: RunConfig, params: TrainParams, dataset: LoadedDataset, scratch: Path):
-    """Labelled feedback (the extra data) split into a train part and a held-out part; texts of the
-    dataset's validation and test splits are left out. Returns (train, held, validation report)."""
-    if not config.extra_data_uri:
+def _split_production(params: TrainParams, dataset: LoadedDataset):
+    """The dataset's production split (labelled production feedback, in a version Steward built from it) split
+    into a train part and a held-out part; texts of the validation and test splits are left out. Returns (train,
+    held, validation report); empty without a production split."""
+    rows = dataset.splits.get(PRODUCTION)
+    if rows is None:
         return [], [], None
-    rows, extra_report = read_labelled_csv(str(fetch(config.extra_data_uri, scratch / "extra", config.tracking_uri)))
-    if not extra_report["ok"]:
-        raise TrainingError(f"extra data {config.extra_data_uri} fails validation: {'; '.join(extra_report['errors'])}")
+    # Feedback repeats itself (retweets, the same complaint twice): count it, do not refuse it.
+    report = validate_rows(["text", "label"], [{"text": t, "label": l} for t, l in rows], min_label_share=0.0,
+                           max_duplicate_share=1.0)
+    if not report["ok"]:
+        raise TrainingError(f"the production split fails validation: {'; '.join(report['errors'])}")
     evaluation_texts = {t for s in ("validation", "test") for t, _ in dataset.splits[s]}
     rows = list(dict.fromkeys(r for r in rows if r[0] not in evaluation_texts))
-    extra_train, extra_held = split_feedback(rows, params.extra_holdout, params.seed)
-    return extra_train, extra_held, extra_report
+    train, held = split_feedback(rows, params.extra_holdout, params.seed)
+    return train, held, report
 
 
 def _fetch_warm_start(config: RunConfig, scratch: Path) -> Path | None:
@@ -282,10 +286,9 @@ def _log_params(tracker, config: RunConfig, params: TrainParams, inputs: Inputs,
         "dataset_name": inputs.dataset_name,
         "dataset_version": inputs.dataset_version,
         "dataset_sha256": inputs.dataset.sha256,
-        "extra_data_uri": config.extra_data_uri or "",
         "train_rows": len(inputs.train_rows),
-        "extra_train_rows": len(inputs.extra_train),
-        "extra_holdout_rows": len(inputs.extra_held),
+        "production_train_rows": len(inputs.production_train),
+        "production_holdout_rows": len(inputs.production_held),
         "device": torch.cuda.get_device_name(0) if model.device.type == "cuda" else "cpu",
         "precision_used": model.precision,
         "num_parameters": model.num_parameters,
@@ -295,13 +298,17 @@ def _log_params(tracker, config: RunConfig, params: TrainParams, inputs: Inputs,
 
 
 def _text_profile(inputs: Inputs) -> dict:
-    """The dataset's profile.json, or the reference profile computed from its train split."""
-    if (inputs.dataset.path / "profile.json").is_file():
-        return json.loads((inputs.dataset.path / "profile.json").read_text(encoding="utf-8"))
+    """The reference profile of the traffic the model is trained for: its production split's when it has one
+    (as Steward profiles such a version), else the dataset's profile.json or its train split's."""
     from .features import reference_profile
 
-    return reference_profile([t for t, _ in inputs.dataset.splits["train"]], inputs.tokenizer,
-                             f"{inputs.dataset_name}@{inputs.dataset_version}/train")
+    label = f"{inputs.dataset_name}@{inputs.dataset_version}"
+    if PRODUCTION in inputs.dataset.splits:
+        return reference_profile([t for t, _ in inputs.dataset.splits[PRODUCTION]], inputs.tokenizer,
+                                 f"{label}/{PRODUCTION}")
+    if (inputs.dataset.path / "profile.json").is_file():
+        return json.loads((inputs.dataset.path / "profile.json").read_text(encoding="utf-8"))
+    return reference_profile([t for t, _ in inputs.dataset.splits["train"]], inputs.tokenizer, f"{label}/train")
 
 
 def _log_datasets(tracker, config: RunConfig, inputs: Inputs, text_profile: dict) -> None:
@@ -313,12 +320,13 @@ def _log_datasets(tracker, config: RunConfig, inputs: Inputs, text_profile: dict
         context="train",
         tags={"steward.dataset.sha256": dataset.sha256, "steward.dataset.version": inputs.dataset_version},
     )
-    if config.extra_data_uri:
+    if inputs.production_report is not None:
         tracker.log_dataset(
-            f"{inputs.dataset_name}-feedback", _rows_digest(inputs.extra_train + inputs.extra_held),
-            config.extra_data_uri,
-            {"rows": len(inputs.extra_train) + len(inputs.extra_held), "validation": inputs.extra_report},
-            context="feedback",
+            f"{inputs.dataset_name}-production", _rows_digest(inputs.production_train + inputs.production_held),
+            config.dataset_uri,
+            {"rows": len(inputs.production_train) + len(inputs.production_held),
+             "validation": inputs.production_report},
+            context="production",
         )
 
 
@@ -364,8 +372,10 @@ def _export(model: Model, model_dir: Path) -> Path:
 
 def _evaluate(params: TrainParams, inputs: Inputs, model: Model, onnx_path: Path,
               model_dir: Path) -> tuple[dict, np.ndarray]:
-    """Parity of the ONNX model with the network, then the ONNX model (its int8 copy too, and on
-    held-out feedback) on the test split. Returns the metrics and the test split's probabilities."""
+    """Parity of the ONNX model with the network, then the ONNX model (its int8 copy too) on the test split, and
+    on the held-out production rows. Returns the metrics and the probabilities the confidence reference is made
+    of: on the held-out production rows when there are any (the traffic it is trained for), else on the test
+    split."""
     from .evaluate import classification_metrics, onnx_logits, onnx_session, single_text_latency, softmax
     from .export import check_parity, quantize_int8
 
@@ -386,11 +396,13 @@ def _evaluate(params: TrainParams, inputs: Inputs, model: Model, onnx_path: Path
         int8 = classification_metrics(test_set[1], int8_probs[:, 1])
         metrics.update({"int8_accuracy": int8["accuracy"], "int8_f1": int8["f1"],
                         "int8_size_mb": int8_path.stat().st_size / 1e6})
-    if inputs.extra_held:
-        held_ids, held_labels = _encoded(inputs.tokenizer, inputs.extra_held, params.max_length)
-        held = classification_metrics(held_labels, softmax(onnx_logits(session, held_ids, params.eval_batch_size))[:, 1])
+    if inputs.production_held:
+        held_ids, held_labels = _encoded(inputs.tokenizer, inputs.production_held, params.max_length)
+        held_probs = softmax(onnx_logits(session, held_ids, params.eval_batch_size))
+        held = classification_metrics(held_labels, held_probs[:, 1])
         metrics.update({"feedback_accuracy": held["accuracy"], "feedback_f1": held["f1"],
-                        "feedback_rows": len(inputs.extra_held)})
+                        "feedback_rows": len(inputs.production_held)})
+        return metrics, held_probs
     return metrics, probs
 
 
@@ -410,7 +422,7 @@ def _write_model_dir(model_dir: Path, config: RunConfig, params: TrainParams, in
     artifact.write_json(model_dir / "steward.json", meta)
     dataset_facts = {"name": dataset_name, "version": dataset_version, "sha256": sha256,
                      "train_rows": len(inputs.train_rows), "validation_rows": len(inputs.val_set[0]),
-                     "test_rows": len(inputs.test_set[0]), "extra_train_rows": len(inputs.extra_train)}
+                     "test_rows": len(inputs.test_set[0]), "production_train_rows": len(inputs.production_train)}
     (model_dir / "model_card.md").write_text(
         artifact.model_card(config.model_name or "steward-sentiment", meta, dataset_facts, params.as_dict(), metrics),
         encoding="utf-8")

@@ -209,14 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="directory that receives model/ and metrics.json")
     parser.add_argument("--model-name", help="register a version of this model (needs a tracking URI)")
     parser.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"))
-    parser.add_argument("--extra-data", help="text,label CSV of labelled feedback")
     parser.add_argument("--warm-start", help="a previous version's model/hf directory")
     args = parser.parse_args(argv)
     try:
         params = TrainParams.parse(args.params, args.base_model)
         summary = run(RunConfig(
             dataset_uri=args.dataset, base_model=args.base_model, params=params, model_name=args.model_name,
-            tracking_uri=args.tracking_uri, extra_data_uri=args.extra_data, warm_start_uri=args.warm_start,
+            tracking_uri=args.tracking_uri, warm_start_uri=args.warm_start,
             output_dir=args.out,
         ))
     except Exception as e:

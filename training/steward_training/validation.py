@@ -16,6 +16,8 @@ from typing import Iterable, Mapping, Sequence
 LABELS = ("negative", "positive")
 REQUIRED_COLUMNS = ("text", "label")
 SPLITS = ("train", "validation", "test")
+# The optional fourth split of a version built from labelled production feedback.
+PRODUCTION = "production"
 
 MIN_LABEL_SHARE = 0.2
 MAX_DUPLICATE_SHARE = 0.01

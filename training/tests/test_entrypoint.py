@@ -34,13 +34,13 @@ def test_model_name_with_a_quote_is_refused(dataset_dir):
 
 def test_config_from_env_reads_the_contract(dataset_dir, tmp_path):
     env = {**base_env(dataset_dir), "MLFLOW_RUN_ID": "abc", "STEWARD_PARAMS": '{"epochs": 4, "seed": 7}',
-           "STEWARD_DATASET_NAME": "rt", "STEWARD_DATASET_VERSION": "3", "STEWARD_EXTRA_DATA_URI": "file:///x.csv",
+           "STEWARD_DATASET_NAME": "rt", "STEWARD_DATASET_VERSION": "3",
            "STEWARD_WARM_START_URI": "file:///prev/model/hf", "STEWARD_OUTPUT_DIR": str(tmp_path)}
     config = config_from_env(env)
     assert (config.run_id, config.dataset_name, config.dataset_version) == ("abc", "rt", "3")
     assert config.params.epochs == 4 and config.params.seed == 7 and config.params.learning_rate == 1e-3
     assert config.base_model == "tiny" and config.output_dir == tmp_path
-    assert config.extra_data_uri == "file:///x.csv" and config.warm_start_uri == "file:///prev/model/hf"
+    assert config.warm_start_uri == "file:///prev/model/hf"
 
 
 def test_bad_configuration_exits_2_with_one_prefixed_line(dataset_dir, clean_env):

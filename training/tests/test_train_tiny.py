@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import torch
 from conftest import new_run
 from helpers import check_logged_run, error_lines, run_entrypoint
 
+from steward_training.data import dataset_sha256, sha256_file
 from steward_training.evaluate import onnx_logits, onnx_session
 from steward_training.tokenizer import load_tokenizer
 from steward_training.validation import read_csv
@@ -105,15 +107,27 @@ def test_reference_profile_is_in_the_artifact(tiny_run, dataset_dir):
     assert profile["predictions"]["predicted_label"]["categories"] == ["negative", "positive"]
 
 
-def test_warm_start_with_feedback_registers_the_next_version(tiny_run, tweets_dir, tmp_path, mlflow_client, mlflow_store):
-    feedback = tmp_path / "feedback.csv"
-    rows = read_csv(tweets_dir / "tweets.csv")[1][:400]
-    with open(feedback, "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
+def with_production_split(dataset_dir: Path, rows, out: Path) -> Path:
+    """A copy of a dataset version with a production split, as Steward builds one from labelled feedback."""
+    shutil.copytree(dataset_dir, out)
+    with open(out / "production.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_ALL)
         w.writerow(["text", "label"])
-        w.writerows([(r["text"], r["label"]) for r in rows])
+        w.writerows(rows)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["splits"]["production"] = {"file": "production.csv", "sha256": sha256_file(out / "production.csv")}
+    manifest["sha256"] = dataset_sha256([manifest["splits"][s]["sha256"] for s in
+                                         ("train", "validation", "test", "production")])
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    return out
+
+
+def test_warm_start_on_a_production_split_registers_the_next_version(tiny_run, dataset_dir, tweets_dir, tmp_path,
+                                                                     mlflow_client, mlflow_store):
+    rows = [(r["text"], r["label"]) for r in read_csv(tweets_dir / "tweets.csv")[1][:400]]
+    dataset = with_production_split(dataset_dir, rows, tmp_path / "rt-2")
     run_id = new_run(mlflow_client, mlflow_store["artifacts"], MODEL)
-    env = {**tiny_run["env"], "MLFLOW_RUN_ID": run_id, "STEWARD_EXTRA_DATA_URI": f"file://{feedback}",
+    env = {**tiny_run["env"], "MLFLOW_RUN_ID": run_id, "STEWARD_DATASET_URI": f"file://{dataset}",
            "STEWARD_WARM_START_URI": f"models:/{MODEL}/1",  # what the orchestrator passes
            "STEWARD_PARAMS": json.dumps({"epochs": 1, "max_train_rows": 500, "quantize": False, "learning_rate": 2e-4})}
     result = run_entrypoint(env, timeout=600)
@@ -123,8 +137,13 @@ def test_warm_start_with_feedback_registers_the_next_version(tiny_run, tweets_di
     # 820 rows for one epoch from scratch stay near the majority class; from the warm start they do not
     assert m["accuracy"] >= MAJORITY + 0.1, m["accuracy"]
     assert m["feedback_rows"] == 80 and 0 <= m["feedback_accuracy"] <= 1
-    assert run.data.params["extra_train_rows"] == "320"
+    assert run.data.params["production_train_rows"] == "320"
     contexts = {t.value for i in run.inputs.dataset_inputs for t in i.tags if t.key == "mlflow.data.context"}
-    assert contexts == {"train", "feedback"}
+    assert contexts == {"train", "production"}
+    # Its references are the production split's: the texts' profile, and its predictions on the held-out part.
+    model_dir = Path(mlflow_client.download_artifacts(run_id, "model", str(tmp_path / "download")))
+    profile = json.loads((model_dir / "reference_profile.json").read_text())
+    assert profile["predictions"]["confidence"]["n"] == 80
+    assert profile["features"]["char_length"]["n"] == 400
     assert "model.int8.onnx" not in {Path(f.path).name for f in mlflow_client.list_artifacts(run_id, "model")}
     assert run.data.tags["steward.model_version"] == "2"
