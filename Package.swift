@@ -45,7 +45,8 @@ let package = Package(
         .target(
             name: "Orchestrator",
             dependencies: [
-                "Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle", "Digest"
+                "Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle", "Digest",
+                "TextFeatures"
             ],
             exclude: ["README.md"]),
         .target(

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TextFeatures
 
 /// One track's requests over an analysis window, from the prediction log.
 public struct TrackMetrics: Sendable, Equatable {
@@ -31,14 +32,21 @@ public struct AnalysisInputs: Sendable, Equatable {
     public var canary: TrackMetrics
     /// The largest PSI of the canary's input features against stable's over the window.
     public var inputPSI: Double?
-    /// PSI of the canary's confidence against stable's over the window.
+    /// PSI of the canary's confidence over the window against `confidenceReference`.
     public var confidencePSI: Double?
+    /// What the confidence was compared with, in words: stable's over the same window,
+    /// or the canary's own predictions on its held-out rows.
+    public var confidenceReference: String
 
-    public init(stable: TrackMetrics, canary: TrackMetrics, inputPSI: Double?, confidencePSI: Double?) {
+    public init(
+        stable: TrackMetrics, canary: TrackMetrics, inputPSI: Double?, confidencePSI: Double?,
+        confidenceReference: String = "stable's"
+    ) {
         self.stable = stable
         self.canary = canary
         self.inputPSI = inputPSI
         self.confidencePSI = confidencePSI
+        self.confidenceReference = confidenceReference
     }
 }
 
@@ -46,11 +54,20 @@ public struct AnalysisInputs: Sendable, Equatable {
 /// Postgres (a window of any size never comes into memory). Both tracks get the
 /// same traffic, so a difference is the canary's doing; drift against the training
 /// data is the drift monitor's job, not the canary's.
+///
+/// Confidence is compared like with like: with stable's on the same window when no
+/// `confidenceReference` is given (the caller's choice when both versions were trained
+/// on the same data), else with that reference, the canary's own predictions on its
+/// held-out rows: a retrain on shifted data is legitimately surer than the version it
+/// replaces, and judging it by stable's confidence would roll it back for learning.
 public struct CanaryAnalysis: Sendable {
     let pool: PostgresPool
     public init(pool: PostgresPool) { self.pool = pool }
 
-    public func measure(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> AnalysisInputs {
+    public func measure(
+        model: String, stable: Int?, canary: Int, from: Date, to: Date,
+        confidenceReference: (profile: FeatureProfile, name: String)? = nil
+    ) throws -> AnalysisInputs {
         let stableMetrics = try track(model: model, "stable", stable, from: from, to: to)
         let canaryMetrics = try track(model: model, "canary", canary, from: from, to: to)
         var inputPSI: Double?
@@ -63,9 +80,16 @@ public struct CanaryAnalysis: Sendable {
             let result = try drift.quantilePSI(canaryWindow, feature: feature, profile: reference)
             if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
         }
+        guard let confidenceReference else {
+            return AnalysisInputs(
+                stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI,
+                confidencePSI: try confidencePSI(model: model, stable: stable, canary: canary, from: from, to: to))
+        }
         return AnalysisInputs(
             stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI,
-            confidencePSI: try confidencePSI(model: model, stable: stable, canary: canary, from: from, to: to))
+            confidencePSI: try confidencePSI(
+                model: model, canary: canary, from: from, to: to, reference: confidenceReference.profile),
+            confidenceReference: confidenceReference.name)
     }
 
     private func track(model: String, _ track: String, _ version: Int?, from: Date, to: Date) throws -> TrackMetrics {
@@ -90,6 +114,29 @@ public struct CanaryAnalysis: Sendable {
             requests: try row.get("requests"), errors: try row.get("errors"),
             clientErrors: try row.get("client_errors"),
             p99Ms: try row.get("p99"), predictions: try row.get("predictions"))
+    }
+
+    /// The canary's confidence against a reference profile of it (right-closed
+    /// bins: a value's bin is the number of edges strictly below it).
+    private func confidencePSI(
+        model: String, canary: Int, from: Date, to: Date, reference: FeatureProfile
+    ) throws
+        -> Double?
+    {
+        // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
+        let negated = Array(reference.edges.reversed().map { -$0 })
+        let bins = try pool.query(
+            """
+            SELECT cardinality(\(reference.edges)::float8[]) - width_bucket(-confidence, \(negated)::float8[]) AS bin,
+                count(*) AS n
+            FROM steward.prediction_log WHERE model_name = \(model) AND track = 'canary' AND
+                model_version = \(String(canary)) AND confidence IS NOT NULL AND at >= \(from) AND at < \(to)
+            GROUP BY 1
+            """)
+        var counts = [Int](repeating: 0, count: reference.edges.count + 1)
+        for row in bins { counts[try row.get("bin", as: Int.self)] += try row.get("n") }
+        guard counts.reduce(0, +) > 0 else { return nil }
+        return PSI.quantile(referenceShares: reference.shares, currentCounts: counts)
     }
 
     /// Canary against stable, ten equal bins of confidence over [0.5, 1].

@@ -6,6 +6,7 @@ import Postgres
 import Registry
 import ServingLog
 import Telemetry
+import TextFeatures
 
 /// Drives canary rollouts (leader only): the one writer of a rollout's state.
 ///
@@ -226,8 +227,8 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
             try write(rollout, state, kind: "weight", detail: "canary weight \(weight)%")
         case .analyze(let from, let to):
             let inputs = try CanaryAnalysis(pool: registry.pool).measure(
-                model: rollout.model, stable: rollout.stable, canary: rollout.canary,
-                from: from, to: to)
+                model: rollout.model, stable: rollout.stable, canary: rollout.canary, from: from, to: to,
+                confidenceReference: try confidenceReference(model: rollout.model, rollout.stable, rollout.canary))
             let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis, hasStable: rollout.stable != nil)
             let state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
             let detail: String
@@ -307,5 +308,34 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
                 "reason": reason
             ])
         logger.info("rollout promoted", ["model": .string(rollout.model), "canary": .int(rollout.canary)])
+    }
+}
+
+extension RolloutController {
+    /// What a canary's live confidence is compared with (see CanaryAnalysis): stable's
+    /// (nil) when both versions were trained on the same dataset version, else the
+    /// canary's own predictions on its held-out rows from its `reference_profile.json`
+    /// (stable's again when it has none).
+    func confidenceReference(
+        model: String, _ stable: Int?, _ canary: Int
+    ) throws -> (
+        profile: FeatureProfile, name: String
+    )? {
+        struct ModelReference: Decodable {
+            struct Predictions: Decodable { let confidence: FeatureProfile }
+            let predictions: Predictions
+        }
+        guard let stable else { return nil }
+        let canaryVersion = try registry.version(modelName: model, version: canary)
+        let trainedOn = try registry.trainingDataset(of: canaryVersion)?.id
+        if let trainedOn,
+            trainedOn == (try registry.trainingDataset(of: registry.version(modelName: model, version: stable)))?.id
+        {
+            return nil
+        }
+        guard let file = try registry.modelFile(canaryVersion, path: "reference_profile.json"),
+            let profile = try? JSONDecoder().decode(ModelReference.self, from: file).predictions.confidence
+        else { return nil }
+        return (profile, "its own \(profile.n) held-out predictions")
     }
 }

@@ -99,7 +99,9 @@ public enum RolloutPlanner {
                 if let psi = inputs.confidencePSI {
                     check(
                         psi <= config.maxConfidencePSI,
-                        String(format: "confidence PSI %.3f (max %.3f)", psi, config.maxConfidencePSI))
+                        String(
+                            format: "confidence PSI %.3f against %@ (max %.3f)", psi, inputs.confidenceReference,
+                            config.maxConfidencePSI))
                 }
             } else {
                 missing.append(

@@ -89,6 +89,20 @@ extension RegistryService {
         return try datasets.dataset(c, id: id)
     }
 
+    /// The dataset version a model version's run trained on (nil without a run or a dataset).
+    public func trainingDataset(of version: ModelVersion) throws -> Dataset? {
+        try version.runID.flatMap { try datasets.trainedOn(runID: $0) }
+    }
+
+    /// A file of a version's model as this registry stores it (nil when its files
+    /// are elsewhere or it has no such file), read whole: for small files only.
+    public func modelFile(_ version: ModelVersion, path: String) throws -> Data? {
+        guard let prefix = ArtifactURI.storePath(version.source),
+            let stored = try artifacts.lookup(pool, path: "\(prefix)/\(path)")
+        else { return nil }
+        return try Data(contentsOf: stored.url)
+    }
+
     /// The next whole-number version of dataset `name`.
     public func nextDatasetVersion(_ c: PostgresConnection, name: String) throws -> String {
         try datasets.nextVersion(c, name: name)

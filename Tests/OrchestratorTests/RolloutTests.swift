@@ -256,7 +256,7 @@ import TextFeatures
     /// the features serving would log for their texts.
     static func traffic(
         _ setup: Setup, track: String, version: String, count: Int, errors: Int, drifted: Bool = false,
-        seconds: Double = 200
+        seconds: Double = 200, confidence: Double = 0.9
     ) throws {
         let now = setup.clock.now.withLock { $0 }
         let tokenizer = try WordPieceTokenizer(
@@ -268,7 +268,7 @@ import TextFeatures
             return [
                 now.addingTimeInterval(-seconds + Double(i) * seconds / Double(count)), "m", version, track, 10.0,
                 i < errors ? 500 : 200,
-                "positive", 0.9, f.charLength, f.wordCount, f.oovShare, f.nonLetterShare
+                "positive", confidence, f.charLength, f.wordCount, f.oovShare, f.nonLetterShare
             ]
         }
         _ = try setup.database.pool.withConnection { c in
@@ -450,6 +450,48 @@ import TextFeatures
         #expect(try Controller.phase(setup) == ("Aborted", 0, 0))
         let reason: String = try setup.database.pool.query("SELECT reason FROM steward.rollouts").first!.get("reason")
         #expect(reason == "aborted by ops: bad")
+    }
+}
+
+@Suite struct ConfidenceReferenceTests {
+    /// A retrain on other data is surer than stable on the traffic it was retrained for:
+    /// its confidence is judged against its own held-out predictions, not stable's.
+    @Test func aCanaryTrainedOnOtherDataIsJudgedByItsOwnHeldOutConfidence() throws {
+        let setup = try RolloutControllerTests.setUp()
+        let registry = setup.registry
+        try setup.database.pool.withTransaction { c in
+            let folder = try #require(URL(string: try registry.dataset(reference: "d@1").uri))
+            let other = try registry.datasets.register(c, name: "d", version: "2", source: folder, rules: DatasetRules())
+            let run = try registry.createQueuedRun(c, modelName: "m", datasetID: other, user: "t", tags: [:])
+            let reference = Data(
+                #"""
+                {"predictions": {"confidence": {"edges": [0.8], "counts": [2, 98], "shares": [0.02, 0.98], "n": 100,
+                 "mean": 0.88, "min": 0.6, "max": 0.95}}}
+                """#.utf8)
+            let stored = try registry.artifacts.ingest(data: reference)
+            try registry.artifacts.record(
+                c, path: "0/\(run)/artifacts/model/reference_profile.json", sha256: stored.sha256, size: stored.size)
+            _ = try registry.models.createVersion(
+                c, modelName: "m", source: "mlflow-artifacts:/0/\(run)/artifacts/model", runID: run, description: "",
+                tags: [:], artifacts: registry.artifacts)
+        }
+        let controller = setup.controller()
+        #expect(try controller.confidenceReference(model: "m", 1, 2) == nil)  // both trained on d@1: stable's
+        let own = try #require(try controller.confidenceReference(model: "m", 1, 3))
+        #expect(own.profile.n == 100 && own.name == "its own 100 held-out predictions")
+        // Stable is unsure of the new traffic, the canary sure, as its held-out predictions were.
+        try RolloutControllerTests.traffic(setup, track: "stable", version: "1", count: 300, errors: 0, confidence: 0.6)
+        try RolloutControllerTests.traffic(setup, track: "canary", version: "3", count: 300, errors: 0, confidence: 0.9)
+        let now = setup.clock.now.withLock { $0 }
+        let analysis = CanaryAnalysis(pool: setup.database.pool)
+        let likeWithLike = try analysis.measure(
+            model: "m", stable: 1, canary: 3, from: now - 300, to: now + 1, confidenceReference: own)
+        let againstStable = try analysis.measure(model: "m", stable: 1, canary: 3, from: now - 300, to: now + 1)
+        #expect(try #require(likeWithLike.confidencePSI) < 0.25 && likeWithLike.confidenceReference == own.name)
+        #expect(try #require(againstStable.confidencePSI) > 1)
+        let verdict = RolloutPlanner.judge(likeWithLike, RolloutState.Analysis(), hasStable: true)
+        guard case .pass(let checks) = verdict else { Issue.record("\(verdict)"); return }
+        #expect(checks.contains { $0.hasPrefix("confidence PSI 0.10") && $0.contains("against its own 100 held-out") })
     }
 }
 

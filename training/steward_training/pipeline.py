@@ -111,7 +111,9 @@ def confidence_profile(probs: np.ndarray, text_profile: dict | None, source: str
         "bin_rule": "bin = number of edges < value (right-closed bins)",
         "features": dict((text_profile or {}).get("features", {})),
         "predictions": {
-            "confidence": feature_profile(probs.max(axis=1)),
+            # At least 20 predictions a bin: a few held-out rows in ten bins would make the canary's
+            # confidence PSI against them mostly sampling noise.
+            "confidence": feature_profile(probs.max(axis=1), bins=max(2, min(10, len(probs) // 20))),
             "predicted_label": categorical_profile(predicted, LABELS),
         },
     }
