@@ -461,7 +461,8 @@ import TextFeatures
         let registry = setup.registry
         try setup.database.pool.withTransaction { c in
             let folder = try #require(URL(string: try registry.dataset(reference: "d@1").uri))
-            let other = try registry.datasets.register(c, name: "d", version: "2", source: folder, rules: DatasetRules())
+            let other = try registry.datasets.register(
+                c, name: "d", version: "2", source: folder, rules: DatasetRules())
             let run = try registry.createQueuedRun(c, modelName: "m", datasetID: other, user: "t", tags: [:])
             let reference = Data(
                 #"""
@@ -490,7 +491,10 @@ import TextFeatures
         #expect(try #require(likeWithLike.confidencePSI) < 0.25 && likeWithLike.confidenceReference == own.name)
         #expect(try #require(againstStable.confidencePSI) > 1)
         let verdict = RolloutPlanner.judge(likeWithLike, RolloutState.Analysis(), hasStable: true)
-        guard case .pass(let checks) = verdict else { Issue.record("\(verdict)"); return }
+        guard case .pass(let checks) = verdict else {
+            Issue.record("\(verdict)")
+            return
+        }
         #expect(checks.contains { $0.hasPrefix("confidence PSI 0.10") && $0.contains("against its own 100 held-out") })
     }
 }
