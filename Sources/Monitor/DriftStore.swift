@@ -195,9 +195,10 @@ public struct DriftStore: Sendable {
 
     /// A stored window's largest PSI and the feature it was on.
     public struct WorstDrift: Sendable, Equatable {
-        public let windowStart: Date, psi: Double, feature: String
-        public init(windowStart: Date, psi: Double, feature: String) {
+        public let windowStart: Date, windowEnd: Date, psi: Double, feature: String
+        public init(windowStart: Date, windowEnd: Date? = nil, psi: Double, feature: String) {
             self.windowStart = windowStart
+            self.windowEnd = windowEnd ?? windowStart
             self.psi = psi
             self.feature = feature
         }
@@ -208,11 +209,13 @@ public struct DriftStore: Sendable {
     public func recentWorstDrift(model: String, windows: Int) throws -> [WorstDrift] {
         try pool.query(
             """
-            SELECT DISTINCT ON (window_start) window_start, feature, psi FROM steward.drift_windows
+            SELECT DISTINCT ON (window_start) window_start, window_end, feature, psi FROM steward.drift_windows
             WHERE model_name = \(model) AND track = 'stable' ORDER BY window_start DESC, psi DESC LIMIT \(windows)
             """
         ).map {
-            WorstDrift(windowStart: try $0.get("window_start"), psi: try $0.get("psi"), feature: try $0.get("feature"))
+            WorstDrift(
+                windowStart: try $0.get("window_start"), windowEnd: try $0.get("window_end"), psi: try $0.get("psi"),
+                feature: try $0.get("feature"))
         }
     }
 

@@ -10,9 +10,11 @@ import Telemetry
 /// last `windows` drift windows (largest feature PSI above `threshold`), one
 /// retrain run is queued — warm-started from the Production version, with the same
 /// base model and parameters, on a new dataset version: the Production version's
-/// training dataset plus the labelled production feedback posted since the episode
-/// began (`FeedbackDataset`; the retrain waits until there are `minFeedback` such
-/// labels). One per drift episode: an episode lasts from its first window above the
+/// training dataset plus the labelled production feedback posted since the episode's
+/// first drifted window ended (`FeedbackDataset`; the retrain waits until there are
+/// `minFeedback` such labels). Not since it began: the shift happened somewhere inside
+/// that window, and labels of the old traffic from before it would make the new
+/// version's reference a blend that the shifted traffic never matches. One per drift episode: an episode lasts from its first window above the
 /// threshold until `quietWindows` windows in a row are back under it, and a retrain
 /// queued since it began (or a run still open) means no other; `cooldown` is a floor
 /// between two drift retrains whatever the episodes.
@@ -54,6 +56,8 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
         public var reason: String
         /// When the episode the decision is about began (nil outside one).
         public var episode: Date?
+        /// Where its feedback window starts: the end of the episode's first window.
+        public var feedbackFrom: Date?
     }
 
     /// The pure decision over the recent windows (newest first); `feedbackSince`
@@ -71,7 +75,10 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
             return Decision(
                 queue: false, reason: "drift below \(options.threshold) in the last \(options.windows) windows")
         }
-        func no(_ reason: String) -> Decision { Decision(queue: false, reason: reason, episode: episode) }
+        let feedbackFrom = recent.first { $0.windowStart == episode }?.windowEnd ?? episode
+        func no(_ reason: String) -> Decision {
+            Decision(queue: false, reason: reason, episode: episode, feedbackFrom: feedbackFrom)
+        }
         if openRun { return no("a run for this model is already queued or running") }
         if let lastRetrain, lastRetrain >= episode {
             return no("this drift episode (since \(Timestamp.iso8601(episode))) had its retrain already")
@@ -81,11 +88,11 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
                 "the last drift retrain was \(Int(now.timeIntervalSince(lastRetrain))) s ago (cooldown "
                     + "\(Int(options.cooldown.seconds)) s)")
         }
-        let labelled = try feedbackSince(episode)
+        let labelled = try feedbackSince(feedbackFrom)
         if labelled < options.minFeedback {
             return no(
-                "waiting for labelled production texts: \(labelled) of \(options.minFeedback) since the episode "
-                    + "began at \(Timestamp.iso8601(episode))")
+                "waiting for labelled production texts: \(labelled) of \(options.minFeedback) since "
+                    + "\(Timestamp.iso8601(feedbackFrom)) (the end of the episode's first drifted window)")
         }
         let worst = window.max { $0.psi < $1.psi }!
         return Decision(
@@ -93,7 +100,7 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
             reason: String(
                 format: "drift: %@ PSI %.3f, above %.2f for %d windows", worst.feature, worst.psi, options.threshold,
                 options.windows),
-            episode: episode)
+            episode: episode, feedbackFrom: feedbackFrom)
     }
 
     public let name = "drift-retrainer"
@@ -165,13 +172,13 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
             let decision = try Self.decide(
                 recent: recent, options: options, openRun: open, lastRetrain: last, now: now,
                 feedbackSince: { try FeedbackStore.count(c, model: model, since: $0) })
-            guard decision.queue, let episode = decision.episode else {
+            guard decision.queue, let episode = decision.episode, let feedbackFrom = decision.feedbackFrom else {
                 if let episode = decision.episode { waiting(model: model, episode: episode, reason: decision.reason) }
                 return nil
             }
             onEpisode(episode)
             let dataset = try FeedbackDataset(registry: registry).register(
-                c, parent: try registry.dataset(c, id: source.datasetID), model: model, since: episode, now: now)
+                c, parent: try registry.dataset(c, id: source.datasetID), model: model, since: feedbackFrom, now: now)
             let submission = RunSubmission(
                 model: model, datasetID: dataset.id, datasetLabel: dataset.label, baseModel: source.baseModel,
                 paramsJSON: source.params, warmStartVersion: version, reason: decision.reason,

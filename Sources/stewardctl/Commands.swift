@@ -32,6 +32,10 @@ struct Command {
           rollback MODEL [--to VERSION] [--reason TEXT]   champion back to the previous stable version at once
           history MODEL                               which version served each track, from when to when
           drift MODEL [--limit N]                     the monitor's newest drift windows (PSI per feature)
+          datasets list [NAME]                        dataset versions, newest first
+          datasets show NAME@VERSION                  digest, validation, sources and lineage
+          datasets from-feedback NAME@VERSION --model M [--since ISO-TIME]
+                                                      the version plus M's labelled feedback, as NAME's next version
           alerts                                      alerts, firing first
           alerts ack ALERT_ID                         acknowledge a firing alert (who and when, audited)
           alerts silence RULE SECONDS                 hold back a rule's notifications (0 lifts it; at most 30 days)
@@ -55,6 +59,7 @@ struct Command {
         case "rollback": return try rollback(try arguments.word(1, "model name"))
         case "history": return try history(try arguments.word(1, "model name"))
         case "drift": return try drift(try arguments.word(1, "model name"))
+        case "datasets": return try datasets(try arguments.word(1, "datasets subcommand"))
         case "alerts": return try alerts(arguments.words.count > 1 ? try arguments.word(1, "alerts subcommand") : nil)
         default: throw UsageError("unknown command '\(noun)' (see --help)")
         }
@@ -100,6 +105,82 @@ struct Command {
                 ("replica", Output.cell(o["replica"])), ("leader", Output.cell(o["leader"])),
                 ("executor", Output.cell(o["executor"])), ("runs", Output.cell(o["runs"]))
             ])
+        }
+    }
+
+    func datasets(_ verb: String) throws -> Int32 {
+        func reference(_ text: String) throws -> (name: String, version: String) {
+            guard let at = text.firstIndex(of: "@"), at != text.startIndex, text.index(after: at) != text.endIndex
+            else { throw UsageError("a dataset is written NAME@VERSION") }
+            return (String(text[..<at]), String(text[text.index(after: at)...]))
+        }
+        switch verb {
+        case "list":
+            var path = "/api/v1/datasets?limit=\(try arguments.int("limit", default: 50))"
+            if arguments.words.count > 2 { path += "&name=" + escaped(try arguments.word(2, "dataset name")) }
+            return try show(.GET, path) { o in
+                Output.table(
+                    ["dataset", "rows", "sha256", "parent", "created"],
+                    (o["items"] as? [[String: Any]] ?? []).map { d in
+                        [
+                            "\(Output.cell(d["name"]))@\(Output.cell(d["version"]))", Output.cell(d["rows"]),
+                            String(Output.cell(d["sha256"]).prefix(12)), Output.cell(d["parent"]),
+                            Output.cell(d["created_at"])
+                        ]
+                    })
+            }
+        case "show":
+            let (name, version) = try reference(try arguments.word(2, "dataset NAME@VERSION"))
+            return try show(.GET, "/api/v1/datasets/\(escaped(name))/\(escaped(version))") { d in
+                let validation = d["validation"] as? [String: Any] ?? [:]
+                let profile = d["profile"] as? [String: Any]
+                Output.fields([
+                    ("dataset", "\(name)@\(version)"), ("rows", Output.cell(d["rows"])),
+                    ("labels", Output.cell(d["label_counts"])), ("sha256", Output.cell(d["sha256"])),
+                    ("uri", Output.cell(d["uri"])),
+                    ("validation", (validation["passed"] as? Bool) == true ? "passed" : "FAILED"),
+                    ("warnings", Output.cell(validation["warnings"])), ("reference", Output.cell(profile?["source"])),
+                    ("parent", Output.cell(d["parent"])), ("derived", Output.cell(d["derived"]))
+                ])
+                let sources = d["sources"] as? [[String: Any]] ?? []
+                if !sources.isEmpty {
+                    print("\nsources")
+                    Output.table(
+                        ["kind", "rows", "from"],
+                        sources.map { source in
+                            let from =
+                                source["kind"] as? String == "dataset"
+                                ? "\(Output.cell(source["dataset"])) (sha256 \(Output.cell(source["sha256"]).prefix(12)))"
+                                : "model \(Output.cell(source["model"])) feedback \(Output.cell(source["from"])) .. "
+                                    + "\(Output.cell(source["to"])) (ids \(Output.cell(source["first_feedback_id"]))-"
+                                    + "\(Output.cell(source["last_feedback_id"])))"
+                            return [Output.cell(source["kind"]), Output.cell(source["rows"]), from]
+                        })
+                }
+                let trained = d["trained_by"] as? [[String: Any]] ?? []
+                print("\ntrained on it" + (trained.isEmpty ? ": no run yet" : ""))
+                if !trained.isEmpty {
+                    Output.table(
+                        ["run", "model", "version"],
+                        trained.map {
+                            [Output.cell($0["run_id"]), Output.cell($0["model"]), Output.cell($0["version"])]
+                        })
+                }
+            }
+        case "from-feedback":
+            let parent = try arguments.word(2, "parent dataset NAME@VERSION")
+            _ = try reference(parent)
+            guard let model = arguments.options["model"] else {
+                throw UsageError("datasets from-feedback needs --model M")
+            }
+            var body: [String: Any] = ["parent": parent, "model": model]
+            if let since = arguments.options["since"] { body["since"] = since }
+            return try show(.POST, "/api/v1/datasets/from-feedback", body: body) { d in
+                print(
+                    "registered \(Output.cell(d["name"]))@\(Output.cell(d["version"])): \(Output.cell(d["rows"])) rows, "
+                        + "\((d["sources"] as? [[String: Any]])?.last?["rows"] ?? 0) of them labelled feedback")
+            }
+        default: throw UsageError("unknown datasets subcommand '\(verb)' (list, show, from-feedback)")
         }
     }
 
@@ -252,6 +333,7 @@ struct Command {
                 ("model", Output.cell(body["model"])), ("version", Output.cell(body["version"])),
                 ("stage", Output.cell(body["stage"])),
                 ("aliases", Output.cell(body["aliases"])), ("source", Output.cell(body["source"])),
+                ("run", Output.cell(body["run_id"])), ("dataset", Output.cell(body["dataset"])),
                 ("sha256", Output.cell(body["artifact_sha256"])), ("metrics", Output.cell(body["metrics"]))
             ])
             if let decision {

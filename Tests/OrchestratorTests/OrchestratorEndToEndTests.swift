@@ -150,17 +150,30 @@ import TestSupport
             try client.send(ClientRequest(.GET, "/api/v1/runs/\(id)")).json(Run.self).tags["steward.model_version"])
     }
 
-    /// The drift loop through real serving: critic snippets, then far longer
-    /// texts, through steward-serve into the prediction log; the monitor's
-    /// windows, the drift alert, exactly one retrain run, and the retrained
-    /// version's verdict with its stored reasons.
-    @Test func shiftedTrafficAlertsAndQueuesExactlyOneRetrainThatGetsAVerdict() throws {
+    struct Alert: Decodable {
+        let id: Int64
+        let rule: String
+        let started_at: String
+        let ended_at: String?
+        let resolved_value: Double?
+    }
+    struct Alerts: Decodable { let items: [Alert] }
+
+    /// A drift episode from start to end through real processes: critic snippets, then
+    /// far longer texts, through steward-serve into the prediction log, true labels
+    /// posted back; the monitor's windows open the drift alert; exactly one retrain,
+    /// on a dataset version Steward registered from the Production version's dataset
+    /// and the episode's feedback; promoted, the retrained version's own reference
+    /// fits the shifted traffic, its windows fall under the threshold and the alert
+    /// resolves by itself; a second shift opens a new episode with a retrain of its own.
+    @Test func aDriftEpisodeRetrainsOnceOnARegisteredDatasetAndEndsWhenTheRetrainServes() throws {
         let daemon = try Self.daemon([
             "STEWARD_DRIFT_WINDOW_SECONDS": "10", "STEWARD_DRIFT_WINDOWS": "2", "STEWARD_DRIFT_MIN_ROWS": "30",
-            "STEWARD_RETRAIN_INTERVAL_SECONDS": "1"
+            "STEWARD_RETRAIN_INTERVAL_SECONDS": "1", "STEWARD_RETRAIN_MIN_FEEDBACK": "60",
+            "STEWARD_RETRAIN_COOLDOWN_SECONDS": "0"
         ])
         let client = daemon.client()
-        try Self.prepare(client, policy: "accuracy >= 0.55 and eval_rows >= 100")
+        try Self.prepare(client, policy: "eval_rows >= 100")
         let v1 = try Self.trainAndPromote(client)
         #expect(
             try client.send(
@@ -168,86 +181,159 @@ import TestSupport
                     .PUT, "/api/v1/alert-rules/input-drift",
                     body: Data(
                         """
-                        {"metric": "input_psi", "model": "sentiment", "threshold": 0.25, "for_seconds": 0}
+                        {"metric": "input_psi", "model": "sentiment", "threshold": 0.25, "for_seconds": 0,
+                         "resolve_after_seconds": 15}
                         """.utf8))
             ).status == 200)
         let serve = try ServeProcess(environment: [
             "STEWARD_REGISTRY_URL": daemon.base, "STEWARD_REGISTRY_TOKEN": daemon.token,
-            "STEWARD_MODEL_NAME": "sentiment",
+            "STEWARD_MODEL_NAME": "sentiment", "STEWARD_MODEL_POLL_SECONDS": "1",
             "STEWARD_DATABASE_URL": daemon.database.configuration.url,
             "STEWARD_MODEL_CACHE": try TestEnvironment.temporaryDirectory("serve-cache").path
         ])
-        // Texts the model was trained on the like of, and a shift: six snippets in one text.
-        let critics = try String(contentsOf: try Self.dataset().appendingPathComponent("test.csv"), encoding: .utf8)
-            .split(separator: "\n").dropFirst().prefix(600).map { line in
-                String(line.split(separator: ",").dropLast().joined(separator: ","))
-            }
-        let shifted = stride(from: 0, to: critics.count - 6, by: 6).map {
-            critics[$0..<$0 + 6].joined(separator: " ") + " !!! #mustwatch"
+        // Texts the model was trained on the like of, with their labels, and a shift: six snippets in one text.
+        let critics: [(text: String, label: String)] = try String(
+            contentsOf: try Self.dataset().appendingPathComponent("test.csv"), encoding: .utf8
+        ).split(separator: "\n").dropFirst().prefix(600).map { line in
+            let fields = line.split(separator: ",")
+            return (fields.dropLast().joined(separator: ","), String(fields.last!))
         }
-        let drifting = Atomic<Bool>(false)
+        let shifted = stride(from: 0, to: critics.count - 6, by: 6).map {
+            (
+                text: critics[$0..<$0 + 6].map(\.text).joined(separator: " ") + " !!! #mustwatch",
+                label: critics[$0].label
+            )
+        }
+        let phase = Atomic<Int>(0)  // 0 critics, 1 shifted, 2 critics again
         let load = LoadGenerator(clients: 1, base: serve.base) { i in
             usleep(20_000)  // about 50 requests a second: several windows' worth, without swamping two cores
-            let text = drifting.load(ordering: .relaxed) ? shifted[i % shifted.count] : critics[i % critics.count]
-            return try .json(.POST, "/predict", ["text": text])
+            let texts = phase.load(ordering: .relaxed) == 1 ? shifted : critics
+            return try .json(.POST, "/predict", ["text": texts[i % texts.count].text])
         }
         defer { _ = load.stop() }
-        func windows(worse: Bool) throws -> Int {
+        /// True labels for production texts, as a labelling queue would post them back.
+        func label(_ rows: some Sequence<(text: String, label: String)>) throws {
+            for row in rows {
+                let answer = try client.send(
+                    .json(.POST, "/api/v1/feedback", ["model": "sentiment", "text": row.text, "label": row.label]))
+                #expect(answer.status == 201, "\(answer.text)")
+            }
+        }
+        func windows(version: String, worse: Bool) throws -> Int {
             try daemon.database.pool.query(
                 """
                 SELECT count(*) AS n FROM (SELECT window_start FROM steward.drift_windows
-                WHERE model_version = \(v1) AND track = 'stable' GROUP BY window_start HAVING (max(psi) > 0.25) =
+                WHERE model_version = \(version) AND track = 'stable' GROUP BY window_start HAVING (max(psi) > 0.25) =
                     \(worse)) w
                 """
             ).first!.get("n")
         }
         func driftRuns() throws -> [String] {
-            try daemon.database.pool.query("SELECT run_id FROM steward.run_specs WHERE reason LIKE 'drift%'").map {
-                try $0.get("run_id")
+            try daemon.database.pool.query(
+                "SELECT run_id FROM steward.run_specs WHERE reason LIKE 'drift%' ORDER BY created_at"
+            ).map { try $0.get("run_id") }
+        }
+        func alerts() throws -> [Alert] {
+            try client.send(ClientRequest(.GET, "/api/v1/alerts")).json(Alerts.self).items.filter {
+                $0.rule == "input-drift"
             }
         }
-        try eventually(timeout: 60, "a stored window of in-distribution traffic") { try windows(worse: false) >= 1 }
-        #expect(try windows(worse: true) == 0)
-        #expect(try driftRuns().isEmpty)
-
-        drifting.store(true, ordering: .relaxed)
-        try eventually(timeout: 90, "the drift alert") {
-            try client.send(ClientRequest(.GET, "/api/v1/alerts")).text.contains(#""ended_at" : null"#)
-                || (try client.send(ClientRequest(.GET, "/api/v1/alerts")).text.contains(#""ended_at":null"#))
+        try eventually(timeout: 60, "a stored window of in-distribution traffic") {
+            try windows(version: v1, worse: false) >= 1
         }
-        // What an operator sees of it.
+        #expect(try windows(version: v1, worse: true) == 0)
+        #expect(try driftRuns().isEmpty)
+        try label(critics.prefix(30))  // feedback from before the episode: not the shifted traffic's
+
+        // The shift: the alert opens; no retrain until the episode has labelled texts of its own.
+        phase.store(1, ordering: .relaxed)
+        try eventually(timeout: 90, "the drift alert") { try alerts().contains { $0.ended_at == nil } }
         let ctl = try TestEnvironment.binary("stewardctl").path
         let env = [
             "STEWARD_URL": daemon.base, "STEWARD_TOKEN": daemon.token,
             "HOME": try TestEnvironment.temporaryDirectory("home").path
         ]
-        let alerts = try Subprocess.run(ctl, ["alerts"], environment: env)
-        #expect(
-            alerts.status == 0 && alerts.stdout.contains("input-drift") && alerts.stdout.contains("firing"),
-            "\(alerts.stdout)")
-        let drift = try Subprocess.run(ctl, ["drift", "sentiment", "--limit", "8"], environment: env)
-        #expect(
-            drift.status == 0 && (3...9).contains(drift.stdout.split(separator: "\n").count),
-            "a header and at most 8 windows: \(drift.stdout)")
-        #expect(drift.stdout.contains("non_letter_share") && drift.stdout.contains("stable"))
-        let unknown = try Subprocess.run(ctl, ["drift", "nope"], environment: env)
-        #expect(unknown.status == 1 && unknown.stderr.contains("HTTP 404"), "\(unknown.stderr)")
-        try eventually(timeout: 90, "a retrain run") { try driftRuns().count == 1 }
-        // Later drifted windows belong to the same episode: still one run.
-        let windowsAtQueue = try windows(worse: true)
-        try eventually(timeout: 60, "two more drifted windows") { try windows(worse: true) >= windowsAtQueue + 2 }
-        let runs = try driftRuns()
-        #expect(runs.count == 1)
-        let v2 = try Self.finished(client, run: runs[0])
-        try eventually(timeout: 30, "the retrained version's verdict") {
-            try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(v2)/decision")).status == 200
+        let shown = try Subprocess.run(ctl, ["alerts"], environment: env)
+        #expect(shown.status == 0 && shown.stdout.contains("input-drift") && shown.stdout.contains("firing"))
+        try eventually(timeout: 60, "two drifted windows") { try windows(version: v1, worse: true) >= 2 }
+        #expect(try driftRuns().isEmpty, "the retrain waits for 60 labelled texts of the episode")
+        try label(shifted)
+        try eventually(timeout: 60, "a retrain run") { try driftRuns().count == 1 }
+        let windowsAtQueue = try windows(version: v1, worse: true)
+        try eventually(timeout: 60, "two more drifted windows") {
+            try windows(version: v1, worse: true) >= windowsAtQueue + 2
         }
-        let decision = try client.send(ClientRequest(.GET, "/api/v1/models/sentiment/versions/\(v2)/decision")).json(
-            Decision.self)
-        #expect(decision.clauses.count == 2 && decision.clauses.allSatisfy { !$0.reason.isEmpty })
+        #expect(try driftRuns().count == 1, "one retrain per episode")
+
+        // Its data: rt@2, rt@1's splits plus the episode's labelled texts, shown with its lineage.
+        let runID = try driftRuns()[0]
+        let show = try Subprocess.run(ctl, ["datasets", "show", "rt@2"], environment: env)
+        #expect(show.status == 0, "\(show.stderr)")
+        for expected in ["rt@1 (sha256", "feedback", "\(shifted.count)", "rt@2/production", runID] {
+            #expect(show.stdout.contains(expected), "\(expected) in \(show.stdout)")
+        }
+        let v2 = try Self.finished(client, run: runID)
+        let version = try Subprocess.run(ctl, ["versions", "show", "sentiment", v2], environment: env)
+        #expect(version.status == 0 && version.stdout.contains("rt@2"), "\(version.stdout)")
+        #expect(try Subprocess.run(ctl, ["datasets", "show", "rt@2"], environment: env).stdout.contains("sentiment"))
+
+        // It passes the policy, a rollout starts; the operator promotes it straight to 100%.
+        struct Rollout: Decodable { let canary_version: Int? }
+        try eventually(timeout: 60, "the retrained version's rollout") {
+            let rollout = try client.send(ClientRequest(.GET, "/api/v1/rollouts/sentiment"))
+            guard rollout.status == 200 else { return false }
+            return try rollout.json(Rollout.self).canary_version.map(String.init) == v2
+        }
+        let promote = try Subprocess.run(
+            ctl, ["rollout", "promote", "sentiment", "--full", "--reason", "retrained on the shift"], environment: env)
+        #expect(promote.status == 0, "\(promote.stderr)")
+        struct Ready: Decodable { let version: String }
+        let serving = HTTPClient(configuration: .init(baseURL: serve.base))
+        try eventually(timeout: 60, "steward-serve serves the retrained version") {
+            try serving.send(ClientRequest(.GET, "/ready")).json(Ready.self).version == v2
+        }
+        // Its reference is the shifted texts it was retrained for: its windows fall back, the alert resolves.
+        do {
+            try eventually(timeout: 90, "a quiet window of the retrained version") {
+                try windows(version: v2, worse: false) >= 1
+            }
+        } catch {
+            let stored = try daemon.database.pool.query(
+                """
+                SELECT window_start, model_version, feature, psi, current_rows FROM steward.drift_windows
+                ORDER BY window_start DESC, model_version, feature LIMIT 40
+                """
+            ).map {
+                "\(try $0.get("window_start", as: Date.self)) v\(try $0.get("model_version", as: String.self)) "
+                    + "\(try $0.get("feature", as: String.self)) \(try $0.get("psi", as: Double.self)) "
+                    + "\(try $0.get("current_rows", as: Int.self))"
+            }
+            Issue.record("windows:\n\(stored.joined(separator: "\n"))")
+            throw error
+        }
+        try eventually(timeout: 90, "the drift alert resolves") { try alerts().allSatisfy { $0.ended_at != nil } }
+        let resolved = try alerts()
+        #expect(resolved.count == 1 && (resolved[0].resolved_value ?? 1) <= 0.25)
+        #expect(try windows(version: v2, worse: true) == 0)
+
+        // A second shift (back to single snippets) is a new episode: a new alert, and a retrain of its own
+        // once it has labels, on rt@3 built from the Production version's rt@2.
+        phase.store(2, ordering: .relaxed)
+        try eventually(timeout: 90, "a second drift alert") {
+            try alerts().count == 2 && alerts().contains { $0.ended_at == nil }
+        }
+        try eventually(timeout: 60, "two drifted windows of the retrained version") {
+            try windows(version: v2, worse: true) >= 2
+        }
+        #expect(try driftRuns().count == 1)
+        try label(critics.dropFirst(100).prefix(70))
+        try eventually(timeout: 60, "the second episode's retrain") { try driftRuns().count == 2 }
+        struct Dataset: Decodable { let parent: String? }
+        let third = try client.send(ClientRequest(.GET, "/api/v1/datasets/rt/3")).json(Dataset.self)
+        #expect(third.parent == "rt@2")
+        _ = try client.send(ClientRequest(.POST, "/api/v1/runs/\(try driftRuns()[1])/cancel"))
         let (outcomes, errors) = load.stop()
         #expect(errors.isEmpty && outcomes.allSatisfy { $0.status == 200 })
-        #expect(try driftRuns().count == 1)
     }
 
     @Test func aCancelledRunNeverComesBack() throws {
