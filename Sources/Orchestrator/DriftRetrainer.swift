@@ -14,7 +14,9 @@ import Telemetry
 /// first drifted window ended (`FeedbackDataset`; the retrain waits until there are
 /// `minFeedback` such labels). Not since it began: the shift happened somewhere inside
 /// that window, and labels of the old traffic from before it would make the new
-/// version's reference a blend that the shifted traffic never matches. One per drift episode: an episode lasts from its first window above the
+/// version's reference a blend that the shifted traffic never matches.
+///
+/// One retrain per drift episode: an episode lasts from its first window above the
 /// threshold until `quietWindows` windows in a row are back under it, and a retrain
 /// queued since it began (or a run still open) means no other; `cooldown` is a floor
 /// between two drift retrains whatever the episodes.

@@ -148,9 +148,10 @@ struct Command {
                     Output.table(
                         ["kind", "rows", "from"],
                         sources.map { source in
+                            let digest = Output.cell(source["sha256"]).prefix(12)
                             let from =
                                 source["kind"] as? String == "dataset"
-                                ? "\(Output.cell(source["dataset"])) (sha256 \(Output.cell(source["sha256"]).prefix(12)))"
+                                ? "\(Output.cell(source["dataset"])) (sha256 \(digest))"
                                 : "model \(Output.cell(source["model"])) feedback \(Output.cell(source["from"])) .. "
                                     + "\(Output.cell(source["to"])) (ids \(Output.cell(source["first_feedback_id"]))-"
                                     + "\(Output.cell(source["last_feedback_id"])))"
@@ -176,9 +177,10 @@ struct Command {
             var body: [String: Any] = ["parent": parent, "model": model]
             if let since = arguments.options["since"] { body["since"] = since }
             return try show(.POST, "/api/v1/datasets/from-feedback", body: body) { d in
+                let feedback = (d["sources"] as? [[String: Any]])?.last?["rows"] ?? 0
                 print(
-                    "registered \(Output.cell(d["name"]))@\(Output.cell(d["version"])): \(Output.cell(d["rows"])) rows, "
-                        + "\((d["sources"] as? [[String: Any]])?.last?["rows"] ?? 0) of them labelled feedback")
+                    "registered \(Output.cell(d["name"]))@\(Output.cell(d["version"])): \(Output.cell(d["rows"])) "
+                        + "rows, \(feedback) of them labelled feedback")
             }
         default: throw UsageError("unknown datasets subcommand '\(verb)' (list, show, from-feedback)")
         }
