@@ -3,9 +3,11 @@
 # the bundled dataset registered, a small CPU training run through the
 # orchestrator, the promotion policy's verdict, two steward-serve processes
 # (stable and canary) behind stewardd's traffic split, real traffic with true
-# labels fed back, injected drift, the drift alert, one retrain, the retrained
-# version's verdict, a canary rollout step by step with its analysis, and the
-# promotion. With --bad-canary, two broken versions are then pushed into canaries
+# labels fed back, injected drift, the drift alert, one retrain on a dataset version
+# Steward registers from the baseline and the episode's labelled texts, the retrained
+# version's verdict, a canary rollout step by step with its analysis, the promotion,
+# and the drift alert resolving once the retrained version serves: the episode, told
+# from start to end. With --bad-canary, two broken versions are then pushed into canaries
 # by hand and rolled back by the analysis: an untrained one (on confidence PSI)
 # and one that fails on long texts (on its measured error rate). Services stay up for stewardctl
 # until Ctrl-C (or --exit). With STEWARD_BIN_DIR set, the binaries there are used and nothing
@@ -96,11 +98,9 @@ wait_until() {
   done
 }
 
-# Demo timings: 15 s drift windows (2 over the threshold queue a retrain) and
-# 30 s analysis pauses, where production would use minutes. The confidence
-# limit is wider than the default 0.25: a retrain on shifted data legitimately
-# changes how sure the model is (PSI up to about 0.7 against the old version
-# was seen here), while a broken model scores around 10.
+# Demo timings: 15 s drift windows (2 over the threshold queue a retrain, once 400
+# texts of the episode are labelled) and 30 s analysis pauses, where production
+# would use minutes. The rollout analysis keeps its default limits.
 step "starting stewardd on $API, traffic split on $FRONT (logs: .steward/logs/stewardd.log)"
 : > "$LOGS/stewardd.log"
 STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DEMO/artifacts" \
@@ -109,8 +109,9 @@ STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DE
   STEWARD_SPLIT_PORT=7500 STEWARD_SPLIT_MODEL=$MODEL \
   STEWARD_SPLIT_STABLE_URL=http://127.0.0.1:7501 STEWARD_SPLIT_CANARY_URL=http://127.0.0.1:7502 \
   STEWARD_DRIFT_WINDOW_SECONDS=15 STEWARD_DRIFT_WINDOWS=2 STEWARD_RETRAIN_INTERVAL_SECONDS=3 \
+  STEWARD_RETRAIN_MIN_FEEDBACK=400 \
   STEWARD_ROLLOUT_STEPS='[{"weight": 25}, {"analysis_seconds": 30}, {"weight": 50}, {"analysis_seconds": 30}, {"weight": 100}]' \
-  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40, "min_predictions": 40, "max_confidence_psi": 1.0}' \
+  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40, "min_predictions": 40}' \
   "$BIN/stewardd" >>"$LOGS/stewardd.log" 2>&1 &
 PIDS+=($!)
 wait_ready "$API/ready" stewardd
@@ -134,8 +135,8 @@ step "model $MODEL with promotion policy: $POLICY"
 api /api/v1/models -o /dev/null -X POST -d "{\"name\": \"$MODEL\"}"
 ctl policy set $MODEL "$POLICY"
 api "/api/v1/alert-rules/input-drift" -o /dev/null -X PUT \
-  -d "{\"metric\": \"input_psi\", \"model\": \"$MODEL\", \"threshold\": 0.25, \"for_seconds\": 0}"
-note "alert rule input-drift: input PSI > 0.25"
+  -d "{\"metric\": \"input_psi\", \"model\": \"$MODEL\", \"threshold\": 0.25, \"for_seconds\": 0, \"resolve_after_seconds\": 30}"
+note "alert rule input-drift: input PSI > 0.25 fires; 30 s back under it resolves"
 
 run_field() { api "/api/v1/runs/$1" | jq -r "$2"; }
 run_done() { case "$(run_field "$1" .status)" in FINISHED|FAILED|KILLED) return 0 ;; *) return 1 ;; esac; }
@@ -209,19 +210,24 @@ step "injecting drift: the traffic switches to tweets (shorter, @mentions, slang
 echo tweets > "$DEMO/traffic"
 alert_open() { [ "$(api /api/v1/alerts | jq '[.items[] | select(.rule == "input-drift" and .ended_at == null)] | length')" -gt 0 ]; }
 wait_until "the drift alert" 180 alert_open
+ALERT_FIRED=$(api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift" and .ended_at == null)][0].started_at')
 note "ALERT input-drift firing: $(api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift" and .ended_at == null)][0] | "value \(.value | tostring | .[0:5]) > \(.threshold) since \(.started_at)"')"
-note "newest window's largest PSI: $(worst_psi "$V1")"
+PSI_BEFORE=$(worst_psi "$V1")
+note "newest window's largest PSI: $PSI_BEFORE"
+note "the retrainer waits for 400 labelled texts of the shifted traffic (labels from before the shift would blend its reference)"
 retrain_run() {  # the newest run the drift retrainer queued (it tags its runs steward.reason "drift: ...")
   api /api/v1/runs --get --data-urlencode limit=1 \
     --data-urlencode "filter=tags.\`steward.model_name\` = '$MODEL' and tags.\`steward.reason\` LIKE 'drift%'" |
     jq -r '.items[0].id // empty'
 }
 retrain_queued() { [ -n "$(retrain_run)" ]; }
-feedback_count() { api "/api/v1/models/$MODEL/accuracy" | jq -r .labelled; }
 wait_until "the drift retrain to be queued" 180 retrain_queued
 RUN2=$(retrain_run)
+RETRAIN_QUEUED=$(api "/api/v1/runs/$RUN2/events" | jq -r '.items[0].at')
+DATASET2=$(run_field "$RUN2" '.tags["steward.dataset"]')
 note "retrain queued: run ${RUN2:0:8}, reason: $(run_field "$RUN2" '.tags["steward.reason"]')"
-note "it trains on rotten-tomatoes@1 plus $(feedback_count) labelled production texts, warm-started from version $V1"
+note "it trains on $DATASET2, a dataset version Steward registered for it, warm-started from version $V1 (stewardctl datasets show $DATASET2):"
+ctl datasets show "$DATASET2" | sed -n '/^sources/,$p' | sed 's/^/      /'
 
 step "retraining (version 2) while traffic keeps flowing"
 follow_run "$RUN2"
@@ -252,13 +258,29 @@ if [ "$(rollout_field '.canary_version // empty' 2>/dev/null)" = "$V2" ]; then
   note "split: $(curl -fsS "$FRONT/split" | jq -c .)"
   OUTCOME=$(follow_rollout)
   note "rollout of version $V2: $OUTCOME"
+  if [ "$OUTCOME" = Promoted ]; then
+    PROMOTED_AT=$(jq -r '.events[-1].at' "$DEMO/rollout.json")
+    step "version $V2 serves the tweets; its drift reference is what it was retrained for ($DATASET2's production split)"
+    alert_resolved() { [ "$(api /api/v1/alerts | jq '[.items[] | select(.rule == "input-drift" and .ended_at == null)] | length')" -eq 0 ]; }
+    wait_until "the drift alert to resolve" 180 alert_resolved
+    PSI_AFTER=$(worst_psi "$V2")
+    note "the drift episode, from start to end:"
+    note "  alert fired     $ALERT_FIRED (largest PSI $PSI_BEFORE, version $V1)"
+    note "  retrain queued  $RETRAIN_QUEUED (run ${RUN2:0:8} on $DATASET2)"
+    note "  promoted        $PROMOTED_AT (version $V2, through 25/50/100 % with the default analysis limits)"
+    api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift")][0]
+      | "      alert resolved  \(.ended_at) (value \(.resolved_value | tostring | .[0:5]) under \(.threshold))"'
+    note "  newest window's largest PSI now: $PSI_AFTER (version $V2)"
+  fi
 else
   note "version $V2 did not pass the policy: no rollout; version $V1 keeps serving"
 fi
 
 if [ "$BAD_CANARY" -eq 1 ]; then
-  step "--bad-canary: training a broken version (learning rate 1e-9: an untrained model) and pushing it into a canary by hand"
-  RUN3=$(api /api/v1/runs -X POST -d "{\"model\": \"$MODEL\", \"dataset\": \"rotten-tomatoes@1\", \"base_model\": \"tiny\", \"params\": {\"epochs\": 1, \"learning_rate\": 1e-9, \"max_train_rows\": 256}}" | jq -r .run_id)
+  STABLE_DATA=$(api "/api/v1/models/$MODEL/versions/$(curl -fsS http://127.0.0.1:7501/ready | jq -r .version)" | jq -r .dataset)
+  step "--bad-canary: training a broken version (learning rate 1e-9: an untrained model) on $STABLE_DATA, the data stable was trained on, and pushing it into a canary by hand"
+  note "(trained on the same data, its confidence is compared with stable's on the same traffic)"
+  RUN3=$(api /api/v1/runs -X POST -d "{\"model\": \"$MODEL\", \"dataset\": \"$STABLE_DATA\", \"base_model\": \"tiny\", \"params\": {\"epochs\": 1, \"learning_rate\": 1e-9, \"max_train_rows\": 256}}" | jq -r .run_id)
   follow_run "$RUN3"
   V3=$(version_of_run "$RUN3")
   note "$(verdict "$V3")"
@@ -306,8 +328,8 @@ if compgen -G "$DEMO/rollout-*.json" >/dev/null; then
 fi
 note "live accuracy from feedback (true labels posted back for half the predictions):"
 api "/api/v1/models/$MODEL/accuracy" | jq -r '.items[] | "      version \(.version): \(.accuracy * 1000 | round / 10)% of \(.labelled) labelled predictions"'
-note "alerts (input-drift stays open while traffic is tweets: every version's reference is the critic dataset; one retrain per episode):"
-api /api/v1/alerts | jq -r '.items[] | "      \(.rule): value \(.value | tostring | .[0:5]) from \(.started_at) \(if .ended_at then "to \(.ended_at)" else "(firing)" end)"'
+note "alerts (one drift episode: fired on the shift, resolved once the retrained version served it):"
+api /api/v1/alerts | jq -r '.items[] | "      \(.rule): value \(.value | tostring | .[0:5]) from \(.started_at) \(if .ended_at then "to \(.ended_at) (resolved at \(.resolved_value | tostring | .[0:5]))" else "(firing)" end)"'
 note "traffic through the split (source, track, version, status: requests):"
 jq -r '.[] | "      \(.source) \(.track) v\(.version) \(.status): \(.requests)"' "$DEMO/tally.json"
 note ""
