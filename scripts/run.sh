@@ -212,8 +212,7 @@ alert_open() { [ "$(api /api/v1/alerts | jq '[.items[] | select(.rule == "input-
 wait_until "the drift alert" 180 alert_open
 ALERT_FIRED=$(api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift" and .ended_at == null)][0].started_at')
 note "ALERT input-drift firing: $(api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift" and .ended_at == null)][0] | "value \(.value | tostring | .[0:5]) > \(.threshold) since \(.started_at)"')"
-PSI_BEFORE=$(worst_psi "$V1")
-note "newest window's largest PSI: $PSI_BEFORE"
+note "newest window's largest PSI: $(worst_psi "$V1")"
 note "the retrainer waits for 400 labelled texts of the shifted traffic (labels from before the shift would blend its reference)"
 retrain_run() {  # the newest run the drift retrainer queued (it tags its runs steward.reason "drift: ...")
   api /api/v1/runs --get --data-urlencode limit=1 \
@@ -223,6 +222,7 @@ retrain_run() {  # the newest run the drift retrainer queued (it tags its runs s
 retrain_queued() { [ -n "$(retrain_run)" ]; }
 wait_until "the drift retrain to be queued" 180 retrain_queued
 RUN2=$(retrain_run)
+PSI_BEFORE=$(worst_psi "$V1")
 RETRAIN_QUEUED=$(api "/api/v1/runs/$RUN2/events" | jq -r '.items[0].at')
 DATASET2=$(run_field "$RUN2" '.tags["steward.dataset"]')
 note "retrain queued: run ${RUN2:0:8}, reason: $(run_field "$RUN2" '.tags["steward.reason"]')"
@@ -265,7 +265,7 @@ if [ "$(rollout_field '.canary_version // empty' 2>/dev/null)" = "$V2" ]; then
     wait_until "the drift alert to resolve" 180 alert_resolved
     PSI_AFTER=$(worst_psi "$V2")
     note "the drift episode, from start to end:"
-    note "  alert fired     $ALERT_FIRED (largest PSI $PSI_BEFORE, version $V1)"
+    note "  alert fired     $ALERT_FIRED (version $V1; largest PSI when the retrain was queued: $PSI_BEFORE)"
     note "  retrain queued  $RETRAIN_QUEUED (run ${RUN2:0:8} on $DATASET2)"
     note "  promoted        $PROMOTED_AT (version $V2, through 25/50/100 % with the default analysis limits)"
     api /api/v1/alerts | jq -r '[.items[] | select(.rule == "input-drift")][0]
