@@ -50,6 +50,16 @@ public struct AnalysisInputs: Sendable, Equatable {
     }
 }
 
+/// A reference for a canary's confidence: a profile of it, and what it is in words.
+public struct ConfidenceReference: Sendable {
+    public let profile: FeatureProfile
+    public let name: String
+    public init(profile: FeatureProfile, name: String) {
+        self.profile = profile
+        self.name = name
+    }
+}
+
 /// Measures a canary against stable over a window of the prediction log, in
 /// Postgres (a window of any size never comes into memory). Both tracks get the
 /// same traffic, so a difference is the canary's doing; drift against the training
@@ -66,7 +76,7 @@ public struct CanaryAnalysis: Sendable {
 
     public func measure(
         model: String, stable: Int?, canary: Int, from: Date, to: Date,
-        confidenceReference: (profile: FeatureProfile, name: String)? = nil
+        confidenceReference: ConfidenceReference? = nil
     ) throws -> AnalysisInputs {
         let stableMetrics = try track(model: model, "stable", stable, from: from, to: to)
         let canaryMetrics = try track(model: model, "canary", canary, from: from, to: to)

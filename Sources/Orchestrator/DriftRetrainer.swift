@@ -128,12 +128,12 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
 
     public func pass() throws { try pass(now: Date()) }
 
-    /// Why an episode has no retrain yet, logged once per episode and reason kind.
-    private let waits = Mutex<[String: Date]>([:])
+    /// Why an episode has no retrain (yet), logged once per episode and kind of reason
+    /// (the reason without its digits: a count that grows is the same reason).
+    private let waits = Mutex<[String: String]>([:])
     private func waiting(model: String, episode: Date, reason: String) {
-        guard reason.hasPrefix("waiting"), waits.withLock({ $0.updateValue(episode, forKey: model) != episode }) else {
-            return
-        }
+        let key = "\(Timestamp.iso8601(episode)) \(reason.filter { !$0.isNumber })"
+        guard waits.withLock({ $0.updateValue(key, forKey: model) != key }) else { return }
         logger.notice("drift retrain waits", ["model": .string(model), "reason": .string(reason)])
     }
 

@@ -48,6 +48,13 @@ public struct FeedbackDataset: Sendable {
                 try FileManager.default.copyItem(at: parentDirectory.appendingPathComponent("\(split).csv"), to: file)
                 splits[split] = .init(file: file.lastPathComponent, sha256: try digest(file), rows: nil)
             }
+            // The parent's folder is not Steward's: refuse files changed since the version was registered.
+            let copied = SHA256.hex(Dataset.splits.compactMap { splits[$0]?.sha256 }.joined())
+            guard copied == parent.sha256 else {
+                throw RegistryError.invalid(
+                    "the files of \(parent.label) changed since it was registered (sha256 \(copied.prefix(12)), "
+                        + "registered \(parent.sha256.prefix(12))): register them as a new version first")
+            }
             let production = build.appendingPathComponent("\(Dataset.productionSplit).csv")
             try Data(Self.csv(rows).utf8).write(to: production)
             splits[Dataset.productionSplit] = .init(

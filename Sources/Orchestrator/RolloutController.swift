@@ -315,27 +315,28 @@ extension RolloutController {
     /// What a canary's live confidence is compared with (see CanaryAnalysis): stable's
     /// (nil) when both versions were trained on the same dataset version, else the
     /// canary's own predictions on its held-out rows from its `reference_profile.json`
-    /// (stable's again when it has none).
-    func confidenceReference(
-        model: String, _ stable: Int?, _ canary: Int
-    ) throws -> (
-        profile: FeatureProfile, name: String
-    )? {
+    /// (stable's again when it has none, or a version is gone).
+    func confidenceReference(model: String, _ stable: Int?, _ canary: Int) throws -> ConfidenceReference? {
         struct ModelReference: Decodable {
             struct Predictions: Decodable { let confidence: FeatureProfile }
             let predictions: Predictions
         }
-        guard let stable else { return nil }
-        let canaryVersion = try registry.version(modelName: model, version: canary)
-        let trainedOn = try registry.trainingDataset(of: canaryVersion)?.id
-        if let trainedOn,
-            trainedOn == (try registry.trainingDataset(of: registry.version(modelName: model, version: stable)))?.id
+        func version(_ number: Int) throws -> ModelVersion? {
+            do { return try registry.version(modelName: model, version: number) } catch RegistryError.notFound {
+                return nil
+            }
+        }
+        guard let stable, let canaryVersion = try version(canary), let stableVersion = try version(stable) else {
+            return nil
+        }
+        if let trainedOn = try registry.trainingDataset(of: canaryVersion)?.id,
+            trainedOn == (try registry.trainingDataset(of: stableVersion))?.id
         {
             return nil
         }
         guard let file = try registry.modelFile(canaryVersion, path: "reference_profile.json"),
             let profile = try? JSONDecoder().decode(ModelReference.self, from: file).predictions.confidence
         else { return nil }
-        return (profile, "its own \(profile.n) held-out predictions")
+        return ConfidenceReference(profile: profile, name: "its own \(profile.n) held-out predictions")
     }
 }

@@ -163,6 +163,18 @@ def test_a_parent_that_is_one_file_or_a_viewer_is_refused(built):
     _nothing_written(built, before)
 
 
+def test_a_parent_whose_files_changed_is_refused(built):
+    _label(built, "some text", "positive")
+    parent = Path(unquote(urlsplit(built.get("/api/v1/datasets/p/1").json()["uri"]).path))
+    with open(parent / "train.csv", "a", encoding="utf-8") as f:
+        f.write("a row added behind Steward's back,positive\n")
+    before = _state(built)
+    code, message = assert_refused(built.post("/api/v1/datasets/from-feedback", {"parent": "p@1", "model": "m"}),
+                                   (400,), shape="native")
+    assert "changed since it was registered" in message
+    _nothing_written(built, before)
+
+
 def test_the_csv_reads_back_with_pythons_reader_too(built):
     _label(built, 'x,"y"\n', "positive")
     record = built.post("/api/v1/datasets/from-feedback", {"parent": "p@1", "model": "m"}).json()
