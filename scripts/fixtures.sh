@@ -33,8 +33,9 @@ fresh make_tiny_model.py "$OUT/tiny-model" \
   "$PY" tests/fixtures/make_tiny_model.py --out "$OUT/tiny-model"
 fresh make_add_model.py "$OUT/add.onnx" \
   sh -c "'$PY' tests/fixtures/make_add_model.py --out '$OUT/add.onnx' > '$OUT/add.json'"
-# The tiny model made faulty for the canary tests: fails past 12 tokens, slow, cannot load.
-for kind in short-positions slow unloadable; do
+# The tiny model made faulty for the canary tests: fails past 12 tokens, slow, cannot load,
+# answers the other label.
+for kind in short-positions slow unloadable flipped-labels; do
   fresh make_faulty_models.py "$OUT/faulty-$kind" \
     "$PY" tests/fixtures/make_faulty_models.py --from "$OUT/tiny-model" --out "$OUT/faulty-$kind" --kind "$kind"
 done

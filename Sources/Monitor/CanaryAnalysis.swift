@@ -3,7 +3,7 @@ import Postgres
 import TextFeatures
 
 /// One track's requests over an analysis window, from the prediction log.
-public struct TrackMetrics: Sendable, Equatable {
+public struct TrackMetrics: Sendable, Equatable, Codable {
     /// Requests answered, failed ones included (records with `text_index = 0`).
     public var requests: Int
     /// Server errors: 5xx and timeouts, whoever recorded them (steward-serve, the split).
@@ -26,8 +26,39 @@ public struct TrackMetrics: Sendable, Equatable {
     }
 }
 
+/// A track's predictions over a window and how many of them got a true label
+/// (feedback joined to the prediction by its request id), and how many were right.
+public struct LabelledPredictions: Sendable, Equatable, Codable {
+    public var predictions: Int
+    public var labelled: Int
+    public var correct: Int
+    public var accuracy: Double? { labelled == 0 ? nil : Double(correct) / Double(labelled) }
+
+    public init(predictions: Int, labelled: Int, correct: Int) {
+        self.predictions = predictions
+        self.labelled = labelled
+        self.correct = correct
+    }
+}
+
+/// Ground truth over an analysis: both tracks' labelled predictions over the same
+/// window, shifted back by the label delay (predictions old enough for their labels).
+public struct GroundTruth: Sendable, Equatable, Codable {
+    public var stable: LabelledPredictions
+    public var canary: LabelledPredictions
+    public var from: Date
+    public var to: Date
+
+    public init(stable: LabelledPredictions, canary: LabelledPredictions, from: Date, to: Date) {
+        self.stable = stable
+        self.canary = canary
+        self.from = from
+        self.to = to
+    }
+}
+
 /// What a canary analysis measured: both tracks over the same window.
-public struct AnalysisInputs: Sendable, Equatable {
+public struct AnalysisInputs: Sendable, Equatable, Codable {
     public var stable: TrackMetrics
     public var canary: TrackMetrics
     /// The largest PSI of the canary's input features against stable's over the window.
@@ -37,16 +68,19 @@ public struct AnalysisInputs: Sendable, Equatable {
     /// What the confidence was compared with, in words: stable's over the same window,
     /// or the canary's own predictions on its held-out rows.
     public var confidenceReference: String
+    /// Labelled predictions of both tracks, when the analysis asks for ground truth.
+    public var groundTruth: GroundTruth?
 
     public init(
         stable: TrackMetrics, canary: TrackMetrics, inputPSI: Double?, confidencePSI: Double?,
-        confidenceReference: String = "stable's"
+        confidenceReference: String = "stable's", groundTruth: GroundTruth? = nil
     ) {
         self.stable = stable
         self.canary = canary
         self.inputPSI = inputPSI
         self.confidencePSI = confidencePSI
         self.confidenceReference = confidenceReference
+        self.groundTruth = groundTruth
     }
 }
 
@@ -76,7 +110,7 @@ public struct CanaryAnalysis: Sendable {
 
     public func measure(
         model: String, stable: Int?, canary: Int, from: Date, to: Date,
-        confidenceReference: ConfidenceReference? = nil
+        confidenceReference: ConfidenceReference? = nil, labelDelaySeconds: Int? = nil
     ) throws -> AnalysisInputs {
         let stableMetrics = try track(model: model, "stable", stable, from: from, to: to)
         let canaryMetrics = try track(model: model, "canary", canary, from: from, to: to)
@@ -90,16 +124,46 @@ public struct CanaryAnalysis: Sendable {
             let result = try drift.quantilePSI(canaryWindow, feature: feature, profile: reference)
             if result.psi.isFinite { inputPSI = max(inputPSI ?? 0, result.psi) }
         }
-        guard let confidenceReference else {
-            return AnalysisInputs(
-                stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI,
-                confidencePSI: try confidencePSI(model: model, stable: stable, canary: canary, from: from, to: to))
-        }
-        return AnalysisInputs(
+        var inputs = AnalysisInputs(
             stable: stableMetrics, canary: canaryMetrics, inputPSI: inputPSI,
-            confidencePSI: try confidencePSI(
-                model: model, canary: canary, from: from, to: to, reference: confidenceReference.profile),
-            confidenceReference: confidenceReference.name)
+            confidencePSI: try confidencePSI(model: model, stable: stable, canary: canary, from: from, to: to))
+        if let confidenceReference {
+            inputs.confidencePSI = try confidencePSI(
+                model: model, canary: canary, from: from, to: to, reference: confidenceReference.profile)
+            inputs.confidenceReference = confidenceReference.name
+        }
+        if let labelDelaySeconds {
+            let delay = Double(labelDelaySeconds)
+            inputs.groundTruth = try groundTruth(
+                model: model, stable: stable, canary: canary, from: from - delay, to: to - delay)
+        }
+        return inputs
+    }
+
+    /// Each track's predictions in [from, to) and the true labels posted for them
+    /// (requests' first texts; shadow answers never reach this log's live tracks).
+    func groundTruth(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> GroundTruth {
+        let rows = try pool.query(
+            """
+            SELECT p.track, count(*) AS predictions, count(f.id) AS labelled,
+                   count(f.id) FILTER (WHERE f.label = p.label) AS correct
+            FROM steward.prediction_log p
+            LEFT JOIN LATERAL (SELECT id, label FROM steward.feedback WHERE request_id = p.request_id AND
+                model_name = p.model_name ORDER BY id DESC LIMIT 1) f ON true
+            WHERE p.model_name = \(model) AND p.text_index = 0 AND p.status = 200 AND p.request_id IS NOT NULL
+              AND p.at >= \(from) AND p.at < \(to)
+              AND ((p.track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR p.model_version =
+                  \(stable.map(String.init)))) OR (p.track = 'canary' AND p.model_version = \(String(canary))))
+            GROUP BY p.track
+            """)
+        var counts: [String: LabelledPredictions] = [:]
+        for row in rows {
+            counts[try row.get("track")] = LabelledPredictions(
+                predictions: try row.get("predictions"), labelled: try row.get("labelled"),
+                correct: try row.get("correct"))
+        }
+        let none = LabelledPredictions(predictions: 0, labelled: 0, correct: 0)
+        return GroundTruth(stable: counts["stable"] ?? none, canary: counts["canary"] ?? none, from: from, to: to)
     }
 
     private func track(model: String, _ track: String, _ version: Int?, from: Date, to: Date) throws -> TrackMetrics {

@@ -228,23 +228,29 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         case .analyze(let from, let to):
             let inputs = try CanaryAnalysis(pool: registry.pool).measure(
                 model: rollout.model, stable: rollout.stable, canary: rollout.canary, from: from, to: to,
-                confidenceReference: try confidenceReference(model: rollout.model, rollout.stable, rollout.canary))
+                confidenceReference: try confidenceReference(model: rollout.model, rollout.stable, rollout.canary),
+                labelDelaySeconds: rollout.state.analysis.groundTruth?.labelDelaySeconds)
             let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis, hasStable: rollout.stable != nil)
             let state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
             let detail: String
             switch verdict {
             case .pass(let checks): detail = "passed: " + checks.joined(separator: "; ")
-            case .fail(let failures): detail = "failed: " + failures.joined(separator: "; ")
+            case .fail(let failures, let passed):
+                detail =
+                    "failed: " + failures.joined(separator: "; ")
+                    + (passed.isEmpty ? "" : "; passed: " + passed.joined(separator: "; "))
             case .inconclusive(let reason):
                 detail =
                     "inconclusive, " + (state.phase == .paused ? "paused" : "window extended (\(state.extensions))")
                     + ": " + reason
             }
+            let measured = try Self.measuredJSON(inputs)
             if state.phase == .aborted {
-                try registry.pool.withTransaction { try abort($0, rollout, reason: detail) }
+                try registry.pool.withTransaction { try abort($0, rollout, reason: detail, measured: measured) }
             } else {
                 try write(
-                    rollout, state, kind: "analysis", detail: detail, reason: state.phase == .paused ? detail : nil)
+                    rollout, state, kind: "analysis", detail: detail, reason: state.phase == .paused ? detail : nil,
+                    measured: measured)
             }
         case .promote:
             try registry.pool.withTransaction { try promote($0, rollout, reason: "every step passed") }
@@ -253,11 +259,21 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         }
     }
 
+    /// What an analysis measured, as its event stores it (snake_case keys, ISO times).
+    static func measuredJSON(_ inputs: AnalysisInputs) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(inputs), as: UTF8.self)
+    }
+
     private func write(
-        _ rollout: RolloutStore.Row, _ state: RolloutState, kind: String, detail: String, reason: String? = nil
+        _ rollout: RolloutStore.Row, _ state: RolloutState, kind: String, detail: String, reason: String? = nil,
+        measured: String? = nil
     ) throws {
         try registry.pool.withTransaction {
-            try store.save($0, rollout, state, kind: kind, detail: detail, reason: reason)
+            try store.save($0, rollout, state, kind: kind, detail: detail, reason: reason, measured: measured)
         }
         logger.info(
             "rollout \(kind)",
@@ -265,12 +281,14 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
     }
 
     /// Traffic back to stable first, then the canary archived with the reason, in the caller's transaction.
-    private func abort(_ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String) throws {
+    private func abort(
+        _ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String, measured: String? = nil
+    ) throws {
         try router.setCanaryWeight(0)
         var state = rollout.state
         state.phase = .aborted
         state.weight = 0
-        try store.save(c, rollout, state, kind: "aborted", detail: reason, reason: reason)
+        try store.save(c, rollout, state, kind: "aborted", detail: reason, reason: reason, measured: measured)
         try registry.transition(
             c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
         try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)

@@ -2,7 +2,8 @@ import Foundation
 import Monitor
 
 public enum AnalysisVerdict: Sendable, Equatable {
-    case pass([String]), fail([String]), inconclusive(String)
+    /// The checks that passed; the checks that failed (and those that passed beside them).
+    case pass([String]), fail([String], passed: [String] = []), inconclusive(String)
 }
 
 /// An operator's command on a rollout, recorded as an intent and applied by the
@@ -109,8 +110,28 @@ public enum RolloutPlanner {
                         + "\(config.minPredictions))"
                 )
             }
+            if let rule = config.groundTruth {
+                let truth = inputs.groundTruth
+                let c = truth?.canary.labelled ?? 0, s = truth?.stable.labelled ?? 0
+                if let truth, c >= rule.minLabelled, s >= rule.minLabelled {
+                    let test = TwoProportionTest(
+                        successesA: truth.stable.correct, totalA: s, successesB: truth.canary.correct, totalB: c)
+                    check(
+                        test.pValue >= rule.significance,
+                        String(
+                            format: "accuracy canary %.3f (%d of %d labelled of %d) vs stable %.3f (%d of %d of %d): "
+                                + "z %.2f, p %.4f (one-sided two-proportion test, significance %.3f)",
+                            test.proportionB, truth.canary.correct, c, truth.canary.predictions, test.proportionA,
+                            truth.stable.correct, s, truth.stable.predictions, test.z, test.pValue, rule.significance))
+                } else {
+                    missing.append(
+                        "labelled predictions canary \(c) of \(truth?.canary.predictions ?? 0), stable \(s) of "
+                            + "\(truth?.stable.predictions ?? 0) (minimum \(rule.minLabelled), predictions older than "
+                            + "\(rule.labelDelaySeconds) s)")
+                }
+            }
         }
-        if !failures.isEmpty { return .fail(failures) }
+        if !failures.isEmpty { return .fail(failures, passed: checks) }
         if !missing.isEmpty { return .inconclusive("too little traffic to judge: " + missing.joined(separator: "; ")) }
         return .pass(checks)
     }

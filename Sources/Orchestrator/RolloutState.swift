@@ -58,8 +58,43 @@ public struct RolloutState: Sendable, Equatable {
         /// A canary whose track does not serve its version within this long after the
         /// rollout starts (its model never loads) aborts with that reason.
         public var progressDeadlineSeconds = 600
+        /// Judge the canary on true labels too; off without it.
+        public var groundTruth: GroundTruthCheck?
 
         public enum Inconclusive: String, Sendable, Codable { case pause, extend }
+
+        /// The canary's live accuracy may not be worse than stable's on the same window:
+        /// a one-sided two-proportion test at `significance`, once each track has
+        /// `minLabelled` labelled predictions old enough (`labelDelaySeconds`) for their
+        /// labels to have arrived; fewer is inconclusive, never a pass.
+        public struct GroundTruthCheck: Sendable, Equatable, Codable {
+            public var minLabelled = 100
+            public var significance = 0.05
+            public var labelDelaySeconds = 0
+
+            public init() {}
+            enum CodingKeys: String, CodingKey {
+                case minLabelled = "min_labelled", significance, labelDelaySeconds = "label_delay_seconds"
+            }
+            public init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                minLabelled = try c.decodeIfPresent(Int.self, forKey: .minLabelled) ?? 100
+                significance = try c.decodeIfPresent(Double.self, forKey: .significance) ?? 0.05
+                labelDelaySeconds = try c.decodeIfPresent(Int.self, forKey: .labelDelaySeconds) ?? 0
+                guard (1...10_000_000).contains(minLabelled) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .minLabelled, in: c, debugDescription: "must be 1 to 10000000")
+                }
+                guard significance > 0, significance <= 0.5 else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .significance, in: c, debugDescription: "must be above 0 and at most 0.5")
+                }
+                guard (0...7 * 86_400).contains(labelDelaySeconds) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .labelDelaySeconds, in: c, debugDescription: "must be 0 to 604800 (7 days)")
+                }
+            }
+        }
 
         public init() {}
         enum CodingKeys: String, CodingKey {
@@ -70,6 +105,7 @@ public struct RolloutState: Sendable, Equatable {
             case maxConfidencePSI = "max_confidence_psi", failureLimit = "failure_limit", onInconclusive =
                 "on_inconclusive"
             case maxExtensions = "max_extensions", progressDeadlineSeconds = "progress_deadline_seconds"
+            case groundTruth = "ground_truth"
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -88,6 +124,7 @@ public struct RolloutState: Sendable, Equatable {
             onInconclusive = try value(.onInconclusive, d.onInconclusive)
             maxExtensions = try value(.maxExtensions, d.maxExtensions)
             progressDeadlineSeconds = try value(.progressDeadlineSeconds, d.progressDeadlineSeconds)
+            groundTruth = try c.decodeIfPresent(GroundTruthCheck.self, forKey: .groundTruth)
             for (key, number) in [
                 (CodingKeys.minRequests, minRequests), (.minPredictions, minPredictions), (.failureLimit, failureLimit),
                 (.progressDeadlineSeconds, progressDeadlineSeconds)

@@ -36,6 +36,8 @@ struct RolloutStore: Sendable {
         let weight: Int
         let kind: String
         let detail: String
+        /// What an analysis measured (both tracks' counts, PSIs, labelled predictions), as stored.
+        let measured: JSONValue?
     }
 
     struct Command: Sendable {
@@ -106,14 +108,15 @@ struct RolloutStore: Sendable {
     func events(rolloutID: Int64) throws -> [Event] {
         try pool.query(
             """
-            SELECT at, step_index, weight, kind, detail FROM steward.rollout_events WHERE rollout_id = \(rolloutID)
-                ORDER BY id
+            SELECT at, step_index, weight, kind, detail, measured::text AS measured FROM steward.rollout_events
+                WHERE rollout_id = \(rolloutID) ORDER BY id
             """
         ).map { row in
-            Event(
+            let measured: String? = try row.get("measured")
+            return Event(
                 at: try row.get("at"), step: try row.get("step_index"), weight: try row.get("weight"),
-                kind: try row.get("kind"),
-                detail: try row.get("detail"))
+                kind: try row.get("kind"), detail: try row.get("detail"),
+                measured: try measured.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) })
         }
     }
 
@@ -148,7 +151,7 @@ struct RolloutStore: Sendable {
     /// Writes `state` over the row as read, and its event; `Stale` when another write came first.
     func save(
         _ c: PostgresConnection, _ rollout: Row, _ state: RolloutState, kind: String, detail: String,
-        reason: String? = nil
+        reason: String? = nil, measured: String? = nil
     ) throws {
         let updated = try c.query(
             """
@@ -160,15 +163,18 @@ struct RolloutStore: Sendable {
             WHERE id = \(rollout.id) AND revision = \(rollout.revision)
             """)
         guard updated.affectedRows == 1 else { throw Stale(id: rollout.id) }
-        try event(c, rollout.id, step: state.stepIndex, weight: state.weight, kind: kind, detail: detail)
+        try event(
+            c, rollout.id, step: state.stepIndex, weight: state.weight, kind: kind, detail: detail, measured: measured)
     }
 
-    func event(_ c: PostgresConnection, _ rolloutID: Int64, step: Int, weight: Int, kind: String, detail: String) throws
-    {
+    func event(
+        _ c: PostgresConnection, _ rolloutID: Int64, step: Int, weight: Int, kind: String, detail: String,
+        measured: String? = nil
+    ) throws {
         _ = try c.query(
             """
-            INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail) VALUES (\(rolloutID),
-                \(step), \(weight), \(kind), \(detail))
+            INSERT INTO steward.rollout_events (rollout_id, step_index, weight, kind, detail, measured) VALUES
+                (\(rolloutID), \(step), \(weight), \(kind), \(detail), \(measured)::jsonb)
             """
         )
     }

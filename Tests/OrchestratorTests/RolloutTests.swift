@@ -47,14 +47,19 @@ import TextFeatures
     @Test func judgementsFollowTheLimits() {
         var fiveTimes = healthy
         fiveTimes.canary.errors = 20  // 5% vs stable's 1%
-        guard case .fail(let reasons) = RolloutPlanner.judge(fiveTimes, .init()) else {
+        guard case .fail(let reasons, let passed) = RolloutPlanner.judge(fiveTimes, .init()) else {
             Issue.record("not failed")
             return
         }
         #expect(reasons.first?.hasPrefix("error rate canary 0.0500") == true)
+        #expect(passed.contains { $0.hasPrefix("input PSI") })  // what passed beside it is said too
         var drifted = healthy
         drifted.inputPSI = 0.6
-        #expect(RolloutPlanner.judge(drifted, .init()) == .fail(["input PSI 0.600 (max 0.250)"]))
+        guard case .fail(let driftReasons, _) = RolloutPlanner.judge(drifted, .init()) else {
+            Issue.record("not failed")
+            return
+        }
+        #expect(driftReasons == ["input PSI 0.600 (max 0.250)"])
         var few = healthy
         few.canary.requests = 12
         guard case .inconclusive = RolloutPlanner.judge(few, .init()) else {
@@ -64,6 +69,54 @@ import TextFeatures
         #expect(RolloutPlanner.afterAnalysis(state, RolloutPlanner.judge(few, .init()), now: start).phase == .paused)
         let aborted = RolloutPlanner.afterAnalysis(state, .fail(["x"]), now: start)
         #expect(aborted.phase == .aborted && aborted.weight == 0)
+    }
+
+    @Test func theTwoProportionTestMatchesTheTextbook() {
+        // 80 of 100 vs 60 of 100: pooled 0.7, se 0.0648, z 3.086, one-sided p 0.00101.
+        let test = TwoProportionTest(successesA: 80, totalA: 100, successesB: 60, totalB: 100)
+        #expect(abs(test.z - 3.0861) < 0.001 && abs(test.pValue - 0.001014) < 0.00001)
+        let better = TwoProportionTest(successesA: 60, totalA: 100, successesB: 80, totalB: 100)
+        #expect(abs(better.z + 3.0861) < 0.001 && better.pValue > 0.99)
+        let allRight = TwoProportionTest(successesA: 50, totalA: 50, successesB: 20, totalB: 20)
+        #expect(allRight.z == 0 && allRight.pValue == 0.5)
+    }
+
+    @Test func groundTruthJudgesAccuracyOnlyWithEnoughLabels() throws {
+        var rule = RolloutState.Analysis()
+        rule.groundTruth = try JSONDecoder().decode(
+            RolloutState.Analysis.GroundTruthCheck.self, from: Data(#"{"min_labelled": 50}"#.utf8))
+        func judged(stable: (Int, Int), canary: (Int, Int)) -> AnalysisVerdict {
+            var inputs = healthy
+            inputs.groundTruth = GroundTruth(
+                stable: LabelledPredictions(predictions: 400, labelled: stable.1, correct: stable.0),
+                canary: LabelledPredictions(predictions: 400, labelled: canary.1, correct: canary.0),
+                from: start, to: start + 60)
+            return RolloutPlanner.judge(inputs, rule)
+        }
+        // Confidently wrong: every other check passes, the labels do not.
+        guard case .fail(let failures, let passed) = judged(stable: (160, 200), canary: (40, 200)) else {
+            Issue.record("not failed")
+            return
+        }
+        #expect(failures.count == 1 && failures[0].hasPrefix("accuracy canary 0.200 (40 of 200 labelled of 400)"))
+        #expect(failures[0].contains("z 12.") && failures[0].contains("significance 0.050"), "\(failures)")
+        #expect(passed.contains { $0.hasPrefix("error rate") } && passed.contains { $0.hasPrefix("confidence PSI") })
+        // As good (or a noise-sized difference): passes, with the numbers.
+        guard case .pass(let checks) = judged(stable: (160, 200), canary: (155, 200)) else {
+            Issue.record("not passed")
+            return
+        }
+        #expect(checks.contains { $0.hasPrefix("accuracy canary 0.775") })
+        // Too few labels: inconclusive, never a pass.
+        guard case .inconclusive(let reason) = judged(stable: (160, 200), canary: (10, 12)) else {
+            Issue.record("not inconclusive")
+            return
+        }
+        #expect(reason.contains("labelled predictions canary 12 of 400, stable 200 of 400 (minimum 50"))
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(
+                RolloutState.Analysis.GroundTruthCheck.self, from: Data(#"{"significance": 0}"#.utf8))
+        }
     }
 
     @Test func aPauseEndsAtItsStoredTimeAfterARestart() {

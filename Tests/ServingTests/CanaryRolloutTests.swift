@@ -121,6 +121,81 @@ import TestSupport
         #expect(done.events.contains { $0.kind == "analysis" && $0.detail.hasPrefix("passed") })
     }
 
+    struct Answer: Decodable {
+        let label: String
+        let request_id: String
+    }
+
+    /// Ground truth with real processes: a canary that answers every text with the
+    /// other label, exactly as sure as stable (the same network, its label map
+    /// reversed), passes error rate, latency and both PSIs, and is aborted on the
+    /// true labels posted back for its predictions; no user saw an error. Then a
+    /// canary as good as stable waits (inconclusive) while nobody labels, and passes
+    /// once labels arrive.
+    @Test func aConfidentButWrongCanaryIsAbortedOnGroundTruthAndAGoodOneWaitsForLabels() throws {
+        let topology = try CanaryTopology(extraVersions: [try Fixtures.url("faulty-flipped-labels")])
+        // An odd number of texts: the split alternates at 50%, so both tracks see every text.
+        let texts = (0..<25).map {
+            "review \($0): " + ["a fine and moving film", "dull, long and far too loud", "great cast", "a mess"][$0 % 4]
+        }
+        // The truth, for this test: what the original model (stable's) answers, asked directly.
+        let direct = HTTPClient(configuration: .init(baseURL: topology.stable.base))
+        var truth: [String: String] = [:]
+        for text in texts {
+            truth[text] = try direct.send(.json(.POST, "/predict", ["text": text])).json(Answer.self).label
+        }
+        let labelling = Atomic<Bool>(true)
+        /// Predictions through the split, each labelled back by its request id while `labelling`.
+        func traffic(until done: () throws -> Bool) throws -> [Int] {
+            var statuses: [Int] = []
+            let deadline = Date().addingTimeInterval(90)
+            while Date() < deadline, try !done() {
+                let text = texts[statuses.count % texts.count]
+                let response = try topology.split.send(.json(.POST, "/predict", ["text": text]))
+                statuses.append(response.status)
+                guard response.status == 200, labelling.load(ordering: .relaxed) else { continue }
+                let answer = try response.json(Answer.self)
+                let posted = try topology.api.send(
+                    .json(
+                        .POST, "/api/v1/feedback",
+                        ["model": "sentiment", "text": text, "label": truth[text]!, "request_id": answer.request_id]))
+                #expect(posted.status == 201)
+            }
+            return statuses
+        }
+        let analysis = #"{"min_requests": 20, "min_predictions": 10, "ground_truth": {"min_labelled": 20}}"#
+        try topology.startRollout(
+            canary: 3, steps: #"[{"weight": 50}, {"analysis_seconds": 6}, {"weight": 100}]"#, analysis: analysis)
+        let statuses = try traffic { try Self.ended(topology) }
+        let flipped = try topology.rollout()
+        #expect(flipped.phase == "Aborted", "\(flipped.events.map(\.detail))")
+        #expect(flipped.reason.hasPrefix("failed: accuracy canary 0.000"), "\(flipped.reason)")
+        for passed in ["passed: error rate canary 0.0000", "input PSI", "confidence PSI"] {
+            #expect(flipped.reason.contains(passed), "\(passed) in \(flipped.reason)")
+        }
+        #expect(statuses.allSatisfy { $0 == 200 }, "no user saw an error")
+
+        // As good as stable (version 2 is version 1's model): no labels, no verdict.
+        labelling.store(false, ordering: .relaxed)
+        try topology.startRollout(
+            canary: 2, steps: #"[{"weight": 50}, {"analysis_seconds": 6}, {"weight": 100}]"#, analysis: analysis)
+        _ = try traffic { try topology.rollout().phase == "Paused" }
+        let waiting = try topology.rollout()
+        #expect(waiting.reason.contains("labelled predictions canary 0 of"), "\(waiting.reason)")
+        labelling.store(true, ordering: .relaxed)
+        #expect(try topology.api.send(ClientRequest(.POST, "/api/v1/rollouts/sentiment/resume")).status == 200)
+        _ = try traffic { try Self.ended(topology) }
+        let good = try topology.rollout()
+        #expect(good.phase == "Promoted", "\(good.events.map(\.detail))")
+        let verdict = try #require(good.events.last { $0.kind == "analysis" })
+        #expect(verdict.detail.contains("accuracy canary 1.000") && verdict.detail.contains("vs stable 1.000"))
+        // What the analysis measured is stored with it.
+        let measured: String = try topology.daemon.database.pool.query(
+            "SELECT measured::text AS m FROM steward.rollout_events WHERE kind = 'analysis' ORDER BY id DESC LIMIT 1"
+        ).first!.get("m")
+        #expect(measured.contains("\"ground_truth\"") && measured.contains("\"labelled\""), "\(measured)")
+    }
+
     /// Rollback during a healthy rollout: champion moves back at once (no analysis),
     /// the rollout is aborted, and the history shows each track's exact intervals.
     @Test func rollbackDuringARolloutMovesChampionAtOnceAndTheHistoryShowsIt() throws {
