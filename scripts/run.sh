@@ -8,8 +8,9 @@
 # version's verdict, a canary rollout step by step with its analysis, the promotion,
 # and the drift alert resolving once the retrained version serves: the episode, told
 # from start to end. With --bad-canary, two broken versions are then pushed into canaries
-# by hand and rolled back by the analysis: an untrained one (on confidence PSI)
-# and one that fails on long texts (on its measured error rate). Services stay up for stewardctl
+# by hand and rolled back by the analysis: an untrained one (on confidence PSI),
+# one that fails on long texts (on its measured error rate), and one with its label
+# map reversed (on ground truth alone). Services stay up for stewardctl
 # until Ctrl-C (or --exit). With STEWARD_BIN_DIR set, the binaries there are used and nothing
 # is built.
 set -euo pipefail
@@ -100,7 +101,8 @@ wait_until() {
 
 # Demo timings: 15 s drift windows (2 over the threshold queue a retrain, once 400
 # texts of the episode are labelled) and 30 s analysis pauses, where production
-# would use minutes. The rollout analysis keeps its default limits.
+# would use minutes. The rollout analysis keeps its default limits, and judges
+# ground truth too: the labels the traffic posts back for half the predictions.
 step "starting stewardd on $API, traffic split on $FRONT (logs: .steward/logs/stewardd.log)"
 : > "$LOGS/stewardd.log"
 STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DEMO/artifacts" \
@@ -111,7 +113,7 @@ STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DE
   STEWARD_DRIFT_WINDOW_SECONDS=15 STEWARD_DRIFT_WINDOWS=2 STEWARD_RETRAIN_INTERVAL_SECONDS=3 \
   STEWARD_RETRAIN_MIN_FEEDBACK=400 \
   STEWARD_ROLLOUT_STEPS='[{"weight": 25}, {"analysis_seconds": 30}, {"weight": 50}, {"analysis_seconds": 30}, {"weight": 100}]' \
-  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40, "min_predictions": 40}' \
+  STEWARD_ROLLOUT_ANALYSIS='{"min_requests": 40, "min_predictions": 40, "ground_truth": {"min_labelled": 30, "label_delay_seconds": 2}}' \
   "$BIN/stewardd" >>"$LOGS/stewardd.log" 2>&1 &
 PIDS+=($!)
 wait_ready "$API/ready" stewardd
@@ -289,24 +291,33 @@ if [ "$BAD_CANARY" -eq 1 ]; then
   OUTCOME3=$(follow_rollout)
   note "rollout of version $V3: $OUTCOME3 (reason: $(rollout_field .reason))"
 
-  step "--bad-canary, second: version $V2's model with a position table cut to 20 (it fails on every text past 20 word pieces), pushed into a canary"
-  # The version's files as serving fetches them, made faulty by the tests' own fixture maker, logged as a new run's model.
-  GOOD="$DEMO/v$V2-model" FAULTY="$DEMO/v$V2-faulty"
+  # push_faulty KIND ARGS...: version $V2's files as serving fetches them, made faulty by the tests' own
+  # fixture maker, logged as a new run's model, registered and pushed into a canary by an operator.
+  GOOD="$DEMO/v$V2-model"
   mkdir -p "$GOOD"
   api "/api/v1/models/$MODEL/versions/$V2/files" | jq -r '.files[] | "\(.path) \(.url)"' | while read -r path url; do
     mkdir -p "$GOOD/$(dirname "$path")" && api "$url" -f -o "$GOOD/$path"
   done
-  "$PY" tests/fixtures/make_faulty_models.py --from "$GOOD" --out "$FAULTY" --kind short-positions --positions 20 >/dev/null
-  RUN4=$(api /api/2.0/mlflow/runs/create -X POST -d '{"experiment_id": "0", "run_name": "faulty-export"}' | jq -r .run.info.run_id)
-  for file in "$FAULTY"/*; do
-    api "/api/2.0/mlflow-artifacts/artifacts/0/$RUN4/artifacts/model/$(basename "$file")" -f -o /dev/null -X PUT --data-binary "@$file"
-  done
-  V4=$(api /api/2.0/mlflow/model-versions/create -X POST \
-    -d "{\"name\": \"$MODEL\", \"source\": \"mlflow-artifacts:/0/$RUN4/artifacts/model\", \"run_id\": \"$RUN4\"}" | jq -r .model_version.version)
-  note "registered it as version $V4; an operator pushes it: stewardctl rollout start $MODEL $V4"
-  ctl rollout start $MODEL "$V4" >/dev/null
-  OUTCOME4=$(follow_rollout)
-  note "rollout of version $V4: $OUTCOME4 (reason: $(rollout_field .reason))"
+  push_faulty() {
+    local kind=$1 faulty="$DEMO/v$V2-$1" run version outcome
+    shift
+    "$PY" tests/fixtures/make_faulty_models.py --from "$GOOD" --out "$faulty" --kind "$kind" "$@" >/dev/null
+    run=$(api /api/2.0/mlflow/runs/create -X POST -d "{\"experiment_id\": \"0\", \"run_name\": \"faulty-$kind\"}" | jq -r .run.info.run_id)
+    for file in "$faulty"/*; do
+      api "/api/2.0/mlflow-artifacts/artifacts/0/$run/artifacts/model/$(basename "$file")" -f -o /dev/null -X PUT --data-binary "@$file"
+    done
+    version=$(api /api/2.0/mlflow/model-versions/create -X POST \
+      -d "{\"name\": \"$MODEL\", \"source\": \"mlflow-artifacts:/0/$run/artifacts/model\", \"run_id\": \"$run\"}" | jq -r .model_version.version)
+    note "registered it as version $version; an operator pushes it: stewardctl rollout start $MODEL $version"
+    ctl rollout start $MODEL "$version" >/dev/null
+    outcome=$(follow_rollout)
+    note "rollout of version $version: $outcome (reason: $(rollout_field .reason))"
+  }
+  step "--bad-canary, second: version $V2's model with a position table cut to 20 (it fails on every text past 20 word pieces), pushed into a canary"
+  push_faulty short-positions --positions 20
+  step "--bad-canary, third: version $V2's model with its label map reversed (an export bug: as fast and as sure as version $V2, wrong on every text)"
+  note "error rate, latency, input and confidence PSI cannot tell it from version $V2; the true labels posted back for its predictions can (analysis ground_truth)"
+  push_faulty flipped-labels
   note "serving history (stewardctl history $MODEL):"
   ctl history $MODEL | sed 's/^/      /'
 fi

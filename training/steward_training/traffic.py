@@ -20,6 +20,7 @@ import csv
 import http.client
 import json
 import os
+import random
 import threading
 import time
 import urllib.parse
@@ -83,13 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     token = os.environ.get("STEWARD_TOKEN")
     tally: collections.Counter[tuple[str, str, str, int]] = collections.Counter()
     lock = threading.Lock()
-    feedback_every = max(1, round(1 / args.feedback_share)) if args.feedback_share > 0 else 0
 
     def worker(index: int) -> None:
         front, api = Endpoint(args.url), Endpoint(args.api, token)
         interval = args.threads / args.rate
         position = {name: index for name in sources}
-        sent = 0
+        # Which predictions get a label is drawn at random, not every n-th: the split sends every
+        # n-th request to a track, and a counter in step with it would label one track only.
+        labelled = random.Random(index)
         next_at = time.monotonic()
         while True:
             try:
@@ -111,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             model = answer.get("model", {}) if isinstance(answer, dict) else {}
             with lock:
                 tally[(source, headers.get("X-Steward-Track", "?"), str(model.get("version", "?")), status)] += 1
-            sent += 1
-            if status == 200 and feedback_every and sent % feedback_every == 0:
+            if status == 200 and labelled.random() < args.feedback_share:
                 body = {"model": args.model, "text": text, "label": label, "request_id": answer.get("request_id")}
                 try:
                     api.post("/api/v1/feedback", body)
