@@ -84,3 +84,20 @@ public enum SecureRandom {
 
     public static func hex(bytes count: Int) -> String { Hex.encode(bytes(count)) }
 }
+
+/// HMAC-SHA256 (RFC 2104) through OpenSSL's one-shot `HMAC`.
+public enum HMACSHA256 {
+    /// The MAC of `message` under `key`, as lower-case hex.
+    public static func hex(key: Data, message: Data) -> String {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        key.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in
+                _ = HMAC(
+                    EVP_sha256(), k.baseAddress, Int32(k.count), m.bindMemory(to: UInt8.self).baseAddress, m.count,
+                    &out, &length)
+            }
+        }
+        return out.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPKit
 import Postgres
+import Registry
 import Telemetry
 
 /// Alert rules evaluated on each monitor pass. A rule whose value stays above
@@ -64,17 +65,16 @@ public struct AlertEvaluator: Sendable {
                 let open: Int64? = try rule.get("open"), pending: Date? = try rule.get("pending_since")
                 let resolving: Date? = try rule.get("resolving_since")
                 let silenced = (try rule.get("silenced_until", as: Date?.self)).map { $0 > now } ?? false
-                guard
-                    let value = try value(
-                        c, metric: try rule.get("metric"), model: try rule.get("model_name"), now: now)
-                else { continue }
-                func notify(_ state: String) throws {
+                let metric: String = try rule.get("metric"), model: String = try rule.get("model_name")
+                guard let value = try value(c, metric: metric, model: model, now: now) else { continue }
+                /// The alert's change as an event (held back while the rule is silenced).
+                func notify(_ state: String, alert: Int64) throws {
                     guard !silenced else { return }
-                    try Notifications.queue(
-                        c, kind: "alert",
+                    try Outbox.record(
+                        c, kind: "alert.\(state)",
                         payload: [
-                            "alert": name, "state": state, "value": value, "threshold": threshold,
-                            "at": Timestamp.iso8601(now)
+                            "alert": name, "alert_id": alert, "metric": metric, "model": model, "state": state,
+                            "value": value, "threshold": threshold
                         ])
                 }
                 if value > threshold {
@@ -87,9 +87,13 @@ public struct AlertEvaluator: Sendable {
                             """)
                     }
                     if open == nil, now.timeIntervalSince(since) >= Double(forSeconds) {
-                        _ = try c.query(
-                            "INSERT INTO steward.alerts (rule_id, started_at, value) VALUES (\(id), \(now), \(value))")
-                        try notify("firing")
+                        let alert: Int64 = try c.query(
+                            """
+                            INSERT INTO steward.alerts (rule_id, started_at, value) VALUES (\(id), \(now), \(value))
+                                RETURNING id
+                            """
+                        ).first!.get("id")
+                        try notify("firing", alert: alert)
                         changed.append(name)
                     }
                 } else {
@@ -107,7 +111,7 @@ public struct AlertEvaluator: Sendable {
                             UPDATE steward.alerts SET ended_at = \(now), resolved_value = \(value) WHERE id = \(open)
                             """)
                         _ = try c.query("UPDATE steward.alert_rules SET resolving_since = NULL WHERE id = \(id)")
-                        try notify("resolved")
+                        try notify("resolved", alert: open)
                         changed.append(name)
                     }
                 }

@@ -23,18 +23,13 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
     private var lastDrift = Date.distantPast
     private var lastPrune = Date.distantPast
 
-    let webhook: String?
-    let client = HTTPClient(configuration: .init(timeout: .seconds(5), retry: .none, userAgent: "steward-notifier"))
-
     public init(
         registry: RegistryService, window: Duration = .seconds(300), minWindowRows: Int = 100,
-        retention: Duration? = nil,
-        webhook: String? = nil, isLeader: @escaping @Sendable () -> Bool, logger: Logger
+        retention: Duration? = nil, isLeader: @escaping @Sendable () -> Bool, logger: Logger
     ) {
         self.registry = registry
         self.minWindowRows = minWindowRows
         self.retention = retention
-        self.webhook = webhook
         self.window = window
         self.logger = logger.labelled("monitor")
         // Often enough that a short (demo) window is stored soon after it closes.
@@ -71,9 +66,6 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
             }
         }
         try AlertEvaluator(pool: registry.pool).evaluate(now: now)
-        if let webhook {
-            try Notifications.deliver(pool: registry.pool, client: client, webhook: webhook, now: now, logger: logger)
-        }
         let seconds = Double(window.components.seconds)
         let windowEnd = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / seconds).rounded(.down) * seconds)
         guard windowEnd > lastDrift else { return }

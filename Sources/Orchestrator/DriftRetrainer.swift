@@ -188,6 +188,12 @@ public final class DriftRetrainer: LeaderService, @unchecked Sendable {
             let id = try submission.queue(c, registry: registry, executorKind: executorKind)
             try registry.audit(c, action: "dataset.register", target: "dataset:\(dataset.label)")
             try registry.audit(c, action: "run.retrain", target: "model:\(model)/\(version)")
+            try Outbox.record(
+                c, kind: "retrain.queued",
+                payload: [
+                    "model": model, "run_id": id, "warm_start_version": version, "dataset": dataset.label,
+                    "reason": decision.reason
+                ])
             logger.notice(
                 "queued a retrain",
                 [

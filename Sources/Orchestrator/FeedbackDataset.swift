@@ -42,18 +42,29 @@ public struct FeedbackDataset: Sendable {
         defer { try? FileManager.default.removeItem(at: build) }
         do {
             try FileManager.default.createDirectory(at: build, withIntermediateDirectories: true)
-            var splits: [String: Manifest.Split] = [:]
-            for split in Dataset.splits {
-                let file = build.appendingPathComponent("\(split).csv")
-                try FileManager.default.copyItem(at: parentDirectory.appendingPathComponent("\(split).csv"), to: file)
-                splits[split] = .init(file: file.lastPathComponent, sha256: try digest(file), rows: nil)
-            }
-            // The parent's folder is not Steward's: refuse files changed since the version was registered.
-            let copied = SHA256.hex(Dataset.splits.compactMap { splits[$0]?.sha256 }.joined())
+            // The parent's folder is not Steward's: its files are copied, then the copies checked against the
+            // version's registered digest (files changed since it was registered are refused).
+            let parentFiles = Self.splitFiles(of: parentDirectory)
+            let copies = parentFiles.map { build.appendingPathComponent("parent-" + $0.lastPathComponent) }
+            for (file, copy) in zip(parentFiles, copies) { try FileManager.default.copyItem(at: file, to: copy) }
+            let copied = SHA256.hex(try copies.map { try digest($0) }.joined())
             guard copied == parent.sha256 else {
                 throw RegistryError.invalid(
                     "the files of \(parent.label) changed since it was registered (sha256 \(copied.prefix(12)), "
                         + "registered \(parent.sha256.prefix(12))): register them as a new version first")
+            }
+            for (split, copy) in zip(Dataset.splits, copies) {
+                try FileManager.default.moveItem(at: copy, to: build.appendingPathComponent("\(split).csv"))
+            }
+            // A parent built from feedback itself: its production rows become ordinary training rows.
+            if copies.count > Dataset.splits.count {
+                try Self.append(rowsOf: copies[Dataset.splits.count], to: build.appendingPathComponent("train.csv"))
+                try FileManager.default.removeItem(at: copies[Dataset.splits.count])
+            }
+            var splits: [String: Manifest.Split] = [:]
+            for split in Dataset.splits {
+                let file = build.appendingPathComponent("\(split).csv")
+                splits[split] = .init(file: file.lastPathComponent, sha256: try digest(file), rows: nil)
             }
             let production = build.appendingPathComponent("\(Dataset.productionSplit).csv")
             try Data(Self.csv(rows).utf8).write(to: production)
@@ -95,6 +106,29 @@ public struct FeedbackDataset: Sendable {
     }
 
     private func digest(_ file: URL) throws -> String { try SHA256.hex(fileAt: file.path) }
+
+    /// A dataset folder's split files in digest order (production last, when it has one).
+    static func splitFiles(of directory: URL) -> [URL] {
+        let production = directory.appendingPathComponent("\(Dataset.productionSplit).csv")
+        return Dataset.splits.map { directory.appendingPathComponent("\($0).csv") }
+            + (FileManager.default.fileExists(atPath: production.path) ? [production] : [])
+    }
+
+    /// Appends a `text,label` CSV's rows (its header left out) to another one's.
+    static func append(rowsOf source: URL, to target: URL) throws {
+        let rows = try Data(contentsOf: source)
+        guard let headerEnd = rows.firstIndex(of: UInt8(ascii: "\n")) else { return }
+        let handle = try FileHandle(forUpdating: target)
+        defer { try? handle.close() }
+        let end = try handle.seekToEnd()
+        if end > 0 {
+            try handle.seek(toOffset: end - 1)
+            if try handle.read(upToCount: 1) != Data([UInt8(ascii: "\n")]) {
+                try handle.write(contentsOf: Data("\n".utf8))
+            }
+        }
+        try handle.write(contentsOf: rows[rows.index(after: headerEnd)...])
+    }
 
     /// The parent's folder of split files; a version registered from one file has none.
     static func splitDirectory(of parent: Dataset) throws -> URL {

@@ -190,8 +190,8 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         try registry.setAlias(c, modelName: model, alias: "champion", version: target)
         try registry.audit(
             c, action: "model.rollback", target: "model:\(model)/\(current.map(String.init) ?? "none")->\(target)")
-        try Notifications.queue(
-            c, kind: "rollback",
+        try Outbox.record(
+            c, kind: "model.rolled_back",
             payload: [
                 "model": model, "from_version": current ?? 0, "to_version": target,
                 "reason": "rolled back \(by)"
@@ -293,12 +293,6 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
             c, modelName: rollout.model, version: rollout.canary, to: .archived, archiveExisting: false)
         try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
         try registry.audit(c, action: "rollout.abort", target: "model:\(rollout.model)/\(rollout.canary)")
-        try Notifications.queue(
-            c, kind: "rollout",
-            payload: [
-                "model": rollout.model, "canary_version": rollout.canary, "decision": "aborted",
-                "reason": reason
-            ])
         logger.warning(
             "rollout aborted",
             ["model": .string(rollout.model), "canary": .int(rollout.canary), "reason": .string(reason)])
@@ -319,12 +313,6 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         try registry.setAlias(c, modelName: rollout.model, alias: "champion", version: rollout.canary)
         try registry.removeAlias(c, modelName: rollout.model, alias: Self.canaryAlias)
         try registry.audit(c, action: "rollout.promote", target: "model:\(rollout.model)/\(rollout.canary)")
-        try Notifications.queue(
-            c, kind: "rollout",
-            payload: [
-                "model": rollout.model, "canary_version": rollout.canary, "decision": "promoted",
-                "reason": reason
-            ])
         logger.info("rollout promoted", ["model": .string(rollout.model), "canary": .int(rollout.canary)])
     }
 }

@@ -165,6 +165,20 @@ struct RolloutStore: Sendable {
         guard updated.affectedRows == 1 else { throw Stale(id: rollout.id) }
         try event(
             c, rollout.id, step: state.stepIndex, weight: state.weight, kind: kind, detail: detail, measured: measured)
+        // Subscribers hear of every step, pause and decision, from the one writer of rollouts.
+        let subject: [String: Any] = [
+            "model": rollout.model, "rollout_id": rollout.id, "canary_version": rollout.canary,
+            "stable_version": rollout.stable ?? NSNull(), "step": state.stepIndex, "weight": state.weight,
+            "detail": detail
+        ]
+        if kind == "weight" {
+            try Outbox.record(c, kind: "rollout.step", payload: subject)
+        } else if kind == "aborted" || kind == "promoted" {
+            try Outbox.record(
+                c, kind: "rollout.\(kind)", payload: subject.merging(["reason": detail]) { _, new in new })
+        } else if state.phase == .paused, rollout.state.phase != .paused {
+            try Outbox.record(c, kind: "rollout.paused", payload: subject)
+        }
     }
 
     func event(

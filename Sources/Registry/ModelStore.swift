@@ -209,6 +209,9 @@ public final class ModelStore: Sendable {
                 \(digest), \(metricsJSON)::jsonb, \(now), \(now))
             """)
         _ = try c.query("UPDATE steward.registered_models SET last_update_time = \(now) WHERE id = \(modelID)")
+        try Outbox.record(
+            c, kind: "model_version.created",
+            payload: ["model": modelName, "version": next, "source": source, "run_id": runID ?? NSNull()])
         return try version(c, modelName: modelName, version: next)
     }
 
@@ -343,6 +346,10 @@ public final class ModelStore: Sendable {
         guard rows.affectedRows == 1 else {
             throw RegistryError.notFound("Model Version (name=\(modelName), version=\(version)) not found")
         }
+        for (changed, to) in [(version, stage.rawValue)] + archived.map({ ($0, Stage.archived.rawValue) }) {
+            try Outbox.record(
+                c, kind: "model_version.stage_changed", payload: ["model": modelName, "version": changed, "stage": to])
+        }
         return archived
     }
 
@@ -441,6 +448,13 @@ public final class ModelStore: Sendable {
             ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id, updated_at = now()
             """)
         _ = try c.query("NOTIFY steward_alias, '\(raw: modelID)'")
+        if previous != version {
+            try Outbox.record(
+                c, kind: "alias.moved",
+                payload: [
+                    "model": modelName, "alias": alias, "version": version, "previous_version": previous ?? NSNull()
+                ])
+        }
         return previous
     }
 
@@ -448,6 +462,8 @@ public final class ModelStore: Sendable {
         let modelID = try modelID(c, name: modelName, lock: true)
         let rows = try c.query("DELETE FROM steward.model_aliases WHERE model_id = \(modelID) AND alias = \(alias)")
         guard rows.affectedRows == 1 else { throw RegistryError.notFound("Registered model alias \(alias) not found.") }
+        try Outbox.record(
+            c, kind: "alias.moved", payload: ["model": modelName, "alias": alias, "version": NSNull()])
     }
 
     // MARK: Logged models (MLflow 3)

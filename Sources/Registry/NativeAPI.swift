@@ -26,6 +26,7 @@ struct NativeAPI {
         router.add(registry.api, .PUT, "/models/{name}/aliases/{alias}", .operator, setAlias)
         router.add(registry.api, .DELETE, "/models/{name}/aliases/{alias}", .operator, deleteAlias)
         installDatasets(on: &router, maxUploadBytes: maxUploadBytes)
+        installWebhooks(on: &router)
         router.add(registry.api, .GET, "/audit", .admin, audit)
         router.add(registry.api, .GET, "/tokens", .admin, listTokens)
         router.add(registry.api, .POST, "/tokens", .admin, createToken)

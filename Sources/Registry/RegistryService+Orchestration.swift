@@ -131,12 +131,17 @@ extension RegistryService {
     }
 
     /// Removes an alias if it is set (no error when it is not).
+    /// Removes an alias if it is set (no error when it is not).
     public func removeAlias(_ c: PostgresConnection, modelName: String, alias: String) throws {
-        _ = try c.query(
+        let removed = try c.query(
             """
             DELETE FROM steward.model_aliases WHERE alias = \(alias) AND model_id = (SELECT id FROM
                 steward.registered_models WHERE name = \(modelName))
             """)
+        if removed.affectedRows == 1 {
+            try Outbox.record(
+                c, kind: "alias.moved", payload: ["model": modelName, "alias": alias, "version": NSNull()])
+        }
     }
 
     public func modelName(_ c: PostgresConnection, id: Int64) throws -> String? {

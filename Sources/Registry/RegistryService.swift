@@ -13,6 +13,7 @@ public final class RegistryService: Sendable {
     let models: ModelStore
     public let artifacts: ArtifactStore
     let datasets: DatasetStore
+    public let webhooks: WebhookStore
     let configuration: Configuration
     let logger: Logger
 
@@ -46,6 +47,7 @@ public final class RegistryService: Sendable {
         self.tracking = TrackingStore(pool: pool)
         self.models = ModelStore(pool: pool)
         self.artifacts = try ArtifactStore(root: configuration.artifactRoot)
+        self.webhooks = WebhookStore(pool: pool)
         self.datasets = DatasetStore(
             pool: pool, tokenizer: try configuration.vocabularyPath.map { try WordPieceTokenizer(vocabularyFile: $0) },
             logger: logger.labelled("registry"))

@@ -36,6 +36,9 @@ struct Command {
           datasets show NAME@VERSION                  digest, validation, sources and lineage
           datasets from-feedback NAME@VERSION --model M [--since ISO-TIME]
                                                       the version plus M's labelled feedback, as NAME's next version
+          webhooks list | webhooks remove NAME | webhooks test NAME
+          webhooks add NAME URL [--events KIND,KIND]  subscribe (admin); prints the signing secret, once
+          webhooks deliveries NAME [--limit N]        the delivery log: event, attempts, status, delivered
           alerts                                      alerts, firing first
           alerts ack ALERT_ID                         acknowledge a firing alert (who and when, audited)
           alerts silence RULE SECONDS                 hold back a rule's notifications (0 lifts it; at most 30 days)
@@ -60,6 +63,7 @@ struct Command {
         case "history": return try history(try arguments.word(1, "model name"))
         case "drift": return try drift(try arguments.word(1, "model name"))
         case "datasets": return try datasets(try arguments.word(1, "datasets subcommand"))
+        case "webhooks": return try webhooks(try arguments.word(1, "webhooks subcommand"))
         case "alerts": return try alerts(arguments.words.count > 1 ? try arguments.word(1, "alerts subcommand") : nil)
         default: throw UsageError("unknown command '\(noun)' (see --help)")
         }
@@ -105,6 +109,58 @@ struct Command {
                 ("replica", Output.cell(o["replica"])), ("leader", Output.cell(o["leader"])),
                 ("executor", Output.cell(o["executor"])), ("runs", Output.cell(o["runs"]))
             ])
+        }
+    }
+
+    func webhooks(_ verb: String) throws -> Int32 {
+        switch verb {
+        case "list":
+            return try show(.GET, "/api/v1/webhooks") { o in
+                Output.table(
+                    ["name", "url", "events", "created by"],
+                    (o["items"] as? [[String: Any]] ?? []).map { w in
+                        let events = (w["events"] as? [String]) ?? []
+                        return [
+                            Output.cell(w["name"]), Output.cell(w["url"]),
+                            events.isEmpty ? "all" : events.joined(separator: ","), Output.cell(w["created_by"])
+                        ]
+                    })
+            }
+        case "add":
+            let name = try arguments.word(2, "webhook name"), url = try arguments.word(3, "URL")
+            var body: [String: Any] = ["name": name, "url": url]
+            if let events = arguments.options["events"] {
+                body["events"] = events.split(separator: ",").map(String.init)
+            }
+            return try show(.POST, "/api/v1/webhooks", body: body) { o in
+                print("subscribed \(name): sign-check deliveries with this secret (shown only now):")
+                print(Output.cell(o["secret"]))
+            }
+        case "remove":
+            let name = try arguments.word(2, "webhook name")
+            _ = try call(.DELETE, "/api/v1/webhooks/\(escaped(name))")
+            print("removed \(name)")
+            return 0
+        case "test":
+            let name = try arguments.word(2, "webhook name")
+            return try show(.POST, "/api/v1/webhooks/\(escaped(name))/test", body: [:]) { o in
+                print("test event \(Output.cell(o["event_id"])) recorded; see: stewardctl webhooks deliveries \(name)")
+            }
+        case "deliveries":
+            let name = try arguments.word(2, "webhook name")
+            let limit = try arguments.int("limit", default: 20)
+            return try show(.GET, "/api/v1/webhooks/\(escaped(name))/deliveries?limit=\(limit)") { o in
+                Output.table(
+                    ["event", "kind", "attempts", "status", "delivered", "next try / failed", "error"],
+                    (o["items"] as? [[String: Any]] ?? []).map { d in
+                        [
+                            Output.cell(d["event_id"]), Output.cell(d["kind"]), Output.cell(d["attempts"]),
+                            Output.cell(d["last_status"]), Output.cell(d["delivered_at"]),
+                            Output.cell(d["failed_at"] ?? d["next_attempt_at"]), Output.cell(d["last_error"])
+                        ]
+                    })
+            }
+        default: throw UsageError("unknown webhooks subcommand '\(verb)' (list, add, remove, test, deliveries)")
         }
     }
 

@@ -42,6 +42,8 @@ struct DaemonConfiguration: Sendable {
     /// Without an HTTPRoute: split this many serving replicas between the stable and canary Deployments.
     var servingReplicas: Int?
     var alertWebhook: String?
+    /// The secret its deliveries are signed with (one is made and kept in Postgres without it).
+    var alertWebhookSecret: String?
     var driftWindows = 3
     /// Embedded mode: the local traffic split in front of the stable and canary `steward-serve` processes.
     var split: (port: Int, configuration: LocalTrafficSplit.Configuration)?
@@ -132,6 +134,7 @@ struct DaemonConfiguration: Sendable {
         if let url = alertWebhook, !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw ConfigurationError("STEWARD_ALERT_WEBHOOK_URL", "must be an http(s) URL")
         }
+        alertWebhookSecret = try env.secret("STEWARD_ALERT_WEBHOOK_SECRET")
         driftThreshold = try env.double("STEWARD_DRIFT_PSI_THRESHOLD", default: 0.25, range: 0.01...10)
         driftWindows = try env.int("STEWARD_DRIFT_WINDOWS", default: 3, range: 1...100)
         driftWindow = .seconds(try env.int("STEWARD_DRIFT_WINDOW_SECONDS", default: 300, range: 10...86_400))

@@ -179,8 +179,20 @@ do {
 
 let monitor = MonitorService(
     registry: registry, window: configuration.driftWindow, minWindowRows: configuration.driftMinRows,
-    retention: configuration.predictionRetention, webhook: configuration.alertWebhook,
-    isLeader: { leadership.isLeader }, logger: logger)
+    retention: configuration.predictionRetention, isLeader: { leadership.isLeader }, logger: logger)
+let webhooks = registry.webhooks
+if let url = configuration.alertWebhook {
+    // The configured webhook is a subscription like the others (alerts and rollout decisions).
+    do {
+        try webhooks.configure(
+            name: "alert-webhook", url: url,
+            events: ["alert.firing", "alert.resolved", "rollout.aborted", "rollout.promoted", "model.rolled_back"],
+            secret: configuration.alertWebhookSecret)
+    } catch {
+        fail("STEWARD_ALERT_WEBHOOK_URL: \(error)")
+    }
+}
+let dispatcher = WebhookDispatcher(store: webhooks, isLeader: { leadership.isLeader }, logger: logger)
 var retrainOptions = DriftRetrainer.Options()
 retrainOptions.threshold = configuration.driftThreshold
 retrainOptions.windows = configuration.driftWindows
@@ -191,7 +203,7 @@ retrainOptions.minFeedback = configuration.retrainMinFeedback
 let retrainer = DriftRetrainer(
     registry: registry, options: retrainOptions, executorKind: executor.kind, isLeader: { leadership.isLeader },
     onQueued: { controller.nudge() }, logger: logger)
-var services: [any Service] = [readiness, server, leadership, controller, monitor, rollouts, retrainer]
+var services: [any Service] = [readiness, server, leadership, controller, monitor, rollouts, retrainer, dispatcher]
 if let (port, splitConfiguration) = configuration.split {
     // Its own listener and metrics: what users' traffic hits in the embedded mode.
     // What only the split sees (a canary unreachable or timing out) is recorded as that track's failed requests.

@@ -33,3 +33,15 @@ import Digest
         #expect(tokens.allSatisfy { $0.count == 32 })
     }
 }
+
+@Suite struct HMACTests {
+    /// RFC 4231 test cases 1 and 2.
+    @Test func matchesRFC4231() {
+        #expect(
+            HMACSHA256.hex(key: Data(repeating: 0x0b, count: 20), message: Data("Hi There".utf8))
+                == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        #expect(
+            HMACSHA256.hex(key: Data("Jefe".utf8), message: Data("what do ya want for nothing?".utf8))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import HTTPKit
 @testable import Monitor
 import Postgres
+import Registry
 import Synchronization
 import Telemetry
 import Testing
@@ -35,35 +36,59 @@ import TestSupport
         try window(start.addingTimeInterval(900), 0.05)
         #expect(try evaluator.evaluate(now: start.addingTimeInterval(901)) == ["drift"])
 
-        // A receiver that fails once, then accepts.
-        let received = Mutex<[String]>([])
+        // The alert changes were recorded before anyone subscribed: a subscriber gets what happens after it.
+        #expect(
+            try pool.query("SELECT count(*) AS n FROM steward.webhook_deliveries").first!.get("n", as: Int.self) == 0)
+
+        // A receiver that answers 500 three times, then accepts; it checks every signature.
+        let received = Mutex<[(event: String, body: String)]>([])
         let calls = Atomic<Int>(0)
+        let secret = Mutex<String>("")
         var router = Router()
         router.post("/hook") { request in
-            if calls.add(1, ordering: .relaxed).newValue == 1 {
-                throw HTTPError.unavailable("busy", retryAfterSeconds: 1)
+            let expected = WebhookDispatcher.signature(body: request.body, secret: secret.withLock { $0 })
+            guard request.headers["X-Steward-Signature"] == expected else {
+                throw HTTPError.unauthorized("bad signature")
             }
-            received.withLock { $0.append(String(decoding: request.body, as: UTF8.self)) }
+            if calls.add(1, ordering: .relaxed).newValue <= 3 { return .text("not yet", status: 500) }
+            received.withLock {
+                $0.append((request.headers["X-Steward-Event-Id"] ?? "", String(decoding: request.body, as: UTF8.self)))
+            }
             return .empty()
         }
         let server = HTTPServer(configuration: .init(), router: router, logger: Logger(label: "hook", level: .error))
         try server.start()
         defer { server.shutdown() }
-        let client = HTTPClient(configuration: .init(retry: .none))
-        let hook = "http://127.0.0.1:\(server.port)/hook"
-        let logger = Logger(label: "t", level: .error)
-        // The first attempt failed; the retry is not due yet.
-        #expect(try Notifications.deliver(pool: pool, client: client, webhook: hook, now: Date(), logger: logger) == 1)
-        #expect(try Notifications.deliver(pool: pool, client: client, webhook: hook, now: Date(), logger: logger) == 0)
-        #expect(
-            try Notifications.deliver(
-                pool: pool, client: client, webhook: hook, now: Date().addingTimeInterval(5), logger: logger) == 1)
-        let bodies = received.withLock { $0 }
-        #expect(bodies.count == 2)
-        let states = bodies.compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String
+        let store = WebhookStore(pool: pool)
+        let created = try pool.withTransaction {
+            try store.create(
+                $0, name: "ops", url: "http://127.0.0.1:\(server.port)/hook", events: ["alert.firing"], by: "test")
         }
-        #expect(Set(states) == ["firing", "resolved"])
+        secret.withLock { $0 = created.secret }
+        try window(start.addingTimeInterval(1000), 0.5)
+        #expect(try evaluator.evaluate(now: start.addingTimeInterval(1001)).isEmpty)  // pending again
+        #expect(try evaluator.evaluate(now: start.addingTimeInterval(1602)) == ["drift"])  // fires again
+        try window(start.addingTimeInterval(1700), 0.05)
+        #expect(try evaluator.evaluate(now: start.addingTimeInterval(1701)) == ["drift"])  // resolved: not subscribed
+        let dispatcher = WebhookDispatcher(store: store, isLeader: { true }, logger: Logger(label: "t", level: .error))
+        // Three 500s, each retried after 1, 2 and 4 s, then the fourth attempt delivers.
+        var now = Date()
+        #expect(try dispatcher.deliver(now: now) == 0)
+        for wait in [1.0, 2, 4] {
+            now = now.addingTimeInterval(wait)
+            #expect(try dispatcher.deliver(now: now.addingTimeInterval(-0.01)) == 0)  // not due before its time
+            #expect(calls.load(ordering: .relaxed) == [1.0: 1, 2: 2, 4: 3][wait])
+            _ = try dispatcher.deliver(now: now)
+        }
+        #expect(try dispatcher.deliver(now: now.addingTimeInterval(3600)) == 0)  // delivered once, not again
+        let bodies = received.withLock { $0 }
+        #expect(calls.load(ordering: .relaxed) == 4 && bodies.count == 1)
+        let first = try #require(bodies.first)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(first.body.utf8)) as? [String: Any])
+        #expect(body["kind"] as? String == "alert.firing" && body["state"] as? String == "firing")
+        #expect(body["event_id"] as? String == bodies.first?.event && body["model"] as? String == "m")
+        let log = try store.deliveries(name: "ops", limit: 10)
+        #expect(log.count == 1)
         let open: Int = try pool.query("SELECT count(*) AS n FROM steward.alerts WHERE ended_at IS NULL").first!.get(
             "n")
         #expect(open == 0)

@@ -316,6 +316,9 @@ import TestSupport
         #expect(resolved.count == 1 && (resolved[0].resolved_value ?? 1) <= 0.25)
         #expect(try windows(version: v2, worse: true) == 0)
 
+        // The episode ends after as many quiet windows in a row as start one (2); the window the promotion
+        // fell in also holds version 1's loud rows, so wait for three of version 2's.
+        try eventually(timeout: 60, "the episode's quiet windows") { try windows(version: v2, worse: false) >= 3 }
         // A second shift (back to single snippets) is a new episode: a new alert, and a retrain of its own
         // once it has labels, on rt@3 built from the Production version's rt@2.
         phase.store(2, ordering: .relaxed)
@@ -327,7 +330,14 @@ import TestSupport
         }
         #expect(try driftRuns().count == 1)
         try label(critics.dropFirst(100).prefix(70))
-        try eventually(timeout: 60, "the second episode's retrain") { try driftRuns().count == 2 }
+        do {
+            try eventually(timeout: 60, "the second episode's retrain") { try driftRuns().count == 2 }
+        } catch {
+            let log = (daemon.process.standardOutput + daemon.process.standardError).split(separator: "\n")
+                .filter { $0.contains("retrain") || $0.contains("error") }.suffix(15)
+            Issue.record("retrainer said:\n\(log.joined(separator: "\n"))")
+            throw error
+        }
         struct Dataset: Decodable { let parent: String? }
         let third = try client.send(ClientRequest(.GET, "/api/v1/datasets/rt/3")).json(Dataset.self)
         #expect(third.parent == "rt@2")

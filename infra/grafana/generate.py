@@ -204,12 +204,15 @@ JOIN steward.alert_rules r ON r.id = a.rule_id
 WHERE r.model_name = '$model' AND (a.ended_at IS NULL OR a.ended_at >= $__timeFrom())
 ORDER BY a.ended_at IS NULL DESC, a.started_at DESC
 LIMIT 100""", w=16, h=7, expect=["rule", "metric", "threshold", "value", "started_at", "ended_at", "state"])
-    b.sql("stat", "Undelivered notifications", "webhook notifications (alerts, rollout decisions) not delivered yet; "
-          "above 0 for long: STEWARD_ALERT_WEBHOOK_URL is failing", "table", """
-SELECT count(*) AS undelivered, coalesce(max(attempts), 0) AS max_attempts
-FROM steward.notifications
-WHERE delivered_at IS NULL""", w=8, h=7, thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}],
-          expect=["undelivered", "max_attempts"])
+    b.sql("stat", "Undelivered notifications", "webhook deliveries (every subscription, the configured "
+          "STEWARD_ALERT_WEBHOOK_URL included) not delivered yet, and those refused for good; above 0 for long: a "
+          "receiver is failing (GET /api/v1/webhooks/{name}/deliveries)", "table", """
+SELECT count(*) FILTER (WHERE d.delivered_at IS NULL AND d.failed_at IS NULL) AS undelivered,
+       coalesce(max(d.attempts) FILTER (WHERE d.delivered_at IS NULL AND d.failed_at IS NULL), 0) AS max_attempts,
+       count(*) FILTER (WHERE d.failed_at IS NOT NULL) AS refused
+FROM steward.webhook_deliveries d""", w=8, h=7,
+          thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}],
+          expect=["undelivered", "max_attempts", "refused"])
     return b
 
 

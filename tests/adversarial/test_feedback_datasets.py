@@ -175,6 +175,25 @@ def test_a_parent_whose_files_changed_is_refused(built):
     _nothing_written(built, before)
 
 
+def test_a_version_built_from_a_feedback_version_trains_on_its_feedback(built):
+    _label(built, "first episode text", "positive")
+    assert built.post("/api/v1/datasets/from-feedback", {"parent": "p@1", "model": "m"}).status == 201
+    _label(built, "second episode text", "negative")
+    since = built.get("/api/v1/datasets/p/2").json()["sources"][1]["to"]
+    third = built.post("/api/v1/datasets/from-feedback", {"parent": "p@2", "model": "m", "since": since})
+    assert third.status == 201, third
+    record = third.json()
+    folder = _folder(record)
+    with open(folder / "train.csv", newline="", encoding="utf-8") as f:
+        train = list(csv.DictReader(f))
+    with open(folder / "production.csv", newline="", encoding="utf-8") as f:
+        production = list(csv.DictReader(f))
+    # p@2's production rows are training rows of p@3; p@3's production split is the new feedback only.
+    assert train[-1] == {"text": "first episode text", "label": "positive"} and len(train) == 41
+    assert production == [{"text": "second episode text", "label": "negative"}]
+    assert record["parent"] == "p@2" and record["rows"] == 40 * 3 + 2
+
+
 def test_the_csv_reads_back_with_pythons_reader_too(built):
     _label(built, 'x,"y"\n', "positive")
     record = built.post("/api/v1/datasets/from-feedback", {"parent": "p@1", "model": "m"}).json()

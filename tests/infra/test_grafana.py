@@ -455,8 +455,15 @@ def insert_fixtures(c):
     c.execute("""INSERT INTO steward.alerts (rule_id, started_at, ended_at, value) VALUES
                  (%s, %s, NULL, 0.31), (%s, %s, %s, 0.04)""",
               (drift_rule, NOW - dt.timedelta(minutes=20), error_rule, NOW - dt.timedelta(hours=2), NOW - dt.timedelta(hours=1)))
-    c.execute("""INSERT INTO steward.notifications (kind, payload, attempts, delivered_at) VALUES
-                 ('alert', '{"rule": "sentiment-drift"}', 3, NULL), ('rollout', '{"phase": "Promoted"}', 1, %s)""", (NOW,))
+    c.execute("""INSERT INTO steward.notifications (kind, payload, delivered_at) VALUES
+                 ('alert.firing', '{"alert": "sentiment-drift"}', %s), ('rollout.promoted', '{"model": "sentiment"}', %s)
+                 RETURNING id""", (NOW, NOW))
+    firing, promoted = (row[0] for row in c.fetchall())
+    c.execute("""INSERT INTO steward.webhooks (name, url, secret, created_by) VALUES ('ops', 'http://127.0.0.1:9/h', 's', 't')
+                 RETURNING id""")
+    hook = c.fetchone()[0]
+    c.execute("""INSERT INTO steward.webhook_deliveries (webhook_id, notification_id, attempts, delivered_at) VALUES
+                 (%s, %s, 3, NULL), (%s, %s, 1, %s)""", (hook, firing, hook, promoted, NOW))
     steps = json.dumps([{"weight": 10}, {"analysis_seconds": 300}, {"weight": 50}, {"analysis_seconds": 300}, {"weight": 100}])
     for canary, phase, events in (
         (2, "Promoted", [(0, 10, "weight", "canary weight 10%"), (1, 10, "analysis", "pass"), (2, 50, "weight", "canary weight 50%"),
