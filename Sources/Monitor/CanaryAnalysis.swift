@@ -57,6 +57,34 @@ public struct GroundTruth: Sendable, Equatable, Codable {
     }
 }
 
+/// A shadow step's comparison: the canary's answers to the requests mirrored to it
+/// against stable's answers to the same requests (joined by request id and text).
+public struct ShadowComparison: Sendable, Equatable, Codable {
+    /// Mirrored texts the canary recorded (its failures included).
+    public var mirrored: Int
+    /// Of those, the ones the canary failed (5xx, timeouts, unreachable).
+    public var canaryErrors: Int
+    /// Mirrored texts with stable's live answer found.
+    public var compared: Int
+    /// Compared texts where both gave the same label.
+    public var agreed: Int
+    public var canaryP99Ms: Double?
+    public var stableP99Ms: Double?
+    /// Agreement over every mirrored text the canary got (a failure never agrees).
+    public var agreement: Double? { mirrored == 0 ? nil : Double(agreed) / Double(mirrored) }
+
+    public init(
+        mirrored: Int, canaryErrors: Int, compared: Int, agreed: Int, canaryP99Ms: Double?, stableP99Ms: Double?
+    ) {
+        self.mirrored = mirrored
+        self.canaryErrors = canaryErrors
+        self.compared = compared
+        self.agreed = agreed
+        self.canaryP99Ms = canaryP99Ms
+        self.stableP99Ms = stableP99Ms
+    }
+}
+
 /// What a canary analysis measured: both tracks over the same window.
 public struct AnalysisInputs: Sendable, Equatable, Codable {
     public var stable: TrackMetrics
@@ -70,6 +98,8 @@ public struct AnalysisInputs: Sendable, Equatable, Codable {
     public var confidenceReference: String
     /// Labelled predictions of both tracks, when the analysis asks for ground truth.
     public var groundTruth: GroundTruth?
+    /// The shadow comparison, at the end of a shadow step.
+    public var shadow: ShadowComparison?
 
     public init(
         stable: TrackMetrics, canary: TrackMetrics, inputPSI: Double?, confidencePSI: Double?,
@@ -140,6 +170,28 @@ public struct CanaryAnalysis: Sendable {
         return inputs
     }
 
+    /// The canary's shadow answers in [from, to) against stable's live answers to the same requests.
+    public func shadow(model: String, canary: Int, from: Date, to: Date) throws -> ShadowComparison {
+        let row = try pool.query(
+            """
+            SELECT count(*) AS mirrored, count(*) FILTER (WHERE c.status >= 500) AS canary_errors,
+                   count(s.label) AS compared, count(*) FILTER (WHERE c.label = s.label) AS agreed,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY c.latency_ms) AS canary_p99,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY s.latency_ms) AS stable_p99
+            FROM steward.prediction_log c
+            LEFT JOIN LATERAL (SELECT label, latency_ms FROM steward.prediction_log WHERE request_id = c.request_id
+                AND model_name = c.model_name AND text_index = c.text_index AND track = 'stable' AND NOT shadow
+                LIMIT 1) s ON true
+            WHERE c.model_name = \(model) AND c.track = 'canary' AND c.shadow AND c.model_version = \(String(canary))
+              AND c.at >= \(from) AND c.at < \(to)
+            """
+        ).first!
+        return ShadowComparison(
+            mirrored: try row.get("mirrored"), canaryErrors: try row.get("canary_errors"),
+            compared: try row.get("compared"), agreed: try row.get("agreed"), canaryP99Ms: try row.get("canary_p99"),
+            stableP99Ms: try row.get("stable_p99"))
+    }
+
     /// Each track's predictions in [from, to) and the true labels posted for them
     /// (requests' first texts; shadow answers never reach this log's live tracks).
     func groundTruth(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> GroundTruth {
@@ -151,6 +203,7 @@ public struct CanaryAnalysis: Sendable {
             LEFT JOIN LATERAL (SELECT id, label FROM steward.feedback WHERE request_id = p.request_id AND
                 model_name = p.model_name ORDER BY id DESC LIMIT 1) f ON true
             WHERE p.model_name = \(model) AND p.text_index = 0 AND p.status = 200 AND p.request_id IS NOT NULL
+              AND NOT p.shadow
               AND p.at >= \(from) AND p.at < \(to)
               AND ((p.track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR p.model_version =
                   \(stable.map(String.init)))) OR (p.track = 'canary' AND p.model_version = \(String(canary))))
@@ -176,7 +229,7 @@ public struct CanaryAnalysis: Sendable {
                        count(*) FILTER (WHERE text_index = 0 AND status BETWEEN 400 AND 499) AS client_errors,
                        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
                        count(*) FILTER (WHERE label IS NOT NULL) AS predictions
-                FROM steward.prediction_log WHERE model_name = \(model) AND track = \(track) AND
+                FROM steward.prediction_log WHERE model_name = \(model) AND track = \(track) AND NOT shadow AND
                     (\(version.map(String.init))::text IS NULL OR model_version = \(version.map(String.init)))
                   AND at >= \(from) AND at < \(to)
                 """
@@ -204,7 +257,8 @@ public struct CanaryAnalysis: Sendable {
             SELECT cardinality(\(reference.edges)::float8[]) - width_bucket(-confidence, \(negated)::float8[]) AS bin,
                 count(*) AS n
             FROM steward.prediction_log WHERE model_name = \(model) AND track = 'canary' AND
-                model_version = \(String(canary)) AND confidence IS NOT NULL AND at >= \(from) AND at < \(to)
+                model_version = \(String(canary)) AND confidence IS NOT NULL AND NOT shadow AND at >= \(from) AND
+                at < \(to)
             GROUP BY 1
             """)
         var counts = [Int](repeating: 0, count: reference.edges.count + 1)
@@ -219,7 +273,7 @@ public struct CanaryAnalysis: Sendable {
             """
             SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM
                 steward.prediction_log
-            WHERE model_name = \(model) AND confidence IS NOT NULL AND at >= \(from) AND at < \(to)
+            WHERE model_name = \(model) AND confidence IS NOT NULL AND NOT shadow AND at >= \(from) AND at < \(to)
               AND ((track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR model_version =
                   \(stable.map(String.init)))) OR (track = 'canary' AND model_version = \(String(canary))))
             GROUP BY 1, 2

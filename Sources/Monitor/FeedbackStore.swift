@@ -19,7 +19,7 @@ public struct FeedbackStore: Sendable {
             let row = try c.query(
                 """
                 SELECT model_version, label FROM steward.prediction_log WHERE request_id = \(requestID) AND
-                    model_name = \(model) LIMIT 1
+                    model_name = \(model) AND NOT shadow LIMIT 1
                 """
             ).first
         {
@@ -59,7 +59,7 @@ public struct FeedbackStore: Sendable {
             UPDATE steward.feedback f SET model_version = p.model_version, predicted_label = p.label
             FROM steward.prediction_log p
             WHERE f.model_version IS NULL AND f.request_id IS NOT NULL AND f.at >= \(from)
-              AND p.request_id = f.request_id AND p.model_name = f.model_name AND p.at >= \(from)
+              AND p.request_id = f.request_id AND p.model_name = f.model_name AND p.at >= \(from) AND NOT p.shadow
             """)
     }
 

@@ -22,7 +22,8 @@ public struct Rollups: Sendable {
                    COALESCE((SELECT jsonb_object_agg(label, n) FROM (
                        SELECT label, count(*) AS n FROM steward.prediction_log p
                        WHERE p.at >= m.minute AND p.at < m.minute + interval '1 minute' AND p.model_name = m.model_name
-                         AND p.model_version = m.model_version AND p.track = m.track AND p.label IS NOT NULL GROUP BY
+                         AND p.model_version = m.model_version AND p.track = m.track AND p.label IS NOT NULL
+                         AND NOT p.shadow GROUP BY
                              label) l), '{}')
             FROM (
                 SELECT date_trunc('minute', at) AS minute, model_name, model_version, track,
@@ -33,8 +34,8 @@ public struct Rollups: Sendable {
                        percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p95,
                        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) FILTER (WHERE text_index = 0) AS p99,
                        avg(confidence) AS confidence
-                FROM steward.prediction_log WHERE at >= date_trunc('minute', \(from)::timestamptz) AND at <
-                    date_trunc('minute', \(to)::timestamptz)
+                FROM steward.prediction_log WHERE NOT shadow AND at >= date_trunc('minute', \(from)::timestamptz) AND
+                    at < date_trunc('minute', \(to)::timestamptz)
                 GROUP BY 1, 2, 3, 4) m
             ON CONFLICT (minute, model_name, model_version, track) DO UPDATE SET requests = excluded.requests, errors =
                 excluded.errors,

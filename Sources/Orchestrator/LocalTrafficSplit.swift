@@ -47,6 +47,8 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         public var canaryVersion: Int?
         /// The canary answers `/ready` with the rollout's canary version.
         public var canaryReady = false
+        /// A shadow step: every request is also copied to the canary, its answer dropped.
+        public var shadow = false
         /// The share of requests the canary gets: the weight once it is ready.
         public var effectiveWeight: Int { canaryReady ? weight : 0 }
     }
@@ -63,6 +65,10 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     private let stop = StopSignal()
     private let metrics = MetricsRegistry()
     private let forwarded: CounterFamily
+    private let mirrored: CounterFamily
+    private let mirrors = DispatchQueue(label: "steward.split.mirror", attributes: .concurrent)
+    private let mirrorsInFlight = Atomic<Int>(0)
+    static let maxMirrorsInFlight = 64
 
     public init(configuration: Configuration, pool: PostgresPool, log: ServedRequestLog?, logger: Logger) {
         self.configuration = configuration
@@ -75,6 +81,10 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         forwarded = metrics.counter(
             "steward_split_requests_total", help: "Requests the local split forwarded, by track and upstream status.",
             labels: ["track", "status"])
+        mirrored = metrics.counter(
+            "steward_split_shadow_requests_total",
+            help: "Requests copied to the canary during shadow steps, by its status (dropped: too many in flight).",
+            labels: ["status"])
     }
 
     public var current: State { state.withLock { $0 } }
@@ -117,6 +127,7 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
         let n = sequence.add(1, ordering: .relaxed).newValue
         let now = current
         let track = Self.isCanary(sequence: n, weight: now.effectiveWeight) ? "canary" : "stable"
+        if now.shadow, now.canaryReady, track == "stable" { mirror(request, version: now.canaryVersion) }
         do {
             return try send(request, to: track)
         } catch let error as CurlError where track == "canary" && error.neverSent {
@@ -154,6 +165,38 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
                 at: Date(), modelName: configuration.model, modelVersion: version.map(String.init) ?? "", track: track,
                 latencyMilliseconds: request.received.duration(to: .now).seconds * 1000, status: status, error: code,
                 requestID: request.requestID, source: .split))
+    }
+
+    /// Copies a request to the canary in the background, marked `X-Steward-Shadow: 1`:
+    /// its answer goes to no one and its failure fails nothing (the canary records what
+    /// it answered; the split records a copy it could not deliver). At most
+    /// `maxMirrorsInFlight` copies at once; beyond that a copy is dropped and counted.
+    private func mirror(_ request: Request, version: Int?) {
+        guard mirrorsInFlight.add(1, ordering: .relaxed).newValue <= Self.maxMirrorsInFlight else {
+            mirrorsInFlight.subtract(1, ordering: .relaxed)
+            mirrored.labels("dropped").inc()
+            return
+        }
+        let body = request.body, requestID = request.requestID, received = request.received
+        var copy = ClientRequest(.POST, configuration.canaryURL + "/predict", body: body)
+        copy.headers.set("Content-Type", request.headers["Content-Type"] ?? "application/json")
+        copy.headers.set("X-Request-ID", requestID)
+        copy.headers.set("X-Steward-Shadow", "1")
+        let shadowCopy = copy
+        mirrors.async { [self] in
+            defer { mirrorsInFlight.subtract(1, ordering: .relaxed) }
+            do {
+                let answer = try client.send(shadowCopy)
+                mirrored.labels(String(answer.status)).inc()
+            } catch {
+                mirrored.labels("unreachable").inc()
+                log?.record(
+                    ServedRequest(
+                        at: Date(), modelName: configuration.model, modelVersion: version.map(String.init) ?? "",
+                        track: "canary", latencyMilliseconds: received.duration(to: .now).seconds * 1000, status: 502,
+                        error: "canary_unreachable", requestID: requestID, source: .split, shadow: true))
+            }
+        }
     }
 
     /// One request to one track's process; its answer passed on as it came.
@@ -208,8 +251,9 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
             next.weight = active.weight
             next.stableVersion = active.stable
             next.canaryVersion = active.canary
+            next.shadow = active.shadow
         }
-        if next.weight > 0, let version = next.canaryVersion {
+        if next.weight > 0 || next.shadow, let version = next.canaryVersion {
             struct Ready: Decodable { let version: String }
             let ready = try? probe.send(ClientRequest(.GET, configuration.canaryURL + "/ready"))
             next.canaryReady =

@@ -164,6 +164,9 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
                 try registry.setAlias(c, modelName: rollout.model, alias: Self.canaryAlias, version: rollout.canary)
             }
             let detail = "\(kind) \(by)"
+            if state.isShadowing != rollout.state.isShadowing {
+                try router.setShadow(state.isShadowing, weight: state.weight)
+            }
             try store.save(
                 c, rollout, state, kind: kind, detail: detail,
                 reason: state.phase == .paused ? detail : (action == .retry ? "" : nil))
@@ -230,32 +233,48 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
                 model: rollout.model, stable: rollout.stable, canary: rollout.canary, from: from, to: to,
                 confidenceReference: try confidenceReference(model: rollout.model, rollout.stable, rollout.canary),
                 labelDelaySeconds: rollout.state.analysis.groundTruth?.labelDelaySeconds)
-            let verdict = RolloutPlanner.judge(inputs, rollout.state.analysis, hasStable: rollout.stable != nil)
-            let state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
-            let detail: String
-            switch verdict {
-            case .pass(let checks): detail = "passed: " + checks.joined(separator: "; ")
-            case .fail(let failures, let passed):
-                detail =
-                    "failed: " + failures.joined(separator: "; ")
-                    + (passed.isEmpty ? "" : "; passed: " + passed.joined(separator: "; "))
-            case .inconclusive(let reason):
-                detail =
-                    "inconclusive, " + (state.phase == .paused ? "paused" : "window extended (\(state.extensions))")
-                    + ": " + reason
-            }
-            let measured = try Self.measuredJSON(inputs)
-            if state.phase == .aborted {
-                try registry.pool.withTransaction { try abort($0, rollout, reason: detail, measured: measured) }
-            } else {
-                try write(
-                    rollout, state, kind: "analysis", detail: detail, reason: state.phase == .paused ? detail : nil,
-                    measured: measured)
-            }
+            try conclude(
+                rollout, inputs, RolloutPlanner.judge(inputs, rollout.state.analysis, hasStable: rollout.stable != nil),
+                now: now)
+        case .analyzeShadow(let from, let to):
+            let shadow = try CanaryAnalysis(pool: registry.pool).shadow(
+                model: rollout.model, canary: rollout.canary, from: from, to: to)
+            let none = TrackMetrics(requests: 0, errors: 0, p99Ms: nil, predictions: 0)
+            var inputs = AnalysisInputs(stable: none, canary: none, inputPSI: nil, confidencePSI: nil)
+            inputs.shadow = shadow
+            try conclude(rollout, inputs, RolloutPlanner.judgeShadow(shadow, rollout.state.analysis), now: now)
         case .promote:
             try registry.pool.withTransaction { try promote($0, rollout, reason: "every step passed") }
         case .abort(let reason):
             try registry.pool.withTransaction { try abort($0, rollout, reason: reason) }
+        }
+    }
+
+    /// Applies an analysis verdict: the next step, a pause or extension, or the abort;
+    /// the event keeps the verdict's text and what was measured.
+    private func conclude(
+        _ rollout: RolloutStore.Row, _ inputs: AnalysisInputs, _ verdict: AnalysisVerdict, now: Date
+    ) throws {
+        let state = RolloutPlanner.afterAnalysis(rollout.state, verdict, now: now)
+        let detail: String
+        switch verdict {
+        case .pass(let checks): detail = "passed: " + checks.joined(separator: "; ")
+        case .fail(let failures, let passed):
+            detail =
+                "failed: " + failures.joined(separator: "; ")
+                + (passed.isEmpty ? "" : "; passed: " + passed.joined(separator: "; "))
+        case .inconclusive(let reason):
+            detail =
+                "inconclusive, " + (state.phase == .paused ? "paused" : "window extended (\(state.extensions))")
+                + ": " + reason
+        }
+        let measured = try Self.measuredJSON(inputs)
+        if state.phase == .aborted {
+            try registry.pool.withTransaction { try abort($0, rollout, reason: detail, measured: measured) }
+        } else {
+            try write(
+                rollout, state, kind: "analysis", detail: detail, reason: state.phase == .paused ? detail : nil,
+                measured: measured)
         }
     }
 
@@ -272,6 +291,9 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         _ rollout: RolloutStore.Row, _ state: RolloutState, kind: String, detail: String, reason: String? = nil,
         measured: String? = nil
     ) throws {
+        if state.isShadowing != rollout.state.isShadowing {
+            try router.setShadow(state.isShadowing, weight: state.weight)
+        }
         try registry.pool.withTransaction {
             try store.save($0, rollout, state, kind: kind, detail: detail, reason: reason, measured: measured)
         }
@@ -285,6 +307,7 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
         _ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String, measured: String? = nil
     ) throws {
         try router.setCanaryWeight(0)
+        if rollout.state.isShadowing { try router.setShadow(false, weight: 0) }
         var state = rollout.state
         state.phase = .aborted
         state.weight = 0
@@ -304,6 +327,7 @@ public final class RolloutController: LeaderService, @unchecked Sendable {
     /// version as the alias does, while the canary track loses its alias.
     private func promote(_ c: PostgresConnection, _ rollout: RolloutStore.Row, reason: String) throws {
         try router.setCanaryWeight(0)
+        if rollout.state.isShadowing { try router.setShadow(false, weight: 0) }
         var state = rollout.state
         state.phase = .promoted
         state.weight = 100

@@ -30,6 +30,8 @@ public enum RolloutPlanner {
         case wait(until: Date)
         /// The analysis pause is over: measure [from, to) and call `afterAnalysis`.
         case analyze(from: Date, to: Date)
+        /// The shadow step is over: compare the canary's mirrored answers in [from, to).
+        case analyzeShadow(from: Date, to: Date)
         /// Every step done: the canary becomes Production.
         case promote
         /// Give up, with the reason.
@@ -60,6 +62,9 @@ public enum RolloutPlanner {
         case .analysis(let seconds):
             let end = state.stepStartedAt.addingTimeInterval(Double(seconds * (1 + state.extensions)))
             return now < end ? .wait(until: end) : .analyze(from: state.stepStartedAt, to: end)
+        case .shadow(let seconds):
+            let end = state.stepStartedAt.addingTimeInterval(Double(seconds * (1 + state.extensions)))
+            return now < end ? .wait(until: end) : .analyzeShadow(from: state.stepStartedAt, to: end)
         }
     }
 
@@ -134,6 +139,29 @@ public enum RolloutPlanner {
         if !failures.isEmpty { return .fail(failures, passed: checks) }
         if !missing.isEmpty { return .inconclusive("too little traffic to judge: " + missing.joined(separator: "; ")) }
         return .pass(checks)
+    }
+
+    /// The verdict on a shadow step: the canary must give stable's answer on at least
+    /// `min_shadow_agreement` of the mirrored texts (`min_predictions` of them), and its
+    /// p99 on them may exceed stable's by at most `max_p99_delta_ms`.
+    public static func judgeShadow(_ shadow: ShadowComparison, _ config: RolloutState.Analysis) -> AnalysisVerdict {
+        guard shadow.mirrored >= config.minPredictions, let agreement = shadow.agreement else {
+            return .inconclusive(
+                "too little shadow traffic to judge: \(shadow.mirrored) mirrored texts (minimum "
+                    + "\(config.minPredictions))")
+        }
+        var failures: [String] = [], checks: [String] = []
+        let said = String(
+            format: "shadow agreement %.3f (%d of %d mirrored texts; canary failed %d, stable's answer found for %d) "
+                + "(min %.3f)", agreement, shadow.agreed, shadow.mirrored, shadow.canaryErrors, shadow.compared,
+            config.minShadowAgreement)
+        agreement >= config.minShadowAgreement ? checks.append(said) : failures.append(said)
+        if let c = shadow.canaryP99Ms, let s = shadow.stableP99Ms {
+            let text = String(
+                format: "shadow p99 canary %.1f ms vs stable %.1f ms (max delta %.1f)", c, s, config.maxP99DeltaMs)
+            c - s <= config.maxP99DeltaMs ? checks.append(text) : failures.append(text)
+        }
+        return failures.isEmpty ? .pass(checks) : .fail(failures, passed: checks)
     }
 
     /// The state after an analysis verdict at `now`.

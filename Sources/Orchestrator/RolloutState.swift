@@ -11,8 +11,11 @@ public struct RolloutState: Sendable, Equatable {
         case setWeight(Int)
         /// Hold the weight this long, then analyse the canary against stable over the pause.
         case analysis(seconds: Int)
+        /// Copy live requests to the canary this long without returning its answers, then
+        /// compare its answers with stable's on the same requests.
+        case shadow(seconds: Int)
 
-        enum CodingKeys: String, CodingKey { case weight, analysis_seconds }
+        enum CodingKeys: String, CodingKey { case weight, analysis_seconds, shadow_seconds }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             if let weight = try c.decodeIfPresent(Int.self, forKey: .weight) {
@@ -21,6 +24,14 @@ public struct RolloutState: Sendable, Equatable {
                         forKey: .weight, in: c, debugDescription: "weight must be 0...100")
                 }
                 self = .setWeight(weight)
+            } else if try c.decodeIfPresent(Int.self, forKey: .analysis_seconds) == nil,
+                let seconds = try c.decodeIfPresent(Int.self, forKey: .shadow_seconds)
+            {
+                guard (1...86_400).contains(seconds) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .shadow_seconds, in: c, debugDescription: "must be 1 to 86400")
+                }
+                self = .shadow(seconds: seconds)
             } else {
                 let seconds = try c.decode(Int.self, forKey: .analysis_seconds)
                 guard seconds > 0 else {
@@ -35,6 +46,7 @@ public struct RolloutState: Sendable, Equatable {
             switch self {
             case .setWeight(let weight): try c.encode(weight, forKey: .weight)
             case .analysis(let seconds): try c.encode(seconds, forKey: .analysis_seconds)
+            case .shadow(let seconds): try c.encode(seconds, forKey: .shadow_seconds)
             }
         }
     }
@@ -60,6 +72,9 @@ public struct RolloutState: Sendable, Equatable {
         public var progressDeadlineSeconds = 600
         /// Judge the canary on true labels too; off without it.
         public var groundTruth: GroundTruthCheck?
+        /// A shadow step passes when the canary gives stable's answer on at least this
+        /// share of the mirrored requests (its failures count as disagreements).
+        public var minShadowAgreement = 0.9
 
         public enum Inconclusive: String, Sendable, Codable { case pause, extend }
 
@@ -105,7 +120,7 @@ public struct RolloutState: Sendable, Equatable {
             case maxConfidencePSI = "max_confidence_psi", failureLimit = "failure_limit", onInconclusive =
                 "on_inconclusive"
             case maxExtensions = "max_extensions", progressDeadlineSeconds = "progress_deadline_seconds"
-            case groundTruth = "ground_truth"
+            case groundTruth = "ground_truth", minShadowAgreement = "min_shadow_agreement"
         }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -125,6 +140,11 @@ public struct RolloutState: Sendable, Equatable {
             maxExtensions = try value(.maxExtensions, d.maxExtensions)
             progressDeadlineSeconds = try value(.progressDeadlineSeconds, d.progressDeadlineSeconds)
             groundTruth = try c.decodeIfPresent(GroundTruthCheck.self, forKey: .groundTruth)
+            minShadowAgreement = try value(.minShadowAgreement, d.minShadowAgreement)
+            guard (0...1).contains(minShadowAgreement) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .minShadowAgreement, in: c, debugDescription: "must be 0...1")
+            }
             for (key, number) in [
                 (CodingKeys.minRequests, minRequests), (.minPredictions, minPredictions), (.failureLimit, failureLimit),
                 (.progressDeadlineSeconds, progressDeadlineSeconds)
@@ -186,4 +206,10 @@ public struct RolloutState: Sendable, Equatable {
     }
 
     public var isActive: Bool { phase == .progressing || phase == .paused }
+
+    /// Whether live requests are copied to the canary now: a progressing rollout at a shadow step.
+    public var isShadowing: Bool {
+        guard phase == .progressing, stepIndex < steps.count, case .shadow = steps[stepIndex] else { return false }
+        return true
+    }
 }

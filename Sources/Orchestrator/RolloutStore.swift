@@ -121,15 +121,19 @@ struct RolloutStore: Sendable {
     }
 
     /// The weight the split applies for `model` (an active rollout's; a paused one keeps
-    /// its weight) and its versions; nil without an active rollout.
-    func activeWeight(model: String) throws -> (weight: Int, stable: Int?, canary: Int)? {
+    /// its weight), its versions, and whether it copies requests to the canary (a
+    /// progressing rollout at a shadow step); nil without an active rollout.
+    func activeWeight(model: String) throws -> (weight: Int, stable: Int?, canary: Int, shadow: Bool)? {
         try pool.query(
             """
-            SELECT r.weight, r.stable_version, r.canary_version FROM steward.rollouts r JOIN steward.registered_models
-                m ON m.id = r.model_id
+            SELECT r.weight, r.stable_version, r.canary_version,
+                   r.phase = 'Progressing' AND (r.steps -> r.step_index) ? 'shadow_seconds' AS shadow
+            FROM steward.rollouts r JOIN steward.registered_models m ON m.id = r.model_id
             WHERE m.name = \(model) AND r.phase IN ('Progressing', 'Paused') ORDER BY r.id DESC LIMIT 1
             """
-        ).first.map { (try $0.get("weight"), try $0.get("stable_version"), try $0.get("canary_version")) }
+        ).first.map {
+            (try $0.get("weight"), try $0.get("stable_version"), try $0.get("canary_version"), try $0.get("shadow"))
+        }
     }
 
     // MARK: Writes

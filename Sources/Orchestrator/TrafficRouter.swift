@@ -7,6 +7,13 @@ import Foundation
 public protocol TrafficRouter: Sendable {
     var kind: String { get }
     func setCanaryWeight(_ weight: Int) throws
+    /// Copies live requests to the canary (a shadow step) or stops copying them.
+    func setShadow(_ on: Bool, weight: Int) throws
+}
+
+extension TrafficRouter {
+    /// Routers that cannot mirror (replica ratios) leave shadow steps to fail as inconclusive.
+    public func setShadow(_ on: Bool, weight: Int) throws {}
 }
 
 /// Gateway API: the HTTPRoute's two backendRefs (stable and canary Services)
@@ -30,19 +37,26 @@ public struct HTTPRouteRouter: TrafficRouter {
         self.port = port
     }
 
-    public func patch(weight: Int) -> [String: Any] {
-        [
-            "spec": [
-                "rules": [
-                    [
-                        "backendRefs": [
-                            ["name": stableService, "port": port, "weight": 100 - weight],
-                            ["name": canaryService, "port": port, "weight": weight]
-                        ]
-                    ]
-                ]
+    /// The route's one rule: the two weighted backends and, during a shadow step, a
+    /// RequestMirror filter copying every request to the canary Service (Gateway API).
+    public func patch(weight: Int, mirror: Bool = false) -> [String: Any] {
+        var rule: [String: Any] = [
+            "backendRefs": [
+                ["name": stableService, "port": port, "weight": 100 - weight],
+                ["name": canaryService, "port": port, "weight": weight]
             ]
         ]
+        rule["filters"] =
+            mirror
+            ? [["type": "RequestMirror", "requestMirror": ["backendRef": ["name": canaryService, "port": port]]]]
+            : [[String: Any]]()
+        return ["spec": ["rules": [rule]]]
+    }
+
+    public func setShadow(_ on: Bool, weight: Int) throws {
+        _ = try client.mergePatch(
+            "/apis/gateway.networking.k8s.io/v1/namespaces/\(client.namespace)/httproutes/\(route)",
+            patch(weight: weight, mirror: on))
     }
 
     public func setCanaryWeight(_ weight: Int) throws {

@@ -196,7 +196,7 @@ public struct ServingAPI: Sendable {
             ServedRequest(
                 at: Date(), modelName: self.model, modelVersion: model?.version ?? "", track: track,
                 latencyMilliseconds: request.received.duration(to: .now).seconds * 1000, status: status,
-                error: error, requestID: request.requestID))
+                error: error, requestID: request.requestID, shadow: Self.isShadow(request)))
     }
 
     private func answer(
@@ -233,7 +233,15 @@ public struct ServingAPI: Sendable {
                     at: now, modelName: model.name, modelVersion: model.version, track: track,
                     latencyMilliseconds: latency,
                     status: 200, textIndex: index, label: prediction.label, confidence: prediction.confidence,
-                    features: features, requestID: request.requestID, text: logText ? texts[index] : nil))
+                    features: features, requestID: request.requestID, text: logText ? texts[index] : nil,
+                    shadow: Self.isShadow(request)))
         }
+    }
+
+    /// A mirrored copy of a live request: the split marks it `X-Steward-Shadow: 1`; a
+    /// Gateway's RequestMirror (Envoy) sends it with "-shadow" appended to the Host.
+    static func isShadow(_ request: Request) -> Bool {
+        request.headers["X-Steward-Shadow"] == "1"
+            || (request.headers["Host"]?.split(separator: ":").first?.hasSuffix("-shadow") ?? false)
     }
 }

@@ -37,12 +37,14 @@ public struct ServedRequest: Sendable, Equatable {
     public var requestID: String
     public var text: String?
     public var source: Source
+    /// A copy of a live request whose answer went to no one (a shadow step's mirror).
+    public var shadow: Bool
 
     public init(
         at: Date, modelName: String, modelVersion: String, track: String, latencyMilliseconds: Double, status: Int,
         error: String? = nil, textIndex: Int = 0, label: String? = nil, confidence: Double? = nil,
         features: TextFeatures? = nil,
-        requestID: String, text: String? = nil, source: Source = .serve
+        requestID: String, text: String? = nil, source: Source = .serve, shadow: Bool = false
     ) {
         self.at = at
         self.modelName = modelName
@@ -58,6 +60,7 @@ public struct ServedRequest: Sendable, Equatable {
         self.requestID = requestID
         self.text = text
         self.source = source
+        self.shadow = shadow
     }
 
     /// Server errors and timeouts count against a version; client errors (4xx) do not.
@@ -66,14 +69,14 @@ public struct ServedRequest: Sendable, Equatable {
     static let columns = [
         "at", "model_name", "model_version", "track", "latency_ms", "status", "error", "text_index", "label",
         "confidence",
-        "char_length", "word_count", "oov_share", "non_letter_share", "request_id", "text", "source"
+        "char_length", "word_count", "oov_share", "non_letter_share", "request_id", "text", "source", "shadow"
     ]
 
     var values: [any PostgresEncodable] {
         [
             at, modelName, modelVersion, track, latencyMilliseconds, status, error, textIndex, label, confidence,
             features?.charLength, features?.wordCount, features?.oovShare, features?.nonLetterShare, requestID, text,
-            source.rawValue
+            source.rawValue, shadow
         ]
     }
 

@@ -38,7 +38,7 @@ import TextFeatures
                 actions.append("promote")
                 s.phase = .promoted
             case .none: break
-            case .canaryReady, .abort: Issue.record("unexpected")
+            case .canaryReady, .abort, .analyzeShadow: Issue.record("unexpected")
             }
         }
         #expect(actions == ["w10", "a", "w25", "a", "w50", "a", "w100", "promote"])
@@ -69,6 +69,42 @@ import TextFeatures
         #expect(RolloutPlanner.afterAnalysis(state, RolloutPlanner.judge(few, .init()), now: start).phase == .paused)
         let aborted = RolloutPlanner.afterAnalysis(state, .fail(["x"]), now: start)
         #expect(aborted.phase == .aborted && aborted.weight == 0)
+    }
+
+    @Test func aShadowStepWaitsThenComparesAndIsJudgedOnAgreement() throws {
+        let steps = try JSONDecoder().decode(
+            [RolloutState.Step].self, from: Data(#"[{"shadow_seconds": 60}, {"weight": 50}]"#.utf8))
+        #expect(steps == [.shadow(seconds: 60), .setWeight(50)])
+        var s = RolloutState(steps: steps, analysis: .init(), stepStartedAt: start, canaryReadyAt: start)
+        #expect(s.isShadowing)
+        #expect(RolloutPlanner.next(s, now: start + 30, canaryServes: true) == .wait(until: start + 60))
+        #expect(
+            RolloutPlanner.next(s, now: start + 61, canaryServes: true) == .analyzeShadow(from: start, to: start + 60))
+        func shadow(_ mirrored: Int, agreed: Int, errors: Int = 0) -> ShadowComparison {
+            ShadowComparison(
+                mirrored: mirrored, canaryErrors: errors, compared: mirrored, agreed: agreed, canaryP99Ms: 5,
+                stableP99Ms: 5)
+        }
+        guard case .pass = RolloutPlanner.judgeShadow(shadow(200, agreed: 190), s.analysis) else {
+            Issue.record("not passed")
+            return
+        }
+        guard case .fail(let failures, _) = RolloutPlanner.judgeShadow(shadow(200, agreed: 60, errors: 140), s.analysis)
+        else {
+            Issue.record("not failed")
+            return
+        }
+        #expect(
+            failures.first?.hasPrefix("shadow agreement 0.300 (60 of 200 mirrored texts; canary failed 140") == true)
+        guard case .inconclusive = RolloutPlanner.judgeShadow(shadow(20, agreed: 20), s.analysis) else {
+            Issue.record("not inconclusive")
+            return
+        }
+        s.stepIndex = 1
+        #expect(!s.isShadowing)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([RolloutState.Step].self, from: Data(#"[{"shadow_seconds": 0}]"#.utf8))
+        }
     }
 
     @Test func theTwoProportionTestMatchesTheTextbook() {

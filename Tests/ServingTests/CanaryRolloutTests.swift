@@ -196,6 +196,55 @@ import TestSupport
         #expect(measured.contains("\"ground_truth\"") && measured.contains("\"labelled\""), "\(measured)")
     }
 
+    /// A shadow step with real processes: every live request is also sent to the
+    /// canary, whose answers reach no user. A canary that fails on long texts fails the
+    /// step on its agreement with stable, and no user saw an error or a canary answer;
+    /// a canary as good as stable passes it and goes on to take traffic.
+    @Test func aShadowStepJudgesTheCanaryOnLiveTrafficWithoutShowingItsAnswers() throws {
+        struct Answered: Decodable {
+            struct Model: Decodable { let version: String }
+            let model: Model
+        }
+        let topology = try CanaryTopology(extraVersions: [try Fixtures.url("faulty-short-positions")])
+        let steps = #"[{"shadow_seconds": 6}, {"weight": 50}, {"analysis_seconds": 4}, {"weight": 100}]"#
+        let analysis = #"{"min_requests": 20, "min_predictions": 20}"#
+        func traffic(until done: () throws -> Bool) throws -> [(status: Int, track: String, version: String?)] {
+            var answers: [(status: Int, track: String, version: String?)] = []
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, try !done() {
+                // Three texts: at 50% the split alternates tracks, and both must see every text.
+                let response = try topology.split.send(
+                    .json(.POST, "/predict", ["text": [Self.short, Self.long, "dull"][answers.count % 3]]))
+                answers.append(
+                    (
+                        response.status, response.headers["X-Steward-Track"] ?? "?",
+                        try? response.json(Answered.self).model.version
+                    ))
+            }
+            return answers
+        }
+        try topology.startRollout(canary: 3, steps: steps, analysis: analysis)
+        let answers = try traffic { try Self.ended(topology) }
+        let broken = try topology.rollout()
+        #expect(broken.phase == "Aborted", "\(broken.events.map(\.detail))")
+        #expect(broken.reason.hasPrefix("failed: shadow agreement 0.6"), "\(broken.reason)")  // long texts fail
+        #expect(answers.allSatisfy { $0.status == 200 && $0.track == "stable" && $0.version == "1" })
+        let shadows: Int = try topology.daemon.database.pool.query(
+            """
+            SELECT count(*) AS n FROM steward.prediction_log WHERE track = 'canary' AND model_version = '3' AND shadow
+                AND status = 500
+            """
+        ).first!.get("n")
+        #expect(shadows > 0, "the canary's failures on the copies were recorded, as shadow requests")
+
+        try topology.startRollout(canary: 2, steps: steps, analysis: analysis)
+        _ = try traffic { try Self.ended(topology) }
+        let good = try topology.rollout()
+        #expect(good.phase == "Promoted", "\(good.events.map(\.detail))")
+        #expect(
+            good.events.contains { $0.detail.hasPrefix("passed: shadow agreement") }, "\(good.events.map(\.detail))")
+    }
+
     /// Rollback during a healthy rollout: champion moves back at once (no analysis),
     /// the rollout is aborted, and the history shows each track's exact intervals.
     @Test func rollbackDuringARolloutMovesChampionAtOnceAndTheHistoryShowsIt() throws {
