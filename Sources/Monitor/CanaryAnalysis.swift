@@ -70,11 +70,14 @@ public struct ShadowComparison: Sendable, Equatable, Codable {
     public var agreed: Int
     public var canaryP99Ms: Double?
     public var stableP99Ms: Double?
+    /// PSI of the canary's confidence against stable's on the same texts (ten equal bins over [0.5, 1]).
+    public var confidencePSI: Double?
     /// Agreement over every mirrored text the canary got (a failure never agrees).
     public var agreement: Double? { mirrored == 0 ? nil : Double(agreed) / Double(mirrored) }
 
     public init(
-        mirrored: Int, canaryErrors: Int, compared: Int, agreed: Int, canaryP99Ms: Double?, stableP99Ms: Double?
+        mirrored: Int, canaryErrors: Int, compared: Int, agreed: Int, canaryP99Ms: Double?, stableP99Ms: Double?,
+        confidencePSI: Double? = nil
     ) {
         self.mirrored = mirrored
         self.canaryErrors = canaryErrors
@@ -82,6 +85,7 @@ public struct ShadowComparison: Sendable, Equatable, Codable {
         self.agreed = agreed
         self.canaryP99Ms = canaryP99Ms
         self.stableP99Ms = stableP99Ms
+        self.confidencePSI = confidencePSI
     }
 }
 
@@ -172,24 +176,54 @@ public struct CanaryAnalysis: Sendable {
 
     /// The canary's shadow answers in [from, to) against stable's live answers to the same requests.
     public func shadow(model: String, canary: Int, from: Date, to: Date) throws -> ShadowComparison {
-        let row = try pool.query(
-            """
-            SELECT count(*) AS mirrored, count(*) FILTER (WHERE c.status >= 500) AS canary_errors,
-                   count(s.label) AS compared, count(*) FILTER (WHERE c.label = s.label) AS agreed,
-                   percentile_cont(0.99) WITHIN GROUP (ORDER BY c.latency_ms) AS canary_p99,
-                   percentile_cont(0.99) WITHIN GROUP (ORDER BY s.latency_ms) AS stable_p99
+        let pairs: SQL = """
+            SELECT c.status, c.label AS canary_label, c.latency_ms AS canary_ms, c.confidence AS canary_confidence,
+                   s.label AS stable_label, s.latency_ms AS stable_ms, s.confidence AS stable_confidence
             FROM steward.prediction_log c
-            LEFT JOIN LATERAL (SELECT label, latency_ms FROM steward.prediction_log WHERE request_id = c.request_id
-                AND model_name = c.model_name AND text_index = c.text_index AND track = 'stable' AND NOT shadow
-                LIMIT 1) s ON true
+            LEFT JOIN LATERAL (SELECT label, latency_ms, confidence FROM steward.prediction_log WHERE
+                request_id = c.request_id AND model_name = c.model_name AND text_index = c.text_index AND
+                track = 'stable' AND NOT shadow LIMIT 1) s ON true
             WHERE c.model_name = \(model) AND c.track = 'canary' AND c.shadow AND c.model_version = \(String(canary))
               AND c.at >= \(from) AND c.at < \(to)
             """
+        let row = try pool.query(
+            """
+            SELECT count(*) AS mirrored, count(*) FILTER (WHERE status >= 500) AS canary_errors,
+                   count(stable_label) AS compared, count(*) FILTER (WHERE canary_label = stable_label) AS agreed,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY canary_ms) AS canary_p99,
+                   percentile_cont(0.99) WITHIN GROUP (ORDER BY stable_ms) AS stable_p99
+            FROM (\(pairs)) p
+            """
         ).first!
+        // Confidence on the texts both answered, in ten equal bins over [0.5, 1].
+        var stableCounts = [Int](repeating: 0, count: 11), canaryCounts = stableCounts
+        for bin in try pool.query(
+            """
+            WITH p AS (\(pairs))
+            SELECT 'canary' AS track, least(width_bucket(canary_confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n
+                FROM p WHERE canary_confidence IS NOT NULL AND stable_confidence IS NOT NULL GROUP BY 2
+            UNION ALL
+            SELECT 'stable', least(width_bucket(stable_confidence, 0.5, 1.0, 10), 10), count(*)
+                FROM p WHERE canary_confidence IS NOT NULL AND stable_confidence IS NOT NULL GROUP BY 2
+            """)
+        {
+            let index = max(0, try bin.get("bin", as: Int.self)), n: Int = try bin.get("n")
+            if try bin.get("track", as: String.self) == "stable" {
+                stableCounts[index] += n
+            } else {
+                canaryCounts[index] += n
+            }
+        }
+        let stableTotal = stableCounts.reduce(0, +)
         return ShadowComparison(
             mirrored: try row.get("mirrored"), canaryErrors: try row.get("canary_errors"),
             compared: try row.get("compared"), agreed: try row.get("agreed"), canaryP99Ms: try row.get("canary_p99"),
-            stableP99Ms: try row.get("stable_p99"))
+            stableP99Ms: try row.get("stable_p99"),
+            confidencePSI: stableTotal == 0
+                ? nil
+                : PSI.quantile(
+                    referenceShares: stableCounts.map { Double($0) / Double(stableTotal) }, currentCounts: canaryCounts)
+        )
     }
 
     /// Each track's predictions in [from, to) and the true labels posted for them

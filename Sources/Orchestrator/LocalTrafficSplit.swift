@@ -114,13 +114,13 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
                 return .json(
                     SplitBody(
                         model: configuration.model, weight: now.weight, effective_weight: now.effectiveWeight,
-                        canary_version: now.canaryVersion, canary_ready: now.canaryReady))
+                        canary_version: now.canaryVersion, canary_ready: now.canaryReady, shadow: now.shadow))
             })
         router.add(.POST, "/predict", .blocking { [self] request in try forward(request) })
     }
 
     struct SplitBody: Encodable {
-        let model: String, weight: Int, effective_weight: Int, canary_version: Int?, canary_ready: Bool
+        let model: String, weight: Int, effective_weight: Int, canary_version: Int?, canary_ready: Bool, shadow: Bool
     }
 
     func forward(_ request: Request) throws -> Response {

@@ -161,6 +161,12 @@ public enum RolloutPlanner {
                 format: "shadow p99 canary %.1f ms vs stable %.1f ms (max delta %.1f)", c, s, config.maxP99DeltaMs)
             c - s <= config.maxP99DeltaMs ? checks.append(text) : failures.append(text)
         }
+        if let psi = shadow.confidencePSI {
+            let text = String(
+                format: "shadow confidence PSI %.3f against stable's on the same texts (max %.3f)", psi,
+                config.maxConfidencePSI)
+            psi <= config.maxConfidencePSI ? checks.append(text) : failures.append(text)
+        }
         return failures.isEmpty ? .pass(checks) : .fail(failures, passed: checks)
     }
 
