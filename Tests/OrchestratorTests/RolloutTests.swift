@@ -759,5 +759,14 @@ import TextFeatures
         let rules = (route.patch(weight: 25)["spec"] as? [String: Any])?["rules"] as? [[String: Any]]
         let weights = (rules?.first?["backendRefs"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }
         #expect(weights == [75, 25])
+        #expect((rules?.first?["filters"] as? [[String: Any]])?.isEmpty == true)  // no mirror outside a shadow step
+        // A shadow step: the Gateway API's RequestMirror filter to the canary Service, the weights kept.
+        let mirrored = (route.patch(weight: 0, mirror: true)["spec"] as? [String: Any])?["rules"] as? [[String: Any]]
+        let filter = (mirrored?.first?["filters"] as? [[String: Any]])?.first
+        #expect(filter?["type"] as? String == "RequestMirror")
+        let target = (filter?["requestMirror"] as? [String: Any])?["backendRef"] as? [String: Any]
+        #expect(target?["name"] as? String == route.canaryService)
+        #expect(
+            ((mirrored?.first?["backendRefs"] as? [[String: Any]])?.compactMap { $0["weight"] as? Int }) == [100, 0])
     }
 }
