@@ -96,11 +96,17 @@ public final class LocalTrafficSplit: Service, @unchecked Sendable {
     }
 
     /// The split's own listener (`/predict`, `/split`, `/health`, `/metrics`), not yet started.
+    /// A proxy's worker mostly waits on its upstream, so it gets at least 64 of them and a
+    /// backlog of 4 per worker: 64 concurrent users are not shed (the API's 4 per core
+    /// and backlog of 64 shed a fifth of them with 503s).
     public func server(host: String, port: Int, workerThreads: Int) -> HTTPServer {
         var router = Router()
         install(on: &router)
+        let workers = max(64, workerThreads)
         return HTTPServer(
-            name: "split", configuration: .init(host: host, port: port, ioThreads: 2, workerThreads: workerThreads),
+            name: "split",
+            configuration: .init(
+                host: host, port: port, ioThreads: 2, workerThreads: workers, maxQueuedRequests: 4 * workers),
             router: router, logger: logger, metrics: metrics)
     }
 
