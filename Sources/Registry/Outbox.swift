@@ -21,7 +21,7 @@ public enum Outbox {
     public static func record(
         _ c: PostgresConnection, kind: String, payload: [String: Any], onlyTo webhookID: Int64? = nil
     ) throws -> String {
-        precondition(kinds.contains(kind), "unknown event kind \(kind)")
+        assert(kinds.contains(kind), "unknown event kind \(kind)")
         let eventID = UUID().uuidString.lowercased()
         let body = payload.merging(["event_id": eventID, "kind": kind, "at": Timestamp.iso8601(Date())]) { _, new in
             new
