@@ -71,3 +71,18 @@ public enum JSON {
         }
     }
 }
+
+/// An optional that an answer writes as `null` when it has no value, where synthesized
+/// `Encodable` would leave the key out: `@Nullable var endedAt: Date?`.
+@propertyWrapper
+public struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
+    public var wrappedValue: Value?
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+    }
+}
+
+extension Nullable: Equatable where Value: Equatable {}

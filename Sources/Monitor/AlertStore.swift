@@ -1,4 +1,5 @@
 import Foundation
+import HTTPKit
 import Postgres
 
 /// Alert rules and the alerts they raised (`steward.alert_rules`, `steward.alerts`),
@@ -20,29 +21,18 @@ struct AlertStore: Sendable {
     /// An alert as operators see it: null fields are written out (an open alert has `ended_at: null`).
     struct Alert: Encodable, Sendable {
         let id: Int64, rule: String, metric: String, model: String, threshold: Double
-        let startedAt: Date, endedAt: Date?, value: Double, resolvedValue: Double?
-        let acknowledgedAt: Date?, acknowledgedBy: String?, silencedUntil: Date?
+        let startedAt: Date
+        @Nullable var endedAt: Date?
+        let value: Double
+        @Nullable var resolvedValue: Double?
+        @Nullable var acknowledgedAt: Date?
+        @Nullable var acknowledgedBy: String?
+        @Nullable var silencedUntil: Date?
         enum CodingKeys: String, CodingKey {
             case id, rule, metric, model, threshold, value, startedAt = "started_at", endedAt = "ended_at"
             case resolvedValue = "resolved_value", acknowledgedAt = "acknowledged_at", acknowledgedBy =
                 "acknowledged_by"
             case silencedUntil = "silenced_until"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(rule, forKey: .rule)
-            try c.encode(metric, forKey: .metric)
-            try c.encode(model, forKey: .model)
-            try c.encode(threshold, forKey: .threshold)
-            try c.encode(value, forKey: .value)
-            try c.encode(startedAt, forKey: .startedAt)
-            try c.encode(endedAt, forKey: .endedAt)
-            try c.encode(resolvedValue, forKey: .resolvedValue)
-            try c.encode(acknowledgedAt, forKey: .acknowledgedAt)
-            try c.encode(acknowledgedBy, forKey: .acknowledgedBy)
-            try c.encode(silencedUntil, forKey: .silencedUntil)
         }
     }
 

@@ -135,13 +135,9 @@ public struct MonitorAPI: Sendable {
             }
         }
         struct Answer: Encodable {
-            let name: String, silencedUntil: Date?
+            let name: String
+            @Nullable var silencedUntil: Date?
             enum CodingKeys: String, CodingKey { case name, silencedUntil = "silenced_until" }
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(name, forKey: .name)
-                try c.encode(silencedUntil, forKey: .silencedUntil)
-            }
         }
         return .json(Answer(name: name, silencedUntil: until))
     }

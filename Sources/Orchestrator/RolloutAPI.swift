@@ -66,10 +66,13 @@ public struct RolloutAPI: Sendable {
         return try status(model: body.model, statusCode: 201)
     }
 
+    /// A rollout with no stable version, or a canary not ready yet, says null.
     struct Status: Encodable {
-        let id: Int64, model: String, stableVersion: Int?, canaryVersion: Int, phase: String, step: Int,
-            steps: [RolloutState.Step]
-        let weight: Int, failures: Int, reason: String, stepStartedAt: Date, startedAt: Date, canaryReadyAt: Date?
+        let id: Int64, model: String
+        @Nullable var stableVersion: Int?
+        let canaryVersion: Int, phase: String, step: Int, steps: [RolloutState.Step]
+        let weight: Int, failures: Int, reason: String, stepStartedAt: Date, startedAt: Date
+        @Nullable var canaryReadyAt: Date?
         let events: [RolloutStore.Event]
         /// For a command call: what the leader did with it ("applied", "refused: ...", or "pending").
         let command: CommandResult?
@@ -79,25 +82,6 @@ public struct RolloutAPI: Sendable {
             case startedAt = "started_at", canaryReadyAt = "canary_ready_at"
         }
 
-        /// A rollout with no stable version, or a canary not ready yet, says null.
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(model, forKey: .model)
-            try c.encode(stableVersion, forKey: .stableVersion)
-            try c.encode(canaryVersion, forKey: .canaryVersion)
-            try c.encode(phase, forKey: .phase)
-            try c.encode(step, forKey: .step)
-            try c.encode(steps, forKey: .steps)
-            try c.encode(weight, forKey: .weight)
-            try c.encode(failures, forKey: .failures)
-            try c.encode(reason, forKey: .reason)
-            try c.encode(stepStartedAt, forKey: .stepStartedAt)
-            try c.encode(startedAt, forKey: .startedAt)
-            try c.encode(canaryReadyAt, forKey: .canaryReadyAt)
-            try c.encode(events, forKey: .events)
-            try c.encodeIfPresent(command, forKey: .command)
-        }
     }
 
     struct CommandResult: Encodable { let action: String, outcome: String }

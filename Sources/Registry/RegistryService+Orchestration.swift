@@ -176,18 +176,8 @@ extension RegistryService {
         public let track: String
         public let version: Int
         public let from: Date
-        public let to: Date?
-
-        enum CodingKeys: String, CodingKey { case track, version, from, to }
-
-        /// `to` is null (not absent) while the track still serves the version.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(track, forKey: .track)
-            try c.encode(version, forKey: .version)
-            try c.encode(from, forKey: .from)
-            try c.encode(to, forKey: .to)
-        }
+        /// null (not absent) while the track still serves the version.
+        @Nullable public var to: Date?
     }
 
     /// Which version each track served, oldest first: from the alias history (`champion`
