@@ -14,6 +14,7 @@ final class Exchange: @unchecked Sendable {
     let started = ContinuousClock.now
     var headers = HTTPHeaders()
     var query: [String: String] = [:]
+    var queryValues: [String: [String]] = [:]
     var requestID = ""
     var match: Router.Match = .notFound
     var routePattern = "unmatched"

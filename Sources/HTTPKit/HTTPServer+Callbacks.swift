@@ -72,7 +72,9 @@ enum MHDCallbacks {
         guard let cls, let key else { return .YES }
         let exchange = Unmanaged<Exchange>.fromOpaque(cls).takeUnretainedValue()
         let name = String(cString: key)
-        if exchange.query[name] == nil { exchange.query[name] = value.map { String(cString: $0) } ?? "" }
+        let text = value.map { String(cString: $0) } ?? ""
+        if exchange.query[name] == nil { exchange.query[name] = text }
+        exchange.queryValues[name, default: []].append(text)
         return .YES
     }
 }
@@ -144,7 +146,8 @@ extension HTTPServer {
         }
         guard case .found(let route, let parameters) = exchange.match else { return .NO }
         var incoming = Request(
-            method: exchange.method, path: exchange.path, query: exchange.query, headers: exchange.headers,
+            method: exchange.method, path: exchange.path, query: exchange.query, queryValues: exchange.queryValues,
+            headers: exchange.headers,
             body: exchange.body, bodyFile: exchange.upload?.url, requestID: exchange.requestID)
         incoming.pathParameters = parameters
         incoming.route = route.pattern

@@ -4,7 +4,10 @@ public struct Request: Sendable {
     public let method: HTTPMethod
     /// The path without the query string, percent-decoded.
     public let path: String
+    /// The first value of each query parameter.
     public let query: [String: String]
+    /// Every value of each query parameter, in order (`run_ids=a&run_ids=b`).
+    public let queryValues: [String: [String]]
     public let headers: HTTPHeaders
     public let body: Data
     /// For routes that stream their body to disk: the file holding it. The handler
@@ -18,12 +21,14 @@ public struct Request: Sendable {
     public internal(set) var received: ContinuousClock.Instant = .now
 
     public init(
-        method: HTTPMethod, path: String, query: [String: String] = [:], headers: HTTPHeaders = HTTPHeaders(),
-        body: Data = Data(), bodyFile: URL? = nil, requestID: String = RequestID.make()
+        method: HTTPMethod, path: String, query: [String: String] = [:], queryValues: [String: [String]]? = nil,
+        headers: HTTPHeaders = HTTPHeaders(), body: Data = Data(), bodyFile: URL? = nil,
+        requestID: String = RequestID.make()
     ) {
         self.method = method
         self.path = path
         self.query = query
+        self.queryValues = queryValues ?? query.mapValues { [$0] }
         self.headers = headers
         self.body = body
         self.bodyFile = bodyFile

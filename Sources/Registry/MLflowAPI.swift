@@ -41,6 +41,7 @@ struct MLflowAPI {
         router.add(mlflow, .POST, "/runs/log-inputs", .operator, logInputs)
         router.add(mlflow, .POST, "/runs/outputs", .operator) { _, _ in MLflowJSON.response([:]) }
         router.add(mlflow, .GET, "/metrics/get-history", .viewer, metricHistory)
+        router.add(mlflow, .GET, "/metrics/get-history-bulk-interval", .viewer, metricHistoryBulkInterval)
 
         installModels(on: &router)
         installArtifacts(on: &router, maxUploadBytes: maxUploadBytes)
@@ -308,6 +309,41 @@ struct MLflowAPI {
             try tracking.logInputs(c, runID: id, inputs)
         }
         return MLflowJSON.response([:])
+    }
+
+    /// `run_ids` (1-100, repeated), `metric_key`, `start_step` and `end_step` (both or
+    /// neither), `max_results` (1-2500, default 2500): MLflow's sampled history.
+    func metricHistoryBulkInterval(_ request: Request, _ principal: Principal) throws -> Response {
+        let parameters = try MLflowParameters(request)
+        let runIDs = try parameters.strings("run_ids")
+        guard (1...100).contains(runIDs.count) else {
+            throw MLflowParameters.invalid(
+                "GetMetricHistoryBulkInterval request must specify between 1 and 100 run_ids. Received "
+                    + "\(runIDs.count) run_ids.")
+        }
+        let key = try parameters.requiredString("metric_key")
+        let maxResults = try parameters.int("max_results", default: 2500, range: 1...2500)
+        let start = try parameters.int64("start_step"), end = try parameters.int64("end_step")
+        var steps: ClosedRange<Int64>?
+        switch (start, end) {
+        case (nil, nil): steps = nil
+        case (let start?, let end?):
+            guard start <= end else {
+                throw MLflowParameters.invalid(
+                    "end_step must be greater than start_step. Found start_step=\(start) and end_step=\(end).")
+            }
+            steps = start...end
+        default:
+            throw MLflowParameters.invalid("If either start step or end step are specified, both must be specified.")
+        }
+        let points = try tracking.metricHistoryBulkInterval(
+            runIDs: runIDs, key: key, steps: steps, maxResults: maxResults)
+        let metrics = points.map { pair -> [String: Any] in
+            var metric = MLflowJSON.metric(pair.point)
+            metric["run_id"] = pair.runID
+            return metric
+        }
+        return MLflowJSON.response(metrics.isEmpty ? [:] : ["metrics": metrics])
     }
 
     func metricHistory(_ request: Request, _ principal: Principal) throws -> Response {

@@ -7,10 +7,13 @@ import HTTPKit
 /// (Protocol Buffers' JSON mapping); string fields must be strings.
 struct MLflowParameters {
     private let values: [String: Any]
+    /// A GET's repeated query parameters (`run_ids=a&run_ids=b`), for list fields.
+    private var lists: [String: [String]] = [:]
 
     init(_ request: Request) throws(HTTPError) {
         if request.method == .GET {
             values = request.query
+            lists = request.queryValues
             return
         }
         guard !request.body.isEmpty else {
@@ -137,6 +140,7 @@ struct MLflowParameters {
     }
 
     func strings(_ name: String) throws(HTTPError) -> [String] {
+        if let list = lists[name] { return list }
         guard let value = values[name], !(value is NSNull) else { return [] }
         if let single = value as? String { return [single] }
         guard let list = value as? [Any] else { throw Self.wrongType(name, value) }
