@@ -195,35 +195,22 @@ public struct CanaryAnalysis: Sendable {
             FROM (\(pairs)) p
             """
         ).first!
-        // Confidence on the texts both answered, in ten equal bins over [0.5, 1].
-        var stableCounts = [Int](repeating: 0, count: 11), canaryCounts = stableCounts
-        for bin in try pool.query(
-            """
-            WITH p AS (\(pairs))
-            SELECT 'canary' AS track, least(width_bucket(canary_confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n
-                FROM p WHERE canary_confidence IS NOT NULL AND stable_confidence IS NOT NULL GROUP BY 2
-            UNION ALL
-            SELECT 'stable', least(width_bucket(stable_confidence, 0.5, 1.0, 10), 10), count(*)
-                FROM p WHERE canary_confidence IS NOT NULL AND stable_confidence IS NOT NULL GROUP BY 2
-            """)
-        {
-            let index = max(0, try bin.get("bin", as: Int.self)), n: Int = try bin.get("n")
-            if try bin.get("track", as: String.self) == "stable" {
-                stableCounts[index] += n
-            } else {
-                canaryCounts[index] += n
-            }
-        }
-        let stableTotal = stableCounts.reduce(0, +)
+        // Confidence on the texts both answered.
+        let confidencePSI = try Self.trackConfidencePSI(
+            pool.query(
+                """
+                WITH p AS (\(pairs))
+                SELECT 'canary' AS track, least(width_bucket(canary_confidence, 0.5, 1.0, 10), 10) AS bin,
+                    count(*) AS n
+                    FROM p WHERE canary_confidence IS NOT NULL AND stable_confidence IS NOT NULL GROUP BY 2
+                UNION ALL
+                SELECT 'stable', least(width_bucket(stable_confidence, 0.5, 1.0, 10), 10), count(*)
+                    FROM p WHERE canary_confidence IS NOT NULL AND stable_confidence IS NOT NULL GROUP BY 2
+                """))
         return ShadowComparison(
             mirrored: try row.get("mirrored"), canaryErrors: try row.get("canary_errors"),
             compared: try row.get("compared"), agreed: try row.get("agreed"), canaryP99Ms: try row.get("canary_p99"),
-            stableP99Ms: try row.get("stable_p99"),
-            confidencePSI: stableTotal == 0
-                ? nil
-                : PSI.quantile(
-                    referenceShares: stableCounts.map { Double($0) / Double(stableTotal) }, currentCounts: canaryCounts)
-        )
+            stableP99Ms: try row.get("stable_p99"), confidencePSI: confidencePSI)
     }
 
     /// Each track's predictions in [from, to) and the true labels posted for them
@@ -303,17 +290,23 @@ public struct CanaryAnalysis: Sendable {
 
     /// Canary against stable, ten equal bins of confidence over [0.5, 1].
     private func confidencePSI(model: String, stable: Int?, canary: Int, from: Date, to: Date) throws -> Double? {
-        let bins = try pool.query(
-            """
-            SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM
-                steward.prediction_log
-            WHERE model_name = \(model) AND confidence IS NOT NULL AND NOT shadow AND at >= \(from) AND at < \(to)
-              AND ((track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR model_version =
-                  \(stable.map(String.init)))) OR (track = 'canary' AND model_version = \(String(canary))))
-            GROUP BY 1, 2
-            """)
+        try Self.trackConfidencePSI(
+            pool.query(
+                """
+                SELECT track, least(width_bucket(confidence, 0.5, 1.0, 10), 10) AS bin, count(*) AS n FROM
+                    steward.prediction_log
+                WHERE model_name = \(model) AND confidence IS NOT NULL AND NOT shadow AND at >= \(from) AND at < \(to)
+                  AND ((track = 'stable' AND (\(stable.map(String.init))::text IS NULL OR model_version =
+                      \(stable.map(String.init)))) OR (track = 'canary' AND model_version = \(String(canary))))
+                GROUP BY 1, 2
+                """))
+    }
+
+    /// PSI of the canary's confidence against stable's from rows of (track, bin, n), bins
+    /// 0-10 of ten equal bins over [0.5, 1] (0: below 0.5); nil when a track has none.
+    private static func trackConfidencePSI(_ rows: PostgresRows) throws -> Double? {
         var stableCounts = [Int](repeating: 0, count: 11), canaryCounts = stableCounts
-        for row in bins {
+        for row in rows {
             let bin = max(0, try row.get("bin", as: Int.self)), n: Int = try row.get("n")
             if try row.get("track", as: String.self) == "stable" {
                 stableCounts[bin] += n

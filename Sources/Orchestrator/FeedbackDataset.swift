@@ -44,7 +44,9 @@ public struct FeedbackDataset: Sendable {
             try FileManager.default.createDirectory(at: build, withIntermediateDirectories: true)
             // The parent's folder is not Steward's: its files are copied, then the copies checked against the
             // version's registered digest (files changed since it was registered are refused).
-            let parentFiles = Self.splitFiles(of: parentDirectory)
+            let parentFiles = Dataset.splitNames(in: parentDirectory).map {
+                parentDirectory.appendingPathComponent("\($0).csv")
+            }
             let copies = parentFiles.map { build.appendingPathComponent("parent-" + $0.lastPathComponent) }
             for (file, copy) in zip(parentFiles, copies) { try FileManager.default.copyItem(at: file, to: copy) }
             let copied = SHA256.hex(try copies.map { try digest($0) }.joined())
@@ -106,13 +108,6 @@ public struct FeedbackDataset: Sendable {
     }
 
     private func digest(_ file: URL) throws -> String { try SHA256.hex(fileAt: file.path) }
-
-    /// A dataset folder's split files in digest order (production last, when it has one).
-    static func splitFiles(of directory: URL) -> [URL] {
-        let production = directory.appendingPathComponent("\(Dataset.productionSplit).csv")
-        return Dataset.splits.map { directory.appendingPathComponent("\($0).csv") }
-            + (FileManager.default.fileExists(atPath: production.path) ? [production] : [])
-    }
 
     /// Appends a `text,label` CSV's rows (its header left out) to another one's.
     static func append(rowsOf source: URL, to target: URL) throws {

@@ -55,6 +55,13 @@ public struct Dataset: Sendable, Equatable {
     /// production feedback, in a version built from feedback) is the optional last.
     public static let splits = ["train", "validation", "test"]
     public static let productionSplit = "production"
+
+    /// The splits a dataset folder holds, in digest order: the three, then production
+    /// when the folder has one.
+    public static func splitNames(in directory: URL) -> [String] {
+        let production = directory.appendingPathComponent("\(productionSplit).csv")
+        return splits + (FileManager.default.fileExists(atPath: production.path) ? [productionSplit] : [])
+    }
 }
 
 /// Where a dataset version's rows came from: another version (`kind` "dataset"),

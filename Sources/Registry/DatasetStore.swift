@@ -64,11 +64,7 @@ final class DatasetStore: Sendable {
         guard FileManager.default.fileExists(atPath: path.path, isDirectory: &isDirectory) else {
             throw RegistryError.invalid("no dataset at \(path.path)")
         }
-        var splits = isDirectory.boolValue ? Dataset.splits : []
-        let production = path.appendingPathComponent("\(Dataset.productionSplit).csv")
-        if isDirectory.boolValue, FileManager.default.fileExists(atPath: production.path) {
-            splits.append(Dataset.productionSplit)
-        }
+        let splits = isDirectory.boolValue ? Dataset.splitNames(in: path) : []
         let reference =
             isDirectory.boolValue ? splits.last == Dataset.productionSplit ? Dataset.productionSplit : "train" : nil
         let files = isDirectory.boolValue ? splits.map { path.appendingPathComponent("\($0).csv") } : [path]
