@@ -271,12 +271,9 @@ public struct CanaryAnalysis: Sendable {
     ) throws
         -> Double?
     {
-        // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
-        let negated = Array(reference.edges.reversed().map { -$0 })
         let bins = try pool.query(
             """
-            SELECT cardinality(\(reference.edges)::float8[]) - width_bucket(-confidence, \(negated)::float8[]) AS bin,
-                count(*) AS n
+            SELECT \(DriftStore.rightClosedBin("confidence", edges: reference.edges)) AS bin, count(*) AS n
             FROM steward.prediction_log WHERE model_name = \(model) AND track = 'canary' AND
                 model_version = \(String(canary)) AND confidence IS NOT NULL AND NOT shadow AND at >= \(from) AND
                 at < \(to)

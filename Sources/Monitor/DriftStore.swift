@@ -105,14 +105,18 @@ public struct DriftStore: Sendable {
             mean: try row.get("mean"), min: try row.get("lo"), max: try row.get("hi"))
     }
 
+    /// A value's right-closed bin of `edges` in SQL: the number of edges strictly below it.
+    static func rightClosedBin(_ value: SQL, edges: [Double]) -> SQL {
+        // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
+        let negated = Array(edges.reversed().map { -$0 })
+        return "cardinality(\(edges)::float8[]) - width_bucket(-(\(value)), \(negated)::float8[])"
+    }
+
     /// The window's values counted per right-closed bin of `edges`.
     private func binCounts(_ window: Window, column: String, edges: [Double]) throws -> [Int] {
-        // count(edge < v) = k - count(-edge <= -v): width_bucket over the negated, ascending edges.
-        let negated = edges.reversed().map { -$0 }
         let rows = try pool.query(
             """
-            SELECT cardinality(\(edges)::float8[]) - width_bucket(-v, \(Array(negated))::float8[]) AS bin,
-                sum(n)::bigint AS n
+            SELECT \(Self.rightClosedBin("v", edges: edges)) AS bin, sum(n)::bigint AS n
             FROM (\(try sample(window, column: column))) s GROUP BY 1
             """)
         var counts = [Int](repeating: 0, count: edges.count + 1)
