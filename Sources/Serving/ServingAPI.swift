@@ -219,7 +219,7 @@ public struct ServingAPI: Sendable {
                     predictions: results, model: .init(name: model.name, version: model.version),
                     track: track, requestID: request.requestID)))
         let latency = request.received.duration(to: .now).seconds * 1000
-        let now = Date()
+        let now = Date(), shadow = Self.isShadow(request)
         for (index, prediction) in results.enumerated() {
             predictions.labels(prediction.label, model.version, track).inc()
             confidence.observe(prediction.confidence)
@@ -234,7 +234,7 @@ public struct ServingAPI: Sendable {
                     latencyMilliseconds: latency,
                     status: 200, textIndex: index, label: prediction.label, confidence: prediction.confidence,
                     features: features, requestID: request.requestID, text: logText ? texts[index] : nil,
-                    shadow: Self.isShadow(request)))
+                    shadow: shadow))
         }
     }
 
