@@ -467,12 +467,10 @@ public final class TrackingStore: Sendable {
     }
 
     /// MLflow's sampled history over several runs (`get-history-bulk-interval`, what its UI
-    /// charts), as MLflow 3 computes it: the distinct steps the runs logged for `key` in
-    /// [start, end] (default 0 to the largest), all of them when there are at most
-    /// `maxResults`, else `maxResults` evenly spaced ones and the last, plus each run's first
-    /// and last step in the range; then each run's points at those steps (ordered by step and
-    /// time), evenly thinned to max(`maxResults`, steps) when more. The steps are sampled in
-    /// Postgres: no history comes whole into memory.
+    /// charts), as MLflow 3's SQL store samples it: each run's points for `key` (in [start, end]
+    /// when given), ordered by step, time and value, cut into `maxResults` NTILE buckets; the
+    /// first point of each bucket, and the run's last point in place of the last sample when it
+    /// is not one already. A run's rows are numbered in Postgres and only the samples come back.
     func metricHistoryBulkInterval(
         runIDs: [String], key: String, steps range: ClosedRange<Int64>?, maxResults: Int
     ) throws -> [(runID: String, point: MetricPoint)] {
@@ -483,54 +481,42 @@ public final class TrackingStore: Sendable {
             if let missing = runIDs.first(where: { !known.contains($0) }) {
                 throw RegistryError.notFound("Run with id=\(missing) not found")
             }
-            let steps: [Int64] = try c.query(
-                """
-                WITH history AS (
-                    SELECT run_id, step FROM steward.metrics WHERE run_id = ANY(\(runIDs)) AND key = \(key)),
-                bounds AS (
-                    SELECT COALESCE(\(range?.lowerBound)::bigint, 0) AS low,
-                           COALESCE(\(range?.upperBound)::bigint, (SELECT max(step) FROM history), 0) AS high),
-                inside AS (
-                    SELECT step, row_number() OVER (ORDER BY step) - 1 AS i, count(*) OVER () AS n
-                    FROM (SELECT DISTINCT step FROM history) d, bounds WHERE step BETWEEN low AND high)
-                SELECT step FROM inside WHERE n <= \(maxResults)
-                UNION SELECT inside.step FROM inside, generate_series(0, \(maxResults) - 1) g
-                    WHERE n > \(maxResults) AND inside.i = floor(g * (n::float8 / \(maxResults)))
-                UNION SELECT step FROM inside WHERE n > \(maxResults) AND i = n - 1
-                UNION SELECT s FROM (SELECT min(step) AS s FROM history GROUP BY run_id
-                    UNION SELECT max(step) FROM history GROUP BY run_id) ends, bounds WHERE s BETWEEN low AND high
-                ORDER BY 1
-                """
-            ).map { try $0.get("step") }
-            guard !steps.isEmpty else { return [] }
+            // NTILE(m) over n rows: the first n % m buckets hold q + 1 = n / m + 1 rows, the rest q.
             let rows = try c.query(
                 """
-                SELECT run_id, value, timestamp, step FROM steward.metrics
-                WHERE run_id = ANY(\(runIDs)) AND key = \(key) AND step = ANY(\(steps))
-                ORDER BY array_position(\(runIDs), run_id), step, timestamp, id
+                WITH numbered AS (
+                    SELECT run_id, value, timestamp, step,
+                           row_number() OVER (PARTITION BY run_id ORDER BY step, timestamp, value) - 1 AS i,
+                           count(*) OVER (PARTITION BY run_id) AS n
+                    FROM steward.metrics
+                    WHERE run_id = ANY(\(runIDs)) AND key = \(key)
+                      AND step BETWEEN COALESCE(\(range?.lowerBound)::bigint, -9223372036854775808)
+                                   AND COALESCE(\(range?.upperBound)::bigint, 9223372036854775807)),
+                buckets AS (
+                    SELECT *, n / \(maxResults) AS q, n % \(maxResults) AS r FROM numbered)
+                SELECT run_id, value, timestamp, step, i = n - 1 AS last,
+                       n <= \(maxResults) OR CASE WHEN i < r * (q + 1) THEN i % (q + 1) = 0
+                                                  ELSE (i - r * (q + 1)) % q = 0 END AS bucket_start
+                FROM buckets
+                WHERE n <= \(maxResults) OR i = n - 1
+                   OR CASE WHEN i < r * (q + 1) THEN i % (q + 1) = 0 ELSE (i - r * (q + 1)) % q = 0 END
+                ORDER BY array_position(\(runIDs), run_id), i
                 """)
             var byRun: [String: [MetricPoint]] = [:]
             for row in rows {
-                byRun[try row.get("run_id"), default: []].append(
-                    MetricPoint(
-                        key: key, value: try row.get("value"), timestamp: try row.get("timestamp"),
-                        step: try row.get("step")))
+                let point = MetricPoint(
+                    key: key, value: try row.get("value"), timestamp: try row.get("timestamp"),
+                    step: try row.get("step"))
+                let run: String = try row.get("run_id")
+                let isBucketStart: Bool = try row.get("bucket_start")
+                if !isBucketStart, try row.get("last"), byRun[run, default: []].count >= maxResults {
+                    byRun[run]![maxResults - 1] = point  // the end boundary replaces the last sample
+                } else {
+                    byRun[run, default: []].append(point)
+                }
             }
-            let perRun = max(maxResults, steps.count)
-            return runIDs.flatMap { run in
-                let points = byRun[run] ?? []
-                return Self.evenlySpacedIndices(points.count, perRun).map { (run, points[$0]) }
-            }
+            return runIDs.flatMap { run in (byRun[run] ?? []).map { (run, $0) } }
         }
-    }
-
-    /// At most `limit` evenly spaced indices into `total` items, first and last included,
-    /// rounded as Python rounds (half to even), as MLflow picks them.
-    static func evenlySpacedIndices(_ total: Int, _ limit: Int) -> [Int] {
-        if total <= limit { return Array(0..<total) }
-        if limit == 1 { return [total - 1] }
-        let step = Double(total - 1) / Double(limit - 1)
-        return Set((0..<limit).map { Int((Double($0) * step).rounded(.toNearestOrEven)) }).sorted()
     }
 
     // MARK: Search

@@ -46,9 +46,11 @@ SEARCH_FILTER = "metrics.acc > 0.5 and params.optimizer = 'adamw'"
 SEARCH_ORDER = ["metrics.acc DESC"]
 ALIAS = "champion"
 
-TARGET_LOG_BATCH_SPEEDUP = 10.0
-TARGET_SEARCH_SPEEDUP = 10.0
-TARGET_ALIAS_P99_MS = 5.0
+# The Scale issue's restatement: the server's own time (raw HTTP, pre-encoded, keep-alive) against
+# MLflow's server, and through the stock client the client's own floor (no server at all).
+TARGET_SERVER_SPEEDUP = 20.0      # log_batch throughput and search_runs p50, raw HTTP
+TARGET_ALIAS_RAW_P99_MS = 1.0     # alias lookup, raw HTTP
+TARGET_CLIENT_OVER_FLOOR = 1.10   # through the client: within 10% of the client alone
 
 
 @dataclass(frozen=True)
@@ -338,27 +340,30 @@ def report(steward: dict[str, OpResult], mlflow_: dict[str, OpResult],
             print(f"{'':32} {'':8} the stock client's own cost per call: no server measured through it can "
                   f"beat MLflow by more than {ceiling(m, floors[key]):.1f}x here")
 
-    log_batch_ratio = steward["log_batch"].throughput / mlflow_["log_batch"].throughput
     raw_log_batch = steward["log_batch_raw_http"].throughput / mlflow_["log_batch_raw_http"].throughput
-    search_p50 = mlflow_["search_runs"].p50_ms / steward["search_runs"].p50_ms
-    search_p99 = mlflow_["search_runs"].p99_ms / steward["search_runs"].p99_ms
     raw_search = mlflow_["search_raw_http"].p50_ms / steward["search_raw_http"].p50_ms
-    alias_p99 = steward["get_model_version_by_alias"].p99_ms
+    alias_raw_p99 = steward["alias_raw_http"].p99_ms
     targets = [
-        ("log_batch throughput Steward/MLflow >= 10x", log_batch_ratio >= TARGET_LOG_BATCH_SPEEDUP,
-         f"{log_batch_ratio:.2f}x ({steward['log_batch'].throughput:.0f} vs "
-         f"{mlflow_['log_batch'].throughput:.0f} metrics/s); client ceiling "
-         f"{ceiling(mlflow_['log_batch'], floors['log_batch']):.1f}x; raw HTTP {raw_log_batch:.2f}x"),
-        ("search_runs latency MLflow/Steward >= 10x (p50)", search_p50 >= TARGET_SEARCH_SPEEDUP,
-         f"{search_p50:.2f}x at p50 ({steward['search_runs'].p50_ms:.2f} vs {mlflow_['search_runs'].p50_ms:.2f} ms), "
-         f"{search_p99:.2f}x at p99; client ceiling {ceiling(mlflow_['search_runs'], floors['search_runs']):.1f}x; "
-         f"raw HTTP {raw_search:.2f}x at p50"),
-        ("get_model_version_by_alias p99 < 5 ms (Steward, stock client)", alias_p99 < TARGET_ALIAS_P99_MS,
-         f"p99 {alias_p99:.2f} ms (the client alone: p99 {floors['get_model_version_by_alias'].p99_ms:.2f} ms; "
-         f"raw HTTP p99 {steward['alias_raw_http'].p99_ms:.2f} ms)"),
+        (f"log_batch server time (raw HTTP) Steward/MLflow >= {TARGET_SERVER_SPEEDUP:.0f}x",
+         raw_log_batch >= TARGET_SERVER_SPEEDUP,
+         f"{raw_log_batch:.2f}x ({steward['log_batch_raw_http'].throughput:.0f} vs "
+         f"{mlflow_['log_batch_raw_http'].throughput:.0f} metrics/s)"),
+        (f"search_runs server time (raw HTTP, p50) MLflow/Steward >= {TARGET_SERVER_SPEEDUP:.0f}x",
+         raw_search >= TARGET_SERVER_SPEEDUP,
+         f"{raw_search:.2f}x ({steward['search_raw_http'].p50_ms:.2f} vs {mlflow_['search_raw_http'].p50_ms:.2f} ms)"),
+        (f"alias lookup p99 (raw HTTP) < {TARGET_ALIAS_RAW_P99_MS:.0f} ms", alias_raw_p99 < TARGET_ALIAS_RAW_P99_MS,
+         f"p99 {alias_raw_p99:.3f} ms, p50 {steward['alias_raw_http'].p50_ms:.3f} ms"),
     ]
+    # Through the stock client: Steward's p50 per call against the client alone (no server).
+    for key, name in (("log_batch", "log_batch"), ("search_runs", "search_runs"),
+                      ("get_model_version_by_alias", "alias lookup")):
+        over = steward[key].p50_ms / floors[key].p50_ms
+        targets.append((f"{name} through the stock client within {TARGET_CLIENT_OVER_FLOOR - 1:.0%} of the client "
+                        f"alone (p50)", over <= TARGET_CLIENT_OVER_FLOOR,
+                        f"{steward[key].p50_ms:.2f} ms vs {floors[key].p50_ms:.2f} ms alone ({over:.2f}x; "
+                        f"MLflow's server through it {mlflow_[key].p50_ms:.2f} ms)"))
     print()
-    print("Targets (Registry issue):")
+    print("Targets (restated by the Scale issue):")
     for name, met, detail in targets:
         print(f"  [{'MET   ' if met else 'MISSED'}] {name}: {detail}")
     return targets
