@@ -331,8 +331,11 @@ enum RunQuery {
         }
     }
 
-    /// `metrics.acc DESC`, `params.lr`, `start_time ASC`... then start_time DESC, id.
-    static func ordering(_ orderBy: [String]) throws(RegistryError) -> SQL {
+    /// `metrics.acc DESC`, `params.lr`, `start_time ASC`... then start_time DESC, id. A first key
+    /// that is a metric is kept apart (`leadingMetric`): the search walks `latest_metrics`' (key,
+    /// value) index in its order instead of sorting every matching run.
+    static func ordering(_ orderBy: [String]) throws(RegistryError) -> RunOrdering {
+        var leadingMetric: (key: String, direction: SQL)?
         var parts: [SQL] = []
         for clause in orderBy where !clause.trimmingCharacters(in: .whitespaces).isEmpty {
             var text = clause.trimmingCharacters(in: .whitespaces)
@@ -348,6 +351,8 @@ enum RunQuery {
             let parsed = try RunFilter.orderKey(identifier)
             let order = SQL.raw("\(direction) NULLS LAST")
             switch parsed.entity {
+            case .metric where parts.isEmpty && leadingMetric == nil:
+                leadingMetric = (parsed.key, SQL.raw(direction))
             case .metric:
                 parts.append(
                     """
@@ -366,8 +371,15 @@ enum RunQuery {
             }
         }
         parts += ["r.start_time DESC", "r.id"]
-        return SQL.joined(parts, separator: ", ")
+        return RunOrdering(leadingMetric: leadingMetric, rest: SQL.joined(parts, separator: ", "))
     }
+}
+
+/// A search's order: the first key when it is a metric (its runs come first, in `latest_metrics`'
+/// index order; runs without it follow, as NULLS LAST puts them), then the other keys.
+struct RunOrdering {
+    var leadingMetric: (key: String, direction: SQL)?
+    var rest: SQL
 }
 
 extension RunFilter {

@@ -531,13 +531,45 @@ public final class TrackingStore: Sendable {
         conditions += try RunFilter.parse(filter).map { filter throws(RegistryError) in
             try RunQuery.condition(for: filter)
         }
-        let sql: SQL = """
-            SELECT r.id FROM steward.runs r WHERE \(SQL.joined(conditions, separator: " AND "))
-            ORDER BY \(try RunQuery.ordering(orderBy)) LIMIT \(limit) OFFSET \(offset)
-            """
+        let matching = SQL.joined(conditions, separator: " AND ")
+        let ordering = try RunQuery.ordering(orderBy)
         return try pool.withConnection { c in
             // Prepared: a search's text depends only on the filter's shape (every value is bound).
-            let ids: [String] = try c.query(sql, prepared: true).map { try $0.get("id") }
+            var ids: [String]
+            if let metric = ordering.leadingMetric {
+                // The runs that have the metric, walked in its index's order (the cost is the page,
+                // not the experiment); then, once they run out, the runs without it.
+                let having: SQL = """
+                    FROM steward.latest_metrics o JOIN steward.runs r ON r.id = o.run_id
+                    WHERE o.key = \(metric.key) AND \(matching)
+                    """
+                ids = try c.query(
+                    """
+                    SELECT r.id \(having) ORDER BY o.value \(metric.direction), \(ordering.rest)
+                    LIMIT \(limit) OFFSET \(offset)
+                    """, prepared: true
+                ).map { try $0.get("id") }
+                if ids.count < limit {
+                    var before = offset + ids.count
+                    if ids.isEmpty && offset > 0 {
+                        before = try c.query("SELECT count(*) AS n \(having)", prepared: true)[0].get("n")
+                    }
+                    ids += try c.query(
+                        """
+                        SELECT r.id FROM steward.runs r WHERE \(matching) AND NOT EXISTS (
+                            SELECT 1 FROM steward.latest_metrics o WHERE o.run_id = r.id AND o.key = \(metric.key))
+                        ORDER BY \(ordering.rest) LIMIT \(limit - ids.count) OFFSET \(max(0, offset - before))
+                        """, prepared: true
+                    ).map { try $0.get("id") }
+                }
+            } else {
+                ids = try c.query(
+                    """
+                    SELECT r.id FROM steward.runs r WHERE \(matching) ORDER BY \(ordering.rest)
+                    LIMIT \(limit) OFFSET \(offset)
+                    """, prepared: true
+                ).map { try $0.get("id") }
+            }
             return Page(
                 items: try runs(c, ids: ids),
                 nextPageToken: PageToken.next(offset: offset, returned: ids.count, limit: limit))

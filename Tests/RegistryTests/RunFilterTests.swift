@@ -34,9 +34,11 @@ import Postgres
         let sql = try RunQuery.condition(for: try RunFilter.parse("params.x = 'a''; DROP TABLE steward.runs; --'")[0])
         #expect(!sql.text.contains("DROP"))
         #expect(sql.binds.map(\.postgresText) == ["x", "a'; DROP TABLE steward.runs; --"])
-        let order = try RunQuery.ordering(["metrics.acc DESC", "start_time"])
-        #expect(order.text.hasPrefix("(SELECT m.value FROM steward.latest_metrics m"))
-        #expect(order.text.contains("r.start_time ASC"))
+        let order = try RunQuery.ordering(["metrics.acc DESC", "start_time", "metrics.loss"])
+        #expect(order.leadingMetric?.key == "acc" && order.leadingMetric?.direction.text == "DESC")
+        #expect(order.rest.text.hasPrefix("r.start_time ASC NULLS LAST, (SELECT m.value FROM steward.latest_metrics m"))
+        #expect(order.rest.binds.map(\.postgresText) == ["loss"])
+        #expect(try RunQuery.ordering(["params.lr", "metrics.acc"]).leadingMetric == nil)
         #expect(throws: RegistryError.self) { try RunQuery.ordering(["metrics.acc DESC; DROP"]) }
     }
 }
@@ -75,8 +77,9 @@ import Postgres
     }
 
     @Test func orderByTakesBackquotedKeys() throws {
-        let order = try RunQuery.ordering(["tags.`a b` DESC", "params.`learning rate`"])
+        let order = try RunQuery.ordering(["tags.`a b` DESC", "params.`learning rate`"]).rest
         #expect(order.text.hasPrefix("(SELECT p.value FROM steward.run_tags p"))
         #expect(order.binds.map(\.postgresText) == ["a b", "learning rate"])
+        #expect(try RunQuery.ordering(["metrics.`val acc` DESC"]).leadingMetric?.key == "val acc")
     }
 }
