@@ -7,12 +7,41 @@ import Postgres
 /// latency percentiles over every request, failed ones included.
 public struct Rollups: Sendable {
     let pool: PostgresPool
+    /// Most minutes taken in one pass (a long backlog is worked off over several).
+    static let maxMinutesPerPass = 360
+
     public init(pool: PostgresPool) { self.pool = pool }
+
+    /// Rolls up the minutes closed since the last pass, starting `FeatureCounts.grace` before
+    /// its end so that rows serving's log queue wrote late are counted; the first pass starts an
+    /// hour back. Returns the minutes rolled, [from, to) (`to` is the new progress).
+    @discardableResult
+    public func rollUpClosedMinutes(now: Date) throws -> (from: Date, to: Date) {
+        try pool.withTransaction { c in
+            let done: Date? = try c.query("SELECT rolled_up_to FROM steward.serving_rollup_progress FOR UPDATE")
+                .first?.get("rolled_up_to")
+            let start = FeatureCounts.minute(
+                done?.addingTimeInterval(-FeatureCounts.grace) ?? now.addingTimeInterval(-3600))
+            let end = min(FeatureCounts.minute(now), start.addingTimeInterval(Double(Self.maxMinutesPerPass) * 60))
+            guard end > start else { return (start, start) }
+            try rollUp(c, from: start, to: end)
+            _ = try c.query(
+                """
+                INSERT INTO steward.serving_rollup_progress (rolled_up_to) VALUES (\(end))
+                ON CONFLICT (id) DO UPDATE SET rolled_up_to = excluded.rolled_up_to
+                """)
+            return (start, end)
+        }
+    }
 
     /// Rolls up every minute in [from, to) (to is truncated to a whole minute).
     @discardableResult
     public func rollUp(from: Date, to: Date) throws -> Int {
-        try pool.query(
+        try pool.withConnection { c in try rollUp(c, from: from, to: to) }
+    }
+
+    private func rollUp(_ c: PostgresConnection, from: Date, to: Date) throws -> Int {
+        try c.query(
             """
             INSERT INTO steward.serving_rollup_1m AS r (minute, model_name, model_version, track, requests, errors,
                 client_errors,

@@ -91,11 +91,8 @@ public final class ModelStore: Sendable {
                 aliases[try row.get("model_id"), default: [:]][try row.get("alias")] = try row.get("version")
             }
             let latest = try versions(
-                c,
-                where: """
-                    v.id IN (SELECT DISTINCT ON (model_id, stage) id FROM steward.model_versions
-                             WHERE model_id = ANY(\(ids)) ORDER BY model_id, stage, version DESC)
-                    """, order: "v.version", limit: 10_000, offset: 0)
+                c, where: Self.latestPerStage(models: "SELECT unnest(\(ids)::bigint[])", stages: Stage.allCases),
+                order: "v.version", limit: 10_000, offset: 0)
             for index in models.indices {
                 models[index].aliases = aliases[models[index].id] ?? [:]
                 models[index].latestVersions = latest.filter { $0.modelName == models[index].name }
@@ -297,16 +294,23 @@ public final class ModelStore: Sendable {
     func latestVersions(modelName: String, stages: [Stage]) throws -> [ModelVersion] {
         try pool.withConnection { c in
             _ = try modelID(c, name: modelName)
-            let wanted = (stages.isEmpty ? Stage.allCases : stages).map(\.rawValue)
             return try versions(
                 c,
-                where: """
-                    v.id IN (SELECT DISTINCT ON (stage) id FROM steward.model_versions
-                             WHERE model_id = (SELECT id FROM steward.registered_models WHERE name = \(modelName)) AND
-                                 stage = ANY(\(wanted))
-                             ORDER BY stage, version DESC)
-                    """, order: "v.version", limit: 100, offset: 0)
+                where: Self.latestPerStage(
+                    models: "SELECT id FROM steward.registered_models WHERE name = \(modelName)",
+                    stages: stages.isEmpty ? Stage.allCases : stages),
+                order: "v.version", limit: 100, offset: 0)
         }
+    }
+
+    /// `v.id IN (...)`: each model's newest version in each stage, one probe of the (model_id,
+    /// stage, version) index per model and stage, however many versions a model has.
+    static func latestPerStage(models: SQL, stages: [Stage]) -> SQL {
+        """
+        v.id IN (SELECT newest.id FROM (\(models)) AS m (id), unnest(\(stages.map(\.rawValue))::text[]) AS s (stage),
+                 LATERAL (SELECT id FROM steward.model_versions
+                          WHERE model_id = m.id AND stage = s.stage ORDER BY version DESC LIMIT 1) newest)
+        """
     }
 
     func searchVersions(filter: ModelFilter, limit: Int, pageToken: String?) throws -> Page<ModelVersion> {

@@ -139,8 +139,9 @@ struct DaemonConfiguration: Sendable {
         driftWindows = try env.int("STEWARD_DRIFT_WINDOWS", default: 3, range: 1...100)
         driftWindow = .seconds(try env.int("STEWARD_DRIFT_WINDOW_SECONDS", default: 300, range: 10...86_400))
         driftMinRows = try env.int("STEWARD_DRIFT_MIN_ROWS", default: 100, range: 1...10_000_000)
-        let retentionDays = try env.int("STEWARD_PREDICTION_RETENTION_DAYS", default: 30, range: 0...36_500)
-        predictionRetention = retentionDays == 0 ? nil : .seconds(retentionDays * 86_400)
+        // Fractions of a day are allowed (0.01 is 14.4 minutes: a load test's bound).
+        let retentionDays = try env.double("STEWARD_PREDICTION_RETENTION_DAYS", default: 30, range: 0...36_500)
+        predictionRetention = retentionDays == 0 ? nil : .seconds(max(1, Int64(retentionDays * 86_400)))
         retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
         retrainCooldown = .seconds(
             try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
