@@ -145,8 +145,8 @@ def scaled_windows(server, url: str, args, evidently_psi: float, quantile_psi: f
         first, last = cur.fetchone()
         span = last - first + timedelta(minutes=1)
         t = time.perf_counter()
-        cur.execute("INSERT INTO steward.feature_counts_1m (model_name, feature, minute, model_version, track, value, n) "
-                    "SELECT model_name, feature, minute - c * %s, model_version, track, value, n "
+        cur.execute("INSERT INTO steward.feature_counts_1m (model_name, feature, minute, model_version, track, value, "
+                    "n) SELECT model_name, feature, minute - c * %s, model_version, track, value, n "
                     "FROM steward.feature_counts_1m, generate_series(1, %s) c WHERE model_name = 'm'",
                     (span, copies - 1))
         cur.execute("ANALYZE steward.feature_counts_1m")
@@ -171,7 +171,8 @@ def scaled_windows(server, url: str, args, evidently_psi: float, quantile_psi: f
                 t = time.perf_counter()
                 req = urllib.request.Request(
                     f"{server.url}/api/v1/drift?model=m&dataset=ref@1&feature={args.feature}&method={method}"
-                    f"&from={iso(max(since, start))}&to={iso(now)}", headers={"Authorization": f"Bearer {server.token}"})
+                    f"&from={iso(max(since, start))}&to={iso(now)}",
+                    headers={"Authorization": f"Bearer {server.token}"})
                 body = json.load(urllib.request.urlopen(req, timeout=600))
                 times.append((time.perf_counter() - t) * 1000)
             times.sort()

@@ -84,8 +84,9 @@ STEWARD = Schema(
                  "SELECT setval(pg_get_serial_sequence('steward.experiments', 'id'), 200)"),
     runs=("INSERT INTO steward.runs (id, experiment_id, name, status, user_id, start_time, end_time, artifact_uri) "
           "SELECT {rid}, {exp}, {name}, 'FINISHED', 'bench', {start}, {start} + 500, {uri} FROM {series}"),
-    params="INSERT INTO steward.run_params (run_id, key, value) SELECT {rid}, {key}, {value} FROM {series}",
-    tags="INSERT INTO steward.run_tags (run_id, key, value) SELECT {rid}, {key}, {value} FROM {series}",
+    params=("INSERT INTO steward.run_params (run_id, key, value) SELECT {rid}, {key}, {value} FROM {series} "
+            "ORDER BY i, k"),
+    tags="INSERT INTO steward.run_tags (run_id, key, value) SELECT {rid}, {key}, {value} FROM {series} ORDER BY i, k",
     metrics=("INSERT INTO steward.metrics (run_id, key, value, step, timestamp) "
              "SELECT {rid}, {key}, {value}, {step}, {ts} FROM {series}"),
     latest=("INSERT INTO steward.latest_metrics (run_id, key, value, step, timestamp) "
@@ -103,8 +104,8 @@ MLFLOW = Schema(
           "end_time, source_version, lifecycle_stage, artifact_uri, experiment_id) "
           "SELECT {rid}, {name}, 'UNKNOWN', '', '', 'bench', 'FINISHED', {start}, {start} + 500, '', 'active', {uri}, "
           "{exp} FROM {series}"),
-    params="INSERT INTO params (key, value, run_uuid) SELECT {key}, {value}, {rid} FROM {series}",
-    tags="INSERT INTO tags (key, value, run_uuid) SELECT {key}, {value}, {rid} FROM {series}",
+    params="INSERT INTO params (key, value, run_uuid) SELECT {key}, {value}, {rid} FROM {series} ORDER BY i, k",
+    tags="INSERT INTO tags (key, value, run_uuid) SELECT {key}, {value}, {rid} FROM {series} ORDER BY i, k",
     metrics=("INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
              "SELECT {key}, {value}, {ts}, {rid}, {step}, false FROM {series}"),
     latest=("INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
@@ -120,7 +121,9 @@ def run_rows(lo: int, hi: int) -> dict[str, str]:
 
 
 def grow(schema: Schema, conn, lo: int, hi: int, first: bool) -> None:
-    """Adds runs lo..hi-1 (and, the first time, the experiments, the long run and the registry)."""
+    """Adds runs lo..hi-1 (and, the first time, the experiments, the long run and the registry). A run's
+    params, tags and latest metrics go in together, as a client logs them (a cross join left to the
+    planner scattered them one row per page, which no real registry looks like)."""
     def sql(template: str, **values: str) -> None:
         with conn.cursor() as cur:
             cur.execute(template.format(**values))
@@ -157,7 +160,7 @@ def grow(schema: Schema, conn, lo: int, hi: int, first: bool) -> None:
             series=f"generate_series({start}, {end - 1}) i, generate_series(0, 9) k, generate_series(0, 99) s")
         conn.commit()
     sql(schema.latest, **{**points, "value": metric_value_sql("i", "k", "99"), "step": "99",
-                          "ts": f"{T0} + i::bigint * 1000 + 99", "series": pairs.format(n=9)})
+                          "ts": f"{T0} + i::bigint * 1000 + 99", "series": pairs.format(n=9) + " ORDER BY i, k"})
     recreate_indexes(conn, dropped)
     with conn.cursor() as cur:
         cur.execute("SET session_replication_role = DEFAULT")
@@ -169,7 +172,7 @@ def grow(schema: Schema, conn, lo: int, hi: int, first: bool) -> None:
 
 def populate_registry(schema: Schema, conn, runs: int) -> None:
     """10 models x 1000 versions, version v of model m made by run (v * 10 + m) % runs."""
-    series = f"generate_series(0, {MODELS - 1}) m, generate_series(1, {VERSIONS_PER_MODEL}) v"
+    series = f"generate_series(0, {MODELS - 1}) m, generate_series(1, {VERSIONS_PER_MODEL}) v ORDER BY m, v"
     rid = run_id_sql(f"((v * {MODELS} + m) % {runs})")
     with conn.cursor() as cur:
         if schema is STEWARD:
