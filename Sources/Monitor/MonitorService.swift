@@ -23,6 +23,7 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
     private var lastDrift = Date.distantPast
     private var lastPrune = Date.distantPast
     private var pruneBacklog = false
+    private var rolledUpTo = Date.distantPast
 
     public init(
         registry: RegistryService, window: Duration = .seconds(300), minWindowRows: Int = 100,
@@ -45,8 +46,9 @@ public final class MonitorService: LeaderService, @unchecked Sendable {
     public func pass(now: Date) throws {
         let rolling = ContinuousClock.now
         let rolled = try Rollups(pool: registry.pool).rollUpClosedMinutes(now: now)
-        if rolled.to > rolled.from {
+        if rolled.to > rolledUpTo {  // a minute closed (most passes only re-roll the grace for late rows)
             logger.info("rolled up serving minutes", span(rolled.from, rolled.to, since: rolling))
+            rolledUpTo = rolled.to
         }
         try FeedbackStore(pool: registry.pool).attachPredictions(since: now.addingTimeInterval(-3600))
         let counting = ContinuousClock.now
