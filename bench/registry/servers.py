@@ -165,6 +165,10 @@ class Process:
         the PostgreSQL backends it talks to are not included."""
         return group_cpu_seconds(self.popen.pid)
 
+    def rss_mb(self) -> float:
+        """Resident memory of every live process in the server's process group, MB."""
+        return group_rss_mb(self.popen.pid)
+
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM to the process group, then SIGKILL after `timeout`."""
         if self.popen.poll() is None:
@@ -184,9 +188,8 @@ class Process:
             self.popen.wait(timeout=5)
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+def group_processes(pgid: int):
+    """`/proc/PID/stat` fields (from field 3, the state, on) of every live process in process group `pgid`."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -195,10 +198,18 @@ def group_cpu_seconds(pgid: int) -> float:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15
+        # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15, rss (pages) 24
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            yield fields
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    return sum(int(f[11]) + int(f[12]) for f in group_processes(pgid)) / os.sysconf("SC_CLK_TCK")
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Resident memory of every live process in process group `pgid`, MB."""
+    return sum(int(f[21]) for f in group_processes(pgid)) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def wait_ready(process: Process, path: str, deadline_s: float) -> None:

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "registry"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "soak"))
 import servers  # noqa: E402
+from measure import percentile  # noqa: E402  (nearest rank; NaN for no samples)
 from servers import BenchError, log  # noqa: E402
 
 EXPERIMENTS = [str(100 + e) for e in range(10)]
@@ -221,12 +223,6 @@ def recreate_indexes(conn, made: list[tuple[str, str, str | None]]) -> None:
 
 # --------------------------------------------------------------------------- measuring
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[int(rank) - 1]
-
-
 @dataclass
 class Timing:
     samples_s: list[float] = field(default_factory=list)
@@ -234,11 +230,11 @@ class Timing:
 
     @property
     def p50_ms(self) -> float:
-        return percentile(self.samples_s, 50) * 1000 if self.samples_s else float("nan")
+        return percentile(self.samples_s, 50) * 1000
 
     @property
     def p99_ms(self) -> float:
-        return percentile(self.samples_s, 99) * 1000 if self.samples_s else float("nan")
+        return percentile(self.samples_s, 99) * 1000
 
     def as_dict(self) -> dict:
         return {"calls": len(self.samples_s), "p50_ms": round(self.p50_ms, 3), "p99_ms": round(self.p99_ms, 3),
@@ -411,24 +407,6 @@ def measure(fn: Callable[[], object], repeats: int, budget_s: float) -> tuple[Ti
     return timing, answer
 
 
-def rss_mb(process: servers.Process) -> float:
-    """Resident memory of every process in the server's process group, MB."""
-    total_kb = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                pgrp = int(f.read().rsplit(")", 1)[1].split()[2])
-            if pgrp != process.popen.pid:
-                continue
-            with open(f"/proc/{entry}/status") as f:
-                total_kb += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-        except (OSError, StopIteration, ValueError):
-            continue
-    return total_kb / 1024
-
-
 # --------------------------------------------------------------------------- plans
 
 def capture_plans(dbs: servers.Databases, steward_db: str, tmp: Path, targets: list[Query], make_target,
@@ -594,7 +572,7 @@ def main() -> int:
                         log(f"{size} {schema.name:13} {query.name[:44]:44} raw p50 {raw.p50_ms:9.2f} ms"
                             + (f"  client p50 {client.p50_ms:9.2f} ms" if client.samples_s else "")
                             + (f"  [{raw.failure}]" if raw.failure else ""))
-                    per_server["rss_mb"] = round(rss_mb(process), 1)
+                    per_server["rss_mb"] = round(process.rss_mb(), 1)
                     size_result["servers"][schema.name] = per_server
                 for name, by_server in answers.items():
                     seen = {(s, way): normalise(a) for s, (r, c) in by_server.items()
