@@ -28,12 +28,14 @@ let package = Package(
         .target(
             name: "HTTPKit", dependencies: ["CMicroHTTPD", "CCurl", "Telemetry", "Lifecycle"], exclude: ["README.md"]),
         .target(name: "Lifecycle", dependencies: ["Telemetry"], exclude: ["README.md"]),
+        .target(
+            name: "ConsoleKit", dependencies: ["HTTPKit"], exclude: ["README.md"], resources: [.process("Resources")]),
 
         // Domain.
         .target(name: "TextFeatures", exclude: ["README.md"]),
         .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
         .target(
-            name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures"],
+            name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "ConsoleKit"],
             exclude: ["README.md"]),
         .target(
             name: "ServingLog", dependencies: ["Postgres", "Telemetry", "TextFeatures", "Lifecycle"],
@@ -46,7 +48,7 @@ let package = Package(
             name: "Orchestrator",
             dependencies: [
                 "Registry", "Monitor", "ServingLog", "Postgres", "HTTPKit", "Telemetry", "Lifecycle", "Digest",
-                "TextFeatures"
+                "TextFeatures", "ConsoleKit"
             ],
             exclude: ["README.md"]),
         .target(
@@ -59,7 +61,9 @@ let package = Package(
         // Executables: config -> wire -> run.
         .executableTarget(
             name: "stewardd",
-            dependencies: ["Registry", "Orchestrator", "Monitor", "ServingLog", "Schema", "Lifecycle", "CMalloc"],
+            dependencies: [
+                "Registry", "Orchestrator", "Monitor", "ServingLog", "Schema", "Lifecycle", "CMalloc", "ConsoleKit"
+            ],
             exclude: ["README.md"],
             resources: [.copy("openapi.json")]),
         .executableTarget(
@@ -75,6 +79,7 @@ let package = Package(
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "HTTPKitTests", dependencies: ["HTTPKit", "TestSupport"]),
+        .testTarget(name: "ConsoleKitTests", dependencies: ["ConsoleKit", "HTTPKit"]),
         .testTarget(name: "LifecycleTests", dependencies: ["Lifecycle", "HTTPKit", "TestSupport"]),
         .testTarget(name: "TextFeaturesTests", dependencies: ["TextFeatures", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),

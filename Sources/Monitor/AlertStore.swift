@@ -4,8 +4,10 @@ import Postgres
 
 /// Alert rules and the alerts they raised (`steward.alert_rules`, `steward.alerts`),
 /// as operators read and write them; `AlertEvaluator` opens and resolves alerts.
-struct AlertStore: Sendable {
+public struct AlertStore: Sendable {
     let pool: PostgresPool
+
+    public init(pool: PostgresPool) { self.pool = pool }
 
     static let metrics = ["input_psi", "error_rate", "latency_p99_ms"]
 
@@ -19,15 +21,15 @@ struct AlertStore: Sendable {
     }
 
     /// An alert as operators see it: null fields are written out (an open alert has `ended_at: null`).
-    struct Alert: Encodable, Sendable {
-        let id: Int64, rule: String, metric: String, model: String, threshold: Double
-        let startedAt: Date
-        @Nullable var endedAt: Date?
-        let value: Double
-        @Nullable var resolvedValue: Double?
-        @Nullable var acknowledgedAt: Date?
-        @Nullable var acknowledgedBy: String?
-        @Nullable var silencedUntil: Date?
+    public struct Alert: Encodable, Sendable {
+        public let id: Int64, rule: String, metric: String, model: String, threshold: Double
+        public let startedAt: Date
+        @Nullable public var endedAt: Date?
+        public let value: Double
+        @Nullable public var resolvedValue: Double?
+        @Nullable public var acknowledgedAt: Date?
+        @Nullable public var acknowledgedBy: String?
+        @Nullable public var silencedUntil: Date?
         enum CodingKeys: String, CodingKey {
             case id, rule, metric, model, threshold, value, startedAt = "started_at", endedAt = "ended_at"
             case resolvedValue = "resolved_value", acknowledgedAt = "acknowledged_at", acknowledgedBy =
@@ -52,7 +54,7 @@ struct AlertStore: Sendable {
     }
 
     /// The newest alerts, firing or ended, newest first.
-    func recent(limit: Int = 200) throws -> [Alert] {
+    public func recent(limit: Int = 200) throws -> [Alert] {
         try pool.query(
             """
             SELECT a.id, r.name, r.metric, r.model_name, r.threshold, a.started_at, a.ended_at, a.value,

@@ -261,15 +261,15 @@ public struct DriftStore: Sendable {
     }
 
     public struct StoredWindow: Encodable, Sendable {
-        let windowStart: Date, windowEnd: Date, version: String, track: String, feature: String, method: String,
-            psi: Double, rows: Int
+        public let windowStart: Date, windowEnd: Date, version: String, track: String, feature: String,
+            method: String, psi: Double, rows: Int
         enum CodingKeys: String, CodingKey {
             case version, track, feature, method, psi, rows, windowStart = "window_start", windowEnd = "window_end"
         }
     }
 
     /// The monitor's stored windows of a model, newest first (at most `limit` rows).
-    func storedWindows(model: String, limit: Int) throws -> [StoredWindow] {
+    public func storedWindows(model: String, limit: Int) throws -> [StoredWindow] {
         try pool.query(
             """
             SELECT window_start, window_end, model_version, track, feature, method, psi, current_rows FROM

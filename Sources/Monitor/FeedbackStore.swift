@@ -8,7 +8,7 @@ public struct FeedbackStore: Sendable {
     public init(pool: PostgresPool) { self.pool = pool }
 
     public struct Accuracy: Encodable, Sendable {
-        let version: String, labelled: Int, correct: Int, accuracy: Double
+        public let version: String, labelled: Int, correct: Int, accuracy: Double
     }
 
     /// A label for a text; with `requestID`, joined to the prediction it got (version
@@ -35,7 +35,7 @@ public struct FeedbackStore: Sendable {
     }
 
     /// Per version, how many labelled predictions it made and how many were right.
-    func accuracy(model: String) throws -> [Accuracy] {
+    public func accuracy(model: String) throws -> [Accuracy] {
         try pool.query(
             """
             SELECT model_version, count(*) AS n, count(*) FILTER (WHERE predicted_label = label) AS correct

@@ -111,15 +111,23 @@ public struct RolloutAPI: Sendable {
             throw HTTPError.notFound(
                 "unknown rollout command \(text) (\(RolloutCommand.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        let id = try record(action, model: model, reason: try request.json(Reason.self).reason ?? "", request, principal)
+        return try answer(command: id, action: action.rawValue, model: model)
+    }
+
+    /// Records an operator's command for the leader (audited under `principal`) and returns
+    /// its id; refused at once (409) when it cannot apply to the rollout as it is: the leader
+    /// checks again when it applies it. The API's command and the console's buttons call this.
+    func record(
+        _ action: RolloutCommand, model: String, reason: String, _ request: Request, _ principal: Principal
+    ) throws -> Int64 {
         guard let rollout = try store.latest(model: model) else {
             throw RegistryError.notFound("\(model) has no rollout")
         }
-        // Refused at once when it cannot apply to the state as it is; the leader checks again when it applies it.
-        let reason = try request.json(Reason.self).reason ?? ""
         if case .refused(let why) = RolloutPlanner.apply(action, to: rollout.state, now: Date()) {
             throw HTTPError.conflict(why)
         }
-        let id = try registry.write(
+        return try registry.write(
             request, principal: principal, action: "rollout.\(action.rawValue)",
             target: "model:\(model)/\(rollout.canary)"
         ) { c in
@@ -127,7 +135,6 @@ public struct RolloutAPI: Sendable {
                 c, modelID: rollout.modelID, rolloutID: rollout.id, action: action.rawValue, actor: principal.name,
                 reason: reason)
         }
-        return try answer(command: id, action: action.rawValue, model: model)
     }
 
     struct Reason: Decodable { let reason: String? }
@@ -142,7 +149,7 @@ public struct RolloutAPI: Sendable {
 
     /// Nudges this replica's controller and waits up to `commandWait` for the
     /// command's outcome: nil while still pending, 409 when it was refused.
-    private func awaitOutcome(command id: Int64) throws -> String? {
+    func awaitOutcome(command id: Int64) throws -> String? {
         controller.nudge()
         let deadline = ContinuousClock.now + commandWait
         var outcome = try store.outcome(command: id)
@@ -170,12 +177,27 @@ public struct RolloutAPI: Sendable {
     func rollback(_ request: Request, _ principal: Principal) throws -> Response {
         let name = try request.parameter("name")
         let body = try request.json(Rollback.self)
+        let outcome = try awaitOutcome(
+            command: try recordRollback(model: name, to: body.to, reason: body.reason ?? "", request, principal))
+        let champion = try registry.pool.withConnection {
+            try registry.versionNumber($0, modelName: name, alias: "champion")
+        }
+        return .json(
+            RollbackAnswer(model: name, champion: champion, outcome: outcome ?? "pending"),
+            status: outcome == nil ? 202 : 200)
+    }
+
+    /// Records a rollback of `name` for the leader (audited) and returns the command's id;
+    /// 409 when there is nothing to roll back to.
+    func recordRollback(
+        model name: String, to: Int?, reason: String, _ request: Request, _ principal: Principal
+    ) throws -> Int64 {
         let model = try registry.model(named: name)
-        let id = try registry.write(
+        return try registry.write(
             request, principal: principal, action: "model.rollback.request", target: "model:\(name)"
         ) { c -> Int64 in
             let current = try registry.versionNumber(c, modelName: name, alias: "champion")
-            if let to = body.to {
+            if let to {
                 _ = try registry.version(modelName: name, version: to)
                 if to == current { throw RegistryError.conflict("version \(to) is already the champion of \(name)") }
             } else if try registry.previousStableVersion(c, modelName: name) == nil {
@@ -185,16 +207,8 @@ public struct RolloutAPI: Sendable {
             let rollout = try store.latest(c, modelID: model.id)
             return try store.record(
                 c, modelID: model.id, rolloutID: rollout?.state.isActive == true ? rollout?.id : nil,
-                action: "rollback",
-                version: body.to, actor: principal.name, reason: body.reason ?? "")
+                action: "rollback", version: to, actor: principal.name, reason: reason)
         }
-        let outcome = try awaitOutcome(command: id)
-        let champion = try registry.pool.withConnection {
-            try registry.versionNumber($0, modelName: name, alias: "champion")
-        }
-        return .json(
-            RollbackAnswer(model: name, champion: champion, outcome: outcome ?? "pending"),
-            status: outcome == nil ? 202 : 200)
     }
 
     struct History: Encodable {

@@ -215,3 +215,18 @@ extension RegistryService {
             c, actor: actor ?? Principal(name: "orchestrator", role: .admin), action: action, target: target)
     }
 }
+
+extension RegistryService {
+    /// Registered models by name, each with its newest version per stage and its aliases.
+    public func registeredModels(limit: Int) throws -> [RegisteredModel] {
+        try models.searchModels(filter: try ModelFilter.parse(""), limit: limit, pageToken: nil).items
+    }
+
+    /// A model's versions, newest first (at most `limit`).
+    public func versions(of name: String, limit: Int) throws -> [ModelVersion] {
+        _ = try models.model(named: name)
+        return try pool.withConnection { c in
+            try models.versions(c, where: "m.name = \(name)", order: "v.version DESC", limit: limit, offset: 0)
+        }
+    }
+}

@@ -101,13 +101,18 @@ public final class RegistryService: Sendable {
         RouteGroup(
             prefix: prefix, format: view == .mlflow ? MLflowAPI.format : nil,
             admit: { [tokens] request, role in try tokens.authorize(request, needs: role) },
-            mapError: { error in
-                switch error {
-                case let error as RegistryError: view.map(error)
-                case let error as PostgresError: error.asUnavailable ?? error.asInvalidInput.map(view.map)
-                default: nil
-                }
-            })
+            mapError: { error in Self.httpError(error, view: view) })
+    }
+
+    /// A store's refusal as the view answers it (4xx), a database unreachable or saturated as
+    /// 503; nil for anything else (an unexpected error).
+    public static func httpError(_ error: any Error, view: ErrorView) -> HTTPError? {
+        switch error {
+        case let error as HTTPError: error
+        case let error as RegistryError: view.map(error)
+        case let error as PostgresError: error.asUnavailable ?? error.asInvalidInput.map(view.map)
+        default: nil
+        }
     }
 
     /// Runs `body` in a transaction for an authorised caller and audits it there. A

@@ -59,6 +59,8 @@ struct DaemonConfiguration: Sendable {
     /// How often the drift retrainer looks at the windows, and its cooldown between retrains.
     var retrainInterval: Duration = .seconds(60)
     var retrainCooldown: Duration = .seconds(6 * 3600)
+    /// How long a console sign-in lasts (it ends sooner when its token is revoked).
+    var consoleSessionLifetime: Duration = .seconds(8 * 3600)
     var retrainMinFeedback = 100
 
     init(_ env: EnvironmentReader) throws(ConfigurationError) {
@@ -145,6 +147,8 @@ struct DaemonConfiguration: Sendable {
         retrainInterval = .seconds(try env.int("STEWARD_RETRAIN_INTERVAL_SECONDS", default: 60, range: 1...86_400))
         retrainCooldown = .seconds(
             try env.int("STEWARD_RETRAIN_COOLDOWN_SECONDS", default: 6 * 3600, range: 0...30 * 86_400))
+        consoleSessionLifetime = .seconds(
+            try env.int("STEWARD_CONSOLE_SESSION_SECONDS", default: 8 * 3600, range: 60...30 * 86_400))
         retrainMinFeedback = try env.int("STEWARD_RETRAIN_MIN_FEEDBACK", default: 100, range: 1...10_000_000)
         rolloutInterval = .milliseconds(try env.int("STEWARD_ROLLOUT_INTERVAL_MS", default: 1000, range: 10...60_000))
         if let text = env.optional("STEWARD_ROLLOUT_STEPS") {

@@ -1,3 +1,4 @@
+import ConsoleKit
 import Foundation
 import HTTPKit
 import Lifecycle
@@ -146,7 +147,17 @@ default: trafficRouter = DatabaseRouter()
 let rollouts = RolloutController(
     registry: registry, router: trafficRouter, plan: configuration.rolloutPlan,
     isLeader: { leadership.isLeader }, interval: configuration.rolloutInterval, logger: logger)
-RolloutAPI(registry: registry, controller: rollouts).install(on: &router)
+let rolloutAPI = RolloutAPI(registry: registry, controller: rollouts)
+rolloutAPI.install(on: &router)
+// The web console: the same stores and commands as the API, pages at /, signed in with the same tokens.
+do {
+    let gate = try ConsoleGate(registry: registry, sessionLifetime: configuration.consoleSessionLifetime)
+    registry.installConsole(on: &router, gate: gate)
+    ModelPages(gate: gate, registry: registry, rollouts: rolloutAPI, driftThreshold: configuration.driftThreshold)
+        .install(on: &router)
+} catch {
+    fail("cannot start the console: \(error)")
+}
 OrchestratorAPI(
     registry: registry, controller: controller, leadership: leadership, executor: executor, replica: replica
 ).install(on: &router)
