@@ -72,9 +72,13 @@ def chrome(width: int = 1280, height: int = 900) -> webdriver.Chrome:
 
 def viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
     """Sizes the window so that window.innerWidth/innerHeight are width/height."""
-    dx, dy = driver.execute_script("return [outerWidth - innerWidth, outerHeight - innerHeight]")
-    driver.set_window_size(width + max(dx, 0), height + max(dy, 0))
-    got = driver.execute_script("return [innerWidth, innerHeight]")
+    # Below 500 px outerWidth reads 500: the first measure after a narrow viewport is off, the second is not.
+    for _ in range(3):
+        dx, dy = driver.execute_script("return [outerWidth - innerWidth, outerHeight - innerHeight]")
+        driver.set_window_size(width + max(dx, 0), height + max(dy, 0))
+        got = driver.execute_script("return [innerWidth, innerHeight]")
+        if got == [width, height]:
+            return
     if got != [width, height]:
         raise BrowserError(f"viewport is {got[0]}x{got[1]}, wanted {width}x{height}")
 

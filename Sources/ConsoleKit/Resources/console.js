@@ -3,8 +3,9 @@
 // the landing of MLflow's "#/experiments/..." links, and the run comparison's selection limit.
 "use strict";
 
-// MLflow's UI links: /#/experiments/1/runs/abc, /#/models/name/versions/3 and so on.
-(function followMLflowLink() {
+// MLflow's UI links: /#/experiments/1/runs/abc, /#/models/name/versions/3 and so on, opened
+// afresh or followed from a page already at /.
+function followMLflowLink() {
   const hash = window.location.hash;
   if (window.location.pathname !== "/" || !hash.startsWith("#/")) return;
   const parts = hash.slice(2).split("?")[0].split("/").filter((p) => p.length > 0);
@@ -19,9 +20,15 @@
   }
   // Segments arrive percent-encoded from the link; keep them so, and never leave this site.
   if (path && /^\/[A-Za-z0-9%._~@\-\/]*$/.test(path)) window.location.replace(path);
-})();
+}
+followMLflowLink();
+window.addEventListener("hashchange", followMLflowLink);
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Signed out, an MLflow link goes through the sign-in page with its fragment: keep it for after.
+  const next = document.querySelector("form[action='/login'] input[name=next]");
+  if (next && next.value === "/" && window.location.hash.startsWith("#/")) next.value = "/" + window.location.hash;
+
   // A command asks first: "Abort the rollout of sentiment?".
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
