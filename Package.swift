@@ -35,7 +35,8 @@ let package = Package(
         .target(name: "TextFeatures", exclude: ["README.md"]),
         .target(name: "Schema", dependencies: ["Postgres"], exclude: ["README.md"], resources: [.copy("Migrations")]),
         .target(
-            name: "Registry", dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "ConsoleKit"],
+            name: "Registry",
+            dependencies: ["Postgres", "HTTPKit", "Telemetry", "Digest", "TextFeatures", "ConsoleKit"],
             exclude: ["README.md"]),
         .target(
             name: "ServingLog", dependencies: ["Postgres", "Telemetry", "TextFeatures", "Lifecycle"],

@@ -117,6 +117,8 @@ STEWARD_DATABASE_URL="$DB_URL" STEWARD_HTTP_PORT=7400 STEWARD_ARTIFACT_ROOT="$DE
   "$BIN/stewardd" >>"$LOGS/stewardd.log" 2>&1 &
 PIDS+=($!)
 wait_ready "$API/ready" stewardd
+note "web console: $API/ (sign in with the admin token in .steward/admin-token); the rollouts below can be watched"
+note "live at $API/models/$MODEL/rollout"
 
 DATA="$STATE/data/rotten-tomatoes/1"
 TWEETS="$STATE/data/tweets"
@@ -345,6 +347,7 @@ note "traffic through the split (source, track, version, status: requests):"
 jq -r '.[] | "      \(.source) \(.track) v\(.version) \(.status): \(.requests)"' "$DEMO/tally.json"
 note ""
 note "stewardd $API (admin token in .steward/admin-token), traffic split $FRONT (POST /predict, GET /split)"
+note "web console: $API/ (sign in with the token in .steward/admin-token; rollouts at $API/models/$MODEL/rollout)"
 note "stewardctl: export STEWARD_URL=$API STEWARD_TOKEN_FILE=.steward/admin-token; $BIN/stewardctl rollout status $MODEL"
 note "mlflow client: MLFLOW_TRACKING_URI=$API MLFLOW_TRACKING_TOKEN=\$(cat .steward/admin-token)"
 if [ "$EXIT_AT_END" -eq 1 ]; then exit 0; fi

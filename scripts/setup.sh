@@ -17,13 +17,16 @@ APT_PACKAGES=(
   libpq-dev libcurl4-openssl-dev libmicrohttpd-dev libssl-dev postgresql pkg-config
   unzip bzip2 ca-certificates curl jq prometheus wrk hey
 )
+# Tests only: the console's browser tests drive Debian's chromium through its chromedriver
+# (no browser can be downloaded); chromium recommends no font, and screenshots need one.
+TEST_APT_PACKAGES=(chromium chromium-driver fonts-dejavu-core)
 
 step() { printf '==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_apt_packages() {
   local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   if [ ${#missing[@]} -eq 0 ]; then step "apt packages: present"; return; fi
@@ -140,7 +143,8 @@ main() {
     esac
   done
   mkdir -p "$STATE" "$CACHE"
-  install_apt_packages
+  install_apt_packages "${APT_PACKAGES[@]}"
+  if [ "$tools" -eq 1 ]; then install_apt_packages "${TEST_APT_PACKAGES[@]}"; fi
   install_onnxruntime_library
   install_onnxruntime_headers
   if [ "$python" -eq 1 ]; then

@@ -42,6 +42,10 @@ step "MLflow-client and API suites against stewardd"
 "$PY" -m pytest -q -p no:cacheprovider tests/registry
 step "adversarial suite: stewardd attacked as a hostile authenticated user"
 "$PY" -m pytest -q -p no:cacheprovider tests/adversarial
+step "web console in headless chromium (screenshots: \$STEWARD_TEST_OUTPUT/console)"
+export STEWARD_TEST_OUTPUT="${STEWARD_TEST_OUTPUT:-$ROOT/.steward/test-output}"
+"$PY" -m pytest -q -p no:cacheprovider tests/console
+echo "console screenshots: $STEWARD_TEST_OUTPUT/console"
 step "serving API checks against steward-serve and the Python baseline"
 "$PY" -m pytest -q -p no:cacheprovider tests/serving
 step "infrastructure checks"

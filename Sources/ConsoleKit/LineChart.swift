@@ -54,30 +54,45 @@ public struct LineChart: Sendable {
         }
         var lines: [HTML] = []
         for (index, line) in series.enumerated() {
-            let coordinates = line.points.filter { $0.x.isFinite && $0.y.isFinite }.map { "\(x($0.x)),\(y($0.y))" }
-            guard !coordinates.isEmpty else { continue }
-            let shape: HTML =
-                coordinates.count == 1
-                ? "<circle class=\"series-\(index % 6)\" r=\"3\" cx=\"\(x(line.points[0].x))\" cy=\"\(y(line.points[0].y))\"><title>\(line.name)</title></circle>"
-                : "<polyline class=\"series-\(index % 6)\" points=\"\(coordinates.joined(separator: " "))\"><title>\(line.name)</title></polyline>"
-            lines.append(shape)
+            let finite = line.points.filter { $0.x.isFinite && $0.y.isFinite }
+            guard let only = finite.first else { continue }
+            let style = "series-\(index % 6)"
+            if finite.count == 1 {
+                lines.append(
+                    """
+                    <circle class="\(style)" r="3" cx="\(x(only.x))" cy="\(y(only.y))"><title>\(line.name)</title>\
+                    </circle>
+                    """)
+            } else {
+                let coordinates = finite.map { "\(x($0.x)),\(y($0.y))" }.joined(separator: " ")
+                lines.append(
+                    "<polyline class=\"\(style)\" points=\"\(coordinates)\"><title>\(line.name)</title></polyline>")
+            }
         }
         var thresholdLine = HTML.empty
         if let threshold, threshold.isFinite {
-            thresholdLine =
-                "<line class=\"threshold\" x1=\"\(Self.format(Self.left))\" x2=\"\(Self.format(Self.width - Self.right))\" y1=\"\(y(threshold))\" y2=\"\(y(threshold))\"><title>threshold \(Self.label(threshold))</title></line>"
+            thresholdLine = """
+                <line class="threshold" x1="\(Self.format(Self.left))" x2="\(Self.format(Self.width - Self.right))" \
+                y1="\(y(threshold))" y2="\(y(threshold))"><title>threshold \(Self.label(threshold))</title></line>
+                """
         }
-        let bottomY = Self.format(Self.height - Self.top - Self.bottom + Self.top)
         let legend = HTML.joined(
-            series.enumerated().map { index, line in "<li><span class=\"swatch series-\(index % 6)\"></span>\(line.name)</li>" })
+            series.enumerated().map { index, line in
+                "<li><span class=\"swatch series-\(index % 6)\"></span>\(line.name)</li>"
+            })
+        let (left, right, below) = (Self.left, Self.width - Self.right, Self.height - 8)
         return """
             <figure class="chart"><figcaption>\(title)</figcaption>
             <svg viewBox="0 0 \(Self.format(Self.width)) \(Self.format(Self.height))" role="img" aria-label="\(title)">
-            <rect class="plot" x="\(Self.format(Self.left))" y="\(Self.format(Self.top))" width="\(Self.format(plotWidth))" height="\(Self.format(plotHeight))"></rect>
-            <text class="axis" x="\(Self.format(Self.left - 4))" y="\(Self.format(Self.top + 10))" text-anchor="end">\(Self.label(ys.max))</text>
-            <text class="axis" x="\(Self.format(Self.left - 4))" y="\(bottomY)" text-anchor="end">\(Self.label(ys.min))</text>
-            <text class="axis" x="\(Self.format(Self.left))" y="\(Self.format(Self.height - 8))">\(axisLabel(xs.min))</text>
-            <text class="axis" x="\(Self.format(Self.width - Self.right))" y="\(Self.format(Self.height - 8))" text-anchor="end">\(axisLabel(xs.max))</text>
+            <rect class="plot" x="\(Self.format(left))" y="\(Self.format(Self.top))" width="\(Self.format(plotWidth))" \
+            height="\(Self.format(plotHeight))"></rect>
+            <text class="axis" x="\(Self.format(left - 4))" y="\(Self.format(Self.top + 10))" text-anchor="end">\
+            \(Self.label(ys.max))</text>
+            <text class="axis" x="\(Self.format(left - 4))" y="\(Self.format(Self.top + plotHeight))" \
+            text-anchor="end">\(Self.label(ys.min))</text>
+            <text class="axis" x="\(Self.format(left))" y="\(Self.format(below))">\(axisLabel(xs.min))</text>
+            <text class="axis" x="\(Self.format(right))" y="\(Self.format(below))" text-anchor="end">\
+            \(axisLabel(xs.max))</text>
             \(thresholdLine)\(lines)
             </svg><ul class="legend">\(legend)</ul></figure>
             """

@@ -29,7 +29,8 @@ extension ModelPages {
                 title: "Rollout of \(name)",
                 body: """
                     \(flash)<p><a href="\(Link.path("models", name))">\(name)</a> · refreshed every 2 s</p>
-                    <div id="live" data-live="\(Link.query(Link.path("models", name, "rollout"), [("fragment", "1")]))" \
+                    <div id="live" data-live="\(Link.query(Link.path("models", name, "rollout"), [("fragment", "1")]))"\
+                     \
                     data-every="2">\(live)</div>\(commands)
                     """), for: viewer)
     }
@@ -42,7 +43,8 @@ extension ModelPages {
             <input type="hidden" name="csrf" value="\(viewer.csrf)">
             <label>Reason <input type="text" name="reason" required maxlength="500" \
             placeholder="why (kept in the audit log)"></label>
-            <button type="submit" name="do" value="\(command.action)"\(command.danger ? HTML(" class=\"danger\"") : "")>\
+            <button type="submit" name="do" value="\(command.action)"\
+            \(command.danger ? HTML(" class=\"danger\"") : "")>\
             \(command.label)</button></form>
             """
         }
@@ -73,11 +75,14 @@ extension ModelPages {
             return "<tr><td class=\"num\">\(index + 1)</td><td>\(text)</td><td>\(mark)</td></tr>"
         }
         let events = try store.events(rolloutID: rollout.id).reversed().map { event -> HTML in
-            let measured: HTML = try event.measured.map {
-                "<details><summary>measured</summary><code>\(String(decoding: try JSON.encoder.encode($0), as: UTF8.self))</code></details>"
-            } ?? ""
+            let measured: HTML =
+                try event.measured.map {
+                    let text = String(decoding: try JSON.encoder.encode($0), as: UTF8.self)
+                    return "<details><summary>measured</summary><code>\(text)</code></details>"
+                } ?? ""
             return """
-                <tr><td data-label="at">\(Format.time(event.at))</td><td class="num" data-label="step">\(event.step + 1)</td>
+                <tr><td data-label="at">\(Format.time(event.at))</td>
+                <td class="num" data-label="step">\(event.step + 1)</td>
                 <td class="num" data-label="weight">\(event.weight)%</td>
                 <td data-label="kind"><span class="badge \(event.kind)">\(event.kind)</span></td>
                 <td data-label="detail">\(event.detail)\(measured)</td></tr>
@@ -90,7 +95,8 @@ extension ModelPages {
             <rect class="bar-track" x="0" y="2" width="400" height="14"></rect>\
             <rect class="bar" x="0" y="2" width="\(Int(weight * 4))" height="14"></rect></svg>
             \(rollout.reason.isEmpty ? HTML("") : "<p class=\"muted\">\(rollout.reason)</p>")
-            <p class="muted">started \(Format.time(state.startedAt)) · step started \(Format.time(state.stepStartedAt)) \
+            <p class="muted">started \(Format.time(state.startedAt)) · \
+            step started \(Format.time(state.stepStartedAt)) \
             · failed analyses \(state.failures)</p></section>
             <div class="grid"><section><h2>Steps</h2><table><tbody>\(steps)</tbody></table></section>
             <section><h2>Events and analyses</h2><div class="scroll"><table class="stack"><thead><tr><th>At</th>
@@ -106,7 +112,8 @@ extension ModelPages {
         }
         let reason = try FormBody(request).required("reason", maxLength: 500)
         return outcome(of: name) {
-            try rollouts.awaitOutcome(command: try rollouts.record(action, model: name, reason: reason, request, viewer.principal))
+            try rollouts.awaitOutcome(
+                command: try rollouts.record(action, model: name, reason: reason, request, viewer.principal))
         }
     }
 

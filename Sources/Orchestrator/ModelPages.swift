@@ -55,8 +55,12 @@ public struct ModelPages: Sendable {
                 "v\(a.version): \(Format.percent(a.accuracy)) of \(a.labelled)"
             }
             facts.append(
-                ("Live accuracy", accuracy.isEmpty ? "<span class=\"muted\">no feedback yet</span>"
-                    : HTML.joined(accuracyLines, separator: "<br>")))
+                (
+                    "Live accuracy",
+                    accuracy.isEmpty
+                        ? "<span class=\"muted\">no feedback yet</span>"
+                        : HTML.joined(accuracyLines, separator: "<br>")
+                ))
             let alertLines = alerts.map { alert -> HTML in
                 """
                 <span class="badge firing">\(alert.metric)</span> \(Format.number(alert.value)) over \
@@ -110,16 +114,19 @@ public struct ModelPages: Sendable {
         let rows = try versions.map { v -> HTML in
             let dataset = try registry.trainingDataset(of: v)
             let decision = try decisions.decision(model: name, modelID: model.id, version: v.version)
-            let verdict: HTML = decision.map { d in
-                let reasons = (try? clauses(d))?.filter { !$0.passed }.map(\.reason) ?? []
-                return """
-                    <span class="badge \(d.passed ? "pass" : "fail")">\(d.passed ? "passed" : "failed")</span>\
-                    \(reasons.isEmpty ? HTML("") : "<br><span class=\"muted\">\(reasons.joined(separator: "; "))</span>")
-                    """
-            } ?? "<span class=\"muted\">no policy verdict</span>"
+            let verdict: HTML =
+                decision.map { d in
+                    let reasons = (try? clauses(d))?.filter { !$0.passed }.map(\.reason) ?? []
+                    let why: HTML =
+                        reasons.isEmpty ? "" : "<br><span class=\"muted\">\(reasons.joined(separator: "; "))</span>"
+                    return """
+                        <span class="badge \(d.passed ? "pass" : "fail")">\(d.passed ? "passed" : "failed")</span>\(why)
+                        """
+                } ?? "<span class=\"muted\">no policy verdict</span>"
             return """
                 <tr><td>\(versionLink(name, v.version))</td>
-                <td data-label="stage"><span class="badge \(v.stage.rawValue.lowercased())">\(v.stage.rawValue)</span></td>
+                <td data-label="stage"><span class="badge \(v.stage.rawValue.lowercased())">\(v.stage.rawValue)\
+                </span></td>
                 <td data-label="aliases">\(v.aliases.joined(separator: ", "))</td>
                 <td data-label="run">\(v.runID.map(runLink) ?? "")</td>
                 <td data-label="dataset">\(dataset.map(datasetLink) ?? "")</td>
@@ -138,12 +145,13 @@ public struct ModelPages: Sendable {
             <td>\(Format.time(interval.from))</td><td>\(interval.to.map(Format.time) ?? "serving")</td></tr>
             """
         }
-        let rollout: HTML = try store.latest(model: name).map { rollout in
-            """
-            <p>\(rolloutSummary(rollout)) · <a href="\(Link.path("models", name, "rollout"))">watch it live</a></p>
-            \(try liveSection(rollout))
-            """
-        } ?? "<p class=\"muted\">no rollout yet</p>"
+        let rollout: HTML =
+            try store.latest(model: name).map { rollout in
+                """
+                <p>\(rolloutSummary(rollout)) · <a href="\(Link.path("models", name, "rollout"))">watch it live</a></p>
+                \(try liveSection(rollout))
+                """
+            } ?? "<p class=\"muted\">no rollout yet</p>"
         let aliases = model.aliases.sorted { $0.key < $1.key }.map { alias, version -> HTML in
             "\(alias) → \(versionLink(name, version))"
         }
@@ -160,7 +168,8 @@ public struct ModelPages: Sendable {
                     <th>Stage</th><th>Aliases</th><th>Source run</th><th>Dataset</th><th>Promotion verdict</th></tr>
                     </thead><tbody>\(rows)</tbody></table></div></section>
                     <div class="grid">
-                    <section><h2>Live accuracy (feedback)</h2>\(HTML.listing(accuracy, none: "no labelled predictions yet") {
+                    <section><h2>Live accuracy (feedback)</h2>\
+                    \(HTML.listing(accuracy, none: "no labelled predictions yet") {
                         "<table><thead><tr><th>Version</th><th class=\"num\">Accuracy</th><th class=\"num\">Correct"
                             + "</th></tr></thead><tbody>\($0)</tbody></table>"
                     })</section>

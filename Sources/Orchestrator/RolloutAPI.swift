@@ -111,7 +111,8 @@ public struct RolloutAPI: Sendable {
             throw HTTPError.notFound(
                 "unknown rollout command \(text) (\(RolloutCommand.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        let id = try record(action, model: model, reason: try request.json(Reason.self).reason ?? "", request, principal)
+        let id = try record(
+            action, model: model, reason: try request.json(Reason.self).reason ?? "", request, principal)
         return try answer(command: id, action: action.rawValue, model: model)
     }
 

@@ -73,7 +73,8 @@ struct RegistryPages {
             let descending = "\(field) DESC", ascending = "\(field) ASC"
             let next = order == descending ? ascending : descending
             let mark = order == descending ? " ▼" : order == ascending ? " ▲" : ""
-            let href = Link.query(Link.path("experiments", id), [("filter", filter.isEmpty ? nil : filter), ("order", next)])
+            let href = Link.query(
+                Link.path("experiments", id), [("filter", filter.isEmpty ? nil : filter), ("order", next)])
             return "<a href=\"\(href)\">\(label)\(mark)</a>"
         }
         let paramHeads = paramKeys.map { key -> HTML in
@@ -99,7 +100,9 @@ struct RegistryPages {
         var pager: [HTML] = []
         if token != nil {
             pager.append(
-                "<a href=\"\(Link.query(Link.path("experiments", id), [("filter", filter), ("order", order)]))\">First page</a>")
+                "<a href=\"\(Link.query(Link.path("experiments", id), [("filter", filter), ("order", order)]))\">"
+                    + "First page</a>"
+            )
         }
         if let next = found.nextPageToken {
             let href = Link.query(Link.path("experiments", id), [("filter", filter), ("order", order), ("page", next)])
@@ -119,7 +122,8 @@ struct RegistryPages {
                     <th>Run</th><th>Status</th><th>\(sortLink("Started", "attributes.start_time"))</th>\(paramHeads)\
                     \(metricHeads)</tr></thead>
                     <tbody>\(rows)</tbody></table></section>
-                    <p class="muted">\(found.items.count) runs on this page\(filter.isEmpty ? "" : " matching the filter").\
+                    <p class="muted">\(found.items.count) runs on this page\
+                    \(filter.isEmpty ? "" : " matching the filter").\
                     </p>
                     <button type="submit">Compare</button></form>
                     <nav class="pager">\(pager)</nav>
@@ -194,12 +198,18 @@ struct RegistryPages {
             ("User", "\(run.userID)"), ("Started", "\(Format.time(millis: run.startTime))")
         ]
         if let end = run.endTime {
-            facts.append(("Ended", "\(Format.time(millis: end)) (\(Format.duration(seconds: Double(end - run.startTime) / 1000)))"))
+            facts.append(
+                (
+                    "Ended",
+                    "\(Format.time(millis: end)) (\(Format.duration(seconds: Double(end - run.startTime) / 1000)))"
+                ))
         }
         if let dataset {
             facts.append(("Dataset", Self.datasetLink(dataset)))
         }
-        if let parent = run.parentRunID { facts.append(("Parent run", "<a href=\"\(Link.path("runs", parent))\">\(parent)</a>")) }
+        if let parent = run.parentRunID {
+            facts.append(("Parent run", "<a href=\"\(Link.path("runs", parent))\">\(parent)</a>"))
+        }
         if let job = run.jobName { facts.append(("Job", "<code>\(job)</code>")) }
         if let reason = run.failureReason { facts.append(("Failure", "\(reason)")) }
         let produced = versions.map { v -> HTML in
@@ -217,7 +227,8 @@ struct RegistryPages {
         }
         let artifacts = files.prefix(500).map { file -> HTML in
             let relative = String(file.path.dropFirst(run.artifactPrefix.count + 1))
-            let href = Link.path("runs", run.id, "artifacts") + "/"
+            let href =
+                Link.path("runs", run.id, "artifacts") + "/"
                 + relative.split(separator: "/").map { Link.encode(String($0)) }.joined(separator: "/")
             return "<tr><td><a href=\"\(href)\" download>\(relative)</a></td><td class=\"num\">\(file.size)</td></tr>"
         }
@@ -274,9 +285,10 @@ struct RegistryPages {
             <td data-label="registered">\(Format.time(d.createdAt))</td></tr>
             """
         }
-        let next: HTML = page.nextPageToken.map {
-            "<nav class=\"pager\"><a href=\"\(Link.query("/datasets", [("page", $0)]))\">Next page</a></nav>"
-        } ?? ""
+        let next: HTML =
+            page.nextPageToken.map {
+                "<nav class=\"pager\"><a href=\"\(Link.query("/datasets", [("page", $0)]))\">Next page</a></nav>"
+            } ?? ""
         return gate.render(
             ConsolePage(
                 title: "Datasets",
@@ -288,9 +300,12 @@ struct RegistryPages {
     }
 
     func dataset(_ request: Request, _ viewer: Viewer) throws -> Response {
-        let d = try registry.datasets.dataset(name: try request.parameter("name"), version: try request.parameter("version"))
+        let d = try registry.datasets.dataset(
+            name: try request.parameter("name"), version: try request.parameter("version"))
         let lineage = try registry.datasets.lineage(of: d.id)
         let report = d.validation
+        let unknown = report.unknownLabels.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            .joined(separator: ", ")
         var facts: [(String, HTML)] = [
             ("URI", "<code>\(d.uri)</code>"), ("SHA-256", "<code>\(d.sha256)</code>"), ("Rows", "\(d.rows)"),
             ("Registered", "\(Format.time(d.createdAt))")
@@ -299,7 +314,8 @@ struct RegistryPages {
             facts.append(("Built from", Self.datasetLink(built)))
         }
         let messages = (report.errors.map { ("error", $0) } + report.warnings.map { ("warning", $0) }).map {
-            kind, text -> HTML in "<li><span class=\"badge \(kind == "error" ? "fail" : "pending")\">\(kind)</span> \(text)</li>"
+            kind, text -> HTML in
+            "<li><span class=\"badge \(kind == "error" ? "fail" : "pending")\">\(kind)</span> \(text)</li>"
         }
         let labels = Bars(
             title: "Label counts", items: d.labelCounts.sorted { $0.key < $1.key }.map { ($0.key, Double($0.value)) })
@@ -309,19 +325,24 @@ struct RegistryPages {
             }
             return """
                 <div>\(Bars(title: name, items: bins).html)
-                <p class="muted">n \(feature.n) · mean \(Format.number(feature.mean)) · min \(Format.number(feature.min)) \
+                <p class="muted">n \(feature.n) · mean \(Format.number(feature.mean)) · \
+                min \(Format.number(feature.min)) \
                 · max \(Format.number(feature.max))</p></div>
                 """
         }
         let derived = lineage.derived.map { label -> HTML in
             let parts = label.split(separator: "@", maxSplits: 1).map(String.init)
-            return "<li><a href=\"\(Link.path("datasets", parts[0], parts.count > 1 ? parts[1] : ""))\">\(label)</a></li>"
+            return
+                "<li><a href=\"\(Link.path("datasets", parts[0], parts.count > 1 ? parts[1] : ""))\">\(label)</a></li>"
         }
         let trained = lineage.trainedBy.map { use -> HTML in
-            let version: HTML = use.model.map { model in
-                use.version.map { " → <a href=\"\(Link.path("models", model, "versions", $0))\">\(model) v\($0)</a>" }
-                    ?? ""
-            } ?? ""
+            let version: HTML =
+                use.model.map { model in
+                    use.version.map {
+                        " → <a href=\"\(Link.path("models", model, "versions", $0))\">\(model) v\($0)</a>"
+                    }
+                        ?? ""
+                } ?? ""
             return "<li><a href=\"\(Link.path("runs", use.runID))\">run \(use.runID)</a>\(version)</li>"
         }
         return gate.render(
@@ -334,7 +355,7 @@ struct RegistryPages {
                     \(HTML.facts([("Rows", "\(report.rows)"), ("Empty texts", "\(report.emptyTexts)"),
                         ("Duplicates", "\(report.duplicates)"),
                         ("Largest label share", "\(Format.percent(report.largestLabelShare))"),
-                        ("Unknown labels", "\(report.unknownLabels.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))")]))
+                        ("Unknown labels", "\(unknown)")]))
                     \(HTML.listing(messages, none: "no errors or warnings"))
                     \(labels.html)</section>
                     <section><h2>Reference profile</h2>\(HTML.listing(profile, none: "none stored") {
@@ -363,10 +384,9 @@ struct RegistryPages {
             <td data-label="request"><code>\(e.requestID)</code></td></tr>
             """
         }
+        let older = Link.query("/audit", [("target", prefix), ("offset", "\(offset + 100)")])
         let next: HTML =
-            entries.count == 100
-            ? "<nav class=\"pager\"><a href=\"\(Link.query("/audit", [("target", prefix), ("offset", String(offset + 100))]))\">Older</a></nav>"
-            : ""
+            entries.count == 100 ? "<nav class=\"pager\"><a href=\"\(older)\">Older</a></nav>" : ""
         return gate.render(
             ConsolePage(
                 title: "Audit log",

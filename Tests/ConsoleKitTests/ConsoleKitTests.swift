@@ -73,8 +73,12 @@ import Testing
 @Suite struct LayoutTests {
     @Test func aPageIsFramedWithItsSecurityHeadersAndTheSlotsStayApart() throws {
         let layout = try ConsoleLayout()
-        let response = layout.render(ConsolePage(title: "{{body}} <x>", body: "<p>hi</p>"), nav: "<a href=\"/\">Models</a>")
-        guard case .bytes(let data) = response.body else { Issue.record("no body"); return }
+        let response = layout.render(
+            ConsolePage(title: "{{body}} <x>", body: "<p>hi</p>"), nav: "<a href=\"/\">Models</a>")
+        guard case .bytes(let data) = response.body else {
+            Issue.record("no body")
+            return
+        }
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("<title>{{body}} &lt;x&gt; · Steward</title>"))
         #expect(text.components(separatedBy: "<p>hi</p>").count == 2)
