@@ -35,27 +35,28 @@ extension ModelPages {
                     """), for: viewer)
     }
 
+    /// One reason for whichever command is pressed; each button posts to its own action and asks first.
     private func commandForms(_ name: String, _ viewer: Viewer) -> HTML {
-        let buttons = Self.commands.map { command -> HTML in
+        var buttons = Self.commands.map { command -> HTML in
             """
-            <form method="post" action="\(Link.path("models", name, "rollout", command.action))" class="commands" \
-            data-confirm="\(command.label) the rollout of \(name)?">
+            <button type="submit" formaction="\(Link.path("models", name, "rollout", command.action))" \
+            data-confirm="\(command.label) the rollout of \(name)?"\(command.danger ? HTML(" class=\"danger\"") : "")>\
+            \(command.label)</button>
+            """
+        }
+        buttons.append(
+            """
+            <button type="submit" formaction="\(Link.path("models", name, "rollback"))" class="danger" \
+            data-confirm="Roll \(name) back to the version that served before?">Roll back</button>
+            """)
+        return """
+            <section><h2>Commands</h2>
+            <form method="post" action="\(Link.path("models", name, "rollout", "pause"))" class="commands">
             <input type="hidden" name="csrf" value="\(viewer.csrf)">
             <label>Reason <input type="text" name="reason" required maxlength="500" \
             placeholder="why (kept in the audit log)"></label>
-            <button type="submit" name="do" value="\(command.action)"\
-            \(command.danger ? HTML(" class=\"danger\"") : "")>\
-            \(command.label)</button></form>
-            """
-        }
-        return """
-            <section><h2>Commands</h2><p class="muted">Each asks for a reason and a confirmation; the leader \
-            applies it on its next pass.</p>\(buttons)
-            <form method="post" action="\(Link.path("models", name, "rollback"))" class="commands" \
-            data-confirm="Roll \(name) back to the version that served before?">
-            <input type="hidden" name="csrf" value="\(viewer.csrf)">
-            <label>Reason <input type="text" name="reason" required maxlength="500"></label>
-            <button type="submit" class="danger">Roll back</button></form></section>
+            <div class="buttons">\(HTML.joined(buttons, separator: "\n"))</div></form>
+            <p class="muted">Each asks for a confirmation; the leader applies it on its next pass.</p></section>
             """
     }
 
@@ -98,10 +99,10 @@ extension ModelPages {
             <p class="muted">started \(Format.time(state.startedAt)) · \
             step started \(Format.time(state.stepStartedAt)) \
             · failed analyses \(state.failures)</p></section>
-            <div class="grid"><section><h2>Steps</h2><table><tbody>\(steps)</tbody></table></section>
+            <section><h2>Steps</h2><table><tbody>\(steps)</tbody></table></section>
             <section><h2>Events and analyses</h2><div class="scroll"><table class="stack"><thead><tr><th>At</th>
             <th class="num">Step</th><th class="num">Weight</th><th>Kind</th><th>Detail</th></tr></thead>
-            <tbody id="events">\(events)</tbody></table></div></section></div>
+            <tbody id="events">\(events)</tbody></table></div></section>
             """
     }
 

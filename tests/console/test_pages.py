@@ -141,7 +141,7 @@ def test_a_live_rollout_refreshes_in_place_and_aborts_from_its_button(steward, s
     # A viewer watches but has no buttons.
     driver = signed_in(seed["viewer"], f"/models/{live}/rollout")
     WebDriverWait(driver, WAIT_S).until(EC.presence_of_element_located((By.ID, "live")))
-    assert driver.find_elements(By.CSS_SELECTOR, "form[action$='/abort']") == []
+    assert driver.find_elements(By.CSS_SELECTOR, "button[formaction$='/abort']") == []
 
     driver.delete_all_cookies()
     driver = signed_in(seed["operator"], f"/models/{live}/rollout")
@@ -156,9 +156,8 @@ def test_a_live_rollout_refreshes_in_place_and_aborts_from_its_button(steward, s
     assert driver.execute_script("return window.__sameDocument === true")
     screenshot(driver, "rollout-paused")
 
-    form = driver.find_element(By.CSS_SELECTOR, "form[action$='/rollout/abort']")
-    form.find_element(By.NAME, "reason").send_keys("canary answers look wrong")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    driver.find_element(By.NAME, "reason").send_keys("canary answers look wrong")
+    driver.find_element(By.CSS_SELECTOR, "button[formaction$='/rollout/abort']").click()
     alert = WebDriverWait(driver, WAIT_S).until(EC.alert_is_present())
     assert alert.text == f"Abort the rollout of {live}?"
     alert.accept()
@@ -174,10 +173,8 @@ def test_a_dismissed_confirmation_sends_nothing(steward, seed, signed_in):
     driver = signed_in(seed["operator"], f"/models/{seed['live']}/rollout")
     commands = f"/api/v1/audit?limit=1000&target=model:{seed['live']}"
     before = steward.get(commands).json()
-    form = WebDriverWait(driver, WAIT_S).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "form[action$='/rollout/resume']")))
-    form.find_element(By.NAME, "reason").send_keys("no")
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, WAIT_S).until(EC.presence_of_element_located((By.NAME, "reason"))).send_keys("no")
+    driver.find_element(By.CSS_SELECTOR, "button[formaction$='/rollout/resume']").click()
     WebDriverWait(driver, WAIT_S).until(EC.alert_is_present()).dismiss()
     assert "said=" not in driver.current_url
     assert steward.get(commands).json() == before

@@ -29,12 +29,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const next = document.querySelector("form[action='/login'] input[name=next]");
   if (next && next.value === "/" && window.location.hash.startsWith("#/")) next.value = "/" + window.location.hash;
 
-  // A command asks first: "Abort the rollout of sentiment?".
-  for (const form of document.querySelectorAll("form[data-confirm]")) {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  }
+  // A command asks first: "Abort the rollout of sentiment?" (the pressed button's question, else the form's).
+  document.addEventListener("submit", (event) => {
+    const question = (event.submitter && event.submitter.dataset.confirm) || event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
 
   // Compare: 2 to 5 runs.
   const compare = document.querySelector("form#compare");
