@@ -96,10 +96,11 @@ public struct ModelPages: Sendable {
 
     func rolloutSummary(_ rollout: RolloutStore.Row) -> HTML {
         let state = rollout.state
+        let step = min(state.stepIndex + 1, state.steps.count)  // past the last step once promoted
         return """
             <a href="\(Link.path("models", rollout.model, "rollout"))"><span class="badge \
             \(state.phase.rawValue.lowercased())">\(state.phase.rawValue)</span></a> \
-            v\(rollout.stable.map(String.init) ?? "–") → v\(rollout.canary), step \(state.stepIndex + 1) of \
+            v\(rollout.stable.map(String.init) ?? "–") → v\(rollout.canary), step \(step) of \
             \(state.steps.count), canary weight \(state.weight)%
             """
     }
@@ -148,7 +149,7 @@ public struct ModelPages: Sendable {
         let rollout: HTML =
             try store.latest(model: name).map { rollout in
                 """
-                <p>\(rolloutSummary(rollout)) · <a href="\(Link.path("models", name, "rollout"))">watch it live</a></p>
+                <p><a href="\(Link.path("models", name, "rollout"))">Watch it live</a></p>
                 \(try liveSection(rollout))
                 """
             } ?? "<p class=\"muted\">no rollout yet</p>"
