@@ -56,12 +56,17 @@ public struct ConsoleGate: Sendable {
         }
     }
 
-    static func checkForm(_ request: Request, csrf: String) throws {
+    /// A form a browser posted from another site (its `Origin` is not this host) is refused.
+    static func checkOrigin(_ request: Request) throws(HTTPError) {
         if let origin = request.headers["Origin"], let host = request.headers["Host"],
             origin != "http://\(host)" && origin != "https://\(host)"
         {
-            throw HTTPError.forbidden("the form was sent from another site (\(origin))")
+            throw .forbidden("the form was sent from another site (\(origin))")
         }
+    }
+
+    static func checkForm(_ request: Request, csrf: String) throws {
+        try checkOrigin(request)
         let sent = try FormBody(request)["csrf"] ?? ""
         guard sent.utf8.count == csrf.utf8.count, zip(sent.utf8, csrf.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
         else { throw HTTPError.forbidden("the form's CSRF token is missing or stale: reload the page and try again") }
@@ -94,7 +99,7 @@ public struct ConsoleGate: Sendable {
     }
 
     /// An error as a page: the status and message the API would answer; an unexpected error
-    /// is logged with the request's id and shown without its details.
+    /// is logged and shown without its details.
     func errorPage(_ error: any Error, _ viewer: Viewer?) -> Response {
         let http: HTTPError
         if let mapped = RegistryService.httpError(error, view: .native) {
@@ -143,11 +148,7 @@ public struct ConsoleGate: Sendable {
 
     private func signIn(_ request: Request) -> Response {
         do {
-            if let origin = request.headers["Origin"], let host = request.headers["Host"],
-                origin != "http://\(host)" && origin != "https://\(host)"
-            {
-                throw HTTPError.forbidden("the form was sent from another site (\(origin))")
-            }
+            try Self.checkOrigin(request)
             let form = try FormBody(request)
             let next = Link.localPath(form["next"])
             guard let token = form["token"]?.trimmingCharacters(in: .whitespaces), !token.isEmpty,

@@ -1,7 +1,7 @@
 """The web console, driven through Debian's headless chromium (tests/console/browser.py).
 
 Fixtures:
-- `steward` (session): a stewardd on its own database, with the bootstrap admin token.
+- `steward` (session): a stewardd on its own database (`database`), with the bootstrap admin token.
 - `seed` (session): what the pages show, made through the APIs as clients make it: an
   experiment of runs with params, tags and metric histories (one run's name, one tag and one
   model's description full of markup and script), an artifact, a dataset, a model whose
@@ -35,8 +35,16 @@ DATASET_CSV = b"text,label\na quietly devastating film,positive\ndull and long,n
 
 
 @pytest.fixture(scope="session")
-def steward():
-    database = TestDatabase(prefix="steward_console_test")
+def database():
+    made = TestDatabase(prefix="steward_console_test")
+    try:
+        yield made
+    finally:
+        made.drop()
+
+
+@pytest.fixture(scope="session")
+def steward(database):
     server = Stewardd(database.url, Path(tempfile.mkdtemp(prefix="steward-console-")),
                       env={"STEWARD_ROLLOUT_INTERVAL_MS": "100"})
     try:
@@ -45,7 +53,6 @@ def steward():
     finally:
         if server.alive():
             server.stop()
-        database.drop()
 
 
 def _ok(response, what: str) -> dict:

@@ -126,6 +126,14 @@ def test_revoking_the_token_or_signing_out_ends_the_session(steward):
     assert _get(steward, "/experiments", other).status == 303
 
 
+def test_an_expired_session_signs_the_browser_out(steward, database):
+    cookie = _session(steward, steward.token)
+    assert _get(steward, "/experiments", cookie).status == 200
+    # The clock moved past the session's end (STEWARD_CONSOLE_SESSION_SECONDS, at least 60 s).
+    database.query("UPDATE steward.console_sessions SET expires_at = now() - interval '1 second'")
+    assert _get(steward, "/experiments", cookie).status == 303
+
+
 def test_pages_carry_a_policy_that_runs_only_the_consoles_own_script(steward, seed):
     cookie = _session(steward, steward.token)
     for path in ("/", f"/runs/{seed['runs'][0]['id']}", "/login"):
