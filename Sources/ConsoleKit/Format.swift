@@ -2,9 +2,11 @@ import Foundation
 
 /// How the console writes times and numbers: UTC to the second, numbers to four significant digits.
 public enum Format {
-    public static func time(_ date: Date) -> String {
+    public static func time(_ date: Date) -> String { dateTime(date) + " UTC" }
+
+    /// "2026-12-06 02:03:09", for where the zone is said once (a chart's axis).
+    public static func dateTime(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: false).dateTimeSeparator(.space))
-            + " UTC"
     }
 
     /// A time in milliseconds since 1970 (MLflow's).

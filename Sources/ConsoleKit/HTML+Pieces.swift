@@ -1,4 +1,14 @@
 extension HTML {
+    /// A label in a pill; `style` picks its colour in `console.css` (by default the label, lower-cased).
+    public static func badge(_ label: String, style: String? = nil) -> HTML {
+        "<span class=\"badge \(style ?? label.lowercased())\">\(label)</span>"
+    }
+
+    /// A verdict or validation as a badge: "passed" in green, "failed" in red.
+    public static func verdict(_ passed: Bool) -> HTML {
+        badge(passed ? "passed" : "failed", style: passed ? "pass" : "fail")
+    }
+
     /// A definition list: name, then value, for a page's facts.
     public static func facts(_ items: [(String, HTML)]) -> HTML {
         "<dl class=\"facts\">\(items.map { name, value -> HTML in "<dt>\(name)</dt><dd>\(value)</dd>" })</dl>"

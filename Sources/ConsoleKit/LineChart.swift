@@ -101,9 +101,7 @@ public struct LineChart: Sendable {
     private func axisLabel(_ value: Double) -> String {
         switch xAxis {
         case .number: Self.label(value)
-        case .time:
-            Date(timeIntervalSince1970: value).formatted(
-                .iso8601.year().month().day().time(includingFractionalSeconds: false).dateTimeSeparator(.space))
+        case .time: Format.dateTime(Date(timeIntervalSince1970: value))
         }
     }
 

@@ -85,7 +85,7 @@ extension ModelPages {
                 <tr><td data-label="at">\(Format.time(event.at))</td>
                 <td class="num" data-label="step">\(event.step + 1)</td>
                 <td class="num" data-label="weight">\(event.weight)%</td>
-                <td data-label="kind"><span class="badge \(event.kind)">\(event.kind)</span></td>
+                <td data-label="kind">\(HTML.badge(event.kind))</td>
                 <td data-label="detail">\(event.detail)\(measured)</td></tr>
                 """
         }

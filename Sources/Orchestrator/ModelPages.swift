@@ -63,7 +63,7 @@ public struct ModelPages: Sendable {
                 ))
             let alertLines = alerts.map { alert -> HTML in
                 """
-                <span class="badge firing">\(alert.metric)</span> \(Format.number(alert.value)) over \
+                \(HTML.badge(alert.metric, style: "firing")) \(Format.number(alert.value)) over \
                 \(Format.number(alert.threshold)) since \(Format.time(alert.startedAt))
                 """
             }
@@ -82,10 +82,6 @@ public struct ModelPages: Sendable {
 
     private func runLink(_ id: String) -> HTML { "<a href=\"\(Link.path("runs", id))\">\(id.prefix(12))</a>" }
 
-    private func datasetLink(_ d: Dataset) -> HTML {
-        "<a href=\"\(Link.path("datasets", d.name, d.version))\">\(d.label)</a>"
-    }
-
     private func versionLink(_ model: String, _ version: Int) -> HTML {
         "<a href=\"\(Link.path("models", model, "versions", version))\">v\(version)</a>"
     }
@@ -98,8 +94,7 @@ public struct ModelPages: Sendable {
         let state = rollout.state
         let step = min(state.stepIndex + 1, state.steps.count)  // past the last step once promoted
         return """
-            <a href="\(Link.path("models", rollout.model, "rollout"))"><span class="badge \
-            \(state.phase.rawValue.lowercased())">\(state.phase.rawValue)</span></a> \
+            <a href="\(Link.path("models", rollout.model, "rollout"))">\(HTML.badge(state.phase.rawValue))</a> \
             v\(rollout.stable.map(String.init) ?? "–") → v\(rollout.canary), step \(step) of \
             \(state.steps.count), canary weight \(state.weight)%
             """
@@ -120,17 +115,14 @@ public struct ModelPages: Sendable {
                     let reasons = (try? clauses(d))?.filter { !$0.passed }.map(\.reason) ?? []
                     let why: HTML =
                         reasons.isEmpty ? "" : "<br><span class=\"muted\">\(reasons.joined(separator: "; "))</span>"
-                    return """
-                        <span class="badge \(d.passed ? "pass" : "fail")">\(d.passed ? "passed" : "failed")</span>\(why)
-                        """
+                    return "\(HTML.verdict(d.passed))\(why)"
                 } ?? "<span class=\"muted\">no policy verdict</span>"
             return """
                 <tr><td>\(versionLink(name, v.version))</td>
-                <td data-label="stage"><span class="badge \(v.stage.rawValue.lowercased())">\(v.stage.rawValue)\
-                </span></td>
+                <td data-label="stage">\(HTML.badge(v.stage.rawValue))</td>
                 <td data-label="aliases">\(v.aliases.joined(separator: ", "))</td>
                 <td data-label="run">\(v.runID.map(runLink) ?? "")</td>
-                <td data-label="dataset">\(dataset.map(datasetLink) ?? "")</td>
+                <td data-label="dataset">\(dataset.map(HTML.link(to:)) ?? "")</td>
                 <td data-label="verdict">\(verdict)</td></tr>
                 """
         }
@@ -220,12 +212,12 @@ public struct ModelPages: Sendable {
             model: name, modelID: model.id, version: number)
         var facts: [(String, HTML)] = [
             ("Model", "<a href=\"\(Link.path("models", name))\">\(name)</a>"),
-            ("Stage", "<span class=\"badge \(v.stage.rawValue.lowercased())\">\(v.stage.rawValue)</span>"),
+            ("Stage", HTML.badge(v.stage.rawValue)),
             ("Aliases", "\(v.aliases.joined(separator: ", "))"), ("Source", "<code>\(v.source)</code>"),
             ("Created", "\(Format.time(millis: v.creationTime))")
         ]
         if let run = v.runID { facts.append(("Source run", runLink(run))) }
-        if let dataset { facts.append(("Dataset", datasetLink(dataset))) }
+        if let dataset { facts.append(("Dataset", HTML.link(to: dataset))) }
         if let sha = v.artifactSHA256 { facts.append(("Model SHA-256", "<code>\(sha)</code>")) }
         if !v.description.isEmpty { facts.append(("Description", "\(v.description)")) }
         let metrics = v.metrics.sorted { $0.key < $1.key }.map { key, value -> HTML in
@@ -235,14 +227,14 @@ public struct ModelPages: Sendable {
         if let decision {
             let rows = try clauses(decision).map { c -> HTML in
                 """
-                <tr><td><code>\(c.clause)</code></td><td><span class="badge \(c.passed ? "pass" : "fail")">\
-                \(c.passed ? "pass" : "fail")</span></td><td class="num">\(c.left.map(Format.number))</td>
+                <tr><td><code>\(c.clause)</code></td><td>\(HTML.badge(c.passed ? "pass" : "fail"))</td>\
+                <td class="num">\(c.left.map(Format.number))</td>
                 <td class="num">\(c.right.map(Format.number))</td><td>\(c.reason)</td></tr>
                 """
             }
             verdict = """
-                <p><span class="badge \(decision.passed ? "pass" : "fail")">\(decision.passed ? "passed" : "failed")\
-                </span> <code>\(decision.policy)</code> · decided \(Format.time(decision.decidedAt))</p>
+                <p>\(HTML.verdict(decision.passed)) <code>\(decision.policy)</code> · \
+                decided \(Format.time(decision.decidedAt))</p>
                 <div class="scroll"><table><thead><tr><th>Clause</th><th>Outcome</th><th class="num">Left</th>
                 <th class="num">Right</th><th>Reason</th></tr></thead><tbody>\(rows)</tbody></table></div>
                 """

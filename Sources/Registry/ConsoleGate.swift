@@ -33,26 +33,23 @@ public struct ConsoleGate: Sendable {
 
     private func answer(_ request: Request, role: Role, _ handler: Handler) -> Response {
         let changes = request.method != .GET && request.method != .HEAD
+        var signedIn: Viewer?
         do {
-            guard let viewer = try request.cookie(Self.cookie).flatMap(sessions.viewer(session:)) else {
-                if changes { return errorPage(HTTPError.unauthorized("your session has ended: sign in again"), nil) }
+            signedIn = try request.cookie(Self.cookie).flatMap(sessions.viewer(session:))
+            guard let viewer = signedIn else {
+                if changes { throw HTTPError.unauthorized("your session has ended: sign in again") }
                 let back = request.query.isEmpty ? request.path : request.path + "?" + Self.query(request)
                 return ConsoleLayout.redirect(to: Link.query("/login", [("next", back)]))
             }
             guard viewer.principal.role >= role else {
-                return errorPage(
-                    HTTPError.forbidden(
-                        "this needs the \(role.rawValue) role; you signed in as \(viewer.principal.name), "
-                            + "a \(viewer.principal.role.rawValue)"), viewer)
+                throw HTTPError.forbidden(
+                    "this needs the \(role.rawValue) role; you signed in as \(viewer.principal.name), "
+                        + "a \(viewer.principal.role.rawValue)")
             }
             if changes { try Self.checkForm(request, csrf: viewer.csrf) }
-            do {
-                return try handler(request, viewer)
-            } catch {
-                return errorPage(error, viewer)
-            }
+            return try handler(request, viewer)
         } catch {
-            return errorPage(error, nil)
+            return errorPage(error, signedIn)
         }
     }
 

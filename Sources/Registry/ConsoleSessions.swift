@@ -34,7 +34,7 @@ struct ConsoleSessions: Sendable {
                     "SELECT name, role FROM steward.api_tokens WHERE token_sha256 = \(tokenHash) AND revoked_at IS NULL"
                 ).first
             else { return nil }
-            let principal = Principal(name: try row.get("name"), role: Role(rawValue: try row.get("role")) ?? .viewer)
+            let principal = try Principal(row: row)
             _ = try c.query("DELETE FROM steward.console_sessions WHERE expires_at < now()")
             _ = try c.query(
                 """
@@ -60,9 +60,7 @@ struct ConsoleSessions: Sendable {
             ).first
         }
         guard let row = found else { return nil }
-        return Viewer(
-            principal: Principal(name: try row.get("name"), role: Role(rawValue: try row.get("role")) ?? .viewer),
-            csrf: try row.get("csrf"))
+        return Viewer(principal: try Principal(row: row), csrf: try row.get("csrf"))
     }
 
     /// Ends the session (audited); nothing when it is already gone.

@@ -16,3 +16,10 @@ public struct Principal: Sendable, Equatable {
     public let name: String
     public let role: Role
 }
+
+extension Principal {
+    /// From a token's row (`name`, `role`); a role this build does not know reads as viewer.
+    init(row: PostgresRow) throws {
+        self.init(name: try row.get("name"), role: Role(rawValue: try row.get("role")) ?? .viewer)
+    }
+}

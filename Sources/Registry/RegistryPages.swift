@@ -92,8 +92,7 @@ struct RegistryPages {
             return """
                 <tr><td><input type="checkbox" name="runs" value="\(run.id)" aria-label="select \(run.name)"></td>
                 <td><a href="\(Link.path("runs", run.id))">\(run.name.isEmpty ? run.id : run.name)</a></td>
-                <td data-label="status"><span class="badge \(run.status.rawValue.lowercased())">\(run.status.rawValue)\
-                </span></td>
+                <td data-label="status">\(HTML.badge(run.status.rawValue))</td>
                 <td data-label="started">\(Format.time(millis: run.startTime))</td>\(params)\(metrics)</tr>
                 """
         }
@@ -186,15 +185,15 @@ struct RegistryPages {
         let run = try tracking.run(id: try request.parameter("id"))
         let experiment = try tracking.experiment(id: run.experimentID)
         let dataset = try registry.datasets.trainedOn(runID: run.id)
-        let versions = try registry.models.searchVersions(
-            filter: try ModelFilter.parse("run_id = '\(run.id.replacingOccurrences(of: "'", with: ""))'"), limit: 100,
-            pageToken: nil
-        ).items
+        let versions = try registry.pool.withConnection { c in
+            try registry.models.versions(
+                c, where: "v.run_id = \(run.id)", order: "m.name, v.version DESC", limit: 100, offset: 0)
+        }
         let files = try registry.pool.withConnection { try registry.artifacts.files($0, under: run.artifactPrefix) }
         var facts: [(String, HTML)] = [
             ("Run id", "<code>\(run.id)</code>"),
             ("Experiment", "<a href=\"\(Link.path("experiments", experiment.id))\">\(experiment.name)</a>"),
-            ("Status", "<span class=\"badge \(run.status.rawValue.lowercased())\">\(run.status.rawValue)</span>"),
+            ("Status", HTML.badge(run.status.rawValue)),
             ("User", "\(run.userID)"), ("Started", "\(Format.time(millis: run.startTime))")
         ]
         if let end = run.endTime {
@@ -205,7 +204,7 @@ struct RegistryPages {
                 ))
         }
         if let dataset {
-            facts.append(("Dataset", Self.datasetLink(dataset)))
+            facts.append(("Dataset", HTML.link(to: dataset)))
         }
         if let parent = run.parentRunID {
             facts.append(("Parent run", "<a href=\"\(Link.path("runs", parent))\">\(parent)</a>"))
@@ -215,7 +214,7 @@ struct RegistryPages {
         let produced = versions.map { v -> HTML in
             """
             <li><a href="\(Link.path("models", v.modelName, "versions", v.version))">\(v.modelName) v\(v.version)</a> \
-            <span class="badge \(v.stage.rawValue.lowercased())">\(v.stage.rawValue)</span></li>
+            \(HTML.badge(v.stage.rawValue))</li>
             """
         }
         let metricKeys = run.metrics.map(\.key).sorted()
@@ -270,18 +269,13 @@ struct RegistryPages {
 
     // MARK: Datasets
 
-    static func datasetLink(_ d: Dataset) -> HTML {
-        "<a href=\"\(Link.path("datasets", d.name, d.version))\">\(d.label)</a>"
-    }
-
     func datasets(_ request: Request, _ viewer: Viewer) throws -> Response {
         let page = try registry.datasets.list(name: nil, limit: 100, pageToken: request.query["page"])
         let rows = page.items.map { d -> HTML in
             """
-            <tr><td>\(Self.datasetLink(d))</td><td class="num" data-label="rows">\(d.rows)</td>
+            <tr><td>\(HTML.link(to: d))</td><td class="num" data-label="rows">\(d.rows)</td>
             <td data-label="sha256"><code>\(d.sha256.prefix(16))…</code></td>
-            <td data-label="validation"><span class="badge \(d.validation.passed ? "pass" : "fail")">\
-            \(d.validation.passed ? "passed" : "failed")</span></td>
+            <td data-label="validation">\(HTML.verdict(d.validation.passed))</td>
             <td data-label="registered">\(Format.time(d.createdAt))</td></tr>
             """
         }
@@ -311,11 +305,11 @@ struct RegistryPages {
             ("Registered", "\(Format.time(d.createdAt))")
         ]
         if let parent = d.parentID, let built = try? registry.datasets.dataset(id: parent) {
-            facts.append(("Built from", Self.datasetLink(built)))
+            facts.append(("Built from", HTML.link(to: built)))
         }
         let messages = (report.errors.map { ("error", $0) } + report.warnings.map { ("warning", $0) }).map {
             kind, text -> HTML in
-            "<li><span class=\"badge \(kind == "error" ? "fail" : "pending")\">\(kind)</span> \(text)</li>"
+            "<li>\(HTML.badge(kind, style: kind == "error" ? "fail" : "pending")) \(text)</li>"
         }
         let labels = Bars(
             title: "Label counts", items: d.labelCounts.sorted { $0.key < $1.key }.map { ($0.key, Double($0.value)) })
@@ -350,8 +344,7 @@ struct RegistryPages {
                 title: "Dataset \(d.label)",
                 body: """
                     <section>\(HTML.facts(facts))</section>
-                    <section><h2>Validation <span class="badge \(report.passed ? "pass" : "fail")">\
-                    \(report.passed ? "passed" : "failed")</span></h2>
+                    <section><h2>Validation \(HTML.verdict(report.passed))</h2>
                     \(HTML.facts([("Rows", "\(report.rows)"), ("Empty texts", "\(report.emptyTexts)"),
                         ("Duplicates", "\(report.duplicates)"),
                         ("Largest label share", "\(Format.percent(report.largestLabelShare))"),
@@ -397,5 +390,12 @@ struct RegistryPages {
                     <section class="scroll"><table class="stack"><thead><tr><th>At</th><th>Actor</th><th>Action</th>
                     <th>Target</th><th>Request</th></tr></thead><tbody>\(rows)</tbody></table></section>\(next)
                     """), for: viewer)
+    }
+}
+
+extension HTML {
+    /// A dataset version's page, named `name@version` (the model pages link to it too).
+    public static func link(to d: Dataset) -> HTML {
+        "<a href=\"\(Link.path("datasets", d.name, d.version))\">\(d.label)</a>"
     }
 }

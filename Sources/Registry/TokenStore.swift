@@ -97,9 +97,7 @@ public final class TokenStore: Sendable {
         if let hit = cache.withLock({ $0[hash] }), hit.until > now { return hit.principal }
         let rows = try pool.query(
             "SELECT name, role FROM steward.api_tokens WHERE token_sha256 = \(hash) AND revoked_at IS NULL")
-        let principal = try rows.first.map { row in
-            Principal(name: try row.get("name"), role: Role(rawValue: try row.get("role")) ?? .viewer)
-        }
+        let principal = try rows.first.map(Principal.init(row:))
         cache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
             cache[hash] = (principal, now.addingTimeInterval(cacheSeconds))
