@@ -157,3 +157,22 @@ def test_artifacts_download_as_attachments_and_never_leave_the_run(steward, seed
     for hostile in ("..%2F..%2Fetc%2Fpasswd", "notes/../../x", "missing.txt"):
         response = _get(steward, f"/runs/{run}/artifacts/{hostile}", cookie)
         assert response.status in (400, 404), (hostile, response)
+
+
+def test_odd_paths_and_numbers_get_a_clear_4xx_page_and_the_daemon_lives(steward, seed):
+    cookie = _session(steward, steward.token)
+    run = seed["runs"][0]["id"]
+    for path in ("/experiments/99999999999999999999", "/experiments/-1", "/experiments/x%00y",
+                 "/models/" + "a" * 5000, "/models/sentiment/versions/0", "/models/sentiment/versions/1e3",
+                 "/models/nope/rollout", "/runs/nope", "/datasets/nope/1", "/audit?offset=-1",
+                 "/audit?offset=99999999999999999999", "/compare?runs=" + run,
+                 "/compare?" + "&".join(f"runs={i}" for i in range(6))):
+        response = _get(steward, path, cookie)
+        assert 400 <= response.status < 500, (path, response)
+        assert response.header("content-type").startswith("text/html"), (path, response)
+    # A search the runs page cannot make is said beside the filter box, the page still whole.
+    for query in ("page=%25%25%25", "order=drop", "filter=" + urllib.parse.quote("params.x = ")):
+        response = _get(steward, f"/experiments/{seed['experiment']}?{query}", cookie)
+        assert response.status == 200 and 'class="flash error"' in response.text, (query, response)
+    assert _get(steward, "/experiments", cookie).status == 200
+    steward.assert_alive()
